@@ -1,0 +1,105 @@
+package main
+
+// Fault injection switches read from the environment once per process (see
+// the comment at the top of main.go for the contract).
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type sleepSpec struct {
+	d   time.Duration
+	mid bool // sleep inside the first migration's open transaction instead
+}
+
+type faults struct {
+	failBefore map[string]bool
+	failAfter  map[string]bool
+	lie        map[string]bool
+	sleep      map[string]sleepSpec
+	readyFile  string
+	bootDelay  time.Duration
+	logPath    string
+}
+
+func parseFaults(getenv func(string) string) (faults, error) {
+	f := faults{
+		failBefore: map[string]bool{}, failAfter: map[string]bool{},
+		lie: map[string]bool{}, sleep: map[string]sleepSpec{},
+		readyFile: getenv("MIXSIM_READY_FILE"), logPath: getenv("MIXSIM_LOG"),
+	}
+	for _, item := range splitList(getenv("MIXSIM_FAIL")) {
+		if t, ok := strings.CutSuffix(item, ":after"); ok {
+			f.failAfter[t] = true
+		} else {
+			f.failBefore[item] = true
+		}
+	}
+	for _, item := range splitList(getenv("MIXSIM_LIE")) {
+		f.lie[item] = true
+	}
+	for _, item := range splitList(getenv("MIXSIM_SLEEP")) {
+		// task names contain dots but no colons: split from the left.
+		parts := strings.Split(item, ":")
+		if len(parts) < 2 || len(parts) > 3 || (len(parts) == 3 && parts[2] != "mid") {
+			return f, fmt.Errorf("MIXSIM_SLEEP: want <task>:<seconds>[:mid], got %q", item)
+		}
+		secs, err := strconv.ParseFloat(parts[1], 64)
+		if err != nil {
+			return f, fmt.Errorf("MIXSIM_SLEEP: %v", err)
+		}
+		f.sleep[parts[0]] = sleepSpec{d: time.Duration(secs * float64(time.Second)), mid: len(parts) == 3}
+	}
+	if v := getenv("MIXSIM_BOOT_DELAY_MS"); v != "" {
+		ms, err := strconv.Atoi(v)
+		if err != nil {
+			return f, fmt.Errorf("MIXSIM_BOOT_DELAY_MS: %v", err)
+		}
+		f.bootDelay = time.Duration(ms) * time.Millisecond
+	}
+	return f, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// logInvocation appends the argv so tests can count VM starts.
+func (f faults) logInvocation(args []string) error {
+	if f.logPath == "" {
+		return nil
+	}
+	fh, err := os.OpenFile(f.logPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	_, err = fmt.Fprintln(fh, strings.Join(args, " "))
+	return err
+}
+
+// doSleep announces readiness (so a test can signal us) and then sleeps.
+func (f faults) doSleep(d time.Duration) {
+	if f.readyFile != "" {
+		_ = os.MkdirAll(filepath.Dir(f.readyFile), 0o755)
+		_ = os.WriteFile(f.readyFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	}
+	time.Sleep(d)
+}
+
+// injectedCompileError looks like a real compile failure of the app.
+func injectedCompileError(task string) string {
+	return fmt.Sprintf("\n== Compilation error in file lib/mixsim_injected.ex ==\n"+
+		"** (CompileError) lib/mixsim_injected.ex:1: mixsim: injected failure for task %s (MIXSIM_FAIL)\n", task)
+}

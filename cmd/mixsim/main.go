@@ -1,0 +1,35 @@
+// Command mixsim is regen's toolchain stand-in: it behaves like `mix` with
+// AshSqlite's and Ecto's tasks on a real SQLite database, so regen's whole
+// path runs in tests and CI without Elixir. It shares no code with the
+// engine on purpose: it cannot agree with an engine bug by construction.
+//
+// Tasks: ash.codegen | ash_sqlite.generate_migrations [NAME] [--name N]
+// [--check] [--dev] [--dry-run]; ash.migrate | ash_sqlite.migrate |
+// ecto.migrate; ash_sqlite.rollback | ecto.rollback [-n N|--step N] [--to V]
+// [--all] [--migrations-path DIR]... [-r Repo]; ecto.migrations; compile;
+// run [--no-start] [--no-compile] -e CODE; help; do T1 ARGS + T2 ARGS ...
+//
+// Fault injection (environment):
+//
+//	MIXSIM_FAIL=<task>[,<task>:after]  the task fails like a compile error
+//	                                   before doing anything (exit 1); with
+//	                                   ":after" it does the work, then exits 1.
+//	MIXSIM_LIE=<task>[,...]            normal output, exit 0, but no file and
+//	                                   no database change (runs on a copy).
+//	MIXSIM_SLEEP=<task>:<secs>[:mid]   sleep at the start of the task; with
+//	                                   ":mid", inside the first migration's
+//	                                   open transaction, after its first
+//	                                   statement (a kill leaves it uncommitted).
+//	MIXSIM_READY_FILE=<path>           written (our pid) right before sleeping.
+//	MIXSIM_BOOT_DELAY_MS=<n>           sleep once per process (BEAM boot).
+//	MIXSIM_LOG=<path>                  append argv (space-joined) per process.
+//
+// <task> is the task name exactly as invoked (ash.codegen is not
+// ash_sqlite.generate_migrations). Inside `do`, each step is matched alone.
+package main
+
+import "os"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}

@@ -1,0 +1,168 @@
+package main
+
+// Reading the Mix project: app name from mix.exs, repos from config/*.exs.
+// Line/regex parsing of the shapes a generated Phoenix/Ash project uses.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+type project struct {
+	root   string
+	app    string // blog
+	prefix string // Blog
+	repos  []*repoConf
+}
+
+type repoConf struct {
+	module          string // Blog.Repo
+	database        string // absolute path, "" when not configured
+	migrationSource string
+	priv            string // relative to root, e.g. priv/repo
+	dirName         string // repo, other_repo
+}
+
+func (r *repoConf) migrationsDir() string { return filepath.Join(r.priv, "migrations") }
+func (r *repoConf) snapshotsDir() string {
+	return filepath.Join("priv", "resource_snapshots", r.dirName)
+}
+
+var (
+	reApp        = regexp.MustCompile(`\bapp:\s*:([a-z0-9_]+)`)
+	reConfigHead = regexp.MustCompile(`^\s*config\s+:([a-z0-9_]+)\s*,\s*(.*)$`)
+	reEctoRepos  = regexp.MustCompile(`ecto_repos:\s*\[([^\]]*)\]`)
+	reDBString   = regexp.MustCompile(`database:\s*"([^"]*)"`)
+	reDBExpand   = regexp.MustCompile(`database:\s*Path\.expand\(\s*"([^"]*)"\s*,\s*__DIR__\s*\)`)
+	reMigSource  = regexp.MustCompile(`migration_source:\s*"([^"]*)"`)
+	rePriv       = regexp.MustCompile(`priv:\s*"([^"]*)"`)
+	reModuleHead = regexp.MustCompile(`^([A-Z][A-Za-z0-9_]*(?:\.[A-Z][A-Za-z0-9_]*)*)\s*,\s*(.*)$`)
+)
+
+func loadProject(root string) (*project, error) {
+	mixExs, err := os.ReadFile(filepath.Join(root, "mix.exs"))
+	if err != nil {
+		return nil, fmt.Errorf("Could not find a Mix.Project, please ensure you are running Mix in a directory with a mix.exs file")
+	}
+	m := reApp.FindSubmatch(mixExs)
+	if m == nil {
+		return nil, fmt.Errorf("mix.exs has no `app: :name`")
+	}
+	p := &project{root: root, app: string(m[1])}
+	p.prefix = camelize(p.app)
+
+	type block struct {
+		module string
+		opts   string
+		dir    string // config dir, for __DIR__
+	}
+	var blocks []block
+	var ectoRepos []string
+	// config.exs first, then dev.exs: later keys win, like Config's deep merge.
+	for _, name := range []string{"config.exs", "dev.exs"} {
+		path := filepath.Join(root, "config", name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(string(data), "\n")
+		for i := 0; i < len(lines); i++ {
+			h := reConfigHead.FindStringSubmatch(stripComment(lines[i]))
+			if h == nil || h[1] != p.app {
+				continue
+			}
+			// The statement goes on while lines end with a comma.
+			text := h[2]
+			for strings.HasSuffix(strings.TrimSpace(text), ",") && i+1 < len(lines) {
+				i++
+				text += " " + strings.TrimSpace(stripComment(lines[i]))
+			}
+			if er := reEctoRepos.FindStringSubmatch(text); er != nil {
+				ectoRepos = nil
+				for _, r := range strings.Split(er[1], ",") {
+					if r = strings.TrimSpace(r); r != "" {
+						ectoRepos = append(ectoRepos, r)
+					}
+				}
+				continue
+			}
+			if mh := reModuleHead.FindStringSubmatch(strings.TrimSpace(text)); mh != nil {
+				blocks = append(blocks, block{mh[1], mh[2], filepath.Dir(path)})
+			}
+		}
+	}
+	byMod := map[string]*repoConf{}
+	get := func(mod string) *repoConf {
+		if r, ok := byMod[mod]; ok {
+			return r
+		}
+		seg := mod[strings.LastIndex(mod, ".")+1:]
+		r := &repoConf{module: mod, migrationSource: "schema_migrations", dirName: underscore(seg)}
+		r.priv = filepath.Join("priv", r.dirName)
+		byMod[mod] = r
+		return r
+	}
+	var order []string
+	for _, b := range blocks {
+		if !strings.HasSuffix(b.module, "Repo") && reDBString.FindString(b.opts) == "" && reDBExpand.FindString(b.opts) == "" {
+			continue // an Endpoint or other module config
+		}
+		if _, seen := byMod[b.module]; !seen {
+			order = append(order, b.module)
+		}
+		r := get(b.module)
+		if m := reDBExpand.FindStringSubmatch(b.opts); m != nil {
+			r.database = filepath.Clean(filepath.Join(b.dir, m[1]))
+		} else if m := reDBString.FindStringSubmatch(b.opts); m != nil {
+			r.database = m[1]
+			if !filepath.IsAbs(r.database) {
+				r.database = filepath.Join(root, r.database)
+			}
+		}
+		if m := reMigSource.FindStringSubmatch(b.opts); m != nil {
+			r.migrationSource = m[1]
+		}
+		if m := rePriv.FindStringSubmatch(b.opts); m != nil {
+			r.priv = filepath.Clean(m[1])
+		}
+	}
+	if len(ectoRepos) > 0 {
+		order = ectoRepos
+	}
+	if len(order) == 0 {
+		order = []string{p.prefix + ".Repo"}
+	}
+	for _, mod := range order {
+		p.repos = append(p.repos, get(mod))
+	}
+	return p, nil
+}
+
+func (p *project) repo(mod string) *repoConf {
+	for _, r := range p.repos {
+		if r.module == mod {
+			return r
+		}
+	}
+	return nil
+}
+
+// buildPrefix is where real AshSqlite prints paths from (the _build symlink).
+func (p *project) buildPrefix() string {
+	return filepath.Join("_build", "dev", "lib", p.app)
+}
+
+// displayPath renders a path as Elixir would show it in a stack trace.
+func (p *project) displayPath(abs string) string {
+	rel, err := filepath.Rel(p.root, abs)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return abs
+	}
+	if strings.HasPrefix(rel, "priv"+string(filepath.Separator)) {
+		return filepath.Join(p.buildPrefix(), rel)
+	}
+	return rel
+}

@@ -1,0 +1,215 @@
+package main
+
+// AshSqlite resource snapshots: building them from resources, the JSON
+// layout (keys sorted, 2-space indent, no trailing newline) and finding the
+// latest one per table.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Field order = JSON key order; they are declared alphabetically because
+// Jason encodes the snapshot maps with sorted keys.
+type snapshot struct {
+	Attributes       []snapAttr   `json:"attributes"`
+	BaseFilter       any          `json:"base_filter"`
+	CustomIndexes    []any        `json:"custom_indexes"`
+	CustomStatements []any        `json:"custom_statements"`
+	HasCreateAction  bool         `json:"has_create_action"`
+	Hash             string       `json:"hash"`
+	Identities       []any        `json:"identities"`
+	Multitenancy     multitenancy `json:"multitenancy"`
+	Repo             string       `json:"repo"`
+	Strict           bool         `json:"strict?"`
+	Table            string       `json:"table"`
+}
+
+type multitenancy struct {
+	Attribute any `json:"attribute"`
+	Global    any `json:"global"`
+	Strategy  any `json:"strategy"`
+}
+
+type snapAttr struct {
+	AllowNil   bool     `json:"allow_nil?"`
+	Default    string   `json:"default"`
+	Generated  bool     `json:"generated?"`
+	PrimaryKey bool     `json:"primary_key?"`
+	References *snapRef `json:"references"`
+	Size       *int     `json:"size"`
+	Source     string   `json:"source"`
+	Type       string   `json:"type"`
+}
+
+type snapRef struct {
+	Deferrable                    bool         `json:"deferrable"`
+	DestinationAttribute          string       `json:"destination_attribute"`
+	DestinationAttributeDefault   any          `json:"destination_attribute_default"`
+	DestinationAttributeGenerated any          `json:"destination_attribute_generated"`
+	Multitenancy                  multitenancy `json:"multitenancy"`
+	Name                          string       `json:"name"`
+	OnDelete                      any          `json:"on_delete"`
+	OnUpdate                      any          `json:"on_update"`
+	PrimaryKey                    bool         `json:"primary_key?"`
+	Table                         string       `json:"table"`
+}
+
+// buildSnapshots turns resources into snapshots keyed by repo then table.
+func buildSnapshots(res []*resource) (map[string]map[string]*snapshot, error) {
+	byModule := map[string]*resource{}
+	for _, r := range res {
+		byModule[r.module] = r
+	}
+	out := map[string]map[string]*snapshot{}
+	for _, r := range res {
+		s := &snapshot{
+			CustomIndexes: []any{}, CustomStatements: []any{}, Identities: []any{},
+			HasCreateAction: true, Repo: "Elixir." + r.repo, Table: r.table,
+		}
+		for _, a := range r.attrs {
+			d := "nil"
+			if a.dflt != "" {
+				d = a.dflt
+			}
+			s.Attributes = append(s.Attributes, snapAttr{
+				AllowNil: a.allowNil, Default: d, Generated: a.generated,
+				PrimaryKey: a.pk, Source: a.name, Type: a.ashType,
+			})
+		}
+		for _, b := range r.belong {
+			dest, ok := byModule[b.dest]
+			if !ok {
+				return nil, &compileError{r.file, 1, fmt.Sprintf("mixsim: belongs_to %s: %s is not an AshSqlite resource under lib/", b.name, b.dest)}
+			}
+			var pk *attribute
+			for i := range dest.attrs {
+				if dest.attrs[i].pk {
+					pk = &dest.attrs[i]
+					break
+				}
+			}
+			if pk == nil {
+				return nil, &compileError{dest.file, 1, "mixsim: destination resource has no primary key"}
+			}
+			typ := pk.ashType
+			if b.attrType != "" {
+				typ = b.attrType
+			}
+			src := b.name + "_id"
+			s.Attributes = append(s.Attributes, snapAttr{
+				AllowNil: b.allowNil, Default: "nil", Source: src, Type: typ,
+				References: &snapRef{
+					DestinationAttribute: pk.name,
+					Name:                 r.table + "_" + src + "_fkey",
+					PrimaryKey:           true,
+					Table:                dest.table,
+				},
+			})
+		}
+		s.Hash = snapshotHash(s)
+		if out[r.repo] == nil {
+			out[r.repo] = map[string]*snapshot{}
+		}
+		if _, dup := out[r.repo][r.table]; dup {
+			return nil, &compileError{r.file, 1, fmt.Sprintf("mixsim: two resources use table %q", r.table)}
+		}
+		out[r.repo][r.table] = s
+	}
+	return out, nil
+}
+
+// snapshotHash is an uppercase sha256 of the snapshot without its hash: an
+// opaque but stable stand-in for Ash's hash of an inspected term.
+func snapshotHash(s *snapshot) string {
+	c := *s
+	c.Hash = ""
+	data, _ := json.Marshal(&c)
+	sum := sha256.Sum256(data)
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+func encodeSnapshot(s *snapshot) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(s)
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+// sameSnapshot compares the parts that drive migrations (not the hash).
+func sameSnapshot(a, b *snapshot) bool {
+	x, y := *a, *b
+	x.Hash, y.Hash = "", ""
+	ja, _ := json.Marshal(&x)
+	jb, _ := json.Marshal(&y)
+	return bytes.Equal(ja, jb)
+}
+
+// latestSnapshotFile returns the plain-string maximum of the JSON file names
+// in dir (so `<ts>_dev.json` competes too), skipping dev files on request.
+func latestSnapshotFile(dir string, skipDev bool) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return "", nil
+		}
+		return "", err
+	}
+	var names []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !strings.HasSuffix(n, ".json") {
+			continue
+		}
+		if skipDev && strings.HasSuffix(n, "_dev.json") {
+			continue
+		}
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		return "", nil
+	}
+	sort.Strings(names)
+	return filepath.Join(dir, names[len(names)-1]), nil
+}
+
+func readSnapshot(path string) (*snapshot, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s snapshot
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &s, nil
+}
+
+// snapshotTables lists the table folders of a repo's snapshot dir.
+func snapshotTables(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		// tenants/ belongs to AshPostgres multitenancy, not to us.
+		if e.IsDir() && e.Name() != "tenants" {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}

@@ -1,0 +1,141 @@
+// Package root is `regen NAME`: the transactional regeneration, and the
+// parent of every subcommand.
+package root
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/regen-tool/regen/cmd/regen/cmdutil"
+	recovercmd "github.com/regen-tool/regen/cmd/regen/recover"
+	statuscmd "github.com/regen-tool/regen/cmd/regen/status"
+	undocmd "github.com/regen-tool/regen/cmd/regen/undo"
+	versioncmd "github.com/regen-tool/regen/cmd/regen/version"
+	"github.com/regen-tool/regen/regen"
+	"github.com/spf13/cobra"
+)
+
+type Options struct {
+	Name       string
+	Migrate    bool
+	DryRun     bool
+	Yes        bool
+	Force      bool
+	ConfigFile string
+	Timeout    time.Duration
+	Args       []string
+}
+
+const long = `regen regenerates the migrations of your feature branch under one good name.
+
+It rolls back exactly the migrations that git does not track and the database
+has applied, removes the untracked migrations and snapshots, runs codegen
+under NAME and, with -m, migrates. It is one transaction: files and database
+are backed up first, any failure puts them back, ` + "`regen recover`" + ` finishes an
+interrupted run and ` + "`regen undo`" + ` reverses the last one.
+
+Exit codes: 0 done; 1 failed, everything restored; 2 usage or input error,
+nothing changed; 3 another regen is running; 4 an interrupted run needs
+` + "`regen recover`" + `; 5 failed and not everything could be restored (read the
+message); 6 refused as unsafe, nothing changed; 130/143 interrupted by
+SIGINT/SIGTERM, everything restored.`
+
+// NewCmdRoot builds the command tree. runF replaces the run in tests.
+func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "regen NAME [-m]",
+		Short: "Regenerate your untracked Ash/Ecto migrations, transactionally",
+		Long:  long,
+		Example: `  regen status               # what is untracked, applied, and what a run would do
+  regen add_tags -m          # regenerate as add_tags and migrate
+  regen add_tags --dry-run   # print the plan, change nothing
+  regen undo                 # put back what the last run replaced`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return &cmdutil.UsageError{Err: fmt.Errorf("missing NAME: run `regen NAME [-m]`, e.g. `regen add_tags -m`, or `regen status`")}
+			}
+			if len(args) > 1 {
+				return &cmdutil.UsageError{Err: fmt.Errorf("one NAME only, got %d arguments (%s); names are snake_case, e.g. add_tags", len(args), strings.Join(args, " "))}
+			}
+			return nil
+		},
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       cmdutil.Version,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if sug := cmd.SuggestionsFor(opts.Name); len(sug) > 0 && !opts.Yes {
+				return &cmdutil.UsageError{Err: fmt.Errorf("%q looks like the command `regen %s`, not a migration name; to use it as a name anyway, run `regen %s --yes`", opts.Name, sug[0], opts.Name)}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), f, opts)
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.UsageError{Err: err} })
+	fl := cmd.Flags()
+	fl.BoolVarP(&opts.Migrate, "migrate", "m", false, "apply the regenerated migration")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "never prompt")
+	fl.BoolVar(&opts.Force, "force", false, "also roll back tracked migrations applied after the untracked ones, and apply them again after")
+	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop a mix task that runs longer than this (e.g. 10m), then restore")
+	cmd.PersistentFlags().StringVar(&opts.ConfigFile, "config", "", "config file (default: .regen.toml at the project root)")
+
+	cmd.AddCommand(statuscmd.NewCmdStatus(f, nil, &opts.ConfigFile))
+	cmd.AddCommand(recovercmd.NewCmdRecover(f, nil))
+	cmd.AddCommand(undocmd.NewCmdUndo(f, nil, &opts.ConfigFile))
+	cmd.AddCommand(versioncmd.NewCmdVersion(f))
+	return cmd
+}
+
+func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
+	ios := f.IOStreams
+	if opts.Force && !opts.Yes && !opts.DryRun && ios.CanPrompt() {
+		fmt.Fprint(ios.ErrOut, "--force rolls back tracked migrations too (and applies them again). Continue? [y/N] ")
+		answer, _ := bufio.NewReader(ios.In).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+			return &regen.InputError{What: "cancelled.", Next: ""}
+		}
+	}
+	eng, err := f.Engine(opts.ConfigFile, opts.Timeout)
+	if err != nil {
+		return err
+	}
+	res, err := eng.Regenerate(ctx, regen.RunOptions{
+		Name: opts.Name, Migrate: opts.Migrate, DryRun: opts.DryRun, Force: opts.Force,
+		Command: commandLine(opts),
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case opts.DryRun:
+		fmt.Fprintf(ios.ErrOut, "\ndry run: nothing was changed. Then: codegen %s", opts.Name)
+		if opts.Migrate {
+			fmt.Fprint(ios.ErrOut, ", migrate")
+		}
+		fmt.Fprintln(ios.ErrOut, ".")
+	case res.NoChanges:
+		fmt.Fprintf(ios.ErrOut, "\ndone: codegen found no changes, so no migration was written. `regen undo` puts back what was there.\n")
+	default:
+		fmt.Fprintf(ios.ErrOut, "\ndone: %s\n", strings.Join(res.Created, ", "))
+		fmt.Fprintf(ios.ErrOut, "`regen undo` puts back what was there before (backup %s).\n", res.BackupDir)
+	}
+	return nil
+}
+
+func commandLine(o *Options) string {
+	s := "regen " + o.Name
+	if o.Migrate {
+		s += " -m"
+	}
+	if o.Force {
+		s += " --force"
+	}
+	return s
+}

@@ -1,0 +1,64 @@
+// Package status is `regen status`.
+package status
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/regen-tool/regen/cmd/regen/cmdutil"
+	"github.com/regen-tool/regen/regen"
+	"github.com/spf13/cobra"
+)
+
+type Options struct {
+	JSON       bool
+	ConfigFile *string
+}
+
+func NewCmdStatus(f *cmdutil.Factory, runF func(context.Context, *Options) error, configFile *string) *cobra.Command {
+	opts := &Options{ConfigFile: configFile}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show untracked and applied migrations, and what `regen NAME` would do",
+		Long: `status reads git and the databases directly (no mix, no Elixir) and shows,
+per repo: migrations git does not track and whether they are applied, what a
+run would roll back, remove and restore, tracked migrations that would block
+it, orphaned versions, and stray files that are never touched.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), f, opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON on stdout")
+	return cmd
+}
+
+func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
+	eng, err := f.Engine(*opts.ConfigFile, 0)
+	if err != nil {
+		return err
+	}
+	st, err := eng.Status(ctx)
+	if err != nil {
+		return err
+	}
+	ios := f.IOStreams
+	if opts.JSON {
+		enc := json.NewEncoder(ios.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	fmt.Fprintf(ios.Out, "config  %s\npreset  %s\nmix     %s\ngit     %s\n\n", st.Config, st.Preset, st.Mix, st.Plan.Git)
+	if st.OpenJournal != nil {
+		fmt.Fprintf(ios.Out, "AN INTERRUPTED RUN (%s) stopped during %q: run `regen recover`.\n\n", st.OpenJournal.RunID, st.OpenJournal.Step)
+	}
+	regen.WritePlan(ios.Out, st.Plan)
+	if st.LastRun != "" {
+		fmt.Fprintf(ios.Out, "\n`regen undo` would put back what run %s replaced.\n", st.LastRun)
+	}
+	return nil
+}

@@ -1,0 +1,325 @@
+package gitops
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// ChangeKind says how a tracked path differs.
+type ChangeKind int
+
+const (
+	// Modified: other content, or the executable bit changed (core.fileMode).
+	Modified ChangeKind = iota
+	// Deleted: missing from the work tree (or, staged, removed from the index).
+	Deleted
+	// TypeChanged: a regular file became a symlink or the reverse.
+	TypeChanged
+	// Added: staged, a path in the index that HEAD lacks; unstaged, an
+	// intent-to-add entry (`git add -N`) as `git diff` shows it.
+	Added
+	// Unmerged: the index holds a merge conflict for the path (reported
+	// once, with Staged=true).
+	Unmerged
+)
+
+func (k ChangeKind) String() string {
+	switch k {
+	case Modified:
+		return "modified"
+	case Deleted:
+		return "deleted"
+	case TypeChanged:
+		return "type changed"
+	case Added:
+		return "added"
+	case Unmerged:
+		return "unmerged"
+	}
+	return fmt.Sprintf("ChangeKind(%d)", int(k))
+}
+
+// Change is one difference of a tracked path.
+type Change struct {
+	Path   string
+	Kind   ChangeKind
+	Staged bool // index differs from HEAD for this path
+}
+
+// Changed lists tracked files under the folders whose work-tree content
+// differs from the index or which are missing from the work tree
+// (Staged=false, like `git diff`), and paths whose index entry differs from
+// HEAD (Staged=true, like `git diff --cached`). A path changed in both
+// places appears twice. Submodule work trees and skip-worktree (sparse)
+// entries are not inspected. Sorted by path, unstaged first.
+func (r *Repo) Changed(folders []string) ([]Change, error) {
+	if r.cli != nil {
+		return r.cli.changed(folders)
+	}
+	fs, err := cleanFolders(folders)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := r.index()
+	if err != nil {
+		return nil, err
+	}
+	var out []Change
+	done := map[string]bool{}
+	unmerged := map[string]bool{}
+	parentOK := map[string]bool{}
+	for _, f := range fs {
+		for _, e := range snap.under(f) {
+			if done[e.Name] {
+				continue
+			}
+			if e.Stage != index.Merged {
+				unmerged[e.Name] = true
+				continue
+			}
+			done[e.Name] = true
+			if e.SkipWorktree || e.Mode == filemode.Submodule {
+				continue
+			}
+			kind, changed, err := r.worktreeChange(e, snap.stamp.mtimeNano, parentOK)
+			if err != nil {
+				return nil, err
+			}
+			if changed {
+				out = append(out, Change{Path: e.Name, Kind: kind})
+			}
+		}
+	}
+	for p := range unmerged {
+		out = append(out, Change{Path: p, Kind: Unmerged, Staged: true})
+	}
+	staged, err := r.stagedChanges(fs, snap, unmerged)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, staged...)
+	sortChanges(out)
+	return out, nil
+}
+
+// worktreeChange compares one stage-0 entry with the work tree.
+func (r *Repo) worktreeChange(e *index.Entry, indexMtime int64, parentOK map[string]bool) (ChangeKind, bool, error) {
+	// Like git, a path reached through a symlinked folder is not the
+	// tracked file: it counts as deleted.
+	if !r.realParents(e.Name, parentOK) {
+		return Deleted, true, nil
+	}
+	abs := filepath.Join(r.Root, filepath.FromSlash(e.Name))
+	fi, err := os.Lstat(abs)
+	if errors.Is(err, os.ErrNotExist) || isNotDir(err) {
+		return Deleted, true, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("gitops: %w", err)
+	}
+	isLink := e.Mode == filemode.Symlink
+	switch t := fi.Mode().Type(); {
+	case t.IsDir():
+		return Deleted, true, nil // git diff shows a file replaced by a folder as deleted
+	case t&os.ModeSymlink != 0:
+		if !isLink {
+			return TypeChanged, true, nil
+		}
+	case t.IsRegular():
+		if isLink {
+			return TypeChanged, true, nil
+		}
+	default:
+		return TypeChanged, true, nil
+	}
+	if e.IntentToAdd {
+		return Added, true, nil
+	}
+	if !isLink && r.settings.fileMode && (fi.Mode().Perm()&0o100 != 0) != (e.Mode == filemode.Executable) {
+		return Modified, true, nil
+	}
+	if statClean(e, fi, indexMtime) {
+		return 0, false, nil
+	}
+	var data []byte
+	if isLink {
+		target, err := os.Readlink(abs)
+		if err != nil {
+			return 0, false, fmt.Errorf("gitops: %w", err)
+		}
+		data = []byte(target)
+	} else {
+		data, err = os.ReadFile(abs)
+		if err != nil {
+			return 0, false, fmt.Errorf("gitops: %w", err)
+		}
+	}
+	if plumbing.ComputeHash(plumbing.BlobObject, data) != e.Hash {
+		return Modified, true, nil
+	}
+	return 0, false, nil
+}
+
+// realParents reports whether every folder above rel is a real folder (not
+// a symlink), caching answers per folder.
+func (r *Repo) realParents(rel string, cache map[string]bool) bool {
+	for i := strings.IndexByte(rel, '/'); i >= 0; {
+		dir := rel[:i]
+		ok, seen := cache[dir]
+		if !seen {
+			fi, err := os.Lstat(filepath.Join(r.Root, filepath.FromSlash(dir)))
+			ok = err == nil && fi.IsDir()
+			cache[dir] = ok
+		}
+		if !ok {
+			return false
+		}
+		next := strings.IndexByte(rel[i+1:], '/')
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return true
+}
+
+type treeEntry struct {
+	hash plumbing.Hash
+	mode filemode.FileMode
+}
+
+// stagedChanges compares the index with HEAD, walking only the subtrees of
+// HEAD under the folders.
+func (r *Repo) stagedChanges(folders []string, snap *indexSnapshot, unmerged map[string]bool) ([]Change, error) {
+	head := map[string]treeEntry{}
+	ref, err := r.repo.Head()
+	switch {
+	case errors.Is(err, plumbing.ErrReferenceNotFound):
+		// unborn branch: everything in the index is added
+	case err != nil:
+		return nil, fmt.Errorf("gitops: reading HEAD: %w", err)
+	default:
+		commit, err := r.repo.CommitObject(ref.Hash())
+		if err != nil {
+			return nil, fmt.Errorf("gitops: reading HEAD commit: %w", err)
+		}
+		root, err := commit.Tree()
+		if err != nil {
+			return nil, fmt.Errorf("gitops: reading HEAD tree: %w", err)
+		}
+		for _, f := range folders {
+			if err := r.collectTree(root, f, head); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var out []Change
+	seen := map[string]bool{}
+	for _, f := range folders {
+		for _, e := range snap.under(f) {
+			if seen[e.Name] || e.Stage != index.Merged || unmerged[e.Name] {
+				continue
+			}
+			seen[e.Name] = true
+			if e.IntentToAdd {
+				continue // not staged content: `git diff --cached` skips it
+			}
+			h, ok := head[e.Name]
+			switch {
+			case !ok:
+				out = append(out, Change{Path: e.Name, Kind: Added, Staged: true})
+			case modeClass(h.mode) != modeClass(e.Mode):
+				out = append(out, Change{Path: e.Name, Kind: TypeChanged, Staged: true})
+			case h.hash != e.Hash || h.mode != e.Mode:
+				out = append(out, Change{Path: e.Name, Kind: Modified, Staged: true})
+			}
+		}
+	}
+	for p := range head {
+		if !seen[p] && !unmerged[p] && !snap.tracked(p) {
+			out = append(out, Change{Path: p, Kind: Deleted, Staged: true})
+		}
+	}
+	return out, nil
+}
+
+// modeClass groups modes whose change is a type change rather than an edit.
+func modeClass(m filemode.FileMode) int {
+	switch m {
+	case filemode.Symlink:
+		return 1
+	case filemode.Submodule:
+		return 2
+	}
+	return 0
+}
+
+// collectTree adds the blobs, symlinks and submodules of HEAD at or below
+// folder to into, descending only along folder's own path.
+func (r *Repo) collectTree(root *object.Tree, folder string, into map[string]treeEntry) error {
+	if folder == "" {
+		return r.walkTree(root, "", into)
+	}
+	tree := root
+	parts := strings.Split(folder, "/")
+	for i, name := range parts {
+		var found *object.TreeEntry
+		for j := range tree.Entries {
+			if tree.Entries[j].Name == name {
+				found = &tree.Entries[j]
+				break
+			}
+		}
+		if found == nil {
+			return nil
+		}
+		if found.Mode != filemode.Dir {
+			if i == len(parts)-1 {
+				into[folder] = treeEntry{found.Hash, found.Mode}
+			}
+			return nil
+		}
+		sub, err := r.repo.TreeObject(found.Hash)
+		if err != nil {
+			return fmt.Errorf("gitops: reading HEAD tree %s: %w", strings.Join(parts[:i+1], "/"), err)
+		}
+		tree = sub
+	}
+	return r.walkTree(tree, folder, into)
+}
+
+func (r *Repo) walkTree(tree *object.Tree, base string, into map[string]treeEntry) error {
+	for _, e := range tree.Entries {
+		p := joinRel(base, e.Name)
+		if e.Mode != filemode.Dir {
+			into[p] = treeEntry{e.Hash, e.Mode}
+			continue
+		}
+		sub, err := r.repo.TreeObject(e.Hash)
+		if err != nil {
+			return fmt.Errorf("gitops: reading HEAD tree %s: %w", p, err)
+		}
+		if err := r.walkTree(sub, p, into); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sortChanges(cs []Change) {
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].Path != cs[j].Path {
+			return cs[i].Path < cs[j].Path
+		}
+		return !cs[i].Staged && cs[j].Staged
+	})
+}

@@ -1,0 +1,217 @@
+package gitops
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+)
+
+// gitCLI answers through the installed git when go-git cannot read the
+// repository. Commands run without a shell; paths always follow `--` and
+// are literal pathspecs, so names with spaces, globs or a leading dash are
+// safe.
+type gitCLI struct {
+	git  string
+	root string
+	env  []string
+}
+
+// droppedEnv names environment variables that would make the child look at
+// another repository, index or pathspec mode than the one this Repo
+// describes.
+func droppedEnv(name string) bool {
+	switch name {
+	case "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
+		"GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS",
+		"GIT_OPTIONAL_LOCKS":
+		return true
+	}
+	return false
+}
+
+func newGitCLI(root, indexPath, defaultIndexPath string) (*gitCLI, error) {
+	p, err := exec.LookPath("git")
+	if err != nil {
+		return nil, ErrGitNotInstalled
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); !droppedEnv(name) {
+			env = append(env, kv)
+		}
+	}
+	// Reading must not take index.lock: the user may be running git too.
+	env = append(env, "GIT_OPTIONAL_LOCKS=0")
+	if indexPath != defaultIndexPath {
+		env = append(env, "GIT_INDEX_FILE="+indexPath)
+	}
+	return &gitCLI{git: p, root: root, env: env}, nil
+}
+
+// run executes git with args and returns stdout.
+func (g *gitCLI) run(args ...string) ([]byte, error) {
+	full := append([]string{"-C", g.root, "--literal-pathspecs", "-c", "core.quotePath=false"}, args...)
+	cmd := exec.Command(g.git, full...)
+	cmd.Env = g.env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return out, &cliError{args: args, err: err, stderr: strings.TrimSpace(stderr.String())}
+	}
+	return out, nil
+}
+
+type cliError struct {
+	args   []string
+	err    error
+	stderr string
+}
+
+func (e *cliError) Error() string {
+	msg := fmt.Sprintf("gitops: git %s: %v", strings.Join(e.args, " "), e.err)
+	if e.stderr != "" {
+		msg += ": " + e.stderr
+	}
+	return msg
+}
+
+func (e *cliError) Unwrap() error { return e.err }
+
+// pathspecs turns cleaned folders into literal pathspecs ("." for the top).
+func pathspecs(folders []string) []string {
+	out := make([]string, len(folders))
+	for i, f := range folders {
+		if f == "" {
+			f = "."
+		}
+		out[i] = f
+	}
+	return out
+}
+
+// splitZ splits NUL-terminated output.
+func splitZ(out []byte) []string {
+	var res []string
+	for _, f := range bytes.Split(out, []byte{0}) {
+		if len(f) > 0 {
+			res = append(res, string(f))
+		}
+	}
+	return res
+}
+
+func (g *gitCLI) lsFiles(folders []string, flags ...string) ([]string, error) {
+	fs, err := cleanFolders(folders)
+	if err != nil {
+		return nil, err
+	}
+	if len(fs) == 0 {
+		return nil, nil // without a pathspec git would list the whole tree
+	}
+	args := append([]string{"ls-files", "-z"}, flags...)
+	args = append(append(args, "--"), pathspecs(fs)...)
+	out, err := g.run(args...)
+	if err != nil {
+		return nil, err
+	}
+	return sortedUnique(splitZ(out)), nil
+}
+
+func (g *gitCLI) changed(folders []string) ([]Change, error) {
+	fs, err := cleanFolders(folders)
+	if err != nil {
+		return nil, err
+	}
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	specs := append([]string{"--"}, pathspecs(fs)...)
+	// Submodule work trees are not inspected on the go-git side either.
+	unstaged, err := g.run(append([]string{"diff", "--no-ext-diff", "--no-renames", "--ignore-submodules=all", "--name-status", "-z"}, specs...)...)
+	if err != nil {
+		return nil, err
+	}
+	staged, err := g.run(append([]string{"diff", "--cached", "--no-ext-diff", "--no-renames", "--name-status", "-z"}, specs...)...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Change
+	unmerged := map[string]bool{}
+	for _, part := range []struct {
+		out    []byte
+		staged bool
+	}{{unstaged, false}, {staged, true}} {
+		f := splitZ(part.out)
+		for i := 0; i+1 < len(f); i += 2 {
+			c := Change{Path: f[i+1], Staged: part.staged}
+			switch f[i][0] {
+			case 'M':
+				c.Kind = Modified
+			case 'D':
+				c.Kind = Deleted
+			case 'T':
+				c.Kind = TypeChanged
+			case 'A':
+				c.Kind = Added
+			case 'U':
+				if unmerged[c.Path] {
+					continue
+				}
+				unmerged[c.Path] = true
+				c.Kind, c.Staged = Unmerged, true
+			default:
+				return nil, fmt.Errorf("gitops: unexpected git diff status %q for %s", f[i], c.Path)
+			}
+			out = append(out, c)
+		}
+	}
+	sortChanges(out)
+	return out, nil
+}
+
+func (g *gitCLI) indexBlob(path string) ([]byte, os.FileMode, error) {
+	out, err := g.run("ls-files", "-s", "-z", "--", path)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, rec := range splitZ(out) {
+		meta, name, ok := strings.Cut(rec, "\t")
+		f := strings.Fields(meta)
+		if !ok || name != path || len(f) != 3 || f[2] != "0" {
+			continue
+		}
+		m, err := strconv.ParseUint(f[0], 8, 32)
+		if err != nil {
+			return nil, 0, fmt.Errorf("gitops: git ls-files -s: bad mode %q", f[0])
+		}
+		mode, err := osMode(filemode.FileMode(m))
+		if err != nil {
+			return nil, 0, fmt.Errorf("gitops: %s: %w", path, err)
+		}
+		data, err := g.run("cat-file", "blob", f[1])
+		if err != nil {
+			return nil, 0, err
+		}
+		return data, mode, nil
+	}
+	return nil, 0, fmt.Errorf("gitops: %s: %w", path, ErrNotInIndex)
+}
+
+func (g *gitCLI) headHash() (string, error) {
+	out, err := g.run("rev-parse", "-q", "--verify", "HEAD^{commit}")
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 1 && len(bytes.TrimSpace(out)) == 0 {
+		return "", nil // unborn branch
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}

@@ -1,0 +1,23 @@
+// Package gitops answers the questions regen asks git about the configured
+// folders: which files are untracked (and not ignored), which are ignored,
+// which are tracked, which tracked files changed, what the index holds for a
+// path, and what HEAD is.
+//
+// It reads the index and walks only the requested folders instead of using
+// go-git's Worktree.Status, which scans the whole work tree (110x slower than
+// `git ls-files` on a large repository) and does not read .git/info/exclude.
+// Ignore rules follow git's own algorithm (dir.c and wildmatch.c), because
+// go-git's gitignore matcher differs from git on `[!x]`, `foo/**` with
+// negation, backtracking `**` and escapes; the tests compare every answer with
+// the git CLI.
+//
+// Where go-git cannot read a repository (split or sparse index, per-worktree
+// config, other repository extensions, an undecodable index) the package
+// answers through the git CLI instead and Backend says why.
+//
+// Known simplifications, each documented where it applies: `includeIf`
+// sections of git config, GIT_CONFIG_PARAMETERS, core.worktree and the
+// GIT_DIR/GIT_WORK_TREE environment variables are not honoured; content
+// filters (core.autocrlf, .gitattributes text/eol/filter) are not applied
+// when comparing work-tree files with the index.
+package gitops

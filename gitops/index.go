@@ -1,0 +1,251 @@
+package gitops
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+)
+
+// indexSnapshot is one decoded version of the index file.
+type indexSnapshot struct {
+	stamp   fileStamp
+	entries []*index.Entry // sorted by name then stage, as git writes them
+	// For core.ignoreCase: lower-cased entry names and their parent folders.
+	lowerNames map[string]bool
+	lowerDirs  map[string]bool
+}
+
+// fileStamp identifies a version of the index file; git replaces the index
+// by renaming a new file over it, so the inode changes on every write.
+type fileStamp struct {
+	exists    bool
+	size      int64
+	mtimeNano int64
+	ino       uint64
+}
+
+func stampOf(fi os.FileInfo) fileStamp {
+	st := fileStamp{exists: true, size: fi.Size(), mtimeNano: fi.ModTime().UnixNano()}
+	if s, ok := statOf(fi); ok {
+		st.ino = s.ino
+	}
+	return st
+}
+
+// index returns the current index, re-reading it only when the file changed
+// since the last call (regen lists folders several times per run).
+func (r *Repo) index() (*indexSnapshot, error) {
+	var want fileStamp
+	if fi, err := os.Stat(r.indexPath); err == nil {
+		want = stampOf(fi)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("gitops: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.idx != nil && r.idx.stamp == want {
+		return r.idx, nil
+	}
+	snap, err := readIndex(r.indexPath, r.settings.ignoreCase)
+	if err != nil {
+		return nil, err
+	}
+	r.idx = snap
+	return snap, nil
+}
+
+// readIndex decodes the index with go-git. A missing index (nothing was
+// ever added) is an empty one.
+func readIndex(path string, ignoreCase bool) (*indexSnapshot, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return &indexSnapshot{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gitops: %w", err)
+	}
+	defer f.Close()
+	// Stat the open file, not the path, so the stamp describes exactly the
+	// bytes decoded even if git renames a new index over it meanwhile.
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("gitops: %w", err)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("gitops: %w", err)
+	}
+	var idx index.Index
+	if err := index.NewDecoder(bytes.NewReader(data)).Decode(&idx); err != nil {
+		return nil, fmt.Errorf("gitops: decoding %s: %w", path, err)
+	}
+	snap := &indexSnapshot{stamp: stampOf(fi), entries: idx.Entries}
+	if !sort.SliceIsSorted(snap.entries, func(i, j int) bool { return entryLess(snap.entries[i], snap.entries[j]) }) {
+		sort.SliceStable(snap.entries, func(i, j int) bool { return entryLess(snap.entries[i], snap.entries[j]) })
+	}
+	if ignoreCase {
+		snap.lowerNames = make(map[string]bool, len(snap.entries))
+		snap.lowerDirs = make(map[string]bool)
+		for _, e := range snap.entries {
+			n := asciiLower(e.Name)
+			snap.lowerNames[n] = true
+			for i := strings.LastIndexByte(n, '/'); i > 0; i = strings.LastIndexByte(n[:i], '/') {
+				if snap.lowerDirs[n[:i]] {
+					break
+				}
+				snap.lowerDirs[n[:i]] = true
+			}
+		}
+	}
+	return snap, nil
+}
+
+func entryLess(a, b *index.Entry) bool {
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	return a.Stage < b.Stage
+}
+
+// indexFailureReason turns a decode error into the fallback reason shown by
+// Backend.
+func indexFailureReason(gitDir string, err error) string {
+	if errors.Is(err, index.ErrUnknownExtension) {
+		if m, _ := filepath.Glob(filepath.Join(gitDir, "sharedindex.*")); len(m) > 0 {
+			return "the index is split (`link` extension, core.splitIndex / update-index --split-index), which go-git cannot read"
+		}
+		return "the index has a required extension go-git cannot read (sparse index `sdir` or split index `link`)"
+	}
+	return "go-git cannot decode the index: " + err.Error()
+}
+
+// search returns the position of the first entry whose name is >= name.
+func (s *indexSnapshot) search(name string) int {
+	return sort.Search(len(s.entries), func(i int) bool { return s.entries[i].Name >= name })
+}
+
+// tracked reports whether any entry (any stage) has this path.
+func (s *indexSnapshot) tracked(name string) bool {
+	if s.lowerNames != nil {
+		return s.lowerNames[asciiLower(name)]
+	}
+	i := s.search(name)
+	return i < len(s.entries) && s.entries[i].Name == name
+}
+
+// entry returns the entry of name at stage 0 (merged), or nil.
+func (s *indexSnapshot) entry(name string) *index.Entry {
+	i := s.search(name)
+	if i < len(s.entries) && s.entries[i].Name == name && s.entries[i].Stage == index.Merged {
+		return s.entries[i]
+	}
+	return nil
+}
+
+// gitlink reports whether name is a submodule entry.
+func (s *indexSnapshot) gitlink(name string) bool {
+	i := s.search(name)
+	return i < len(s.entries) && s.entries[i].Name == name && s.entries[i].Mode == filemode.Submodule
+}
+
+// hasUnder reports whether the index tracks anything inside folder dir,
+// which makes git descend into it even when it holds a nested `.git`.
+func (s *indexSnapshot) hasUnder(dir string) bool {
+	if s.lowerDirs != nil {
+		return s.lowerDirs[asciiLower(dir)]
+	}
+	prefix := dir + "/"
+	i := s.search(prefix)
+	return i < len(s.entries) && strings.HasPrefix(s.entries[i].Name, prefix)
+}
+
+// under returns the entries at folder or inside it ("" is the whole index).
+func (s *indexSnapshot) under(folder string) []*index.Entry {
+	if folder == "" {
+		return s.entries
+	}
+	var out []*index.Entry
+	i := s.search(folder)
+	if i < len(s.entries) && s.entries[i].Name == folder {
+		for ; i < len(s.entries) && s.entries[i].Name == folder; i++ {
+			out = append(out, s.entries[i])
+		}
+	}
+	prefix := folder + "/"
+	for i = s.search(prefix); i < len(s.entries) && strings.HasPrefix(s.entries[i].Name, prefix); i++ {
+		out = append(out, s.entries[i])
+	}
+	return out
+}
+
+// IndexBlob returns the content and file mode the index records for a
+// path, to restore a tracked file byte for byte: 0644 or 0755 for regular
+// files; os.ModeSymlink|0777 for a symlink, whose data is the link target.
+// The content is the blob as stored (no autocrlf/smudge conversion).
+func (r *Repo) IndexBlob(path string) (data []byte, mode os.FileMode, err error) {
+	p, err := cleanRel(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if p == "" {
+		return nil, 0, fmt.Errorf("gitops: IndexBlob needs a file path")
+	}
+	if r.cli != nil {
+		return r.cli.indexBlob(p)
+	}
+	snap, err := r.index()
+	if err != nil {
+		return nil, 0, err
+	}
+	e := snap.entry(p)
+	if e == nil {
+		return nil, 0, fmt.Errorf("gitops: %s: %w", p, ErrNotInIndex)
+	}
+	mode, err = osMode(e.Mode)
+	if err != nil {
+		return nil, 0, fmt.Errorf("gitops: %s: %w", p, err)
+	}
+	blob, err := r.repo.BlobObject(e.Hash)
+	if err != nil {
+		return nil, 0, fmt.Errorf("gitops: reading blob %s of %s: %w", e.Hash, p, err)
+	}
+	rd, err := blob.Reader()
+	if err != nil {
+		return nil, 0, fmt.Errorf("gitops: reading blob %s of %s: %w", e.Hash, p, err)
+	}
+	defer rd.Close()
+	data, err = io.ReadAll(rd)
+	if err != nil {
+		return nil, 0, fmt.Errorf("gitops: reading blob %s of %s: %w", e.Hash, p, err)
+	}
+	// The caller restores user files from this: make corruption impossible
+	// to miss rather than silently write wrong bytes.
+	if got := plumbing.ComputeHash(plumbing.BlobObject, data); got != e.Hash {
+		return nil, 0, fmt.Errorf("gitops: blob of %s hashes to %s, index says %s", p, got, e.Hash)
+	}
+	return data, mode, nil
+}
+
+// osMode maps a git file mode to what the caller should create.
+func osMode(m filemode.FileMode) (os.FileMode, error) {
+	switch m {
+	case filemode.Regular, filemode.Deprecated:
+		return 0o644, nil
+	case filemode.Executable:
+		return 0o755, nil
+	case filemode.Symlink:
+		return os.ModeSymlink | 0o777, nil
+	case filemode.Submodule:
+		return 0, errors.New("is a submodule, not a file")
+	}
+	return 0, fmt.Errorf("has unexpected mode %o", uint32(m))
+}

@@ -1,0 +1,242 @@
+package gitops
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/osfs"
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
+)
+
+// ErrNotRepository is returned (wrapped, naming the path) by Open when
+// neither the path nor any parent folder holds a `.git`.
+var ErrNotRepository = errors.New("not a git repository")
+
+// ErrGitNotInstalled is returned (wrapped, naming what go-git cannot read)
+// when the repository needs the git CLI fallback and git is not on PATH.
+var ErrGitNotInstalled = errors.New("git is not installed")
+
+// ErrNotInIndex is returned by IndexBlob for a path with no stage-0 index
+// entry (never added, or in a merge conflict).
+var ErrNotInIndex = errors.New("path is not in the index")
+
+const (
+	backendGoGit = "go-git"
+	backendCLI   = "git-cli"
+)
+
+// Repo is an opened work tree.
+type Repo struct {
+	Root      string // absolute work-tree top (symlinks resolved)
+	GitDir    string // this worktree's own git dir (for a linked worktree: .git/worktrees/<name>; else <root>/.git)
+	CommonDir string // the common git dir (same as GitDir unless a linked worktree)
+
+	indexPath string   // GitDir/index, or $GIT_INDEX_FILE (set for pre-commit hooks)
+	settings  settings // config values read once at Open
+
+	// Exactly one of repo and cli is set: the fallback answers everything so
+	// that results never mix two readers of the same repository.
+	repo   *git.Repository
+	cli    *gitCLI
+	reason string // why cli is used
+
+	mu  sync.Mutex
+	idx *indexSnapshot // reloaded when the index file changes
+}
+
+// Open finds the work tree containing path (the top or any subfolder) and
+// prepares to answer questions about it. `.git` may be a directory or a
+// `gitdir: ...` file (linked worktree, submodule).
+func Open(path string) (*Repo, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("gitops: %s: %w", path, err)
+	}
+	// Resolve symlinks so that Root compares equal to git's own answer
+	// (`git rev-parse --show-toplevel` resolves them too).
+	abs, err = filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, fmt.Errorf("gitops: %s: %w", path, err)
+	}
+	root, gitDir, err := findGitDir(abs)
+	if err != nil {
+		if errors.Is(err, ErrNotRepository) {
+			return nil, fmt.Errorf("gitops: %s (or any parent folder): %w", abs, ErrNotRepository)
+		}
+		return nil, fmt.Errorf("gitops: %s: %w", abs, err)
+	}
+	commonDir, err := readCommonDir(gitDir)
+	if err != nil {
+		return nil, fmt.Errorf("gitops: %s: %w", gitDir, err)
+	}
+	r := &Repo{Root: root, GitDir: gitDir, CommonDir: commonDir}
+	r.indexPath = filepath.Join(gitDir, "index")
+	if f := os.Getenv("GIT_INDEX_FILE"); f != "" {
+		// git sets this for hooks run by `git commit -a` / `git commit path`;
+		// relative values are relative to the work-tree top where hooks run.
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(root, f)
+		}
+		r.indexPath = f
+	}
+	r.settings, err = loadSettings(root, commonDir)
+	if err != nil {
+		return nil, fmt.Errorf("gitops: %w", err)
+	}
+
+	reason := r.settings.unsupported
+	if reason == "" {
+		if _, err := r.index(); err != nil {
+			reason = indexFailureReason(gitDir, err)
+		}
+	}
+	if reason == "" {
+		r.repo, err = openGoGit(gitDir, commonDir, root)
+		if err != nil {
+			reason = "go-git cannot open the repository: " + err.Error()
+		}
+	}
+	if reason != "" {
+		cli, err := newGitCLI(root, r.indexPath, filepath.Join(gitDir, "index"))
+		if err != nil {
+			return nil, fmt.Errorf("gitops: %s: go-git cannot read this repository (%s) and %w; installing git fixes this", root, reason, err)
+		}
+		r.repo, r.cli, r.reason = nil, cli, reason
+		r.idx = nil
+	}
+	return r, nil
+}
+
+// Backend says which reader answers ("go-git" or "git-cli") and, for the
+// fallback, why, so that `regen status` can show it.
+func (r *Repo) Backend() (name, reason string) {
+	if r.cli != nil {
+		return backendCLI, r.reason
+	}
+	return backendGoGit, ""
+}
+
+// HeadHash returns the current HEAD commit hash ("" for an unborn branch).
+func (r *Repo) HeadHash() (string, error) {
+	if r.cli != nil {
+		return r.cli.headHash()
+	}
+	ref, err := r.repo.Head()
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("gitops: reading HEAD: %w", err)
+	}
+	return ref.Hash().String(), nil
+}
+
+// findGitDir walks up from dir to the first folder holding `.git`.
+func findGitDir(dir string) (root, gitDir string, err error) {
+	for {
+		dotGit := filepath.Join(dir, ".git")
+		fi, err := os.Lstat(dotGit)
+		switch {
+		case err == nil && fi.IsDir():
+			if isGitDirectory(dotGit) {
+				return dir, dotGit, nil
+			}
+		case err == nil && fi.Mode().IsRegular():
+			target, err := readGitFile(dotGit)
+			if err != nil {
+				return "", "", err
+			}
+			return dir, target, nil
+		case err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
+			return "", "", err
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", "", ErrNotRepository
+		}
+		dir = parent
+	}
+}
+
+// readGitFile resolves a `gitdir: <path>` file; a relative path is relative
+// to the folder holding the file.
+func readGitFile(file string) (string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	line := strings.TrimRight(strings.SplitN(string(b), "\n", 2)[0], "\r")
+	target, ok := strings.CutPrefix(line, "gitdir: ")
+	if !ok || target == "" {
+		return "", fmt.Errorf("%s: not a `gitdir: <path>` file", file)
+	}
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(filepath.Dir(file), target)
+	}
+	if resolved, err := filepath.EvalSymlinks(target); err == nil {
+		target = resolved
+	}
+	if !isGitDirectory(target) {
+		return "", fmt.Errorf("%s points to %s, which is not a git directory", file, target)
+	}
+	return filepath.Clean(target), nil
+}
+
+// readCommonDir follows a linked worktree's `commondir` file.
+func readCommonDir(gitDir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(gitDir, "commondir"))
+	if errors.Is(err, os.ErrNotExist) {
+		return gitDir, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	dir := strings.TrimSpace(string(b))
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(gitDir, dir)
+	}
+	if resolved, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = resolved
+	}
+	return filepath.Clean(dir), nil
+}
+
+// isGitDirectory approximates git's is_git_directory: HEAD plus the objects
+// and refs folders (the latter may live in a commondir).
+func isGitDirectory(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil {
+		return false
+	}
+	common := dir
+	if c, err := readCommonDir(dir); err == nil {
+		common = c
+	}
+	for _, sub := range []string{"objects", "refs"} {
+		if fi, err := os.Stat(filepath.Join(common, sub)); err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
+}
+
+// openGoGit opens the object and ref storage without repeating discovery;
+// a linked worktree reads HEAD and its index from gitDir and everything
+// else from commonDir.
+func openGoGit(gitDir, commonDir, root string) (*git.Repository, error) {
+	var fs billy.Filesystem = osfs.New(gitDir)
+	if commonDir != gitDir {
+		fs = dotgit.NewRepositoryFilesystem(osfs.New(gitDir), osfs.New(commonDir))
+	}
+	st := filesystem.NewStorage(fs, cache.NewObjectLRUDefault())
+	return git.Open(st, osfs.New(root))
+}

@@ -1,0 +1,137 @@
+package migrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// backupMode keeps database copies private: they hold the user's dev data.
+const backupMode = 0o600
+
+// defaultDBMode is used when restoring over a database file that is gone
+// (so its mode cannot be kept): what SQLite creates under the usual umask.
+const defaultDBMode = 0o644
+
+// sqliteSidecars are the files SQLite keeps beside a database. After a
+// restore any of them would belong to the replaced database and must go:
+// a stale -wal would be replayed onto the restored file.
+func sqliteSidecars() []string { return []string{"-wal", "-shm", "-journal"} }
+
+// BackupSQLite writes a consistent copy of a possibly live database to dst,
+// which must not exist. VACUUM INTO on a read-only connection reads one
+// snapshot through SQLite's own locking, so it includes committed data still
+// in the -wal and works while another process has the database open, where a
+// file copy could tear. dst is created 0600 and fsynced with its directory.
+func BackupSQLite(ctx context.Context, dbPath, dst string) (err error) {
+	db, err := openReadOnly(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	absDst, err := filepath.Abs(dst)
+	if err != nil {
+		return fmt.Errorf("backup destination %s: %w", dst, err)
+	}
+	// Creating the file first claims the name exclusively and fixes its mode
+	// before any data lands in it; VACUUM INTO accepts an empty file.
+	f, err := os.OpenFile(absDst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, backupMode)
+	if err != nil {
+		return fmt.Errorf("creating backup %s: %w", dst, err)
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(absDst)
+		return fmt.Errorf("creating backup %s: %w", dst, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(absDst)
+		}
+	}()
+
+	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", absDst); err != nil {
+		return fmt.Errorf("backing up %s to %s: %w", dbPath, dst, describeOpenError(dbPath, err))
+	}
+	if err := os.Chmod(absDst, backupMode); err != nil {
+		return fmt.Errorf("backup %s: %w", dst, err)
+	}
+	if err := syncFile(absDst); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(absDst))
+}
+
+// RestoreSQLite puts backup back at dbPath byte for byte. The copy goes to a
+// temporary file in the same directory and is renamed over dbPath, so at
+// every instant dbPath is either the old or the restored database, never a
+// half-written one. The -wal, -shm and -journal files are removed before the
+// rename so SQLite cannot replay the replaced database's log onto the
+// restored one. dbPath keeps its file mode; a symlinked dbPath is restored
+// at its target so the link survives.
+func RestoreSQLite(backup, dbPath string) (err error) {
+	src, err := os.Open(backup)
+	if err != nil {
+		return fmt.Errorf("opening backup %s: %w", backup, err)
+	}
+	defer src.Close()
+	if info, err := src.Stat(); err != nil {
+		return fmt.Errorf("backup %s: %w", backup, err)
+	} else if !info.Mode().IsRegular() {
+		return fmt.Errorf("backup %s is not a regular file", backup)
+	}
+
+	target := dbPath
+	if resolved, err := filepath.EvalSymlinks(dbPath); err == nil {
+		target = resolved
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("database %s: %w", dbPath, err)
+	}
+	mode := fs.FileMode(defaultDBMode)
+	if info, err := os.Stat(target); err == nil {
+		mode = info.Mode().Perm()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("database %s: %w", dbPath, err)
+	}
+
+	dir := filepath.Dir(target)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".regen-restore-*")
+	if err != nil {
+		return fmt.Errorf("restoring %s: %w", dbPath, err)
+	}
+	tmpName := tmp.Name()
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmpName)
+		}
+	}()
+	if _, err := io.Copy(tmp, src); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("restoring %s: copying backup: %w", dbPath, err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("restoring %s: %w", dbPath, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("restoring %s: %w", dbPath, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("restoring %s: %w", dbPath, err)
+	}
+
+	for _, suffix := range sqliteSidecars() {
+		if err := os.Remove(target + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("restoring %s: removing stale %s: %w", dbPath, target+suffix, err)
+		}
+	}
+	if err := os.Rename(tmpName, target); err != nil {
+		return fmt.Errorf("restoring %s: %w", dbPath, err)
+	}
+	return syncDir(dir)
+}

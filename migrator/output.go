@@ -1,0 +1,122 @@
+package migrator
+
+import (
+	"bytes"
+	"io"
+	"sync"
+)
+
+// maxLineBytes bounds the buffer for one line: a child printing megabytes
+// without a newline is shown in pieces rather than held in memory.
+const maxLineBytes = 64 << 10
+
+// stderrTailBytes is how much of the child's stderr Result keeps for error
+// messages: enough for an Elixir exception and the top of its stack trace.
+const stderrTailBytes = 4 << 10
+
+// lineWriter forwards a child's output line by line, each line prefixed with
+// the indent, so the child's output stands apart from regen's own.
+//
+// It never returns an error: os/exec stops draining the pipe when a writer
+// fails, and the child would then die of SIGPIPE or block in the middle of a
+// migration just because regen's terminal went away. The first destination
+// error is kept in err instead.
+type lineWriter struct {
+	mu     *sync.Mutex // shared by stdout and stderr so their lines never interleave mid-line
+	dst    io.Writer
+	prefix []byte
+	buf    []byte // the current partial line
+	out    []byte // scratch: prefix+line, written in one call
+	err    error
+}
+
+func newLineWriter(dst io.Writer, prefix string, mu *sync.Mutex) *lineWriter {
+	if dst == nil {
+		dst = io.Discard
+	}
+	return &lineWriter{mu: mu, dst: dst, prefix: []byte(prefix)}
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			w.buf = append(w.buf, p...)
+			if len(w.buf) >= maxLineBytes {
+				w.emit(w.buf)
+				w.buf = w.buf[:0]
+			}
+			break
+		}
+		if len(w.buf) > 0 {
+			w.buf = append(w.buf, p[:i+1]...)
+			w.emit(w.buf)
+			w.buf = w.buf[:0]
+		} else {
+			w.emit(p[:i+1])
+		}
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+// Flush writes a final line that had no newline (a prompt, a crash mid-line)
+// and ends it, so whatever regen prints next starts on its own line.
+func (w *lineWriter) Flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.emit(w.buf)
+		w.buf = w.buf[:0]
+	}
+}
+
+func (w *lineWriter) emit(line []byte) {
+	if w.err != nil {
+		return
+	}
+	w.out = w.out[:0]
+	// Blank lines stay blank: an indent alone is invisible trailing space.
+	if !(len(line) == 1 && line[0] == '\n') {
+		w.out = append(w.out, w.prefix...)
+	}
+	w.out = append(w.out, line...)
+	if line[len(line)-1] != '\n' {
+		w.out = append(w.out, '\n')
+	}
+	if _, err := w.dst.Write(w.out); err != nil {
+		w.err = err
+	}
+}
+
+// tailBuffer keeps the last max bytes written to it. Only the stderr copy
+// goroutine writes to it, and String is called after that goroutine ended.
+type tailBuffer struct {
+	max   int
+	buf   []byte
+	total int64
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.total += int64(len(p))
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - t.max; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+// String returns the tail; when older output was cut off it starts at the
+// next line boundary so an error message does not open mid-word.
+func (t *tailBuffer) String() string {
+	b := t.buf
+	if t.total > int64(len(b)) {
+		if i := bytes.IndexByte(b, '\n'); i >= 0 && i+1 < len(b) {
+			b = b[i+1:]
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,66 @@
+package migrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// SignalCause is the cancellation cause the engine attaches to its context
+// (context.WithCancelCause) when regen itself receives a signal, so that Run
+// can forward that same signal to the child: Ctrl-C reaches mix as SIGINT,
+// a SIGTERM from a supervisor as SIGTERM.
+type SignalCause struct{ Signal os.Signal }
+
+func (c *SignalCause) Error() string {
+	if c == nil || c.Signal == nil {
+		return "interrupted"
+	}
+	return "interrupted by " + SignalName(c.Signal)
+}
+
+// SignalName returns the conventional name ("SIGINT") of a signal; Go's own
+// String() says "interrupt", which users cannot map to kill(1) or docs.
+func SignalName(sig os.Signal) string {
+	s, ok := sig.(syscall.Signal)
+	if !ok {
+		return sig.String()
+	}
+	switch s {
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGQUIT:
+		return "SIGQUIT"
+	case syscall.SIGKILL:
+		return "SIGKILL"
+	case syscall.SIGPIPE:
+		return "SIGPIPE"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGUSR1:
+		return "SIGUSR1"
+	case syscall.SIGUSR2:
+		return "SIGUSR2"
+	case syscall.SIGSEGV:
+		return "SIGSEGV"
+	case syscall.SIGABRT:
+		return "SIGABRT"
+	}
+	return fmt.Sprintf("signal %d", int(s))
+}
+
+// forwardSignal picks the first signal to send the child when ctx ends: the
+// one carried by a *SignalCause, else SIGINT (what Ctrl-C would have sent).
+func forwardSignal(ctx context.Context) syscall.Signal {
+	var sc *SignalCause
+	if errors.As(context.Cause(ctx), &sc) && sc != nil {
+		if s, ok := sc.Signal.(syscall.Signal); ok && s != 0 {
+			return s
+		}
+	}
+	return syscall.SIGINT
+}

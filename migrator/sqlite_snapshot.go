@@ -1,0 +1,105 @@
+package migrator
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "modernc.org/sqlite"
+)
+
+// SnapshotSQLite copies the database file byte for byte, so that a restore
+// gives back the very file the user had (sha256 identical), not merely the
+// same rows. It holds the write lock (BEGIN IMMEDIATE) while copying, so no
+// other writer can change the file underneath, and checkpoints a WAL first so
+// that the main file holds every committed page. When the WAL cannot be
+// emptied (another process keeps writing), it falls back to VACUUM INTO,
+// which is consistent but not byte-identical. dst must not exist.
+func SnapshotSQLite(ctx context.Context, dbPath, dst string) error {
+	if _, err := os.Stat(dbPath); err != nil {
+		return fmt.Errorf("%w: %s", ErrNoDatabase, dbPath)
+	}
+	if _, err := os.Lstat(dst); err == nil {
+		return fmt.Errorf("backup target %s already exists", dst)
+	}
+	dsn := "file:" + (&url.URL{Path: dbPath}).EscapedPath() + "?mode=rw&_pragma=busy_timeout(10000)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot open %s: %w", dbPath, err)
+	}
+	defer conn.Close()
+	var mode string
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("%s is not a readable SQLite database: %w", dbPath, err)
+	}
+	wal := strings.EqualFold(mode, "wal")
+	for attempt := 0; attempt < 3; attempt++ {
+		if wal {
+			if _, err := conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+				return fmt.Errorf("cannot checkpoint %s: %w", dbPath, err)
+			}
+		}
+		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+			return fmt.Errorf("cannot lock %s for the backup (another process is writing to it): %w", dbPath, err)
+		}
+		if wal {
+			if fi, err := os.Stat(dbPath + "-wal"); err == nil && fi.Size() > 0 {
+				conn.ExecContext(ctx, "ROLLBACK")
+				continue // a writer slipped in between checkpoint and lock
+			}
+		}
+		err := snapshotCopyFile(dbPath, dst)
+		conn.ExecContext(ctx, "ROLLBACK")
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "VACUUM INTO ?", dst)
+	if err != nil {
+		return fmt.Errorf("cannot back up %s: %w", dbPath, err)
+	}
+	os.Chmod(dst, 0o600)
+	return snapshotSyncPath(dst)
+}
+
+func snapshotCopyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return snapshotSyncPath(filepath.Dir(dst))
+}
+
+func snapshotSyncPath(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
