@@ -1,0 +1,367 @@
+package regen
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/regen-tool/regen/migrator"
+)
+
+// Config is what regen knows about the project: detected first, then
+// overridden by .regen.toml, then by the environment.
+type Config struct {
+	Root    string   // project root: the folder with mix.exs (absolute)
+	File    string   // the .regen.toml that was read, "" when none
+	Preset  string   // ash_sqlite | ash_postgres | ecto
+	Mix     []string // the mix command line, split without a shell
+	MixFrom string   // where Mix came from: default, .regen.toml, REGEN_MIX
+	Repos   []RepoConfig
+	// Command templates; {mix}, {dir}, {name}, {repo} are replaced per argument.
+	Rollback []string
+	Codegen  []string
+	Migrate  []string
+	Keep     int // committed backups to keep for undo
+}
+
+// RepoConfig is one Ecto repo: its folders (slash paths relative to Root) and
+// its database.
+type RepoConfig struct {
+	Name            string // folder name under priv/: "repo"
+	Module          string // Elixir module, e.g. MyApp.Repo ("" when unknown)
+	Migrations      string
+	Snapshots       string
+	Database        string // absolute SQLite path ("" until resolved)
+	DatabaseFrom    string // .regen.toml, mix config, cache
+	MigrationSource string // "" means schema_migrations
+}
+
+const configFileName = ".regen.toml"
+
+var presets = map[string]struct{ rollback, codegen, migrate []string }{
+	"ash_sqlite": {
+		rollback: []string{"{mix}", "ash_sqlite.rollback", "--migrations-path", "{dir}", "--all"},
+		codegen:  []string{"{mix}", "ash.codegen", "{name}"},
+		migrate:  []string{"{mix}", "ash.migrate"},
+	},
+}
+
+// supportedPresets lists presets whose databases the engine can read today.
+func presetNames() []string {
+	names := []string{}
+	for n := range presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// FindProjectRoot walks up from dir to the nearest folder holding mix.exs,
+// without leaving stopAt (the git work-tree top).
+func FindProjectRoot(dir, stopAt string) (string, error) {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(d, "mix.exs")); err == nil {
+			return d, nil
+		}
+		if d == stopAt || filepath.Dir(d) == d {
+			return "", &InputError{
+				What: fmt.Sprintf("no mix.exs in %s or any folder above it inside the git work tree %s.", dir, stopAt),
+				Next: "Run regen inside an Elixir project (the folder with mix.exs, or below it).",
+			}
+		}
+		d = filepath.Dir(d)
+	}
+}
+
+// LoadConfig detects the project's layout under root and applies the
+// optional config file (explicit path, or root/.regen.toml) and REGEN_MIX.
+func LoadConfig(root, explicitFile string, getenv func(string) string) (*Config, error) {
+	cfg := &Config{Root: root, Keep: 3}
+	if err := detect(cfg); err != nil {
+		return nil, err
+	}
+	file := explicitFile
+	if file == "" {
+		if _, err := os.Stat(filepath.Join(root, configFileName)); err == nil {
+			file = filepath.Join(root, configFileName)
+		}
+	}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, &InputError{What: fmt.Sprintf("cannot read the config file: %v.", err), Next: "Check the path given to --config."}
+		}
+		if err := applyConfigFile(cfg, string(data)); err != nil {
+			return nil, &InputError{What: fmt.Sprintf("%s: %v", file, err), Next: "Fix the config file; README.md lists its keys."}
+		}
+		cfg.File = file
+	}
+	if m := getenv("REGEN_MIX"); m != "" {
+		argv, err := migrator.SplitCommandLine(m)
+		if err != nil {
+			return nil, &InputError{What: fmt.Sprintf("REGEN_MIX=%q: %v.", m, err), Next: "Fix the quoting in REGEN_MIX."}
+		}
+		cfg.Mix, cfg.MixFrom = argv, "REGEN_MIX"
+	}
+	p, ok := presets[cfg.Preset]
+	if !ok {
+		return nil, &InputError{
+			What: fmt.Sprintf("preset %q is not supported by this version (supported: %s).", cfg.Preset, strings.Join(presetNames(), ", ")),
+			Next: "Set preset in .regen.toml, or use a project on a supported stack.",
+		}
+	}
+	if cfg.Rollback == nil {
+		cfg.Rollback = p.rollback
+	}
+	if cfg.Codegen == nil {
+		cfg.Codegen = p.codegen
+	}
+	if cfg.Migrate == nil {
+		cfg.Migrate = p.migrate
+	}
+	if len(cfg.Repos) == 0 {
+		return nil, &InputError{What: "no repos are configured.", Next: "Add a [[repos]] table to .regen.toml."}
+	}
+	for i := range cfg.Repos {
+		r := &cfg.Repos[i]
+		for _, p := range []*string{&r.Migrations, &r.Snapshots} {
+			clean, err := cleanRelative(*p)
+			if err != nil {
+				return nil, &InputError{What: fmt.Sprintf("repo %q: %v", r.Name, err), Next: "Use folders inside the project."}
+			}
+			*p = clean
+		}
+		if r.Database != "" && !filepath.IsAbs(r.Database) {
+			r.Database = filepath.Join(root, filepath.FromSlash(r.Database))
+		}
+	}
+	return cfg, nil
+}
+
+// cleanRelative keeps configured folders inside the project: regen never
+// deletes outside them, so they must not escape it.
+func cleanRelative(p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	if filepath.IsAbs(p) {
+		return "", fmt.Errorf("folder %q must be relative to the project root", p)
+	}
+	c := filepath.ToSlash(filepath.Clean(filepath.FromSlash(p)))
+	if c == ".." || strings.HasPrefix(c, "../") {
+		return "", fmt.Errorf("folder %q is outside the project", p)
+	}
+	if c == "." {
+		return "", fmt.Errorf("folder %q is the project root itself; name the migrations folder", p)
+	}
+	return c, nil
+}
+
+var depPattern = regexp.MustCompile(`\{\s*:(ash_sqlite|ash_postgres|ecto_sql)\b`)
+
+// detect fills the zero-config defaults from mix.exs and the priv/ layout.
+func detect(cfg *Config) error {
+	mixExs, err := os.ReadFile(filepath.Join(cfg.Root, "mix.exs"))
+	if err != nil {
+		return &InputError{What: fmt.Sprintf("cannot read mix.exs: %v.", err), Next: "Run regen in an Elixir project."}
+	}
+	deps := map[string]bool{}
+	for _, m := range depPattern.FindAllStringSubmatch(string(mixExs), -1) {
+		deps[m[1]] = true
+	}
+	switch {
+	case deps["ash_sqlite"]:
+		cfg.Preset = "ash_sqlite"
+	case deps["ash_postgres"]:
+		cfg.Preset = "ash_postgres"
+	case deps["ecto_sql"]:
+		cfg.Preset = "ecto"
+	}
+	cfg.Mix, cfg.MixFrom = []string{"mix"}, "default"
+	matches, _ := filepath.Glob(filepath.Join(cfg.Root, "priv", "*", "migrations"))
+	sort.Strings(matches)
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err != nil || !fi.IsDir() {
+			continue
+		}
+		name := filepath.Base(filepath.Dir(m))
+		if name == "resource_snapshots" {
+			continue
+		}
+		cfg.Repos = append(cfg.Repos, RepoConfig{
+			Name:       name,
+			Migrations: "priv/" + name + "/migrations",
+			Snapshots:  "priv/resource_snapshots/" + name,
+		})
+	}
+	if len(cfg.Repos) == 0 {
+		// A project that has not generated anything yet: Ash's default layout.
+		cfg.Repos = []RepoConfig{{Name: "repo", Migrations: "priv/repo/migrations", Snapshots: "priv/resource_snapshots/repo"}}
+	}
+	return nil
+}
+
+var knownTopKeys = map[string]bool{"preset": true, "mix": true, "keep_backups": true}
+var knownRepoKeys = map[string]bool{"name": true, "module": true, "migrations": true, "snapshots": true, "database": true, "migration_source": true}
+var knownCommandKeys = map[string]bool{"rollback": true, "codegen": true, "migrate": true}
+
+func applyConfigFile(cfg *Config, src string) error {
+	doc, err := parseTOML(src)
+	if err != nil {
+		return err
+	}
+	for k := range doc.root {
+		if !knownTopKeys[k] {
+			return fmt.Errorf("line %d: unknown key %q (known: preset, mix, keep_backups, [[repos]], [commands])", doc.lines["."+k], k)
+		}
+	}
+	for name := range doc.tables {
+		if name != "commands" {
+			return fmt.Errorf("unknown table [%s] (known: [commands], [[repos]])", name)
+		}
+	}
+	for name := range doc.arrays {
+		if name != "repos" {
+			return fmt.Errorf("unknown array of tables [[%s]] (known: [[repos]])", name)
+		}
+	}
+	if v, ok := doc.root["preset"]; ok {
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("preset must be a string")
+		}
+		cfg.Preset = s
+	}
+	if v, ok := doc.root["mix"]; ok {
+		s, ok := v.(string)
+		if !ok || strings.TrimSpace(s) == "" {
+			return fmt.Errorf("mix must be a non-empty string")
+		}
+		argv, err := migrator.SplitCommandLine(s)
+		if err != nil {
+			return fmt.Errorf("mix: %v", err)
+		}
+		cfg.Mix, cfg.MixFrom = argv, configFileName
+	}
+	if v, ok := doc.root["keep_backups"]; ok {
+		n, ok := v.(int64)
+		if !ok || n < 1 || n > 100 {
+			return fmt.Errorf("keep_backups must be an integer from 1 to 100")
+		}
+		cfg.Keep = int(n)
+	}
+	if cmds, ok := doc.tables["commands"]; ok {
+		for k, v := range cmds {
+			if !knownCommandKeys[k] {
+				return fmt.Errorf("[commands]: unknown key %q (known: rollback, codegen, migrate)", k)
+			}
+			s, ok := v.(string)
+			if !ok {
+				return fmt.Errorf("[commands] %s must be a string", k)
+			}
+			argv, err := migrator.SplitCommandLine(s)
+			if err != nil || len(argv) == 0 {
+				return fmt.Errorf("[commands] %s: cannot split %q", k, s)
+			}
+			switch k {
+			case "rollback":
+				if !containsArg(argv, "{dir}") {
+					return fmt.Errorf("[commands] rollback must pass {dir} (the folder holding exactly the migrations to roll back)")
+				}
+				cfg.Rollback = argv
+			case "codegen":
+				if !containsArg(argv, "{name}") {
+					return fmt.Errorf("[commands] codegen must pass {name}")
+				}
+				cfg.Codegen = argv
+			case "migrate":
+				cfg.Migrate = argv
+			}
+		}
+	}
+	if repos, ok := doc.arrays["repos"]; ok {
+		cfg.Repos = nil
+		seen := map[string]bool{}
+		for i, t := range repos {
+			r := RepoConfig{}
+			for k, v := range t {
+				if !knownRepoKeys[k] {
+					return fmt.Errorf("[[repos]] #%d: unknown key %q (known: name, module, migrations, snapshots, database, migration_source)", i+1, k)
+				}
+				s, ok := v.(string)
+				if !ok {
+					return fmt.Errorf("[[repos]] #%d: %s must be a string", i+1, k)
+				}
+				switch k {
+				case "name":
+					r.Name = s
+				case "module":
+					r.Module = s
+				case "migrations":
+					r.Migrations = s
+				case "snapshots":
+					r.Snapshots = s
+				case "database":
+					r.Database, r.DatabaseFrom = s, configFileName
+				case "migration_source":
+					if !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(s) {
+						return fmt.Errorf("[[repos]] #%d: migration_source %q is not a plain table name", i+1, s)
+					}
+					r.MigrationSource = s
+				}
+			}
+			if r.Name == "" {
+				r.Name = "repo"
+			}
+			if seen[r.Name] {
+				return fmt.Errorf("[[repos]]: two repos are named %q", r.Name)
+			}
+			seen[r.Name] = true
+			if r.Migrations == "" {
+				r.Migrations = "priv/" + r.Name + "/migrations"
+			}
+			if r.Snapshots == "" {
+				r.Snapshots = "priv/resource_snapshots/" + r.Name
+			}
+			cfg.Repos = append(cfg.Repos, r)
+		}
+		if len(cfg.Repos) == 0 {
+			return errors.New("[[repos]] is empty")
+		}
+	}
+	return nil
+}
+
+func containsArg(argv []string, placeholder string) bool {
+	for _, a := range argv {
+		if strings.Contains(a, placeholder) {
+			return true
+		}
+	}
+	return false
+}
+
+// expand fills a command template. Each template argument stays one
+// argument: user-supplied text is never re-split or given to a shell.
+func expand(template, mix []string, vars map[string]string) []string {
+	var out []string
+	for _, a := range template {
+		if a == "{mix}" {
+			out = append(out, mix...)
+			continue
+		}
+		for k, v := range vars {
+			a = strings.ReplaceAll(a, "{"+k+"}", v)
+		}
+		out = append(out, a)
+	}
+	return out
+}

@@ -1,0 +1,94 @@
+package regen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/regen-tool/regen/migrator"
+)
+
+// database is what the transaction needs from a repo's database: read the
+// applied versions, take a backup, put the backup back.
+type database interface {
+	// Applied returns the applied versions, ascending. A database that does
+	// not exist yet has none.
+	Applied(ctx context.Context) ([]int64, error)
+	// Backup copies the database into dir and says how it will come back.
+	Backup(ctx context.Context, dir string) (rec RepoRecord, err error)
+	// Restore puts back what Backup recorded.
+	Restore(ctx context.Context, rec RepoRecord, backupDir, quarantine string) error
+	String() string
+}
+
+type sqliteDB struct {
+	path   string
+	source string
+}
+
+func (d *sqliteDB) String() string { return d.path }
+
+func (d *sqliteDB) Applied(ctx context.Context) ([]int64, error) {
+	vs, err := migrator.SQLiteAppliedVersions(ctx, d.path, d.source)
+	if errors.Is(err, migrator.ErrNoDatabase) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(vs))
+	for i, v := range vs {
+		out[i] = v.Version
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, nil
+}
+
+func (d *sqliteDB) Backup(ctx context.Context, dir string) (RepoRecord, error) {
+	rec := RepoRecord{Database: d.path, DBRestore: "copy"}
+	if _, err := os.Stat(d.path); errors.Is(err, os.ErrNotExist) {
+		rec.DBAbsent = true
+		return rec, nil
+	}
+	name := "db-" + filepath.Base(d.path)
+	if err := migrator.SnapshotSQLite(ctx, d.path, filepath.Join(dir, name)); err != nil {
+		return rec, fmt.Errorf("cannot back up the database %s: %w", d.path, err)
+	}
+	rec.DBBackup = name
+	return rec, nil
+}
+
+func (d *sqliteDB) Restore(ctx context.Context, rec RepoRecord, backupDir, quarantine string) error {
+	if rec.DBAbsent {
+		// The run created the database: move it aside, never delete it.
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+			p := d.path + suffix
+			if exists(p) {
+				if err := os.MkdirAll(quarantine, 0o700); err != nil {
+					return err
+				}
+				if err := os.Rename(p, filepath.Join(quarantine, filepath.Base(p))); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if rec.DBBackup == "" {
+		return fmt.Errorf("no backup of %s was taken", d.path)
+	}
+	return migrator.RestoreSQLite(filepath.Join(backupDir, rec.DBBackup), d.path)
+}
+
+func openDatabase(r RepoConfig) (database, error) {
+	if r.Database == "" {
+		return nil, &InputError{
+			What: fmt.Sprintf("the database of repo %q is not known.", r.Name),
+			Next: "Set `database = \"path/to/dev.db\"` for this repo in .regen.toml.",
+		}
+	}
+	return &sqliteDB{path: r.Database, source: r.MigrationSource}, nil
+}

@@ -1,0 +1,304 @@
+package regen
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/regen-tool/regen/gitops"
+	"github.com/regen-tool/regen/migrator"
+)
+
+// Options configure an Engine. Everything the engine touches comes in here:
+// no globals, no direct terminal output.
+type Options struct {
+	Dir        string              // where regen was started
+	ConfigFile string              // --config, "" for <root>/.regen.toml
+	Getenv     func(string) string // os.Getenv in production
+	Reporter   Reporter
+	ChildOut   io.Writer // the mix tasks' output, streamed through (indented)
+	Timeout    time.Duration
+	Now        func() time.Time
+}
+
+// Engine runs regen's commands on one repository.
+type Engine struct {
+	opts     Options
+	git      *gitops.Repo
+	stateDir string
+	rep      Reporter
+	runner   *migrator.Runner
+	faults   faultPlan
+}
+
+// Open finds the git repository around opts.Dir. The project itself (mix.exs,
+// config, databases) is loaded by the commands that need it, so that
+// `regen recover` works even when the project does not load.
+func Open(opts Options) (*Engine, error) {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Reporter == nil {
+		opts.Reporter = discardReporter{}
+	}
+	if opts.ChildOut == nil {
+		opts.ChildOut = io.Discard
+	}
+	git, err := gitops.Open(opts.Dir)
+	if err != nil {
+		if errors.Is(err, gitops.ErrNotRepository) {
+			return nil, &InputError{
+				What: fmt.Sprintf("%s is not inside a git repository; regen tells your migrations apart by what git tracks.", opts.Dir),
+				Next: "Run regen inside the project's git checkout (or `git init` and commit your tracked migrations first).",
+			}
+		}
+		return nil, fmt.Errorf("cannot open the git repository: %w", err)
+	}
+	faults, err := parseFaults(opts.Getenv(faultEnv))
+	if err != nil {
+		return nil, &InputError{What: err.Error(), Next: "Unset " + faultEnv + "."}
+	}
+	return &Engine{
+		opts:     opts,
+		git:      git,
+		stateDir: filepath.Join(git.GitDir, "regen"),
+		rep:      opts.Reporter,
+		runner:   &migrator.Runner{Stdout: opts.ChildOut, Stderr: opts.ChildOut, Indent: "    │ ", Timeout: opts.Timeout},
+		faults:   faults,
+	}, nil
+}
+
+// StateDir is where the lock, the journal and the backups live.
+func (e *Engine) StateDir() string { return e.stateDir }
+
+// OpenJournal returns the journal of an interrupted run, or nil.
+func (e *Engine) OpenJournal() (*Journal, error) { return loadJournal(e.stateDir) }
+
+// refuseIfJournal is the guard every changing command runs first.
+func (e *Engine) refuseIfJournal() error {
+	j, err := loadJournal(e.stateDir)
+	if err != nil {
+		return &NeedsRecoverError{RunID: "unknown", Step: "unknown", Journal: journalPath(e.stateDir)}
+	}
+	if j != nil {
+		return &NeedsRecoverError{RunID: j.RunID, Step: j.Step, Journal: journalPath(e.stateDir)}
+	}
+	return nil
+}
+
+func (e *Engine) loadProject(ctx context.Context) (*project, error) {
+	root, err := FindProjectRoot(e.opts.Dir, e.git.Root)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := LoadConfig(root, e.opts.ConfigFile, e.opts.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	prefix, err := filepath.Rel(e.git.Root, root)
+	if err != nil || strings.HasPrefix(prefix, "..") {
+		return nil, &InputError{What: fmt.Sprintf("the project %s is outside the git work tree %s.", root, e.git.Root), Next: "Run regen inside the checkout."}
+	}
+	prefix = filepath.ToSlash(prefix)
+	if prefix == "." {
+		prefix = ""
+	}
+	if err := e.resolveDatabases(ctx, cfg); err != nil {
+		return nil, err
+	}
+	p := &project{cfg: cfg, git: e.git, prefix: prefix}
+	for _, r := range cfg.Repos {
+		for _, folder := range []string{r.Migrations, r.Snapshots} {
+			if err := checkFolder(root, folder); err != nil {
+				return nil, err
+			}
+		}
+		db, err := openDatabase(r)
+		if err != nil {
+			return nil, err
+		}
+		p.dbs = append(p.dbs, db)
+	}
+	return p, nil
+}
+
+// checkFolder refuses a configured folder that is, or passes through, a
+// symlink: regen never follows one out of the project.
+func checkFolder(root, folder string) error {
+	p := root
+	for _, part := range strings.Split(folder, "/") {
+		p = filepath.Join(p, part)
+		fi, err := os.Lstat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return &InputError{What: fmt.Sprintf("cannot read %s: %v.", p, err), Next: "Check the folder's permissions."}
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return &InputError{What: fmt.Sprintf("%s is a symlink; regen does not follow symlinks out of the project.", p), Next: "Configure the real folder in .regen.toml."}
+		}
+		if !fi.IsDir() {
+			return &InputError{What: fmt.Sprintf("%s is not a folder.", p), Next: "Fix the folder in .regen.toml."}
+		}
+	}
+	return nil
+}
+
+// resolveDatabases asks the project (once, cached under the git dir) for
+// the repos whose database .regen.toml does not give.
+func (e *Engine) resolveDatabases(ctx context.Context, cfg *Config) error {
+	missing := false
+	for _, r := range cfg.Repos {
+		if r.Database == "" {
+			missing = true
+		}
+	}
+	if !missing {
+		return nil
+	}
+	answers, from, err := e.repoConfigs(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	for i := range cfg.Repos {
+		r := &cfg.Repos[i]
+		if r.Database != "" {
+			continue
+		}
+		for _, a := range answers {
+			if repoMatches(*r, a) {
+				if a.Database != "" && !strings.HasPrefix(a.Adapter, "Ecto.Adapters.SQLite3") {
+					continue
+				}
+				r.Database, r.DatabaseFrom = a.Database, from
+				if r.Module == "" {
+					r.Module = a.Repo
+				}
+				if r.MigrationSource == "" {
+					r.MigrationSource = a.MigrationSource
+				}
+				if r.Database != "" && !filepath.IsAbs(r.Database) {
+					r.Database = filepath.Join(cfg.Root, r.Database)
+				}
+			}
+		}
+		if r.Database == "" {
+			return &InputError{
+				What: fmt.Sprintf("the project's mix config names no SQLite database for repo %q (folder %s).", r.Name, r.Migrations),
+				Next: "Set `database = \"path/to/dev.db\"` for this repo in .regen.toml.",
+			}
+		}
+	}
+	return nil
+}
+
+// repoMatches pairs a configured repo with the project's answer by its priv
+// folder (priv/repo -> "repo") or its module.
+func repoMatches(r RepoConfig, a migrator.RepoConfig) bool {
+	if r.Module != "" && a.Repo == r.Module {
+		return true
+	}
+	priv := strings.TrimSuffix(filepath.ToSlash(a.Priv), "/")
+	if priv == "" {
+		// Ecto's default priv is priv/<repo name underscored>.
+		mod := a.Repo[strings.LastIndex(a.Repo, ".")+1:]
+		priv = "priv/" + snakeCase(mod)
+	}
+	return strings.HasSuffix(priv, "/"+r.Name) && strings.HasPrefix(r.Migrations, priv+"/") || priv+"/migrations" == r.Migrations
+}
+
+func (e *Engine) repoConfigs(ctx context.Context, cfg *Config) ([]migrator.RepoConfig, string, error) {
+	key, err := configHash(cfg.Root)
+	if err != nil {
+		return nil, "", err
+	}
+	cacheFile := filepath.Join(e.stateDir, "cache", "repos-"+key+".txt")
+	if data, err := os.ReadFile(cacheFile); err == nil {
+		if answers, err := migrator.ParseRepoConfig(string(data)); err == nil {
+			return answers, "mix config (cached)", nil
+		}
+	}
+	argv := append(append([]string{}, cfg.Mix...), "run", "--no-start", "--no-compile", "-e", migrator.RepoConfigQuery())
+	var out strings.Builder
+	runner := &migrator.Runner{Stdout: &out, Stderr: &out, Timeout: 5 * time.Minute}
+	e.rep.StepStart("config", "asking the project for its repos' databases (once; cached)")
+	start := time.Now()
+	res, err := runner.Run(ctx, migrator.Command{Argv: argv, Dir: cfg.Root})
+	e.rep.StepEnd("config", time.Since(start), err)
+	if err != nil {
+		return nil, "", &InputError{What: fmt.Sprintf("cannot run %s: %v", cfg.Mix[0], err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or set each repo's database there."}
+	}
+	answers, perr := migrator.ParseRepoConfig(out.String())
+	if res.ExitCode != 0 || perr != nil {
+		return nil, "", &InputError{
+			What: fmt.Sprintf("asking the project for its repo config failed (exit %d):\n%s", res.ExitCode, indent(tail(out.String(), 2000))),
+			Next: "Fix the project so that `mix run --no-start` works, or set each repo's `database` in .regen.toml.",
+		}
+	}
+	// Only regen-repo lines are cached; the answer may hold a password, so 0600.
+	var keep []string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "regen-repo ") {
+			keep = append(keep, l)
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(cacheFile), 0o700); err == nil {
+		writeFileAtomic(cacheFile, []byte(strings.Join(keep, "\n")+"\n"), 0o600)
+	}
+	return answers, "mix config", nil
+}
+
+// configHash keys the repo-config cache by the files that decide it.
+func configHash(root string) (string, error) {
+	files := []string{"mix.exs", "mix.lock"}
+	more, _ := filepath.Glob(filepath.Join(root, "config", "*.exs"))
+	sort.Strings(more)
+	for _, m := range more {
+		rel, _ := filepath.Rel(root, m)
+		files = append(files, rel)
+	}
+	h := sha256.New()
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", f, len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+func newRunID(now time.Time) string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = "    " + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}

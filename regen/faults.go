@@ -1,0 +1,49 @@
+package regen
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// Fault injection for the crash and failure tests. Inert unless the test
+// sets REGEN_TEST_FAULT, e.g. "kill:before:codegen" (the process SIGKILLs
+// itself right after the journal announces codegen, before running it) or
+// "fail:after:rollback" (the step reports a failure after it succeeded).
+const faultEnv = "REGEN_TEST_FAULT"
+
+type fault struct{ action, when, step string }
+
+type faultPlan []fault
+
+func parseFaults(spec string) (faultPlan, error) {
+	var plan faultPlan
+	for _, f := range strings.Split(spec, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		parts := strings.Split(f, ":")
+		if len(parts) != 3 || (parts[0] != "kill" && parts[0] != "fail") || (parts[1] != "before" && parts[1] != "after") {
+			return nil, fmt.Errorf("%s=%q: want kill|fail:before|after:STEP", faultEnv, spec)
+		}
+		plan = append(plan, fault{parts[0], parts[1], parts[2]})
+	}
+	return plan, nil
+}
+
+// at is called at each injection point. A "kill" never returns.
+func (p faultPlan) at(when, step string) error {
+	for _, f := range p {
+		if f.when != when || f.step != step {
+			continue
+		}
+		if f.action == "kill" {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // the signal is on its way
+		}
+		return fmt.Errorf("injected fault %s:%s:%s", f.action, when, step)
+	}
+	return nil
+}

@@ -1,0 +1,266 @@
+package regen
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// FileSet is an exact inventory of the configured folders: every entry with
+// its content hash and mode. It is what "byte for byte" is checked against.
+type FileSet struct {
+	Folders []string    `json:"folders"` // project-relative folders inventoried
+	Dirs    []string    `json:"dirs"`
+	Files   []FileEntry `json:"files"`
+}
+
+type FileEntry struct {
+	Path    string      `json:"path"` // project-relative, slash-separated
+	SHA256  string      `json:"sha256,omitempty"`
+	Mode    fs.FileMode `json:"mode"`
+	Size    int64       `json:"size"`
+	Symlink string      `json:"symlink,omitempty"` // link target; links are never followed
+	Backup  string      `json:"backup,omitempty"`  // copy under the backup folder
+	Index   bool        `json:"index,omitempty"`   // restorable from the git index
+}
+
+func (s *FileSet) lookup() map[string]*FileEntry {
+	m := make(map[string]*FileEntry, len(s.Files))
+	for i := range s.Files {
+		m[s.Files[i].Path] = &s.Files[i]
+	}
+	return m
+}
+
+// inventory walks the folders below root without following symlinks.
+func inventory(root string, folders []string) (FileSet, error) {
+	set := FileSet{Folders: folders}
+	seen := map[string]bool{}
+	for _, folder := range folders {
+		base := filepath.Join(root, filepath.FromSlash(folder))
+		fi, err := os.Lstat(base)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return set, err
+		}
+		if !fi.IsDir() {
+			return set, fmt.Errorf("%s is not a folder", folder)
+		}
+		err = filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			rel = filepath.ToSlash(rel)
+			if seen[rel] {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			seen[rel] = true
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			switch {
+			case d.IsDir():
+				set.Dirs = append(set.Dirs, rel)
+			case info.Mode()&fs.ModeSymlink != 0:
+				target, err := os.Readlink(p)
+				if err != nil {
+					return err
+				}
+				set.Files = append(set.Files, FileEntry{Path: rel, Mode: info.Mode(), Symlink: target})
+			case info.Mode().IsRegular():
+				sum, err := sha256File(p)
+				if err != nil {
+					return err
+				}
+				set.Files = append(set.Files, FileEntry{Path: rel, SHA256: sum, Mode: info.Mode().Perm(), Size: info.Size()})
+			default:
+				// Sockets, fifos: recorded so they are never treated as new, never touched.
+				set.Files = append(set.Files, FileEntry{Path: rel, Mode: info.Mode()})
+			}
+			return nil
+		})
+		if err != nil {
+			return set, err
+		}
+	}
+	sort.Strings(set.Dirs)
+	sort.Slice(set.Files, func(i, j int) bool { return set.Files[i].Path < set.Files[j].Path })
+	return set, nil
+}
+
+// diffSets lists what differs between a wanted state and the present one.
+func diffSets(want, have FileSet) []string {
+	var out []string
+	hm := have.lookup()
+	for _, w := range want.Files {
+		h, ok := hm[w.Path]
+		switch {
+		case !ok:
+			out = append(out, "missing "+w.Path)
+		case h.SHA256 != w.SHA256 || h.Symlink != w.Symlink || h.Mode != w.Mode:
+			out = append(out, "changed "+w.Path)
+		}
+		delete(hm, w.Path)
+	}
+	var extra []string
+	for p := range hm {
+		extra = append(extra, "unexpected "+p)
+	}
+	sort.Strings(extra)
+	return append(out, extra...)
+}
+
+// indexSource reads a tracked file's content as the git index records it.
+type indexSource func(path string) ([]byte, os.FileMode, error)
+
+// restoreFiles makes the folders equal to want. Files that are not in want
+// are moved into quarantine (never deleted: they may be someone's work);
+// missing or changed files come back from the backup copy, or from the git
+// index, each checked against the recorded sha256 before it is written.
+func restoreFiles(root string, want FileSet, backupDir, quarantine string, fromIndex indexSource) []string {
+	var problems []string
+	have, err := inventory(root, want.Folders)
+	if err != nil {
+		return []string{fmt.Sprintf("cannot read the folders: %v", err)}
+	}
+	wm := want.lookup()
+	for _, h := range have.Files {
+		if _, ok := wm[h.Path]; ok {
+			continue
+		}
+		if err := moveAside(root, h.Path, quarantine); err != nil {
+			problems = append(problems, fmt.Sprintf("cannot move the new file %s aside: %v", h.Path, err))
+		}
+	}
+	hm := have.lookup()
+	for _, w := range want.Files {
+		h, ok := hm[w.Path]
+		if ok && h.SHA256 == w.SHA256 && h.Symlink == w.Symlink && h.Mode == w.Mode {
+			continue
+		}
+		if err := restoreOne(root, w, backupDir, fromIndex); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", w.Path, err))
+		}
+	}
+	// Folders codegen created and that are now empty go; folders that were
+	// there come back.
+	wantDirs := map[string]bool{}
+	for _, d := range want.Dirs {
+		wantDirs[d] = true
+		os.MkdirAll(filepath.Join(root, filepath.FromSlash(d)), 0o755)
+	}
+	after, _ := inventory(root, want.Folders)
+	for i := len(after.Dirs) - 1; i >= 0; i-- {
+		d := after.Dirs[i]
+		if !wantDirs[d] {
+			os.Remove(filepath.Join(root, filepath.FromSlash(d))) // only succeeds when empty
+		}
+	}
+	return problems
+}
+
+func restoreOne(root string, w FileEntry, backupDir string, fromIndex indexSource) error {
+	dst := filepath.Join(root, filepath.FromSlash(w.Path))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	if w.Symlink != "" {
+		os.Remove(dst)
+		return os.Symlink(w.Symlink, dst)
+	}
+	if !w.Mode.IsRegular() {
+		return fmt.Errorf("special file changed; it is not restored")
+	}
+	if w.Backup != "" {
+		src := filepath.Join(backupDir, filepath.FromSlash(w.Backup))
+		data, err := os.ReadFile(src)
+		if err == nil && sha256Bytes(data) == w.SHA256 {
+			return replaceFile(dst, data, w.Mode)
+		}
+		if err == nil {
+			err = fmt.Errorf("the backup copy %s does not match its recorded sha256", src)
+		}
+		if !w.Index {
+			return err
+		}
+	}
+	if w.Index && fromIndex != nil {
+		data, _, err := fromIndex(w.Path)
+		if err != nil {
+			return fmt.Errorf("cannot read it from the git index: %w", err)
+		}
+		if sha256Bytes(data) != w.SHA256 {
+			return fmt.Errorf("the git index no longer holds the recorded content")
+		}
+		return replaceFile(dst, data, w.Mode)
+	}
+	return fmt.Errorf("no backup copy was recorded")
+}
+
+// replaceFile writes data over dst atomically; if dst became a folder or a
+// symlink in the meantime, that is moved away by the caller's quarantine.
+func replaceFile(dst string, data []byte, mode fs.FileMode) error {
+	if fi, err := os.Lstat(dst); err == nil && !fi.Mode().IsRegular() {
+		if err := os.Remove(dst); err != nil {
+			return err
+		}
+	}
+	return writeFileAtomic(dst, data, mode)
+}
+
+// moveAside moves a file into the quarantine folder, keeping its relative
+// path. A symlink is moved as a link; its target is never touched.
+func moveAside(root, rel, quarantine string) error {
+	src := filepath.Join(root, filepath.FromSlash(rel))
+	dst := filepath.Join(quarantine, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return err
+	}
+	if exists(dst) {
+		dst += ".1"
+	}
+	if err := os.Rename(src, dst); err == nil {
+		return nil
+	}
+	fi, err := os.Lstat(src)
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, err := os.Readlink(src)
+		if err != nil {
+			return err
+		}
+		if err := os.Symlink(target, dst); err != nil {
+			return err
+		}
+		return os.Remove(src)
+	}
+	if _, err := copyFileAtomic(src, dst, fi.Mode().Perm()); err != nil {
+		return err
+	}
+	return os.Remove(src)
+}
+
+// under tells whether p is inside folder (both slash-separated).
+func under(p, folder string) bool {
+	return p == folder || strings.HasPrefix(p, folder+"/")
+}
+
+// isRegular: only regular files are ever counted or removed; a symlink named
+// like a migration is a stray, and its target is never touched.
+func isRegular(root, rel string) bool {
+	fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(rel)))
+	return err == nil && fi.Mode().IsRegular()
+}

@@ -1,0 +1,180 @@
+package regen
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// The journal is the write-ahead record of a run. Each step is written (and
+// fsynced) before the action it announces, so after a crash `regen recover`
+// knows the furthest point the run may have reached and what to restore.
+
+const journalFormat = 1
+
+// Steps, in the order the transaction takes them.
+const (
+	stepBackup     = "backup"
+	stepRollback   = "rollback"
+	stepRemove     = "remove"
+	stepCodegen    = "codegen"
+	stepMigrate    = "migrate"
+	stepVerify     = "verify"
+	stepCommit     = "commit"
+	stepCompensate = "compensate"
+	stepUndo       = "undo"
+)
+
+type Journal struct {
+	Format    int           `json:"format"`
+	RunID     string        `json:"run_id"`
+	Kind      string        `json:"kind"` // "regen" or "undo"
+	Command   string        `json:"command"`
+	Started   time.Time     `json:"started"`
+	Root      string        `json:"root"`
+	BackupDir string        `json:"backup_dir"`
+	GitPrefix string        `json:"git_prefix,omitempty"` // project root relative to the git top
+	Name      string        `json:"name,omitempty"`
+	Migrate   bool          `json:"migrate,omitempty"`
+	Step      string        `json:"step"`
+	Done      []string      `json:"done"`
+	Repos     []RepoRecord  `json:"repos"`
+	Files     FileSet       `json:"files"`           // the state to come back to on failure
+	After     *FileSet      `json:"after,omitempty"` // the state the run left (for undo)
+	UndoOf    string        `json:"undo_of,omitempty"`
+	Report    []string      `json:"report,omitempty"`
+	Finished  time.Time     `json:"finished,omitempty"`
+	Outcome   string        `json:"outcome,omitempty"` // committed, compensated, recovered, undone
+	Timings   []StepTiming  `json:"timings,omitempty"`
+	Created   []string      `json:"created,omitempty"` // files codegen wrote
+	Problems  []string      `json:"problems,omitempty"`
+	Extra     *ExtraRecords `json:"extra,omitempty"`
+}
+
+// ExtraRecords holds facts that are only informative.
+type ExtraRecords struct {
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+type StepTiming struct {
+	Step     string        `json:"step"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// RepoRecord is what the journal keeps per repo for the database.
+type RepoRecord struct {
+	Name      string  `json:"name"`
+	Kind      string  `json:"kind"` // "sqlite"
+	Database  string  `json:"database"`
+	Source    string  `json:"migration_source,omitempty"`
+	DBBackup  string  `json:"db_backup,omitempty"` // file under BackupDir
+	DBAbsent  bool    `json:"db_absent,omitempty"`
+	Before    []int64 `json:"before"`
+	Rollback  []int64 `json:"rollback"`
+	Reapply   []int64 `json:"reapply,omitempty"`
+	New       []int64 `json:"new,omitempty"`
+	After     []int64 `json:"after,omitempty"`
+	DBRestore string  `json:"db_restore,omitempty"` // how the database comes back: "copy"
+}
+
+func journalPath(stateDir string) string { return filepath.Join(stateDir, "journal.json") }
+
+func (j *Journal) save(stateDir string) error {
+	data, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(journalPath(stateDir), append(data, '\n'), 0o600)
+}
+
+// announce records the step about to start: write-ahead.
+func (j *Journal) announce(stateDir, step string) error {
+	j.Step = step
+	if err := j.save(stateDir); err != nil {
+		return fmt.Errorf("cannot write the journal: %w", err)
+	}
+	return nil
+}
+
+func (j *Journal) markDone(stateDir, step string, d time.Duration) error {
+	j.Done = append(j.Done, step)
+	j.Timings = append(j.Timings, StepTiming{Step: step, Duration: d})
+	return j.save(stateDir)
+}
+
+func (j *Journal) did(step string) bool {
+	for _, s := range j.Done {
+		if s == step {
+			return true
+		}
+	}
+	return false
+}
+
+// loadJournal returns the open journal, or nil when there is none.
+func loadJournal(stateDir string) (*Journal, error) {
+	data, err := os.ReadFile(journalPath(stateDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the journal %s: %w", journalPath(stateDir), err)
+	}
+	return decodeJournal(data)
+}
+
+func decodeJournal(data []byte) (*Journal, error) {
+	var j Journal
+	if err := json.Unmarshal(data, &j); err != nil {
+		return nil, fmt.Errorf("the journal is damaged (%v)", err)
+	}
+	if j.Format != journalFormat {
+		return nil, fmt.Errorf("the journal has format %d; this regen reads format %d", j.Format, journalFormat)
+	}
+	if j.RunID == "" || j.BackupDir == "" || j.Root == "" {
+		return nil, fmt.Errorf("the journal is incomplete (run id, backup folder or root missing)")
+	}
+	if !filepath.IsAbs(j.BackupDir) || !filepath.IsAbs(j.Root) {
+		return nil, fmt.Errorf("the journal names relative paths")
+	}
+	for _, f := range j.Files.Files {
+		if err := checkRelative(f.Path); err != nil {
+			return nil, fmt.Errorf("the journal names a file outside the project: %v", err)
+		}
+	}
+	return &j, nil
+}
+
+func checkRelative(p string) error {
+	if p == "" || filepath.IsAbs(p) {
+		return fmt.Errorf("%q is not a relative path", p)
+	}
+	c := filepath.ToSlash(filepath.Clean(p))
+	if c != p || c == ".." || len(c) >= 3 && c[:3] == "../" {
+		return fmt.Errorf("%q is not a clean path inside the project", p)
+	}
+	return nil
+}
+
+// close moves the finished journal next to its backup, so the backup folder
+// tells its own story and the state directory has no open journal.
+func (j *Journal) close(stateDir, outcome string, now time.Time) error {
+	j.Outcome, j.Finished, j.Step = outcome, now, ""
+	data, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(j.BackupDir, 0o700); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(j.BackupDir, "run.json"), append(data, '\n'), 0o600); err != nil {
+		return err
+	}
+	if err := os.Remove(journalPath(stateDir)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return syncDir(stateDir)
+}

@@ -1,0 +1,375 @@
+package regen
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/regen-tool/regen/gitops"
+	"github.com/regen-tool/regen/snapshots"
+)
+
+// Plan is the read-only first step: what is untracked, what is applied, and
+// exactly what a run would do. `regen status` shows it; `regen NAME` carries
+// it out.
+type Plan struct {
+	Name    string     `json:"name,omitempty"`
+	Migrate bool       `json:"migrate"`
+	Force   bool       `json:"force"`
+	Repos   []RepoPlan `json:"repos"`
+	Git     string     `json:"git_backend"`
+	// Blocked explains why the run cannot go ahead as asked ("" when it can).
+	Blocked string `json:"blocked,omitempty"`
+}
+
+// Migration is one migration file.
+type Migration struct {
+	Version int64  `json:"version"`
+	Slug    string `json:"name"`
+	Path    string `json:"path"` // project-relative
+	Applied bool   `json:"applied"`
+	Dev     bool   `json:"dev,omitempty"`
+}
+
+type RepoPlan struct {
+	Name       string `json:"repo"`
+	Database   string `json:"database"`
+	Migrations string `json:"migrations_folder"`
+	Snapshots  string `json:"snapshots_folder"`
+
+	Applied   []int64     `json:"applied"`
+	Tracked   []Migration `json:"-"`
+	Untracked []Migration `json:"untracked"`
+	// Rollback is untracked ∩ applied (plus, with --force, tracked migrations
+	// applied after them), newest last.
+	Rollback []Migration `json:"rollback"`
+	// Reapply are tracked migrations that --force rolls back and applies again.
+	Reapply []Migration `json:"reapply"`
+	// BlockedBy are tracked migrations applied after an untracked one.
+	BlockedBy []Migration `json:"blocked_by"`
+	// Remove are the untracked files that will be removed (migrations and snapshots).
+	Remove []string `json:"remove"`
+	// RestoreTracked are tracked generated files that differ from the index.
+	RestoreTracked []string `json:"restore_tracked"`
+	// ChangedMigrations are tracked migrations edited in the work tree: reported, never touched.
+	ChangedMigrations []string `json:"changed_tracked_migrations"`
+	// Orphans are applied versions with no file: Ecto skips them silently.
+	Orphans []int64 `json:"orphans"`
+	// Stray are untracked files that are neither migrations nor snapshots: never counted, never touched.
+	Stray []string `json:"stray"`
+	// Ignored are ignored files in the folders: never touched.
+	Ignored []string `json:"ignored"`
+	// DevFiles are _dev migrations and snapshots present.
+	DevFiles []string `json:"dev_files"`
+}
+
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// ValidateName checks a migration name the way Ecto and Ash will use it: a
+// snake_case slug that becomes a module name. CamelCase is refused with the
+// snake_case spelling suggested rather than silently changed.
+func ValidateName(name string) error {
+	switch {
+	case name == "":
+		return &InputError{What: "the migration name is empty.", Next: "Run `regen NAME`, e.g. `regen add_tags -m`."}
+	case len(name) > 120:
+		return &InputError{What: fmt.Sprintf("the migration name is %d characters long; at most 120 keep file names portable.", len(name)), Next: "Choose a shorter snake_case name."}
+	case strings.HasPrefix(name, "-"):
+		return &InputError{What: fmt.Sprintf("%q looks like a flag, not a name.", name), Next: "Put the name first, e.g. `regen add_tags -m`; to use a name starting with -, there is none: names are snake_case."}
+	case !namePattern.MatchString(name):
+		suggestion := snakeCase(name)
+		next := "Use lowercase letters, digits and underscores, starting with a letter."
+		if suggestion != "" && namePattern.MatchString(suggestion) {
+			next = fmt.Sprintf("Did you mean `%s`?", suggestion)
+		}
+		return &InputError{What: fmt.Sprintf("%q is not a snake_case migration name.", name), Next: next}
+	case strings.Contains(name, "__") || strings.HasSuffix(name, "_"):
+		return &InputError{What: fmt.Sprintf("%q has a doubled or trailing underscore; its module name would not read back as the same file name.", name), Next: "Use single underscores between words."}
+	}
+	return nil
+}
+
+func snakeCase(s string) string {
+	var b strings.Builder
+	prevLower := false
+	for _, r := range s {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			if prevLower {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r + ('a' - 'A'))
+			prevLower = false
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			prevLower = true
+		case r == '_' || r == '-' || r == ' ':
+			if b.Len() > 0 && !strings.HasSuffix(b.String(), "_") {
+				b.WriteByte('_')
+			}
+			prevLower = false
+		default:
+			return ""
+		}
+	}
+	return strings.Trim(b.String(), "_")
+}
+
+// camelize is Macro.camelize as Ecto uses it for the module name.
+func camelize(slug string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(slug, "_") {
+		if part == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+// project holds what the plan reads: the config, the git repository and the
+// databases.
+type project struct {
+	cfg    *Config
+	git    *gitops.Repo
+	prefix string // project root relative to the git top ("" when equal)
+	dbs    []database
+}
+
+func (p *project) gitPath(rel string) string {
+	if p.prefix == "" {
+		return rel
+	}
+	return path.Join(p.prefix, rel)
+}
+
+func (p *project) projectPath(gitRel string) string {
+	if p.prefix == "" {
+		return gitRel
+	}
+	return strings.TrimPrefix(gitRel, p.prefix+"/")
+}
+
+func (p *project) gitPaths(folders []string) []string {
+	out := make([]string, len(folders))
+	for i, f := range folders {
+		out[i] = p.gitPath(f)
+	}
+	return out
+}
+
+// plan reads git and the databases; it changes nothing.
+func (p *project) plan(ctx context.Context, name string, migrate, force bool) (*Plan, error) {
+	pl := &Plan{Name: name, Migrate: migrate, Force: force}
+	backend, reason := p.git.Backend()
+	pl.Git = backend
+	if reason != "" {
+		pl.Git += " (" + reason + ")"
+	}
+	for i, r := range p.cfg.Repos {
+		rp, err := p.planRepo(ctx, r, p.dbs[i])
+		if err != nil {
+			return nil, err
+		}
+		pl.Repos = append(pl.Repos, *rp)
+	}
+	if name != "" {
+		if err := p.checkNameUnused(pl, name); err != nil {
+			return nil, err
+		}
+	}
+	var blocked []string
+	for i := range pl.Repos {
+		rp := &pl.Repos[i]
+		if len(rp.BlockedBy) == 0 {
+			continue
+		}
+		if force {
+			rp.Reapply = rp.BlockedBy
+			rp.Rollback = append(rp.Rollback, rp.BlockedBy...)
+			sortMigrations(rp.Rollback)
+			rp.BlockedBy = nil
+			continue
+		}
+		for _, m := range rp.BlockedBy {
+			blocked = append(blocked, fmt.Sprintf("%s (tracked, applied)", m.Path))
+		}
+	}
+	if len(blocked) > 0 {
+		pl.Blocked = "tracked migrations were applied after the untracked ones this run would roll back:\n  - " +
+			strings.Join(blocked, "\n  - ") +
+			"\nRolling back only the untracked ones is not possible in order; rolling back these too would touch migrations git tracks."
+	}
+	return pl, nil
+}
+
+func (p *project) planRepo(ctx context.Context, r RepoConfig, db database) (*RepoPlan, error) {
+	rp := &RepoPlan{Name: r.Name, Database: db.String(), Migrations: r.Migrations, Snapshots: r.Snapshots}
+	folders := []string{r.Migrations, r.Snapshots}
+	gitFolders := p.gitPaths(folders)
+
+	untracked, err := p.git.Untracked(gitFolders)
+	if err != nil {
+		return nil, fmt.Errorf("git: %w", err)
+	}
+	tracked, err := p.git.Tracked(gitFolders)
+	if err != nil {
+		return nil, fmt.Errorf("git: %w", err)
+	}
+	changed, err := p.git.Changed(gitFolders)
+	if err != nil {
+		return nil, fmt.Errorf("git: %w", err)
+	}
+	ignored, err := p.git.Ignored(gitFolders)
+	if err != nil {
+		return nil, fmt.Errorf("git: %w", err)
+	}
+	applied, err := db.Applied(ctx)
+	if err != nil {
+		return nil, &InputError{What: fmt.Sprintf("cannot read the applied migrations of repo %q from %s: %v", r.Name, db, err), Next: "Check the database path (.regen.toml `database`) and that the file is a SQLite database."}
+	}
+	rp.Applied = applied
+	isApplied := map[int64]bool{}
+	for _, v := range applied {
+		isApplied[v] = true
+	}
+	withFile := map[int64]bool{}
+
+	for _, g := range tracked {
+		rel := p.projectPath(g)
+		if m, ok := migrationAt(rel, r.Migrations); ok {
+			m.Applied = isApplied[m.Version]
+			rp.Tracked = append(rp.Tracked, m)
+			withFile[m.Version] = true
+		}
+	}
+	for _, g := range untracked {
+		rel := p.projectPath(g)
+		switch {
+		case under(rel, r.Migrations):
+			if m, ok := migrationAt(rel, r.Migrations); ok && isRegular(p.cfg.Root, rel) {
+				m.Applied = isApplied[m.Version]
+				rp.Untracked = append(rp.Untracked, m)
+				rp.Remove = append(rp.Remove, rel)
+				withFile[m.Version] = true
+				if m.Dev {
+					rp.DevFiles = append(rp.DevFiles, rel)
+				}
+			} else {
+				rp.Stray = append(rp.Stray, rel)
+			}
+		case under(rel, r.Snapshots):
+			if isSnapshotFile(rel, r.Snapshots) && isRegular(p.cfg.Root, rel) {
+				rp.Remove = append(rp.Remove, rel)
+				if strings.HasSuffix(rel, "_dev.json") {
+					rp.DevFiles = append(rp.DevFiles, rel)
+				}
+			} else {
+				rp.Stray = append(rp.Stray, rel)
+			}
+		}
+	}
+	for _, c := range changed {
+		rel := p.projectPath(c.Path)
+		if c.Staged {
+			continue // index vs HEAD: staged work is the user's; the index is the baseline
+		}
+		switch {
+		case under(rel, r.Snapshots):
+			rp.RestoreTracked = append(rp.RestoreTracked, rel)
+		case under(rel, r.Migrations):
+			rp.ChangedMigrations = append(rp.ChangedMigrations, rel)
+		}
+	}
+	for _, g := range ignored {
+		rp.Ignored = append(rp.Ignored, p.projectPath(g))
+	}
+	for _, v := range applied {
+		if !withFile[v] {
+			rp.Orphans = append(rp.Orphans, v)
+		}
+	}
+	sortMigrations(rp.Untracked)
+	sortMigrations(rp.Tracked)
+	for _, m := range rp.Untracked {
+		if m.Applied {
+			rp.Rollback = append(rp.Rollback, m)
+		}
+	}
+	if len(rp.Rollback) > 0 {
+		lowest := rp.Rollback[0].Version
+		for _, m := range rp.Tracked {
+			if m.Applied && m.Version > lowest {
+				rp.BlockedBy = append(rp.BlockedBy, m)
+			}
+		}
+	}
+	sort.Strings(rp.Remove)
+	sort.Strings(rp.RestoreTracked)
+	sort.Strings(rp.Stray)
+	return rp, nil
+}
+
+func sortMigrations(ms []Migration) {
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+}
+
+func migrationAt(rel, folder string) (Migration, bool) {
+	dir, base := path.Split(rel)
+	if strings.TrimSuffix(dir, "/") != folder {
+		return Migration{}, false // only files directly in the folder are migrations
+	}
+	v, slug, ok := snapshots.ParseMigrationName(base)
+	if !ok {
+		return Migration{}, false
+	}
+	return Migration{Version: v, Slug: slug, Path: rel, Dev: snapshots.IsDevMigration(base)}, true
+}
+
+var snapshotName = regexp.MustCompile(`^(\d{14}(_dev)?\.json|extensions\.json)$`)
+
+func isSnapshotFile(rel, folder string) bool {
+	return snapshotName.MatchString(path.Base(rel)) && under(rel, folder)
+}
+
+// checkNameUnused refuses a name whose module a kept migration already uses:
+// Ecto would refuse to load two modules of the same name.
+func (p *project) checkNameUnused(pl *Plan, name string) error {
+	want := camelize(name)
+	for _, rp := range pl.Repos {
+		for _, m := range rp.Tracked {
+			if camelize(m.Slug) == want && !inMigrations(rp.Reapply, m) {
+				return &InputError{
+					What: fmt.Sprintf("the name %q is already used by the tracked migration %s (module …Migrations.%s); Ecto cannot load two migrations with one module name.", name, m.Path, want),
+					Next: "Choose another name.",
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func inMigrations(ms []Migration, m Migration) bool {
+	for _, x := range ms {
+		if x.Path == m.Path {
+			return true
+		}
+	}
+	return false
+}
+
+// Empty tells whether the plan would change nothing but run codegen.
+func (rp *RepoPlan) Empty() bool {
+	return len(rp.Rollback) == 0 && len(rp.Remove) == 0 && len(rp.RestoreTracked) == 0
+}
+
+func versions(ms []Migration) []int64 {
+	out := make([]int64, len(ms))
+	for i, m := range ms {
+		out[i] = m.Version
+	}
+	return out
+}

@@ -1,0 +1,554 @@
+package regen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/regen-tool/regen/migrator"
+)
+
+// RunOptions is `regen NAME [-m] [--dry-run] [--force]`.
+type RunOptions struct {
+	Name    string
+	Migrate bool
+	DryRun  bool
+	Force   bool
+	Command string // the command line, for the lock and the journal
+}
+
+// RunResult says what a run did.
+type RunResult struct {
+	Plan      *Plan
+	RunID     string
+	BackupDir string
+	Created   []string // files codegen wrote, project-relative
+	NoChanges bool     // codegen detected no changes
+	Timings   []StepTiming
+}
+
+// Regenerate is the transaction of DESIGN.md:
+//
+//	plan → lock + journal + backup → rollback exactly the set → verify →
+//	remove files, restore tracked generated files → codegen → migrate →
+//	verify → commit
+//
+// Any failure or interruption after the backup runs the compensation, which
+// puts back every file byte for byte and the database from its copy.
+func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, error) {
+	if err := ValidateName(o.Name); err != nil {
+		return nil, err
+	}
+	if err := e.refuseIfJournal(); err != nil {
+		return nil, err
+	}
+	if !o.DryRun {
+		lk, err := acquireLock(e.stateDir, o.Command, e.opts.Now())
+		if err != nil {
+			return nil, err
+		}
+		defer lk.release()
+		// Another run may have crashed between our check and the lock.
+		if err := e.refuseIfJournal(); err != nil {
+			return nil, err
+		}
+	}
+
+	// 1. Plan (read only).
+	proj, err := e.loadProject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := proj.plan(ctx, o.Name, o.Migrate, o.Force)
+	if err != nil {
+		return nil, err
+	}
+	res := &RunResult{Plan: plan}
+	e.rep.Plan(plan)
+	if plan.Blocked != "" {
+		return res, &ConflictError{What: plan.Blocked, Next: "Roll back by hand, or run again with --force to roll those tracked migrations back too and apply them again afterwards."}
+	}
+	if o.DryRun {
+		return res, nil
+	}
+	t := &txn{e: e, proj: proj, plan: plan, opts: o, root: proj.cfg.Root}
+
+	// 2. Journal and backup. Nothing has changed yet if this fails.
+	if err := t.begin(ctx); err != nil {
+		return res, t.abandon(err)
+	}
+	res.RunID, res.BackupDir = t.j.RunID, t.j.BackupDir
+
+	// 3–6. The steps that change things; a failure in any is compensated.
+	steps := []struct {
+		name string
+		do   func(context.Context) error
+	}{
+		{stepRollback, t.rollback},
+		{stepRemove, t.remove},
+		{stepCodegen, t.codegen},
+		{stepMigrate, t.migrate},
+		{stepVerify, t.verify},
+	}
+	for _, s := range steps {
+		if err := t.step(ctx, s.name, s.do); err != nil {
+			return res, t.fail(ctx, s.name, err)
+		}
+	}
+
+	// 7. Commit.
+	if err := t.commit(); err != nil {
+		return res, t.fail(ctx, stepCommit, err)
+	}
+	res.Created, res.NoChanges, res.Timings = t.j.Created, len(t.j.Created) == 0, t.j.Timings
+	return res, nil
+}
+
+// errSkip marks a step that had nothing to do.
+var errSkip = errors.New("skipped")
+
+// txn is one run in progress.
+type txn struct {
+	e    *Engine
+	proj *project
+	plan *Plan
+	opts RunOptions
+	root string
+	j    *Journal
+}
+
+func (t *txn) folders() []string {
+	var fs []string
+	for _, r := range t.proj.cfg.Repos {
+		fs = append(fs, r.Migrations, r.Snapshots)
+	}
+	return fs
+}
+
+// step runs one announced step: the journal says it before it happens.
+func (t *txn) step(ctx context.Context, name string, do func(context.Context) error) error {
+	if err := t.j.announce(t.e.stateDir, name); err != nil {
+		return err
+	}
+	if err := t.e.faults.at("before", name); err != nil {
+		return err
+	}
+	start := time.Now()
+	err := do(ctx)
+	if err == nil {
+		err = t.e.faults.at("after", name)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	d := time.Since(start)
+	if errors.Is(err, errSkip) {
+		err = nil
+	} else {
+		t.e.rep.StepEnd(name, d, err)
+	}
+	if err != nil {
+		return err
+	}
+	return t.j.markDone(t.e.stateDir, name, d)
+}
+
+// begin writes the journal, then backs up every file the run may touch and
+// every database.
+func (t *txn) begin(ctx context.Context) error {
+	e := t.e
+	now := e.opts.Now()
+	id := newRunID(now)
+	t.j = &Journal{
+		Format: journalFormat, RunID: id, Kind: "regen", Command: t.opts.Command, Started: now,
+		Root: t.root, BackupDir: filepath.Join(e.stateDir, "backup", id), Name: t.opts.Name, Migrate: t.opts.Migrate,
+		GitPrefix: t.proj.prefix,
+	}
+	if err := os.MkdirAll(t.j.BackupDir, 0o700); err != nil {
+		return fmt.Errorf("cannot create the backup folder: %w", err)
+	}
+	if err := t.j.announce(e.stateDir, stepBackup); err != nil {
+		return err
+	}
+	if err := e.faults.at("before", stepBackup); err != nil {
+		return err
+	}
+	start := time.Now()
+	e.rep.StepStart(stepBackup, "files and database → "+t.j.BackupDir)
+	set, err := backupFiles(t.root, t.folders(), t.j.BackupDir, t.proj)
+	if err != nil {
+		e.rep.StepEnd(stepBackup, time.Since(start), err)
+		return err
+	}
+	t.j.Files = set
+	for i, rp := range t.plan.Repos {
+		rec, err := t.proj.dbs[i].Backup(ctx, t.j.BackupDir)
+		if err != nil {
+			e.rep.StepEnd(stepBackup, time.Since(start), err)
+			return err
+		}
+		rec.Name, rec.Kind, rec.Source = rp.Name, "sqlite", t.proj.cfg.Repos[i].MigrationSource
+		rec.Before, rec.Rollback, rec.Reapply = rp.Applied, versions(rp.Rollback), versions(rp.Reapply)
+		t.j.Repos = append(t.j.Repos, rec)
+	}
+	e.rep.StepEnd(stepBackup, time.Since(start), nil)
+	if err := e.faults.at("after", stepBackup); err != nil {
+		return err
+	}
+	return t.j.markDone(e.stateDir, stepBackup, time.Since(start))
+}
+
+// backupFiles inventories the folders and copies every file git cannot give
+// back (untracked, or changed since the index) into the backup folder.
+func backupFiles(root string, folders []string, backupDir string, p *project) (FileSet, error) {
+	set, err := inventory(root, folders)
+	if err != nil {
+		return set, fmt.Errorf("cannot read the folders: %w", err)
+	}
+	tracked, err := p.git.Tracked(p.gitPaths(folders))
+	if err != nil {
+		return set, err
+	}
+	changed, err := p.git.Changed(p.gitPaths(folders))
+	if err != nil {
+		return set, err
+	}
+	clean := map[string]bool{}
+	for _, g := range tracked {
+		clean[p.projectPath(g)] = true
+	}
+	for _, c := range changed {
+		if !c.Staged {
+			delete(clean, p.projectPath(c.Path))
+		}
+	}
+	for i := range set.Files {
+		f := &set.Files[i]
+		if !f.Mode.IsRegular() {
+			continue // links and special files are never touched, so never restored
+		}
+		if clean[f.Path] {
+			f.Index = true
+			continue
+		}
+		f.Backup = path.Join("files", f.Path)
+		sum, err := copyFileAtomic(filepath.Join(root, filepath.FromSlash(f.Path)), filepath.Join(backupDir, filepath.FromSlash(f.Backup)), 0o600)
+		if err != nil {
+			return set, fmt.Errorf("cannot back up %s: %w", f.Path, err)
+		}
+		if sum != f.SHA256 {
+			return set, fmt.Errorf("%s changed while it was being backed up; run again", f.Path)
+		}
+	}
+	return set, nil
+}
+
+// abandon handles a failure before anything was changed: the journal and the
+// partial backup go, the message says nothing was changed.
+func (t *txn) abandon(cause error) error {
+	if t.j != nil {
+		t.j.Problems = append(t.j.Problems, cause.Error())
+		t.j.close(t.e.stateDir, "abandoned", t.e.opts.Now())
+	}
+	var ie *InputError
+	if errors.As(cause, &ie) {
+		return cause
+	}
+	return &InputError{What: fmt.Sprintf("the backup failed: %v", cause), Next: "Fix the cause and run again."}
+}
+
+// rollback rolls back exactly the rollback set of each repo: the set's files
+// are copied into a folder of their own, and the rollback runs with
+// --migrations-path on that folder, so Ecto can touch no other version.
+func (t *txn) rollback(ctx context.Context) error {
+	any := false
+	for i, rp := range t.plan.Repos {
+		if len(rp.Rollback) == 0 {
+			continue
+		}
+		any = true
+		dir := filepath.Join(t.j.BackupDir, "rollback", rp.Name)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		for _, m := range rp.Rollback {
+			if _, err := copyFileAtomic(filepath.Join(t.root, filepath.FromSlash(m.Path)), filepath.Join(dir, path.Base(m.Path)), 0o600); err != nil {
+				return fmt.Errorf("cannot prepare the rollback folder: %w", err)
+			}
+		}
+		t.e.rep.StepStart(stepRollback, fmt.Sprintf("%s: %s", rp.Name, describeVersions(rp.Rollback)))
+		argv := expand(t.proj.cfg.Rollback, t.proj.cfg.Mix, map[string]string{"dir": dir, "repo": t.proj.cfg.Repos[i].Module})
+		if err := t.runMix(ctx, stepRollback, argv); err != nil {
+			return err
+		}
+		rec := &t.j.Repos[i]
+		want := minus(rec.Before, rec.Rollback)
+		if err := t.expectApplied(ctx, i, want, "after the rollback"); err != nil {
+			return err
+		}
+	}
+	if !any {
+		t.e.rep.Note("rollback: no untracked migration is applied; nothing to roll back")
+		return errSkip
+	}
+	return nil
+}
+
+// remove deletes the untracked migrations and snapshots (their copies are
+// in the backup) and puts tracked generated files back as the index has them.
+func (t *txn) remove(ctx context.Context) error {
+	t.e.rep.StepStart(stepRemove, "untracked migrations and snapshots; tracked snapshots back to the index")
+	for _, rp := range t.plan.Repos {
+		for _, rel := range rp.Remove {
+			p := filepath.Join(t.root, filepath.FromSlash(rel))
+			fi, err := os.Lstat(p)
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if !fi.Mode().IsRegular() {
+				continue // never a link or a folder
+			}
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("cannot remove %s: %w", rel, err)
+			}
+			removeEmptyParents(filepath.Dir(p), filepath.Join(t.root, filepath.FromSlash(rp.Snapshots)))
+		}
+		for _, rel := range rp.RestoreTracked {
+			data, mode, err := t.proj.git.IndexBlob(t.proj.gitPath(rel))
+			if err != nil {
+				return fmt.Errorf("cannot read %s from the git index: %w", rel, err)
+			}
+			if err := replaceFile(filepath.Join(t.root, filepath.FromSlash(rel)), data, mode); err != nil {
+				return fmt.Errorf("cannot restore %s: %w", rel, err)
+			}
+		}
+	}
+	return nil
+}
+
+// removeEmptyParents removes dir and its parents while empty, stopping at
+// (and never removing) stop.
+func removeEmptyParents(dir, stop string) {
+	for dir != stop && strings.HasPrefix(dir, stop+string(filepath.Separator)) {
+		if err := os.Remove(dir); err != nil {
+			return
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+// codegen runs the project's code generation under the new name.
+func (t *txn) codegen(ctx context.Context) error {
+	before, err := inventory(t.root, t.folders())
+	if err != nil {
+		return err
+	}
+	t.e.rep.StepStart(stepCodegen, t.opts.Name)
+	argv := expand(t.proj.cfg.Codegen, t.proj.cfg.Mix, map[string]string{"name": t.opts.Name})
+	if err := t.runMix(ctx, stepCodegen, argv); err != nil {
+		return err
+	}
+	after, err := inventory(t.root, t.folders())
+	if err != nil {
+		return err
+	}
+	old := before.lookup()
+	for _, f := range after.Files {
+		if _, ok := old[f.Path]; !ok {
+			t.j.Created = append(t.j.Created, f.Path)
+		}
+	}
+	for i, r := range t.proj.cfg.Repos {
+		for _, p := range t.j.Created {
+			if m, ok := migrationAt(p, r.Migrations); ok {
+				t.j.Repos[i].New = append(t.j.Repos[i].New, m.Version)
+			}
+		}
+	}
+	if len(t.j.Created) == 0 {
+		t.e.rep.Note("codegen detected no changes: no migration was written")
+	}
+	return t.j.save(t.e.stateDir)
+}
+
+// migrate applies the new migrations (-m), and with --force applies again
+// the tracked migrations it rolled back.
+func (t *txn) migrate(ctx context.Context) error {
+	reapply := false
+	for _, rp := range t.plan.Repos {
+		if len(rp.Reapply) > 0 {
+			reapply = true
+		}
+	}
+	if !t.opts.Migrate && !reapply {
+		t.e.rep.Note("migrate skipped (no -m): the new migration is not applied")
+		return errSkip
+	}
+	t.e.rep.StepStart(stepMigrate, "")
+	return t.runMix(ctx, stepMigrate, expand(t.proj.cfg.Migrate, t.proj.cfg.Mix, nil))
+}
+
+// verify checks each database holds exactly the versions the run promises.
+func (t *txn) verify(ctx context.Context) error {
+	t.e.rep.StepStart(stepVerify, "applied versions in each database")
+	for i, r := range t.proj.cfg.Repos {
+		rec := &t.j.Repos[i]
+		want := minus(rec.Before, rec.Rollback)
+		if t.opts.Migrate || len(rec.Reapply) > 0 {
+			// `migrate` applies every migration that has a file.
+			set, err := inventory(t.root, []string{r.Migrations})
+			if err != nil {
+				return err
+			}
+			for _, f := range set.Files {
+				if m, ok := migrationAt(f.Path, r.Migrations); ok {
+					want = append(want, m.Version)
+				}
+			}
+		}
+		if err := t.expectApplied(ctx, i, uniqueSorted(want), "after the run"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commit records the state the run leaves (for undo), keeps the backup and
+// closes the journal.
+func (t *txn) commit() error {
+	if err := t.j.announce(t.e.stateDir, stepCommit); err != nil {
+		return err
+	}
+	if err := t.e.faults.at("before", stepCommit); err != nil {
+		return err
+	}
+	after, err := inventory(t.root, t.folders())
+	if err != nil {
+		return err
+	}
+	t.j.After = &after
+	for i := range t.j.Repos {
+		v, err := t.proj.dbs[i].Applied(context.Background())
+		if err != nil {
+			return err
+		}
+		t.j.Repos[i].After = v
+	}
+	if err := t.j.save(t.e.stateDir); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(t.e.stateDir, "last"), []byte(t.j.RunID+"\n"), 0o600); err != nil {
+		return err
+	}
+	if err := t.j.close(t.e.stateDir, "committed", t.e.opts.Now()); err != nil {
+		return err
+	}
+	pruneBackups(t.e.stateDir, t.proj.cfg.Keep, t.j.RunID)
+	return nil
+}
+
+// runMix runs one mix command and turns a non-zero exit into an error that
+// quotes the end of its stderr.
+func (t *txn) runMix(ctx context.Context, step string, argv []string) error {
+	res, err := t.e.runner.Run(ctx, migrator.Command{Argv: argv, Dir: t.root})
+	if err != nil {
+		return err
+	}
+	if res.Interrupted {
+		return context.Cause(ctx)
+	}
+	if res.TimedOut {
+		return fmt.Errorf("`%s` did not finish within %s and was stopped", strings.Join(argv, " "), t.e.opts.Timeout)
+	}
+	if res.ExitCode != 0 {
+		msg := fmt.Sprintf("`%s` exited with status %d", strings.Join(argv, " "), res.ExitCode)
+		if s := strings.TrimSpace(res.Stderr); s != "" {
+			msg += ":\n" + indent(tail(s, 1500))
+		}
+		return errors.New(msg)
+	}
+	return nil
+}
+
+// expectApplied is the verification between steps: the database must hold
+// exactly want, no more, no less.
+func (t *txn) expectApplied(ctx context.Context, repo int, want []int64, when string) error {
+	have, err := t.proj.dbs[repo].Applied(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot read the applied versions %s: %w", when, err)
+	}
+	missing, extra := setDiff(want, have)
+	if len(missing) == 0 && len(extra) == 0 {
+		return nil
+	}
+	var parts []string
+	if len(missing) > 0 {
+		parts = append(parts, fmt.Sprintf("expected applied but not: %v", missing))
+	}
+	if len(extra) > 0 {
+		parts = append(parts, fmt.Sprintf("applied but not expected: %v", extra))
+	}
+	return fmt.Errorf("verification %s failed for repo %q: %s", when, t.j.Repos[repo].Name, strings.Join(parts, "; "))
+}
+
+func describeVersions(ms []Migration) string {
+	var s []string
+	for _, m := range ms {
+		s = append(s, fmt.Sprintf("%d_%s", m.Version, m.Slug))
+	}
+	return strings.Join(s, ", ")
+}
+
+func minus(a, b []int64) []int64 {
+	drop := map[int64]bool{}
+	for _, v := range b {
+		drop[v] = true
+	}
+	var out []int64
+	for _, v := range a {
+		if !drop[v] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func uniqueSorted(v []int64) []int64 {
+	sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
+	var out []int64
+	for i, x := range v {
+		if i == 0 || x != v[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// setDiff returns what want has that have lacks, and the reverse.
+func setDiff(want, have []int64) (missing, extra []int64) {
+	w, h := map[int64]bool{}, map[int64]bool{}
+	for _, v := range want {
+		w[v] = true
+	}
+	for _, v := range have {
+		h[v] = true
+		if !w[v] {
+			extra = append(extra, v)
+		}
+	}
+	for _, v := range want {
+		if !h[v] {
+			missing = append(missing, v)
+		}
+	}
+	return missing, extra
+}

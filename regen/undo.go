@@ -1,0 +1,189 @@
+package regen
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// UndoResult says what `regen undo` put back.
+type UndoResult struct {
+	Run     *Journal // the run that was undone
+	RunID   string   // the undo's own id (its backup holds what undo replaced)
+	Changed []string
+}
+
+// lastRun reads the record of the last committed run.
+func (e *Engine) lastRun() (*Journal, error) {
+	id, err := os.ReadFile(filepath.Join(e.stateDir, "last"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNothingToUndo
+	}
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimSpace(string(id))
+	if strings.ContainsAny(name, `/\`) || name == "" || name == "." || name == ".." {
+		return nil, fmt.Errorf("the record of the last run is damaged")
+	}
+	data, err := os.ReadFile(filepath.Join(e.stateDir, "backup", name, "run.json"))
+	if err != nil {
+		return nil, fmt.Errorf("the backup of the last run (%s) is missing: %w", name, err)
+	}
+	return decodeJournal(data)
+}
+
+// Undo puts back exactly what the last successful regen replaced: the files
+// and databases as they were before it started. It is itself a transaction:
+// it first backs up the present state, and a failure puts that back. It
+// refuses when files or databases changed since the run (that work would be
+// lost) unless force is set.
+func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoResult, error) {
+	if err := e.refuseIfJournal(); err != nil {
+		return nil, err
+	}
+	lk, err := acquireLock(e.stateDir, command, e.opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	defer lk.release()
+	if err := e.refuseIfJournal(); err != nil {
+		return nil, err
+	}
+	run, err := e.lastRun()
+	if errors.Is(err, ErrNothingToUndo) {
+		return nil, &InputError{What: "there is no regen run to undo (none has completed here, or the last one was already undone).", Next: ""}
+	}
+	if err != nil {
+		return nil, &InputError{What: err.Error(), Next: "The backups are under " + filepath.Join(e.stateDir, "backup") + "."}
+	}
+	if run.After == nil {
+		return nil, &InputError{What: "the last run's record has no after-state; it cannot be undone safely.", Next: ""}
+	}
+
+	// Has anything changed since the run? Then undo would lose that work.
+	now, err := inventory(run.Root, run.After.Folders)
+	if err != nil {
+		return nil, err
+	}
+	drift := diffSets(*run.After, now)
+	for _, rec := range run.Repos {
+		have, err := databaseFor(rec).Applied(ctx)
+		if err != nil {
+			return nil, &InputError{What: fmt.Sprintf("cannot read %s: %v", rec.Database, err), Next: "Check the database file."}
+		}
+		if missing, extra := setDiff(rec.After, have); len(missing)+len(extra) > 0 {
+			drift = append(drift, fmt.Sprintf("database %s: applied versions changed since the run", rec.Database))
+		}
+	}
+	if len(drift) > 0 && !force {
+		return nil, &ConflictError{
+			What: "files or databases changed since the last regen run (" + run.RunID + "):\n  - " + strings.Join(drift, "\n  - ") + "\nUndo would replace that newer work.",
+			Next: "Run `regen undo --force` to go back anyway (the present state is backed up first).",
+		}
+	}
+
+	// The undo's own journal: its baseline is the present state.
+	id := newRunID(e.opts.Now())
+	j := &Journal{Format: journalFormat, RunID: id, Kind: "undo", Command: command, Started: e.opts.Now(), Root: run.Root,
+		BackupDir: filepath.Join(e.stateDir, "backup", id), UndoOf: run.RunID, GitPrefix: run.GitPrefix}
+	if err := os.MkdirAll(j.BackupDir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := j.announce(e.stateDir, stepBackup); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	e.rep.StepStart(stepBackup, "the present state → "+j.BackupDir)
+	set, err := e.backupPresent(run, j.BackupDir)
+	if err != nil {
+		e.rep.StepEnd(stepBackup, time.Since(start), err)
+		j.close(e.stateDir, "abandoned", e.opts.Now())
+		return nil, &InputError{What: "the backup before undo failed: " + err.Error(), Next: "Fix the cause and run `regen undo` again."}
+	}
+	j.Files = set
+	for _, rec := range run.Repos {
+		cur, err := databaseFor(rec).Backup(ctx, j.BackupDir)
+		if err != nil {
+			j.close(e.stateDir, "abandoned", e.opts.Now())
+			return nil, &InputError{What: err.Error(), Next: "Fix the cause and run `regen undo` again."}
+		}
+		cur.Name, cur.Kind, cur.Source = rec.Name, rec.Kind, rec.Source
+		cur.Before, _ = databaseFor(rec).Applied(ctx)
+		j.Repos = append(j.Repos, cur)
+	}
+	e.rep.StepEnd(stepBackup, time.Since(start), nil)
+	j.markDone(e.stateDir, stepBackup, time.Since(start))
+
+	// Put the pre-run state back.
+	if err := j.announce(e.stateDir, stepUndo); err != nil {
+		return nil, err
+	}
+	if err := e.faults.at("before", stepUndo); err != nil {
+		return nil, e.undoFailed(ctx, j, err)
+	}
+	start = time.Now()
+	e.rep.StepStart(stepUndo, "files and databases as before run "+run.RunID)
+	quarantine := filepath.Join(j.BackupDir, "moved-aside")
+	if problems := restoreFiles(run.Root, run.Files, run.BackupDir, quarantine, e.indexSource(run.GitPrefix)); len(problems) > 0 {
+		return nil, e.undoFailed(ctx, j, errors.New(strings.Join(problems, "; ")))
+	}
+	for _, rec := range run.Repos {
+		db := databaseFor(rec)
+		if err := db.Restore(ctx, rec, run.BackupDir, filepath.Join(quarantine, "database")); err != nil {
+			return nil, e.undoFailed(ctx, j, err)
+		}
+		have, err := db.Applied(ctx)
+		if err != nil {
+			return nil, e.undoFailed(ctx, j, err)
+		}
+		if missing, extra := setDiff(rec.Before, have); len(missing)+len(extra) > 0 {
+			return nil, e.undoFailed(ctx, j, fmt.Errorf("database %s: missing %v, unexpected %v after restoring", rec.Database, missing, extra))
+		}
+	}
+	check, err := inventory(run.Root, run.Files.Folders)
+	if err == nil {
+		if diff := diffSets(run.Files, check); len(diff) > 0 {
+			err = errors.New("files differ after restoring: " + strings.Join(diff, ", "))
+		}
+	}
+	if err == nil {
+		err = e.faults.at("after", stepUndo)
+	}
+	if err != nil {
+		return nil, e.undoFailed(ctx, j, err)
+	}
+	e.rep.StepEnd(stepUndo, time.Since(start), nil)
+	j.markDone(e.stateDir, stepUndo, time.Since(start))
+
+	// Commit: the run is undone; its backup stays until pruned.
+	os.Remove(filepath.Join(e.stateDir, "last"))
+	run.Outcome = "undone"
+	if data, err := json.MarshalIndent(run, "", "  "); err == nil {
+		writeFileAtomic(filepath.Join(run.BackupDir, "run.json"), append(data, '\n'), 0o600)
+	}
+	if err := j.close(e.stateDir, "committed", e.opts.Now()); err != nil {
+		return nil, err
+	}
+	return &UndoResult{Run: run, RunID: id, Changed: diffSets(set, check)}, nil
+}
+
+// backupPresent backs up the folders as they are now, before undo changes
+// them, so that a failed undo can come back here.
+func (e *Engine) backupPresent(run *Journal, backupDir string) (FileSet, error) {
+	p := &project{git: e.git, prefix: run.GitPrefix}
+	return backupFiles(run.Root, run.After.Folders, backupDir, p)
+}
+
+func (e *Engine) undoFailed(ctx context.Context, j *Journal, cause error) error {
+	e.rep.Warn("undo failed: putting back the state it started from…")
+	if problems := e.compensate(context.WithoutCancel(ctx), j, "compensated"); len(problems) > 0 {
+		return &UnrestoredError{Step: "undo", Cause: cause, Problems: problems, BackupDir: j.BackupDir}
+	}
+	return &RestoredError{Step: "undo", Cause: cause}
+}
