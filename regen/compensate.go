@@ -134,8 +134,22 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 		}
 		res.Action = "nothing-changed"
 		return res, nil
-	case j.Step == stepCommit && j.After != nil && j.Kind == "regen":
+	case j.Step == stepCommit && j.did(stepVerify) && j.Kind == "regen":
 		// Everything was done and verified; only the bookkeeping was cut off.
+		if j.After == nil {
+			after, err := inventory(j.Root, j.Files.Folders)
+			if err != nil {
+				return nil, err
+			}
+			j.After = &after
+			for i, rec := range j.Repos {
+				v, err := databaseFor(rec).Applied(ctx)
+				if err != nil {
+					return nil, err
+				}
+				j.Repos[i].After = v
+			}
+		}
 		if err := writeFileAtomic(filepath.Join(e.stateDir, "last"), []byte(j.RunID+"\n"), 0o600); err != nil {
 			return nil, err
 		}

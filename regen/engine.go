@@ -86,7 +86,33 @@ func (e *Engine) StateDir() string { return e.stateDir }
 // OpenJournal returns the journal of an interrupted run, or nil.
 func (e *Engine) OpenJournal() (*Journal, error) { return loadJournal(e.stateDir) }
 
-// refuseIfJournal is the guard every changing command runs first.
+// guard is what every changing command runs first: take the lock (a live
+// run holds it), then refuse if an interrupted run left its journal.
+func (e *Engine) guard(command string) (*lock, error) {
+	lk, err := acquireLock(e.stateDir, command, e.opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	if err := e.refuseIfJournal(); err != nil {
+		lk.release()
+		return nil, err
+	}
+	return lk, nil
+}
+
+// Running reports the live run holding the lock, if any.
+func (e *Engine) Running() *LockInfo {
+	lk, err := acquireLock(e.stateDir, "regen status", e.opts.Now())
+	var le *LockedError
+	if errors.As(err, &le) {
+		return &le.Holder
+	}
+	if err == nil {
+		lk.release()
+	}
+	return nil
+}
+
 func (e *Engine) refuseIfJournal() error {
 	j, err := loadJournal(e.stateDir)
 	if err != nil {

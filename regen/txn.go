@@ -45,20 +45,13 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	if err := ValidateName(o.Name); err != nil {
 		return nil, err
 	}
-	if err := e.refuseIfJournal(); err != nil {
+	// The lock first: a live run holds it (and has its journal open); only
+	// a journal without a live holder means an interrupted run.
+	lk, err := e.guard(o.Command)
+	if err != nil {
 		return nil, err
 	}
-	if !o.DryRun {
-		lk, err := acquireLock(e.stateDir, o.Command, e.opts.Now())
-		if err != nil {
-			return nil, err
-		}
-		defer lk.release()
-		// Another run may have crashed between our check and the lock.
-		if err := e.refuseIfJournal(); err != nil {
-			return nil, err
-		}
-	}
+	defer lk.release()
 
 	// 1. Plan (read only).
 	proj, err := e.loadProject(ctx)

@@ -44,17 +44,11 @@ func (e *Engine) lastRun() (*Journal, error) {
 // refuses when files or databases changed since the run (that work would be
 // lost) unless force is set.
 func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoResult, error) {
-	if err := e.refuseIfJournal(); err != nil {
-		return nil, err
-	}
-	lk, err := acquireLock(e.stateDir, command, e.opts.Now())
+	lk, err := e.guard(command)
 	if err != nil {
 		return nil, err
 	}
 	defer lk.release()
-	if err := e.refuseIfJournal(); err != nil {
-		return nil, err
-	}
 	run, err := e.lastRun()
 	if errors.Is(err, ErrNothingToUndo) {
 		return nil, &InputError{What: "there is no regen run to undo (none has completed here, or the last one was already undone).", Next: ""}

@@ -77,6 +77,7 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 			return run(cmd.Context(), f, opts)
 		},
 	}
+	cmd.SuggestionsMinimumDistance = 2
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.UsageError{Err: err} })
 	fl := cmd.Flags()
 	fl.BoolVarP(&opts.Migrate, "migrate", "m", false, "apply the regenerated migration")
