@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
@@ -20,6 +21,8 @@ import (
 	"testing"
 
 	"github.com/regen-tool/regen/migrator"
+
+	_ "modernc.org/sqlite" // the test data goes in through the same driver
 )
 
 var (
@@ -357,13 +360,18 @@ func (p *Project) Migrations() []string {
 	return out
 }
 
-// SQL runs statements on the project database (test data).
+// SQL runs statements on the project database (test data), through the
+// same pure-Go SQLite the tools use, so no sqlite3 CLI is needed.
 func (p *Project) SQL(stmts ...string) {
 	p.T.Helper()
+	db, err := sql.Open("sqlite", "file:"+p.DB+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		p.T.Fatal(err)
+	}
+	defer db.Close()
 	for _, s := range stmts {
-		cmd := exec.Command("sqlite3", p.DB, s)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			p.T.Fatalf("sqlite3 %q: %v\n%s", s, err, out)
+		if _, err := db.Exec(s); err != nil {
+			p.T.Fatalf("sql %q: %v", s, err)
 		}
 	}
 }
