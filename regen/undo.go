@@ -164,7 +164,7 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 	if err := j.close(e.stateDir, "committed", e.opts.Now()); err != nil {
 		return nil, err
 	}
-	return &UndoResult{Run: run, RunID: id, Changed: diffSets(set, check)}, nil
+	return &UndoResult{Run: run, RunID: id, Changed: describeTransition(set, run.Files)}, nil
 }
 
 // backupPresent backs up the folders as they are now, before undo changes
@@ -180,4 +180,26 @@ func (e *Engine) undoFailed(ctx context.Context, j *Journal, cause error) error 
 		return &UnrestoredError{Step: "undo", Cause: cause, Problems: problems, BackupDir: j.BackupDir}
 	}
 	return &RestoredError{Step: "undo", Cause: cause}
+}
+
+// describeTransition says, per file, how the folders went from one state to
+// the other, in words for the user.
+func describeTransition(from, to FileSet) []string {
+	var out []string
+	fm, tm := from.lookup(), to.lookup()
+	for _, f := range from.Files {
+		t, ok := tm[f.Path]
+		switch {
+		case !ok:
+			out = append(out, "moved aside  "+f.Path)
+		case t.SHA256 != f.SHA256 || t.Mode != f.Mode || t.Symlink != f.Symlink:
+			out = append(out, "restored     "+f.Path)
+		}
+	}
+	for _, t := range to.Files {
+		if _, ok := fm[t.Path]; !ok {
+			out = append(out, "brought back "+t.Path)
+		}
+	}
+	return out
 }
