@@ -2,12 +2,15 @@ package migrator
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // backupMode keeps database copies private: they hold the user's dev data.
@@ -54,8 +57,20 @@ func BackupSQLite(ctx context.Context, dbPath, dst string) (err error) {
 		}
 	}()
 
+	var journalMode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&journalMode); err != nil {
+		return fmt.Errorf("backing up %s: %w", dbPath, describeOpenError(dbPath, err))
+	}
 	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", absDst); err != nil {
 		return fmt.Errorf("backing up %s to %s: %w", dbPath, dst, describeOpenError(dbPath, err))
+	}
+	// VACUUM INTO always writes a rollback-journal database. WAL mode is
+	// persistent in the file header, so carry it over: a restore must give
+	// back the database as it was, not just its rows.
+	if strings.EqualFold(journalMode, "wal") {
+		if err := setWALMode(ctx, absDst); err != nil {
+			return fmt.Errorf("backup %s: %w", dst, err)
+		}
 	}
 	if err := os.Chmod(absDst, backupMode); err != nil {
 		return fmt.Errorf("backup %s: %w", dst, err)
@@ -64,6 +79,28 @@ func BackupSQLite(ctx context.Context, dbPath, dst string) (err error) {
 		return err
 	}
 	return syncDir(filepath.Dir(absDst))
+}
+
+// setWALMode switches a closed database file to WAL. Closing the only
+// connection checkpoints and removes the -wal and -shm it created.
+func setWALMode(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: filepath.ToSlash(path)}).EscapedPath())
+	if err != nil {
+		return err
+	}
+	db.SetMaxOpenConns(1)
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+		_ = db.Close()
+		return fmt.Errorf("setting WAL mode: %w", err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("setting WAL mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("setting WAL mode: SQLite kept %q", mode)
+	}
+	return nil
 }
 
 // RestoreSQLite puts backup back at dbPath byte for byte. The copy goes to a

@@ -16,7 +16,7 @@ import (
 //     newline;
 //   - outside quotes a backslash escapes the next character (and
 //     backslash-newline is a line continuation);
-//   - "" and '' produce an empty argument.
+//   - "" and ” produce an empty argument.
 //
 // Unbalanced quotes, a trailing backslash and an empty line are errors.
 func SplitCommandLine(s string) ([]string, error) {
@@ -24,31 +24,32 @@ func SplitCommandLine(s string) ([]string, error) {
 		args    []string
 		cur     strings.Builder
 		inWord  bool // cur holds a word, possibly empty ("")
-		quote   rune // 0, '\'' or '"'
+		quote   byte // 0, '\'' or '"'
 		quoteAt int
 	)
-	runes := []rune(s)
-	for i := 0; i < len(runes); i++ {
-		c := runes[i]
+	// Bytes, not runes: every special character is ASCII, and a byte scan
+	// passes any other bytes (UTF-8 or not) through untouched.
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch quote {
 		case '\'':
 			if c == '\'' {
 				quote = 0
 			} else {
-				cur.WriteRune(c)
+				cur.WriteByte(c)
 			}
 			continue
 		case '"':
 			switch {
 			case c == '"':
 				quote = 0
-			case c == '\\' && i+1 < len(runes) && strings.ContainsRune("\\\"$`\n", runes[i+1]):
+			case c == '\\' && i+1 < len(s) && strings.IndexByte("\\\"$`\n", s[i+1]) >= 0:
 				i++
-				if runes[i] != '\n' {
-					cur.WriteRune(runes[i])
+				if s[i] != '\n' {
+					cur.WriteByte(s[i])
 				}
 			default:
-				cur.WriteRune(c)
+				cur.WriteByte(c)
 			}
 			continue
 		}
@@ -60,24 +61,24 @@ func SplitCommandLine(s string) ([]string, error) {
 				inWord = false
 			}
 		case c == '\\':
-			if i+1 >= len(runes) {
+			if i+1 >= len(s) {
 				return nil, fmt.Errorf("command line %q ends with a lone backslash", s)
 			}
 			i++
-			if runes[i] == '\n' {
+			if s[i] == '\n' {
 				continue // line continuation
 			}
-			cur.WriteRune(runes[i])
+			cur.WriteByte(s[i])
 			inWord = true
 		case c == '\'' || c == '"':
 			quote, quoteAt, inWord = c, i, true
 		default:
-			cur.WriteRune(c)
+			cur.WriteByte(c)
 			inWord = true
 		}
 	}
 	if quote != 0 {
-		return nil, fmt.Errorf("command line %q: unbalanced %c quote opened at character %d", s, quote, quoteAt+1)
+		return nil, fmt.Errorf("command line %q: unbalanced %c quote opened at byte %d", s, quote, quoteAt+1)
 	}
 	if inWord {
 		args = append(args, cur.String())

@@ -3,6 +3,7 @@ package migrator
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -20,9 +21,15 @@ import (
 // that the main file holds every committed page. When the WAL cannot be
 // emptied (another process keeps writing), it falls back to VACUUM INTO,
 // which is consistent but not byte-identical. dst must not exist.
+//
+// The checkpoint is the one write it makes to the user's database: it moves
+// committed pages from the -wal into the main file, which SQLite does by
+// itself at every last close; the data does not change.
 func SnapshotSQLite(ctx context.Context, dbPath, dst string) error {
-	if _, err := os.Stat(dbPath); err != nil {
+	if _, err := os.Stat(dbPath); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%w: %s", ErrNoDatabase, dbPath)
+	} else if err != nil {
+		return err
 	}
 	if _, err := os.Lstat(dst); err == nil {
 		return fmt.Errorf("backup target %s already exists", dst)
@@ -62,12 +69,18 @@ func SnapshotSQLite(ctx context.Context, dbPath, dst string) error {
 		conn.ExecContext(ctx, "ROLLBACK")
 		return err
 	}
-	_, err = conn.ExecContext(ctx, "VACUUM INTO ?", dst)
-	if err != nil {
+	// Writers kept slipping in: a consistent (not byte-identical) copy.
+	if _, err = conn.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
+		os.Remove(dst)
 		return fmt.Errorf("cannot back up %s: %w", dbPath, err)
 	}
-	os.Chmod(dst, 0o600)
-	return snapshotSyncPath(dst)
+	if err := os.Chmod(dst, 0o600); err != nil {
+		return err
+	}
+	if err := snapshotSyncPath(dst); err != nil {
+		return err
+	}
+	return snapshotSyncPath(filepath.Dir(dst))
 }
 
 func snapshotCopyFile(src, dst string) error {

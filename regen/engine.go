@@ -270,7 +270,7 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config) ([]migrator.RepoC
 	answers, perr := migrator.ParseRepoConfig(out.String())
 	if res.ExitCode != 0 || perr != nil {
 		return nil, "", &InputError{
-			What: fmt.Sprintf("asking the project for its repo config failed (exit %d):\n%s", res.ExitCode, indent(tail(out.String(), 2000))),
+			What: fmt.Sprintf("asking the project for its repo config failed (exit %d):\n%s", res.ExitCode, indent(tail(withoutRepoLines(out.String()), 2000))),
 			Next: "Fix the project so that `mix run --no-start` works, or set each repo's `database` in .regen.toml.",
 		}
 	}
@@ -327,4 +327,16 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
+}
+
+// withoutRepoLines drops the answer lines from output shown to the user:
+// they may carry a database password.
+func withoutRepoLines(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(l, "regen-repo ") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
