@@ -25,7 +25,10 @@ type Config struct {
 	Rollback []string
 	Codegen  []string
 	Migrate  []string
-	Keep     int // committed backups to keep for undo
+	// RebuildMigrate migrates a fresh database from {dir} (the rebuild).
+	RebuildMigrate   []string
+	RollbackStrategy string // auto | down | rebuild ("" = auto)
+	Keep             int    // committed backups to keep for undo
 }
 
 // RepoConfig is one Ecto repo: its folders (slash paths relative to Root) and
@@ -42,11 +45,12 @@ type RepoConfig struct {
 
 const configFileName = ".regen.toml"
 
-var presets = map[string]struct{ rollback, codegen, migrate []string }{
+var presets = map[string]struct{ rollback, codegen, migrate, rebuild []string }{
 	"ash_sqlite": {
 		rollback: []string{"{mix}", "ash_sqlite.rollback", "--migrations-path", "{dir}", "--all"},
 		codegen:  []string{"{mix}", "ash.codegen", "{name}"},
 		migrate:  []string{"{mix}", "ash.migrate"},
+		rebuild:  []string{"{mix}", "ash_sqlite.migrate", "--migrations-path", "{dir}"},
 	},
 }
 
@@ -126,6 +130,9 @@ func LoadConfig(root, explicitFile string, getenv func(string) string) (*Config,
 	}
 	if cfg.Migrate == nil {
 		cfg.Migrate = p.migrate
+	}
+	if cfg.RebuildMigrate == nil {
+		cfg.RebuildMigrate = p.rebuild
 	}
 	if len(cfg.Repos) == 0 {
 		return nil, &InputError{What: "no repos are configured.", Next: "Add a [[repos]] table to .regen.toml."}
@@ -209,9 +216,9 @@ func detect(cfg *Config) error {
 	return nil
 }
 
-var knownTopKeys = map[string]bool{"preset": true, "mix": true, "keep_backups": true}
+var knownTopKeys = map[string]bool{"preset": true, "mix": true, "keep_backups": true, "rollback_strategy": true}
 var knownRepoKeys = map[string]bool{"name": true, "module": true, "migrations": true, "snapshots": true, "database": true, "migration_source": true}
-var knownCommandKeys = map[string]bool{"rollback": true, "codegen": true, "migrate": true}
+var knownCommandKeys = map[string]bool{"rollback": true, "codegen": true, "migrate": true, "rebuild_migrate": true}
 
 func applyConfigFile(cfg *Config, src string) error {
 	doc, err := parseTOML(src)
@@ -220,7 +227,7 @@ func applyConfigFile(cfg *Config, src string) error {
 	}
 	for k := range doc.root {
 		if !knownTopKeys[k] {
-			return fmt.Errorf("line %d: unknown key %q (known: preset, mix, keep_backups, [[repos]], [commands])", doc.lines["."+k], k)
+			return fmt.Errorf("line %d: unknown key %q (known: preset, mix, keep_backups, rollback_strategy, [[repos]], [commands])", doc.lines["."+k], k)
 		}
 	}
 	for name := range doc.tables {
@@ -258,10 +265,17 @@ func applyConfigFile(cfg *Config, src string) error {
 		}
 		cfg.Keep = int(n)
 	}
+	if v, ok := doc.root["rollback_strategy"]; ok {
+		s, ok := v.(string)
+		if !ok || !validStrategy(s) {
+			return fmt.Errorf("rollback_strategy must be \"auto\", \"down\" or \"rebuild\"")
+		}
+		cfg.RollbackStrategy = s
+	}
 	if cmds, ok := doc.tables["commands"]; ok {
 		for k, v := range cmds {
 			if !knownCommandKeys[k] {
-				return fmt.Errorf("[commands]: unknown key %q (known: rollback, codegen, migrate)", k)
+				return fmt.Errorf("[commands]: unknown key %q (known: rollback, codegen, migrate, rebuild_migrate)", k)
 			}
 			s, ok := v.(string)
 			if !ok {
@@ -284,6 +298,11 @@ func applyConfigFile(cfg *Config, src string) error {
 				cfg.Codegen = argv
 			case "migrate":
 				cfg.Migrate = argv
+			case "rebuild_migrate":
+				if !containsArg(argv, "{dir}") {
+					return fmt.Errorf("[commands] rebuild_migrate must pass {dir} (the folder holding exactly the migrations to apply)")
+				}
+				cfg.RebuildMigrate = argv
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/regen-tool/regen/gitops"
+	"github.com/regen-tool/regen/migrator"
 	"github.com/regen-tool/regen/snapshots"
 )
 
@@ -64,6 +65,10 @@ type RepoPlan struct {
 	Ignored []string `json:"ignored"`
 	// DevFiles are _dev migrations and snapshots present.
 	DevFiles []string `json:"dev_files"`
+	// Strategy is how the rollback will go (down, or rebuild and why).
+	Strategy string `json:"strategy,omitempty"`
+	// WouldDrop estimates, from the rolled-back files, what a rebuild drops.
+	WouldDrop []string `json:"would_drop,omitempty"`
 }
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -359,6 +364,22 @@ func inMigrations(ms []Migration, m Migration) bool {
 		}
 	}
 	return false
+}
+
+// predict fills in, per repo, the rollback strategy a run would take and,
+// for a rebuild, what it would drop (read from the rolled-back migrations;
+// row counts from the database, read-only).
+func (p *project) predict(ctx context.Context, pl *Plan, strategy string) {
+	for i := range pl.Repos {
+		rp := &pl.Repos[i]
+		var rows map[string]int64
+		if len(rp.Rollback) > 0 {
+			if db, ok := p.dbs[i].(*sqliteDB); ok {
+				rows, _ = migrator.SQLiteTableRowCounts(ctx, db.path)
+			}
+		}
+		predictRollback(p.cfg.Root, rp, strategy, rows)
+	}
 }
 
 // Empty tells whether the plan would change nothing but run codegen.

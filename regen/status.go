@@ -47,6 +47,11 @@ func (e *Engine) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	strategy := proj.cfg.RollbackStrategy
+	if strategy == "" {
+		strategy = StrategyAuto
+	}
+	proj.predict(ctx, plan, strategy)
 	st.Plan = plan
 	return st, nil
 }
@@ -82,6 +87,10 @@ func WritePlan(w io.Writer, p *Plan) {
 		list("will roll back", rb)
 		list("will remove", rp.Remove)
 		list("will restore", rp.RestoreTracked)
+		if rp.Strategy != "" {
+			list("rollback by", []string{rp.Strategy})
+		}
+		list("rebuild drops", rp.WouldDrop)
 		var re []string
 		for _, m := range rp.Reapply {
 			re = append(re, m.Path+"  (tracked: rolled back, then applied again)")

@@ -20,7 +20,9 @@ type RunOptions struct {
 	Migrate bool
 	DryRun  bool
 	Force   bool
-	Command string // the command line, for the lock and the journal
+	// Rollback is the strategy: auto, down or rebuild ("" = config, then auto).
+	Rollback string
+	Command  string // the command line, for the lock and the journal
 }
 
 // RunResult says what a run did.
@@ -30,6 +32,7 @@ type RunResult struct {
 	BackupDir string
 	Created   []string // files codegen wrote, project-relative
 	NoChanges bool     // codegen detected no changes
+	Report    []string // what a rebuild carried over and dropped
 	Timings   []StepTiming
 }
 
@@ -44,6 +47,9 @@ type RunResult struct {
 func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, error) {
 	if err := ValidateName(o.Name); err != nil {
 		return nil, err
+	}
+	if o.Rollback != "" && !validStrategy(o.Rollback) {
+		return nil, &InputError{What: fmt.Sprintf("--rollback %q is not a strategy.", o.Rollback), Next: "Use auto, down or rebuild."}
 	}
 	// The lock first: a live run holds it (and has its journal open); only
 	// a journal without a live holder means an interrupted run.
@@ -63,6 +69,14 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 		return nil, err
 	}
 	res := &RunResult{Plan: plan}
+	strategy := o.Rollback
+	if strategy == "" {
+		strategy = proj.cfg.RollbackStrategy
+	}
+	if strategy == "" {
+		strategy = StrategyAuto
+	}
+	proj.predict(ctx, plan, strategy)
 	e.rep.Plan(plan)
 	if plan.Blocked != "" {
 		return res, &ConflictError{What: plan.Blocked, Next: "Roll back by hand, or run again with --force to roll those tracked migrations back too and apply them again afterwards."}
@@ -99,7 +113,7 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	if err := t.commit(); err != nil {
 		return res, t.fail(ctx, stepCommit, err)
 	}
-	res.Created, res.NoChanges, res.Timings = t.j.Created, len(t.j.Created) == 0, t.j.Timings
+	res.Created, res.NoChanges, res.Timings, res.Report = t.j.Created, len(t.j.Created) == 0, t.j.Timings, t.j.Report
 	return res, nil
 }
 
@@ -276,13 +290,7 @@ func (t *txn) rollback(ctx context.Context) error {
 			}
 		}
 		t.e.rep.StepStart(stepRollback, fmt.Sprintf("%s: %s", rp.Name, describeVersions(rp.Rollback)))
-		argv := expand(t.proj.cfg.Rollback, t.proj.cfg.Mix, map[string]string{"dir": dir, "repo": t.proj.cfg.Repos[i].Module})
-		if err := t.runMix(ctx, stepRollback, argv); err != nil {
-			return err
-		}
-		rec := &t.j.Repos[i]
-		want := minus(rec.Before, rec.Rollback)
-		if err := t.expectApplied(ctx, i, want, "after the rollback"); err != nil {
+		if err := t.rollbackRepo(ctx, i, rp, dir); err != nil {
 			return err
 		}
 	}

@@ -24,6 +24,7 @@ type Options struct {
 	DryRun     bool
 	Yes        bool
 	Force      bool
+	Rollback   string
 	ConfigFile string
 	Timeout    time.Duration
 	Args       []string
@@ -84,6 +85,7 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "never prompt")
 	fl.BoolVar(&opts.Force, "force", false, "also roll back tracked migrations applied after the untracked ones, and apply them again after")
+	fl.StringVar(&opts.Rollback, "rollback", "", "rollback strategy: auto (down, and rebuild on SQLite when a down fails), down, or rebuild (default from config, else auto)")
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop a mix task that runs longer than this (e.g. 10m), then restore")
 	cmd.PersistentFlags().StringVar(&opts.ConfigFile, "config", "", "config file (default: .regen.toml at the project root)")
 
@@ -108,11 +110,14 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		return err
 	}
 	res, err := eng.Regenerate(ctx, regen.RunOptions{
-		Name: opts.Name, Migrate: opts.Migrate, DryRun: opts.DryRun, Force: opts.Force,
+		Name: opts.Name, Migrate: opts.Migrate, DryRun: opts.DryRun, Force: opts.Force, Rollback: opts.Rollback,
 		Command: commandLine(opts),
 	})
 	if err != nil {
 		return err
+	}
+	for _, l := range res.Report {
+		fmt.Fprintf(ios.ErrOut, "  %s\n", l)
 	}
 	switch {
 	case opts.DryRun:

@@ -1,0 +1,256 @@
+package regen
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/regen-tool/regen/migrator"
+)
+
+// Rollback strategies. AshSqlite writes a `down` that raises for every table
+// it creates with a foreign key, so on SQLite a rollback by `down` often
+// cannot work. `rebuild` recreates the database from the tracked history and
+// carries the data over instead.
+const (
+	StrategyAuto    = "auto"    // down; if a down fails on SQLite, restore and rebuild
+	StrategyDown    = "down"    // only down
+	StrategyRebuild = "rebuild" // straight to rebuild
+)
+
+func validStrategy(s string) bool {
+	return s == StrategyAuto || s == StrategyDown || s == StrategyRebuild
+}
+
+// rollbackRepo rolls back repo i's set with the chosen strategy.
+func (t *txn) rollbackRepo(ctx context.Context, i int, rp RepoPlan, dir string) error {
+	strategy := t.strategy()
+	if strategy == StrategyRebuild {
+		return t.rebuild(ctx, i, rp, "--rollback rebuild")
+	}
+	argv := expand(t.proj.cfg.Rollback, t.proj.cfg.Mix, map[string]string{"dir": dir, "repo": t.proj.cfg.Repos[i].Module})
+	err := t.runMix(ctx, stepRollback, argv)
+	rec := &t.j.Repos[i]
+	if err == nil {
+		return t.expectApplied(ctx, i, minus(rec.Before, rec.Rollback), "after the rollback")
+	}
+	if ctx.Err() != nil {
+		return err
+	}
+	failed := t.failedDown(ctx, i, rp)
+	if failed != "" {
+		err = fmt.Errorf("the `down` of %s failed: %w", failed, err)
+	}
+	if strategy == StrategyDown {
+		return err
+	}
+	// auto: put the database back as it was, then rebuild it.
+	if rerr := t.proj.dbs[i].Restore(ctx, *rec, t.j.BackupDir, filepath.Join(t.j.BackupDir, "moved-aside", "before-rebuild")); rerr != nil {
+		return fmt.Errorf("%v; restoring the database before the rebuild also failed: %w", err, rerr)
+	}
+	if verr := t.expectApplied(ctx, i, rec.Before, "after restoring for the rebuild"); verr != nil {
+		return verr
+	}
+	what := "a `down` failed"
+	if failed != "" {
+		what = "the `down` of " + failed + " failed"
+	}
+	t.e.rep.Warn("%s; the database is restored, switching to rebuild (recreate from the tracked migrations, carry the data over)", what)
+	return t.rebuild(ctx, i, rp, what)
+}
+
+func (t *txn) strategy() string {
+	if t.opts.Rollback != "" {
+		return t.opts.Rollback
+	}
+	if t.proj.cfg.RollbackStrategy != "" {
+		return t.proj.cfg.RollbackStrategy
+	}
+	return StrategyAuto
+}
+
+// failedDown names the migration whose down failed: rollback goes newest
+// first, so it is the newest of the set still applied.
+func (t *txn) failedDown(ctx context.Context, i int, rp RepoPlan) string {
+	have, err := t.proj.dbs[i].Applied(ctx)
+	if err != nil {
+		return ""
+	}
+	still := map[int64]bool{}
+	for _, v := range have {
+		still[v] = true
+	}
+	for j := len(rp.Rollback) - 1; j >= 0; j-- {
+		if still[rp.Rollback[j].Version] {
+			return rp.Rollback[j].Path
+		}
+	}
+	return ""
+}
+
+// rebuild recreates repo i's SQLite database from the migrations that are
+// tracked and were applied, then carries the data over from the old file for
+// every table and column both have. The old file is moved into the backup
+// folder, never deleted; the compensation puts the original back.
+func (t *txn) rebuild(ctx context.Context, i int, rp RepoPlan, why string) error {
+	rec := &t.j.Repos[i]
+	if len(rp.Orphans) > 0 {
+		return fmt.Errorf("cannot rebuild repo %q: applied versions %v have no migration file, so their schema cannot be recreated; restore those files, or remove the rows from schema_migrations", rp.Name, rp.Orphans)
+	}
+	var keep []Migration
+	for _, m := range rp.Tracked {
+		if m.Applied && !containsVersion(rec.Rollback, m.Version) {
+			keep = append(keep, m)
+		}
+	}
+	t.e.rep.StepStart("rebuild", fmt.Sprintf("%s: recreate from %d tracked migration(s), carry the data over", rp.Name, len(keep)))
+	dir := filepath.Join(t.j.BackupDir, "rebuild", rp.Name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for _, m := range keep {
+		if _, err := copyFileAtomic(filepath.Join(t.root, filepath.FromSlash(m.Path)), filepath.Join(dir, path.Base(m.Path)), 0o600); err != nil {
+			return fmt.Errorf("cannot prepare the rebuild folder: %w", err)
+		}
+	}
+	db := rec.Database
+	old := filepath.Join(t.j.BackupDir, "rebuild", rp.Name+"-old.db")
+	if err := moveDatabaseAside(db, old); err != nil {
+		return fmt.Errorf("cannot move the database aside for the rebuild: %w", err)
+	}
+	argv := expand(t.proj.cfg.RebuildMigrate, t.proj.cfg.Mix, map[string]string{"dir": dir, "repo": t.proj.cfg.Repos[i].Module})
+	if err := t.runMix(ctx, stepRollback, argv); err != nil {
+		return fmt.Errorf("recreating the database from the tracked migrations failed: %w", err)
+	}
+	if err := t.expectApplied(ctx, i, versions(keep), "after recreating the database"); err != nil {
+		return err
+	}
+	report, err := migrator.SQLiteCarryOver(ctx, db, old, rec.Source)
+	if err != nil {
+		return fmt.Errorf("carrying the data over failed: %w", err)
+	}
+	if err := t.expectApplied(ctx, i, minus(rec.Before, rec.Rollback), "after the rebuild"); err != nil {
+		return err
+	}
+	lines := carryLines(rp.Name, report)
+	t.j.Report = append(t.j.Report, fmt.Sprintf("repo %s rebuilt (%s)", rp.Name, why))
+	t.j.Report = append(t.j.Report, lines...)
+	if err := t.j.save(t.e.stateDir); err != nil {
+		return err
+	}
+	for _, l := range lines {
+		t.e.rep.Note("%s", l)
+	}
+	return nil
+}
+
+// moveDatabaseAside renames the database (and its -wal/-shm) into the backup
+// folder; across file systems it copies and then removes.
+func moveDatabaseAside(db, dst string) error {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		src := db + suffix
+		if !exists(src) {
+			continue
+		}
+		if err := os.Rename(src, dst+suffix); err == nil {
+			continue
+		}
+		fi, err := os.Lstat(src)
+		if err != nil {
+			return err
+		}
+		if _, err := copyFileAtomic(src, dst+suffix, fi.Mode().Perm()); err != nil {
+			return err
+		}
+		if err := os.Remove(src); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func carryLines(repo string, r *migrator.CarryReport) []string {
+	var out []string
+	var kept []string
+	for _, t := range r.Tables {
+		kept = append(kept, fmt.Sprintf("%s (%d)", t.Name, t.Rows))
+	}
+	if len(kept) > 0 {
+		out = append(out, "carried over: "+strings.Join(kept, ", "))
+	}
+	for _, t := range r.DroppedTables {
+		out = append(out, fmt.Sprintf("not carried over: table %s with %d row(s): only the rolled-back migrations created it", t.Name, t.Rows))
+	}
+	for _, c := range r.DroppedColumns {
+		out = append(out, fmt.Sprintf("not carried over: column %s.%s (%d value(s)): only the rolled-back migrations created it", c.Table, c.Column, c.NonNull))
+	}
+	if len(r.DroppedTables)+len(r.DroppedColumns) == 0 {
+		out = append(out, "nothing was dropped")
+	}
+	return out
+}
+
+func containsVersion(vs []int64, v int64) bool {
+	for _, x := range vs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	downSection = regexp.MustCompile(`(?s)def down do(.*?)\n  end\n`)
+	upSection   = regexp.MustCompile(`(?s)def (?:up|change) do(.*?)\n  end\n`)
+	createTable = regexp.MustCompile(`create(?:_if_not_exists)? table\(:"?([A-Za-z0-9_]+)"?`)
+	alterTable  = regexp.MustCompile(`(?s)alter table\(:"?([A-Za-z0-9_]+)"?[^)]*\) do(.*?)\n    end`)
+	addColumn   = regexp.MustCompile(`\badd(?:_if_not_exists)? :"?([A-Za-z0-9_]+)"?`)
+	raiseInDown = regexp.MustCompile(`\braise\b`)
+)
+
+// predictRollback reads the rollback set's files for --dry-run: whether a
+// `down` raises (so auto would rebuild), and what a rebuild would drop.
+func predictRollback(root string, rp *RepoPlan, strategy string, dbRows map[string]int64) {
+	rp.Strategy = strategy
+	raising := ""
+	var tables, columns []string
+	for _, m := range rp.Rollback {
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(m.Path)))
+		if err != nil {
+			continue
+		}
+		src := string(data)
+		if d := downSection.FindStringSubmatch(src); d != nil && raiseInDown.MatchString(d[1]) && raising == "" {
+			raising = m.Path
+		}
+		if u := upSection.FindStringSubmatch(src); u != nil {
+			for _, c := range createTable.FindAllStringSubmatch(u[1], -1) {
+				tables = append(tables, fmt.Sprintf("table %s (%d rows now)", c[1], dbRows[c[1]]))
+			}
+			for _, a := range alterTable.FindAllStringSubmatch(u[1], -1) {
+				for _, c := range addColumn.FindAllStringSubmatch(a[2], -1) {
+					columns = append(columns, "column "+a[1]+"."+c[1])
+				}
+			}
+		}
+	}
+	if len(rp.Rollback) == 0 {
+		rp.Strategy = ""
+		return
+	}
+	switch {
+	case strategy == StrategyAuto && raising != "":
+		rp.Strategy = "rebuild (auto: the `down` of " + raising + " raises)"
+	case strategy == StrategyAuto:
+		rp.Strategy = "down"
+	case strategy == StrategyDown && raising != "":
+		rp.Strategy = "down (will fail: the `down` of " + raising + " raises)"
+	}
+	if strings.HasPrefix(rp.Strategy, "rebuild") {
+		rp.WouldDrop = append(tables, columns...)
+	}
+}
