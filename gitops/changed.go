@@ -82,7 +82,7 @@ func (r *Repo) Changed(folders []string) ([]Change, error) {
 			if done[e.Name] {
 				continue
 			}
-			if e.Stage != index.Merged {
+			if e.Stage != stageMerged {
 				unmerged[e.Name] = true
 				continue
 			}
@@ -226,7 +226,7 @@ func (r *Repo) stagedChanges(folders []string, snap *indexSnapshot, unmerged map
 	seen := map[string]bool{}
 	for _, f := range folders {
 		for _, e := range snap.under(f) {
-			if seen[e.Name] || e.Stage != index.Merged || unmerged[e.Name] {
+			if seen[e.Name] || e.Stage != stageMerged || unmerged[e.Name] {
 				continue
 			}
 			seen[e.Name] = true

@@ -17,6 +17,7 @@ func (r *testRepo) gitChanges(folders ...string) []Change {
 	r.t.Helper()
 	var out []Change
 	unmerged := map[string]bool{}
+	outputs := map[bool][]string{}
 	for _, staged := range []bool{false, true} {
 		args := []string{"--literal-pathspecs", "diff", "--no-renames", "--name-status", "-z"}
 		if staged {
@@ -26,15 +27,23 @@ func (r *testRepo) gitChanges(folders ...string) []Change {
 		}
 		args = append(append(args, "--"), folders...)
 		f := strings.Split(strings.TrimSuffix(r.git(args...), "\x00"), "\x00")
+		outputs[staged] = f
 		for i := 0; i+1 < len(f); i += 2 {
-			c := Change{Path: f[i+1], Staged: staged}
-			c.Kind = map[string]ChangeKind{"M": Modified, "D": Deleted, "T": TypeChanged, "A": Added, "U": Unmerged}[f[i]]
-			if c.Kind == Unmerged {
-				if unmerged[c.Path] {
-					continue
-				}
-				unmerged[c.Path], c.Staged = true, true
+			if f[i] == "U" && !unmerged[f[i+1]] {
+				unmerged[f[i+1]] = true
+				out = append(out, Change{Path: f[i+1], Kind: Unmerged, Staged: true})
 			}
+		}
+	}
+	// A conflicted path is one Unmerged change (git adds a combined "M").
+	for _, staged := range []bool{false, true} {
+		f := outputs[staged]
+		for i := 0; i+1 < len(f); i += 2 {
+			if unmerged[f[i+1]] {
+				continue
+			}
+			c := Change{Path: f[i+1], Staged: staged}
+			c.Kind = map[string]ChangeKind{"M": Modified, "D": Deleted, "T": TypeChanged, "A": Added}[f[i]]
 			out = append(out, c)
 		}
 	}
@@ -246,7 +255,7 @@ func TestSortChanges(t *testing.T) {
 	cs := []Change{{"b", Modified, true}, {"a", Added, true}, {"b", Modified, false}}
 	sortChanges(cs)
 	got := fmt.Sprint(cs)
-	if got != "[{a 3 true} {b 0 false} {b 0 true}]" {
+	if got != "[{a added true} {b modified false} {b modified true}]" {
 		t.Errorf("sorted = %s", got)
 	}
 	if !sort.SliceIsSorted(cs, func(i, j int) bool { return cs[i].Path < cs[j].Path }) {

@@ -142,15 +142,31 @@ func (g *gitCLI) changed(folders []string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Change
-	unmerged := map[string]bool{}
-	for _, part := range []struct {
-		out    []byte
+	parts := []struct {
+		fields []string
 		staged bool
-	}{{unstaged, false}, {staged, true}} {
-		f := splitZ(part.out)
+	}{{splitZ(unstaged), false}, {splitZ(staged), true}}
+	// git diff also prints a combined-diff "M" for a conflicted path; a
+	// conflict is reported once, as Unmerged, like the go-git side does.
+	unmerged := map[string]bool{}
+	for _, part := range parts {
+		for i := 0; i+1 < len(part.fields); i += 2 {
+			if part.fields[i] == "U" {
+				unmerged[part.fields[i+1]] = true
+			}
+		}
+	}
+	var out []Change
+	for p := range unmerged {
+		out = append(out, Change{Path: p, Kind: Unmerged, Staged: true})
+	}
+	for _, part := range parts {
+		f := part.fields
 		for i := 0; i+1 < len(f); i += 2 {
 			c := Change{Path: f[i+1], Staged: part.staged}
+			if unmerged[c.Path] {
+				continue
+			}
 			switch f[i][0] {
 			case 'M':
 				c.Kind = Modified
@@ -160,12 +176,6 @@ func (g *gitCLI) changed(folders []string) ([]Change, error) {
 				c.Kind = TypeChanged
 			case 'A':
 				c.Kind = Added
-			case 'U':
-				if unmerged[c.Path] {
-					continue
-				}
-				unmerged[c.Path] = true
-				c.Kind, c.Staged = Unmerged, true
 			default:
 				return nil, fmt.Errorf("gitops: unexpected git diff status %q for %s", f[i], c.Path)
 			}

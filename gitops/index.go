@@ -1,12 +1,10 @@
 package gitops
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -63,7 +61,7 @@ func (r *Repo) index() (*indexSnapshot, error) {
 	return snap, nil
 }
 
-// readIndex decodes the index with go-git. A missing index (nothing was
+// readIndex decodes the index file. A missing index (nothing was
 // ever added) is an empty one.
 func readIndex(path string, ignoreCase bool) (*indexSnapshot, error) {
 	f, err := os.Open(path)
@@ -80,15 +78,17 @@ func readIndex(path string, ignoreCase bool) (*indexSnapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitops: %w", err)
 	}
-	data, err := io.ReadAll(f)
+	// One exact-size read: growing a buffer for a multi-megabyte index
+	// costs more than decoding it.
+	data := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, fmt.Errorf("gitops: reading %s: %w", path, err)
+	}
+	entries, err := decodeIndex(data)
 	if err != nil {
-		return nil, fmt.Errorf("gitops: %w", err)
+		return nil, fmt.Errorf("gitops: reading %s: %w", path, err)
 	}
-	var idx index.Index
-	if err := index.NewDecoder(bytes.NewReader(data)).Decode(&idx); err != nil {
-		return nil, fmt.Errorf("gitops: decoding %s: %w", path, err)
-	}
-	snap := &indexSnapshot{stamp: stampOf(fi), entries: idx.Entries}
+	snap := &indexSnapshot{stamp: stampOf(fi), entries: entries}
 	if !sort.SliceIsSorted(snap.entries, func(i, j int) bool { return entryLess(snap.entries[i], snap.entries[j]) }) {
 		sort.SliceStable(snap.entries, func(i, j int) bool { return entryLess(snap.entries[i], snap.entries[j]) })
 	}
@@ -116,16 +116,14 @@ func entryLess(a, b *index.Entry) bool {
 	return a.Stage < b.Stage
 }
 
-// indexFailureReason turns a decode error into the fallback reason shown by
+// indexFailureReason turns a read error into the fallback reason shown by
 // Backend.
-func indexFailureReason(gitDir string, err error) string {
-	if errors.Is(err, index.ErrUnknownExtension) {
-		if m, _ := filepath.Glob(filepath.Join(gitDir, "sharedindex.*")); len(m) > 0 {
-			return "the index is split (`link` extension, core.splitIndex / update-index --split-index), which go-git cannot read"
-		}
-		return "the index has a required extension go-git cannot read (sparse index `sdir` or split index `link`)"
+func indexFailureReason(err error) string {
+	var u *unsupportedIndexError
+	if errors.As(err, &u) {
+		return u.Error() + ", which go-git cannot read"
 	}
-	return "go-git cannot decode the index: " + err.Error()
+	return "cannot decode the index: " + err.Error()
 }
 
 // search returns the position of the first entry whose name is >= name.
@@ -145,7 +143,7 @@ func (s *indexSnapshot) tracked(name string) bool {
 // entry returns the entry of name at stage 0 (merged), or nil.
 func (s *indexSnapshot) entry(name string) *index.Entry {
 	i := s.search(name)
-	if i < len(s.entries) && s.entries[i].Name == name && s.entries[i].Stage == index.Merged {
+	if i < len(s.entries) && s.entries[i].Name == name && s.entries[i].Stage == stageMerged {
 		return s.entries[i]
 	}
 	return nil
@@ -249,3 +247,7 @@ func osMode(m filemode.FileMode) (os.FileMode, error) {
 	}
 	return 0, fmt.Errorf("has unexpected mode %o", uint32(m))
 }
+
+// stageMerged is stage 0, a normal entry. go-git's index.Merged constant is
+// 1 (the conflict base stage), so it cannot be used for this test.
+const stageMerged index.Stage = 0

@@ -97,7 +97,7 @@ func Open(path string) (*Repo, error) {
 	reason := r.settings.unsupported
 	if reason == "" {
 		if _, err := r.index(); err != nil {
-			reason = indexFailureReason(gitDir, err)
+			reason = indexFailureReason(err)
 		}
 	}
 	if reason == "" {
@@ -145,10 +145,13 @@ func (r *Repo) HeadHash() (string, error) {
 func findGitDir(dir string) (root, gitDir string, err error) {
 	for {
 		dotGit := filepath.Join(dir, ".git")
-		fi, err := os.Lstat(dotGit)
+		fi, err := os.Stat(dotGit) // a symlinked .git folder counts, as in git
 		switch {
 		case err == nil && fi.IsDir():
 			if isGitDirectory(dotGit) {
+				if resolved, err := filepath.EvalSymlinks(dotGit); err == nil {
+					dotGit = resolved
+				}
 				return dir, dotGit, nil
 			}
 		case err == nil && fi.Mode().IsRegular():

@@ -42,7 +42,7 @@ func (r *Repo) Tracked(folders []string) ([]string, error) {
 	if r.cli != nil {
 		return r.cli.lsFiles(folders)
 	}
-	fs, err := cleanFolders(folders)
+	dirs, err := cleanFolders(folders)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (r *Repo) Tracked(folders []string) ([]string, error) {
 		return nil, err
 	}
 	var out []string
-	for _, f := range fs {
+	for _, f := range dirs {
 		for _, e := range snap.under(f) {
 			out = append(out, e.Name)
 		}
@@ -70,7 +70,7 @@ type walker struct {
 }
 
 func (r *Repo) walk(folders []string, wantIgnored bool) (untracked, ignored []string, err error) {
-	fs, err := cleanFolders(folders)
+	dirs, err := cleanFolders(folders)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -82,7 +82,7 @@ func (r *Repo) walk(folders []string, wantIgnored bool) (untracked, ignored []st
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, f := range fs {
+	for _, f := range dirs {
 		rules := &ignoreRules{files: base.files, flags: base.flags}
 		w := &walker{r: r, snap: snap, rules: rules, wantIgnored: wantIgnored}
 		if err := w.folder(f); err != nil {
@@ -103,6 +103,11 @@ func (w *walker) folder(folder string) error {
 	excluded := false
 	if folder != "" {
 		parts := strings.Split(folder, "/")
+		for _, p := range parts {
+			if p == ".git" {
+				return nil // git never looks inside a .git
+			}
+		}
 		top, err := readGitignore(w.r.Root, "")
 		if err != nil {
 			return err
@@ -135,13 +140,14 @@ func (w *walker) folder(folder string) error {
 			return ignoreMissing(err)
 		}
 		// The folder itself is one more entry of its parent.
-		return w.entry(folder, abs, fi.Mode().Type(), excluded)
+		return w.entry(folder, filepath.Dir(abs), fi.Mode().Type(), excluded)
 	}
 	return w.dir("", w.r.Root, excluded)
 }
 
-// entry handles one directory entry as git's treat_path does.
-func (w *walker) entry(rel, abs string, typ fs.FileMode, parentExcluded bool) error {
+// entry handles one directory entry as git's treat_path does; parentAbs
+// is the folder holding it (its own path is only built for folders).
+func (w *walker) entry(rel, parentAbs string, typ fs.FileMode, parentExcluded bool) error {
 	switch {
 	case typ.IsRegular() || typ&fs.ModeSymlink != 0:
 		if w.snap.tracked(rel) {
@@ -154,6 +160,7 @@ func (w *walker) entry(rel, abs string, typ fs.FileMode, parentExcluded bool) er
 			return nil // a submodule: tracked as a whole
 		}
 		excluded := parentExcluded || w.rules.excluded(rel, true)
+		abs := filepath.Join(parentAbs, rel[strings.LastIndexByte(rel, '/')+1:])
 		if !w.snap.hasUnder(rel) && isNestedRepo(abs) {
 			w.add(rel+"/", excluded)
 			return nil
@@ -192,7 +199,7 @@ func (w *walker) dir(rel, abs string, excluded bool) error {
 		if name == ".git" {
 			continue // git never lists an entry named .git
 		}
-		if err := w.entry(joinRel(rel, name), filepath.Join(abs, name), e.Type(), excluded); err != nil {
+		if err := w.entry(joinRel(rel, name), abs, e.Type(), excluded); err != nil {
 			return err
 		}
 	}
@@ -213,7 +220,7 @@ func (w *walker) add(rel string, excluded bool) {
 // holds a `.git` folder that is a repository, or a `gitdir:` file.
 func isNestedRepo(abs string) bool {
 	dotGit := filepath.Join(abs, ".git")
-	fi, err := os.Lstat(dotGit)
+	fi, err := os.Stat(dotGit)
 	if err != nil {
 		return false
 	}

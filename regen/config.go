@@ -28,6 +28,7 @@ type Config struct {
 	// RebuildMigrate migrates a fresh database from {dir} (the rebuild).
 	RebuildMigrate   []string
 	RollbackStrategy string // auto | down | rebuild ("" = auto)
+	OneVM            bool   // rollback, codegen and migrate in one `mix do`
 	Keep             int    // committed backups to keep for undo
 }
 
@@ -88,7 +89,7 @@ func FindProjectRoot(dir, stopAt string) (string, error) {
 // LoadConfig detects the project's layout under root and applies the
 // optional config file (explicit path, or root/.regen.toml) and REGEN_MIX.
 func LoadConfig(root, explicitFile string, getenv func(string) string) (*Config, error) {
-	cfg := &Config{Root: root, Keep: 3}
+	cfg := &Config{Root: root, Keep: 3, OneVM: true}
 	if err := detect(cfg); err != nil {
 		return nil, err
 	}
@@ -107,6 +108,12 @@ func LoadConfig(root, explicitFile string, getenv func(string) string) (*Config,
 			return nil, &InputError{What: fmt.Sprintf("%s: %v", file, err), Next: "Fix the config file; README.md lists its keys."}
 		}
 		cfg.File = file
+	}
+	switch getenv("REGEN_ONE_VM") {
+	case "0", "false":
+		cfg.OneVM = false
+	case "1", "true":
+		cfg.OneVM = true
 	}
 	if m := getenv("REGEN_MIX"); m != "" {
 		argv, err := migrator.SplitCommandLine(m)
@@ -216,7 +223,7 @@ func detect(cfg *Config) error {
 	return nil
 }
 
-var knownTopKeys = map[string]bool{"preset": true, "mix": true, "keep_backups": true, "rollback_strategy": true}
+var knownTopKeys = map[string]bool{"preset": true, "mix": true, "keep_backups": true, "rollback_strategy": true, "one_vm": true}
 var knownRepoKeys = map[string]bool{"name": true, "module": true, "migrations": true, "snapshots": true, "database": true, "migration_source": true}
 var knownCommandKeys = map[string]bool{"rollback": true, "codegen": true, "migrate": true, "rebuild_migrate": true}
 
@@ -227,7 +234,7 @@ func applyConfigFile(cfg *Config, src string) error {
 	}
 	for k := range doc.root {
 		if !knownTopKeys[k] {
-			return fmt.Errorf("line %d: unknown key %q (known: preset, mix, keep_backups, rollback_strategy, [[repos]], [commands])", doc.lines["."+k], k)
+			return fmt.Errorf("line %d: unknown key %q (known: preset, mix, keep_backups, rollback_strategy, one_vm, [[repos]], [commands])", doc.lines["."+k], k)
 		}
 	}
 	for name := range doc.tables {
@@ -264,6 +271,13 @@ func applyConfigFile(cfg *Config, src string) error {
 			return fmt.Errorf("keep_backups must be an integer from 1 to 100")
 		}
 		cfg.Keep = int(n)
+	}
+	if v, ok := doc.root["one_vm"]; ok {
+		b, ok := v.(bool)
+		if !ok {
+			return fmt.Errorf("one_vm must be true or false")
+		}
+		cfg.OneVM = b
 	}
 	if v, ok := doc.root["rollback_strategy"]; ok {
 		s, ok := v.(string)

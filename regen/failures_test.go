@@ -24,10 +24,12 @@ func TestFailuresAreCompensated(t *testing.T) {
 		edit     func(t *testing.T, dir string)
 		step     string
 		mentions string
+		// In one-mix-start mode the three mix steps are one step.
+		vmStep, vmMentions string
 	}{
 		{name: "rollback exits non-zero before doing anything", env: map[string]string{"MIXSIM_FAIL": "ash_sqlite.rollback"}, step: "rollback", mentions: "exited with status 1"},
 		{name: "rollback does its work, then exits non-zero", env: map[string]string{"MIXSIM_FAIL": "ash_sqlite.rollback:after"}, step: "rollback", mentions: "exited with status 1"},
-		{name: "rollback claims success but changes nothing", env: map[string]string{"MIXSIM_LIE": "ash_sqlite.rollback"}, step: "rollback", mentions: "verification after the rollback"},
+		{name: "rollback claims success but changes nothing", env: map[string]string{"MIXSIM_LIE": "ash_sqlite.rollback"}, step: "rollback", mentions: "verification after the rollback", vmStep: "mixdo", vmMentions: "duplicate column"},
 		{name: "codegen hits a compile error", edit: func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, "lib/blog/post.ex"), []byte(post("attribute :views, :integer")+"\n# mixsim: compile_error\n"), 0o644)
 		}, step: "codegen", mentions: "CompileError"},
@@ -37,30 +39,41 @@ func TestFailuresAreCompensated(t *testing.T) {
 		{name: "migrate claims success but applies nothing", env: map[string]string{"MIXSIM_LIE": "ash.migrate"}, step: "verify", mentions: "expected applied but not"},
 		{name: "injected failure after remove", env: map[string]string{"REGEN_TEST_FAULT": "fail:after:remove"}, step: "remove", mentions: "injected"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := feature(t)
-			for k, v := range c.env {
-				t.Setenv(k, v)
-				p.Env = append(p.Env, k+"="+v)
+	for _, mode := range []string{"separate", "one-vm"} {
+		for _, c := range cases {
+			if mode == "one-vm" {
+				if c.vmStep == "" && (c.step == "rollback" || c.step == "codegen" || c.step == "migrate") {
+					c.vmStep, c.vmMentions = "mixdo", c.mentions
+				}
+				if c.vmStep != "" {
+					c.step, c.mentions = c.vmStep, c.vmMentions
+				}
 			}
-			if c.edit != nil {
-				c.edit(t, p.Root)
-			}
-			before := p.Capture()
-			_, err, out := run(t, p, regen.RunOptions{Name: "add_subtitle_and_views", Migrate: true})
-			var restored *regen.RestoredError
-			if !errors.As(err, &restored) {
-				t.Fatalf("want a restored error, got %v\n%s", err, out)
-			}
-			if restored.Step != c.step || !strings.Contains(err.Error(), c.mentions) {
-				t.Fatalf("error should name step %s and mention %q: %v", c.step, c.mentions, err)
-			}
-			mustSame(t, before, p.Capture())
-			if j, _ := mustEngine(t, p).OpenJournal(); j != nil {
-				t.Fatalf("journal left open: %+v", j.Step)
-			}
-		})
+			t.Run(mode+"/"+c.name, func(t *testing.T) {
+				p := feature(t)
+				p.Env = append(p.Env, "REGEN_ONE_VM="+map[string]string{"separate": "0", "one-vm": "1"}[mode])
+				for k, v := range c.env {
+					t.Setenv(k, v)
+					p.Env = append(p.Env, k+"="+v)
+				}
+				if c.edit != nil {
+					c.edit(t, p.Root)
+				}
+				before := p.Capture()
+				_, err, out := run(t, p, regen.RunOptions{Name: "add_subtitle_and_views", Migrate: true, Rollback: "down"}) // down only: auto would rebuild (rebuild_test.go)
+				var restored *regen.RestoredError
+				if !errors.As(err, &restored) {
+					t.Fatalf("want a restored error, got %v\n%s", err, out)
+				}
+				if restored.Step != c.step || !strings.Contains(err.Error(), c.mentions) {
+					t.Fatalf("error should name step %s and mention %q: %v", c.step, c.mentions, err)
+				}
+				mustSame(t, before, p.Capture())
+				if j, _ := mustEngine(t, p).OpenJournal(); j != nil {
+					t.Fatalf("journal left open: %+v", j.Step)
+				}
+			})
+		}
 	}
 }
 

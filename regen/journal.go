@@ -23,6 +23,7 @@ const (
 	stepCodegen    = "codegen"
 	stepMigrate    = "migrate"
 	stepVerify     = "verify"
+	stepMixDo      = "mixdo" // rollback + codegen + migrate in one mix start
 	stepCommit     = "commit"
 	stepCompensate = "compensate"
 	stepUndo       = "undo"

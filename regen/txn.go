@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/regen-tool/regen/gitops"
 	"github.com/regen-tool/regen/migrator"
 )
 
@@ -103,6 +104,25 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 		{stepMigrate, t.migrate},
 		{stepVerify, t.verify},
 	}
+	if argv, ok := t.oneVM(strategy); ok {
+		t.combined = true
+		// One mix start for rollback, codegen and migrate: the files are
+		// prepared and removed first, the database is verified after.
+		steps = steps[:0]
+		steps = append(steps,
+			struct {
+				name string
+				do   func(context.Context) error
+			}{stepRemove, t.remove},
+			struct {
+				name string
+				do   func(context.Context) error
+			}{stepMixDo, func(ctx context.Context) error { return t.mixDo(ctx, argv) }},
+			struct {
+				name string
+				do   func(context.Context) error
+			}{stepVerify, t.verify})
+	}
 	for _, s := range steps {
 		if err := t.step(ctx, s.name, s.do); err != nil {
 			return res, t.fail(ctx, s.name, err)
@@ -128,6 +148,8 @@ type txn struct {
 	opts RunOptions
 	root string
 	j    *Journal
+	// combined: rollback, codegen and migrate run in one mix start.
+	combined bool
 }
 
 func (t *txn) folders() []string {
@@ -231,7 +253,9 @@ func backupFiles(root string, folders []string, backupDir string, p *project) (F
 		clean[p.projectPath(g)] = true
 	}
 	for _, c := range changed {
-		if !c.Staged {
+		// A work-tree change, or a merge conflict (the index holds no single
+		// blob to restore from), needs its own copy.
+		if !c.Staged || c.Kind == gitops.Unmerged {
 			delete(clean, p.projectPath(c.Path))
 		}
 	}
@@ -280,14 +304,9 @@ func (t *txn) rollback(ctx context.Context) error {
 			continue
 		}
 		any = true
-		dir := filepath.Join(t.j.BackupDir, "rollback", rp.Name)
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+		dir, err := t.prepareRollbackDir(rp)
+		if err != nil {
 			return err
-		}
-		for _, m := range rp.Rollback {
-			if _, err := copyFileAtomic(filepath.Join(t.root, filepath.FromSlash(m.Path)), filepath.Join(dir, path.Base(m.Path)), 0o600); err != nil {
-				return fmt.Errorf("cannot prepare the rollback folder: %w", err)
-			}
 		}
 		t.e.rep.StepStart(stepRollback, fmt.Sprintf("%s: %s", rp.Name, describeVersions(rp.Rollback)))
 		if err := t.rollbackRepo(ctx, i, rp, dir); err != nil {
@@ -301,9 +320,34 @@ func (t *txn) rollback(ctx context.Context) error {
 	return nil
 }
 
+// prepareRollbackDir puts exactly the rollback set's files into a folder of
+// their own: `--migrations-path` on it lets Ecto touch no other version.
+func (t *txn) prepareRollbackDir(rp RepoPlan) (string, error) {
+	dir := t.rollbackDirPath(rp)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	for _, m := range rp.Rollback {
+		if _, err := copyFileAtomic(filepath.Join(t.root, filepath.FromSlash(m.Path)), filepath.Join(dir, path.Base(m.Path)), 0o600); err != nil {
+			return "", fmt.Errorf("cannot prepare the rollback folder: %w", err)
+		}
+	}
+	return dir, nil
+}
+
 // remove deletes the untracked migrations and snapshots (their copies are
 // in the backup) and puts tracked generated files back as the index has them.
 func (t *txn) remove(ctx context.Context) error {
+	if t.combined {
+		// The one mix start rolls back from these folders after the files are gone.
+		for _, rp := range t.plan.Repos {
+			if len(rp.Rollback) > 0 {
+				if _, err := t.prepareRollbackDir(rp); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	t.e.rep.StepStart(stepRemove, "untracked migrations and snapshots; tracked snapshots back to the index")
 	for _, rp := range t.plan.Repos {
 		for _, rel := range rp.Remove {
@@ -349,13 +393,18 @@ func removeEmptyParents(dir, stop string) {
 
 // codegen runs the project's code generation under the new name.
 func (t *txn) codegen(ctx context.Context) error {
+	t.e.rep.StepStart(stepCodegen, t.opts.Name)
+	return t.generate(ctx, stepCodegen, expand(t.proj.cfg.Codegen, t.proj.cfg.Mix, map[string]string{"name": t.opts.Name}))
+}
+
+// generate runs a command that includes codegen and records the files it
+// wrote and the new migration versions.
+func (t *txn) generate(ctx context.Context, step string, argv []string) error {
 	before, err := inventory(t.root, t.folders())
 	if err != nil {
 		return err
 	}
-	t.e.rep.StepStart(stepCodegen, t.opts.Name)
-	argv := expand(t.proj.cfg.Codegen, t.proj.cfg.Mix, map[string]string{"name": t.opts.Name})
-	if err := t.runMix(ctx, stepCodegen, argv); err != nil {
+	if err := t.runMix(ctx, step, argv); err != nil {
 		return err
 	}
 	after, err := inventory(t.root, t.folders())
@@ -403,6 +452,15 @@ func (t *txn) verify(ctx context.Context) error {
 	t.e.rep.StepStart(stepVerify, "applied versions in each database")
 	for i, r := range t.proj.cfg.Repos {
 		rec := &t.j.Repos[i]
+		if t.combined {
+			// Versions alone cannot tell a rolled-back migration from its
+			// regeneration if both carry the same version.
+			for _, v := range rec.New {
+				if containsVersion(rec.Rollback, v) {
+					return fmt.Errorf("the regenerated migration reuses version %d of a rolled-back one, so one mix start cannot be verified; run again with REGEN_ONE_VM=0", v)
+				}
+			}
+		}
 		want := minus(rec.Before, rec.Rollback)
 		if t.opts.Migrate || len(rec.Reapply) > 0 {
 			// `migrate` applies every migration that has a file.

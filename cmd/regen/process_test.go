@@ -148,44 +148,50 @@ func TestKill9DuringCodegenThenRecover(t *testing.T) {
 // before and right after each step; recover then gives back the exact
 // pre-run state, or finishes a run that had verified everything.
 func TestCrashAtEveryStepIsRecoverable(t *testing.T) {
-	steps := []string{"backup", "rollback", "remove", "codegen", "migrate", "verify", "commit"}
-	for _, when := range []string{"before", "after"} {
-		for _, step := range steps {
-			if when == "after" && step == "commit" {
-				continue // "after commit" is the normal exit
+	modes := map[string][]string{
+		"0": {"backup", "rollback", "remove", "codegen", "migrate", "verify", "commit"},
+		"1": {"backup", "remove", "mixdo", "verify", "commit"},
+	}
+	for _, mode := range []string{"0", "1"} {
+		for _, when := range []string{"before", "after"} {
+			for _, step := range modes[mode] {
+				if when == "after" && step == "commit" {
+					continue // "after commit" is the normal exit
+				}
+				t.Run("one_vm="+mode+"/"+when+"-"+step, func(t *testing.T) {
+					p := feature(t)
+					p.Env = append(p.Env, "REGEN_ONE_VM="+mode)
+					before := p.Capture()
+					cmd := p.RegenCmd("add_subtitle_and_views", "-m")
+					cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=kill:"+when+":"+step)
+					out, err := cmd.CombinedOutput()
+					if code := exitCode(err); code != 128+9 {
+						t.Fatalf("want SIGKILL, got exit %d\n%s", code, out)
+					}
+					if got, code := p.Regen("add_x", "-m"); code != 4 {
+						t.Fatalf("after the crash: exit %d, want 4\n%s", code, got)
+					}
+					got, code := p.Regen("recover")
+					if code != 0 {
+						t.Fatalf("recover: exit %d\n%s", code, got)
+					}
+					if step == "commit" {
+						if !strings.Contains(got, "finished") {
+							t.Fatalf("a verified run should be finished:\n%s", got)
+						}
+						if got, code := p.Regen("undo"); code != 0 {
+							t.Fatalf("undo after a finished recover: exit %d\n%s", code, got)
+						}
+					}
+					mustSame(t, before, p.Capture())
+					if got, code := p.Regen("recover"); code != 0 || !strings.Contains(got, "nothing to recover") {
+						t.Fatalf("second recover: %d\n%s", code, got)
+					}
+					if got, code := p.Regen("add_subtitle_and_views", "-m"); code != 0 {
+						t.Fatalf("next run: exit %d\n%s", code, got)
+					}
+				})
 			}
-			t.Run(when+"-"+step, func(t *testing.T) {
-				p := feature(t)
-				before := p.Capture()
-				cmd := p.RegenCmd("add_subtitle_and_views", "-m")
-				cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=kill:"+when+":"+step)
-				out, err := cmd.CombinedOutput()
-				if code := exitCode(err); code != 128+9 {
-					t.Fatalf("want SIGKILL, got exit %d\n%s", code, out)
-				}
-				if got, code := p.Regen("add_x", "-m"); code != 4 {
-					t.Fatalf("after the crash: exit %d, want 4\n%s", code, got)
-				}
-				got, code := p.Regen("recover")
-				if code != 0 {
-					t.Fatalf("recover: exit %d\n%s", code, got)
-				}
-				if step == "commit" {
-					if !strings.Contains(got, "finished") {
-						t.Fatalf("a verified run should be finished:\n%s", got)
-					}
-					if got, code := p.Regen("undo"); code != 0 {
-						t.Fatalf("undo after a finished recover: exit %d\n%s", code, got)
-					}
-				}
-				mustSame(t, before, p.Capture())
-				if got, code := p.Regen("recover"); code != 0 || !strings.Contains(got, "nothing to recover") {
-					t.Fatalf("second recover: %d\n%s", code, got)
-				}
-				if got, code := p.Regen("add_subtitle_and_views", "-m"); code != 0 {
-					t.Fatalf("next run: exit %d\n%s", code, got)
-				}
-			})
 		}
 	}
 }
