@@ -35,6 +35,9 @@ type RunResult struct {
 	NoChanges bool     // codegen detected no changes
 	Report    []string // what a rebuild carried over and dropped
 	Timings   []StepTiming
+	// For --timings: the whole run, the time spent in child processes and
+	// in database backups; the rest is regen's own cost.
+	Total, Children, DBBackup time.Duration
 }
 
 // Regenerate is the transaction of DESIGN.md:
@@ -88,6 +91,8 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	t := &txn{e: e, proj: proj, plan: plan, opts: o, root: proj.cfg.Root}
 
 	// 2. Journal and backup. Nothing has changed yet if this fails.
+	started := time.Now()
+	defer func() { res.Total, res.Children, res.DBBackup = time.Since(started), t.children, t.dbBackup }()
 	if err := t.begin(ctx); err != nil {
 		return res, t.abandon(err)
 	}
@@ -150,6 +155,8 @@ type txn struct {
 	j    *Journal
 	// combined: rollback, codegen and migrate run in one mix start.
 	combined bool
+	// children and dbBackup add up time that is not regen's own.
+	children, dbBackup time.Duration
 }
 
 func (t *txn) folders() []string {
@@ -217,7 +224,9 @@ func (t *txn) begin(ctx context.Context) error {
 	}
 	t.j.Files = set
 	for i, rp := range t.plan.Repos {
+		dbStart := time.Now()
 		rec, err := t.proj.dbs[i].Backup(ctx, t.j.BackupDir)
+		t.dbBackup += time.Since(dbStart)
 		if err != nil {
 			e.rep.StepEnd(stepBackup, time.Since(start), err)
 			return err
@@ -519,6 +528,7 @@ func (t *txn) commit() error {
 // quotes the end of its stderr.
 func (t *txn) runMix(ctx context.Context, step string, argv []string) error {
 	res, err := t.e.runner.Run(ctx, migrator.Command{Argv: argv, Dir: t.root})
+	t.children += res.Duration
 	if err != nil {
 		return err
 	}

@@ -300,3 +300,16 @@ func TestStatusJSONWithTwoThousandTrackedMigrations(t *testing.T) {
 		t.Fatalf("remove: %v", r.Remove)
 	}
 }
+
+func TestTimingsSplitRegensOwnShare(t *testing.T) {
+	p := feature(t)
+	got, code := p.Regen("add_subtitle_and_views", "-m", "--timings")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, got)
+	}
+	for _, want := range []string{"timings", "backup", "mixdo", "verify", "total", "mix ", "db backup", "regen own"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("--timings output lacks %q:\n%s", want, got)
+		}
+	}
+}

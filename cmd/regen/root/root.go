@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ type Options struct {
 	Yes        bool
 	Force      bool
 	Rollback   string
+	Timings    bool
 	ConfigFile string
 	Timeout    time.Duration
 	Args       []string
@@ -86,6 +88,7 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "never prompt")
 	fl.BoolVar(&opts.Force, "force", false, "also roll back tracked migrations applied after the untracked ones, and apply them again after")
 	fl.StringVar(&opts.Rollback, "rollback", "", "rollback strategy: auto (down, and rebuild on SQLite when a down fails), down, or rebuild (default from config, else auto)")
+	fl.BoolVar(&opts.Timings, "timings", false, "print the time of every step and regen's own share")
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop a mix task that runs longer than this (e.g. 10m), then restore")
 	cmd.PersistentFlags().StringVar(&opts.ConfigFile, "config", "", "config file (default: .regen.toml at the project root)")
 
@@ -116,6 +119,9 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if opts.Timings && !opts.DryRun {
+		writeTimings(ios.ErrOut, res)
+	}
 	for _, l := range res.Report {
 		fmt.Fprintf(ios.ErrOut, "  %s\n", l)
 	}
@@ -134,6 +140,20 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	}
 	return nil
 }
+
+// writeTimings prints each step's time and splits the whole into child
+// processes (mix), database backups and regen's own work.
+func writeTimings(w io.Writer, res *regen.RunResult) {
+	fmt.Fprintln(w, "\ntimings")
+	for _, s := range res.Timings {
+		fmt.Fprintf(w, "  %-10s %8.1f ms\n", s.Step, float64(s.Duration.Microseconds())/1000)
+	}
+	own := res.Total - res.Children - res.DBBackup
+	fmt.Fprintf(w, "  %-10s %8.1f ms\n  %-10s %8.1f ms\n  %-10s %8.1f ms\n  %-10s %8.1f ms\n",
+		"total", ms(res.Total), "mix", ms(res.Children), "db backup", ms(res.DBBackup), "regen own", ms(own))
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func commandLine(o *Options) string {
 	s := "regen " + o.Name
