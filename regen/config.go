@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -397,4 +398,20 @@ func expand(template, mix []string, vars map[string]string) []string {
 		out = append(out, a)
 	}
 	return out
+}
+
+// checkMix finds the mix command before anything changes: a missing one is
+// an input error, not a failed step to compensate.
+func checkMix(cfg *Config) error {
+	name := cfg.Mix[0]
+	if strings.Contains(name, "/") && !filepath.IsAbs(name) {
+		name = filepath.Join(cfg.Root, name)
+	}
+	if _, err := exec.LookPath(name); err != nil {
+		return &InputError{
+			What: fmt.Sprintf("the mix command %q (from %s) cannot be run: %v.", cfg.Mix[0], cfg.MixFrom, err),
+			Next: "Install Elixir, or set the command with REGEN_MIX or `mix = \"...\"` in .regen.toml (e.g. \"docker compose exec app mix\").",
+		}
+	}
+	return nil
 }

@@ -88,6 +88,9 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	if o.DryRun {
 		return res, nil
 	}
+	if err := checkMix(proj.cfg); err != nil {
+		return res, err
+	}
 	t := &txn{e: e, proj: proj, plan: plan, opts: o, root: proj.cfg.Root}
 
 	// 2. Journal and backup. Nothing has changed yet if this fails.

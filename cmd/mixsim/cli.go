@@ -76,8 +76,14 @@ func runIn(root string, getenv func(string) string, args []string, stdout, stder
 		return s.report(mixError("%s", err.Error()))
 	}
 	s.proj = proj
-	// A path dependency is announced on every run, as in the fixtures.
-	fmt.Fprintln(stdout, "==> exqlite")
+	if err := detectPostgres(proj, getenv); err != nil {
+		return s.report(mixError("%s", err.Error()))
+	}
+	// A path dependency is announced on every run, as in the fixtures
+	// (exqlite is AshSqlite's; the Postgres fixtures have none).
+	if !proj.postgres {
+		fmt.Fprintln(stdout, "==> exqlite")
+	}
 	if args[0] == "do" {
 		for _, step := range splitDo(args[1:]) {
 			if len(step) == 0 {
@@ -179,6 +185,11 @@ func (s *session) report(err error) int {
 }
 
 func (s *session) dispatch(name string, args []string) error {
+	if s.proj.postgres {
+		if err, handled := s.dispatchPostgres(name, args); handled {
+			return err
+		}
+	}
 	switch name {
 	case "ash.codegen":
 		return s.codegenTask(args, true)

@@ -12,10 +12,11 @@ import (
 )
 
 type project struct {
-	root   string
-	app    string // blog
-	prefix string // Blog
-	repos  []*repoConf
+	root     string
+	app      string // blog
+	prefix   string // Blog
+	repos    []*repoConf
+	postgres bool // AshPostgres project (see pgproject.go)
 }
 
 type repoConf struct {
@@ -24,6 +25,8 @@ type repoConf struct {
 	migrationSource string
 	priv            string // relative to root, e.g. priv/repo
 	dirName         string // repo, other_repo
+	rawOpts         []string // option text of each config block, in order
+	pg              *pgRepo  // Postgres settings; nil for SQLite
 }
 
 func (r *repoConf) migrationsDir() string { return filepath.Join(r.priv, "migrations") }
@@ -114,6 +117,7 @@ func loadProject(root string) (*project, error) {
 			order = append(order, b.module)
 		}
 		r := get(b.module)
+		r.rawOpts = append(r.rawOpts, b.opts)
 		if m := reDBExpand.FindStringSubmatch(b.opts); m != nil {
 			r.database = filepath.Clean(filepath.Join(b.dir, m[1]))
 		} else if m := reDBString.FindStringSubmatch(b.opts); m != nil {

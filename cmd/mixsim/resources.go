@@ -23,6 +23,7 @@ type resource struct {
 	repo   string
 	attrs  []attribute
 	belong []belongsTo
+	tenant bool // multitenancy strategy :context (AshPostgres)
 }
 
 type attribute struct {
@@ -175,7 +176,7 @@ func loadResources(p *project, files []string) ([]*resource, error) {
 			return nil, err
 		}
 		src := string(data)
-		if !strings.Contains(src, "use Ash.Resource") || !strings.Contains(src, "AshSqlite.DataLayer") {
+		if !strings.Contains(src, "use Ash.Resource") || !strings.Contains(src, p.dataLayer()) {
 			continue
 		}
 		r, err := parseResource(f, src)
@@ -215,12 +216,17 @@ func parseResource(file, src string) (*resource, error) {
 	if m := reDefmodule.FindStringSubmatch(src); m != nil {
 		r.module = m[1]
 	}
-	for _, ll := range dslBlock(src, "sqlite") {
+	for _, ll := range append(dslBlock(src, "sqlite"), dslBlock(src, "postgres")...) {
 		if m := reTable.FindStringSubmatch(ll.text); m != nil {
 			r.table = m[1]
 		}
 		if m := reRepoLine.FindStringSubmatch(ll.text); m != nil {
 			r.repo = m[1]
+		}
+	}
+	for _, ll := range dslBlock(src, "multitenancy") {
+		if ll.text == "strategy :context" {
+			r.tenant = true
 		}
 	}
 	if r.table == "" {

@@ -40,6 +40,10 @@ func (s *session) runEvalTask(args []string) error {
 		return &exception{kind: "RuntimeError", msg: "mixsim cannot evaluate Elixir"}
 	}
 	for _, r := range s.proj.repos {
+		if r.pg != nil {
+			fmt.Fprintln(s.stdout, pgRepoAnswer(s.proj, r))
+			continue
+		}
 		fmt.Fprintf(s.stdout, "%s repo=%s adapter=%s database=%s priv=%s migration_source=%s otp_app=%s\n",
 			repoQueryMarker,
 			encodeWWWForm(r.module), encodeWWWForm("Ecto.Adapters.SQLite3"),

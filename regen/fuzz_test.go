@@ -1,0 +1,107 @@
+package regen
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// The journal and the config are read back from disk and from people: no
+// input may panic, and whatever loads must be safe to act on.
+
+func FuzzDecodeJournal(f *testing.F) {
+	good, _ := json.Marshal(Journal{Format: journalFormat, RunID: "r1", Root: "/p", BackupDir: "/p/.git/regen/backup/r1",
+		Step: stepCodegen, Files: FileSet{Folders: []string{"priv/repo/migrations"}, Files: []FileEntry{{Path: "priv/repo/migrations/1_a.exs", SHA256: "00"}}}})
+	f.Add(good)
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"format":1,"run_id":"x","root":"/r","backup_dir":"/b","files":{"files":[{"path":"../../etc/passwd"}]}}`))
+	f.Add([]byte(`{"format":1,"run_id":"x","root":"relative","backup_dir":"/b"}`))
+	f.Add([]byte(`not json`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		j, err := decodeJournal(data)
+		if err != nil {
+			return
+		}
+		// Whatever loads names only paths inside the project.
+		for _, fe := range j.Files.Files {
+			if checkRelative(fe.Path) != nil {
+				t.Fatalf("loaded a journal with path %q", fe.Path)
+			}
+		}
+		if j.RunID == "" || !strings.HasPrefix(j.BackupDir, "/") || !strings.HasPrefix(j.Root, "/") {
+			t.Fatalf("loaded an incomplete journal: %+v", j)
+		}
+	})
+}
+
+func FuzzConfigFile(f *testing.F) {
+	f.Add(`preset = "ash_sqlite"
+mix = "mix"
+[[repos]]
+name = "repo"
+migrations = "priv/repo/migrations"
+snapshots = "priv/resource_snapshots/repo"
+database = "my_app_dev.db"
+`)
+	f.Add("[commands]\nrollback = \"{mix} ash_sqlite.rollback --migrations-path {dir} --all\"\n")
+	f.Add("keep_backups = 3\none_vm = false\nrollback_strategy = 'rebuild'\n")
+	f.Add("a = [1, 2,\n 3]\n")
+	f.Add("x = \"\\u00e9\\\"\" # comment\n")
+	f.Add("[[repos]]\nmigrations = \"../../etc\"\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		cfg := &Config{Root: "/project", Keep: 3}
+		if err := applyConfigFile(cfg, src); err != nil {
+			return
+		}
+		for _, r := range cfg.Repos {
+			for _, folder := range []string{r.Migrations, r.Snapshots} {
+				if c, err := cleanRelative(folder); err == nil && (strings.HasPrefix(c, "../") || c == "..") {
+					t.Fatalf("a folder outside the project passed: %q", folder)
+				}
+			}
+		}
+		if cfg.RollbackStrategy != "" && !validStrategy(cfg.RollbackStrategy) {
+			t.Fatalf("bad strategy loaded: %q", cfg.RollbackStrategy)
+		}
+	})
+}
+
+func TestConfigFileAsWrittenInTheIssue(t *testing.T) {
+	cfg := &Config{Root: "/project", Keep: 3}
+	err := applyConfigFile(cfg, `preset = "ash_sqlite"                 # ash_sqlite | ash_postgres | ecto
+mix = "mix"                           # the mix command line; REGEN_MIX overrides it
+[[repos]]
+name = "repo"
+migrations = "priv/repo/migrations"
+snapshots = "priv/resource_snapshots/repo"
+database = "my_app_dev.db"            # SQLite path relative to the project root
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Preset != "ash_sqlite" || len(cfg.Mix) != 1 || cfg.Mix[0] != "mix" || len(cfg.Repos) != 1 {
+		t.Fatalf("%+v", cfg)
+	}
+	r := cfg.Repos[0]
+	if r.Name != "repo" || r.Migrations != "priv/repo/migrations" || r.Snapshots != "priv/resource_snapshots/repo" || r.Database != "my_app_dev.db" {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestConfigErrorsNameTheLine(t *testing.T) {
+	for src, want := range map[string]string{
+		"preset = ash_sqlite\n": "strings need quotes",
+		"\n\nfoo = 1\n":         "line 3",
+		"[repos]\n":             "unknown table",
+		"[[repos]]\nname = \"a\"\n[[repos]]\nname = \"a\"\n": "two repos are named",
+		"rollback_strategy = \"up\"\n":                       "auto",
+		"x = \"unterminated\n":                               "unterminated",
+		"[commands]\ncodegen = \"mix ash.codegen\"\n":        "{name}",
+	} {
+		cfg := &Config{Root: "/p", Keep: 3}
+		err := applyConfigFile(cfg, src)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: want an error mentioning %q, got %v", src, want, err)
+		}
+	}
+}
