@@ -22,6 +22,9 @@ type Plan struct {
 	Force   bool       `json:"force"`
 	Repos   []RepoPlan `json:"repos"`
 	Git     string     `json:"git_backend"`
+	// Base is the merge base with --base REF: migrations committed since
+	// it are regenerated too.
+	Base string `json:"base,omitempty"`
 	// Blocked explains why the run cannot go ahead as asked ("" when it can).
 	Blocked string `json:"blocked,omitempty"`
 }
@@ -33,6 +36,8 @@ type Migration struct {
 	Path    string `json:"path"` // project-relative
 	Applied bool   `json:"applied"`
 	Dev     bool   `json:"dev,omitempty"`
+	// Committed: tracked, but added on this branch since --base.
+	Committed bool `json:"committed,omitempty"`
 }
 
 type RepoPlan struct {
@@ -55,6 +60,8 @@ type RepoPlan struct {
 	Remove []string `json:"remove"`
 	// RestoreTracked are tracked generated files that differ from the index.
 	RestoreTracked []string `json:"restore_tracked"`
+	// RestoreBase are generated files put back as the --base merge base has them.
+	RestoreBase []string `json:"restore_base,omitempty"`
 	// ChangedMigrations are tracked migrations edited in the work tree: reported, never touched.
 	ChangedMigrations []string `json:"changed_tracked_migrations"`
 	// Orphans are applied versions with no file: Ecto skips them silently.
@@ -142,6 +149,7 @@ type project struct {
 	git    *gitops.Repo
 	prefix string // project root relative to the git top ("" when equal)
 	dbs    []database
+	base   string // merge-base commit with --base ("" without)
 }
 
 func (p *project) gitPath(rel string) string {
@@ -243,8 +251,35 @@ func (p *project) planRepo(ctx context.Context, r RepoConfig, db database) (*Rep
 	}
 	withFile := map[int64]bool{}
 
+	added := map[string]bool{}
+	if p.base != "" {
+		a, err := p.git.AddedSince(p.base, gitFolders)
+		if err != nil {
+			return nil, fmt.Errorf("git: %w", err)
+		}
+		for _, g := range a {
+			added[p.projectPath(g)] = true
+		}
+		if rp.RestoreBase, err = p.changedSinceBase(r.Snapshots, tracked); err != nil {
+			return nil, err
+		}
+	}
+
 	for _, g := range tracked {
 		rel := p.projectPath(g)
+		if added[rel] {
+			// Committed on this branch since the merge base: regenerated
+			// like an untracked one. Its content stays in git history.
+			if m, ok := migrationAt(rel, r.Migrations); ok && isRegular(p.cfg.Root, rel) {
+				m.Applied, m.Committed = isApplied[m.Version], true
+				rp.Untracked = append(rp.Untracked, m)
+				rp.Remove = append(rp.Remove, rel)
+				withFile[m.Version] = true
+			} else if isSnapshotFile(rel, r.Snapshots) && isRegular(p.cfg.Root, rel) {
+				rp.Remove = append(rp.Remove, rel)
+			}
+			continue
+		}
 		if m, ok := migrationAt(rel, r.Migrations); ok {
 			m.Applied = isApplied[m.Version]
 			rp.Tracked = append(rp.Tracked, m)
@@ -382,9 +417,42 @@ func (p *project) predict(ctx context.Context, pl *Plan, strategy string) {
 	}
 }
 
+// changedSinceBase lists tracked snapshot-folder files that the merge base
+// has with other content, or that were deleted since it: codegen must see
+// the snapshots as the base has them.
+func (p *project) changedSinceBase(snapshots string, tracked []string) ([]string, error) {
+	atBase, err := p.git.FilesAt(p.base, []string{p.gitPath(snapshots)})
+	if err != nil {
+		return nil, fmt.Errorf("git: %w", err)
+	}
+	now := map[string]bool{}
+	for _, g := range tracked {
+		now[g] = true
+	}
+	var out []string
+	for _, g := range atBase {
+		if !now[g] {
+			out = append(out, p.projectPath(g))
+			continue
+		}
+		baseData, _, err := p.git.BlobAt(p.base, g)
+		if err != nil {
+			return nil, err
+		}
+		cur, _, err := p.git.IndexBlob(g)
+		if err != nil {
+			return nil, err
+		}
+		if string(baseData) != string(cur) {
+			out = append(out, p.projectPath(g))
+		}
+	}
+	return out, nil
+}
+
 // Empty tells whether the plan would change nothing but run codegen.
 func (rp *RepoPlan) Empty() bool {
-	return len(rp.Rollback) == 0 && len(rp.Remove) == 0 && len(rp.RestoreTracked) == 0
+	return len(rp.Rollback) == 0 && len(rp.Remove) == 0 && len(rp.RestoreTracked) == 0 && len(rp.RestoreBase) == 0
 }
 
 func versions(ms []Migration) []int64 {

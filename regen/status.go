@@ -77,6 +77,9 @@ func WritePlan(w io.Writer, p *Plan) {
 			if m.Applied {
 				state = "applied"
 			}
+			if m.Committed {
+				state += ", committed since the base"
+			}
 			untracked = append(untracked, fmt.Sprintf("%s  (%s)", m.Path, state))
 		}
 		list("untracked", untracked)
@@ -87,6 +90,7 @@ func WritePlan(w io.Writer, p *Plan) {
 		list("will roll back", rb)
 		list("will remove", rp.Remove)
 		list("will restore", rp.RestoreTracked)
+		list("back to base", rp.RestoreBase)
 		if rp.Strategy != "" {
 			list("rollback by", []string{rp.Strategy})
 		}

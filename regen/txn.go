@@ -23,7 +23,10 @@ type RunOptions struct {
 	Force   bool
 	// Rollback is the strategy: auto, down or rebuild ("" = config, then auto).
 	Rollback string
-	Command  string // the command line, for the lock and the journal
+	// Base: also regenerate migrations committed since the merge base with
+	// this ref (feature-branch mode).
+	Base    string
+	Command string // the command line, for the lock and the journal
 }
 
 // RunResult says what a run did.
@@ -68,10 +71,18 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	if err != nil {
 		return nil, err
 	}
+	if o.Base != "" {
+		mb, err := proj.git.MergeBase(o.Base)
+		if err != nil {
+			return nil, &InputError{What: fmt.Sprintf("--base %s: %v", o.Base, err), Next: "Name a branch or commit this branch shares history with, e.g. --base main."}
+		}
+		proj.base = mb
+	}
 	plan, err := proj.plan(ctx, o.Name, o.Migrate, o.Force)
 	if err != nil {
 		return nil, err
 	}
+	plan.Base = proj.base
 	res := &RunResult{Plan: plan}
 	strategy := o.Rollback
 	if strategy == "" {
@@ -378,6 +389,15 @@ func (t *txn) remove(ctx context.Context) error {
 				return fmt.Errorf("cannot remove %s: %w", rel, err)
 			}
 			removeEmptyParents(filepath.Dir(p), filepath.Join(t.root, filepath.FromSlash(rp.Snapshots)))
+		}
+		for _, rel := range rp.RestoreBase {
+			data, mode, err := t.proj.git.BlobAt(t.proj.base, t.proj.gitPath(rel))
+			if err != nil {
+				return fmt.Errorf("cannot read %s at the merge base: %w", rel, err)
+			}
+			if err := replaceFile(filepath.Join(t.root, filepath.FromSlash(rel)), data, mode); err != nil {
+				return fmt.Errorf("cannot restore %s: %w", rel, err)
+			}
 		}
 		for _, rel := range rp.RestoreTracked {
 			data, mode, err := t.proj.git.IndexBlob(t.proj.gitPath(rel))

@@ -46,7 +46,11 @@ func Binaries(t testing.TB) string {
 		if buildErr != nil {
 			return
 		}
-		for _, pkg := range []string{"./cmd/mixsim", "./cmd/regen"} {
+		pkgs := []string{"./cmd/mixsim", "./cmd/regen"}
+		if os.Getenv("REGEN_TEST_MIXSIM") != "" {
+			pkgs = pkgs[1:]
+		}
+		for _, pkg := range pkgs {
 			cmd := exec.Command("go", "build", "-o", buildDir, pkg)
 			cmd.Dir = ModuleRoot()
 			if out, err := cmd.CombinedOutput(); err != nil {
@@ -61,8 +65,14 @@ func Binaries(t testing.TB) string {
 	return buildDir
 }
 
-// Mixsim is the path of the built stand-in.
-func Mixsim(t testing.TB) string { return filepath.Join(Binaries(t), "mixsim") }
+// Mixsim is the path of the built stand-in (REGEN_TEST_MIXSIM may name a
+// prebuilt one).
+func Mixsim(t testing.TB) string {
+	if p := os.Getenv("REGEN_TEST_MIXSIM"); p != "" {
+		return p
+	}
+	return filepath.Join(Binaries(t), "mixsim")
+}
 
 // Regen is the path of the built regen binary.
 func Regen(t testing.TB) string { return filepath.Join(Binaries(t), "regen") }

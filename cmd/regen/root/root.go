@@ -27,6 +27,7 @@ type Options struct {
 	Force      bool
 	Rollback   string
 	Timings    bool
+	Base       string
 	ConfigFile string
 	Timeout    time.Duration
 	Args       []string
@@ -88,6 +89,7 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "never prompt")
 	fl.BoolVar(&opts.Force, "force", false, "also roll back tracked migrations applied after the untracked ones, and apply them again after")
 	fl.StringVar(&opts.Rollback, "rollback", "", "rollback strategy: auto (down, and rebuild on SQLite when a down fails), down, or rebuild (default from config, else auto)")
+	fl.StringVar(&opts.Base, "base", "", "feature-branch mode: also regenerate migrations committed since the merge base with this ref (e.g. main)")
 	fl.BoolVar(&opts.Timings, "timings", false, "print the time of every step and regen's own share")
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop a mix task that runs longer than this (e.g. 10m), then restore")
 	cmd.PersistentFlags().StringVar(&opts.ConfigFile, "config", "", "config file (default: .regen.toml at the project root)")
@@ -113,7 +115,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		return err
 	}
 	res, err := eng.Regenerate(ctx, regen.RunOptions{
-		Name: opts.Name, Migrate: opts.Migrate, DryRun: opts.DryRun, Force: opts.Force, Rollback: opts.Rollback,
+		Name: opts.Name, Migrate: opts.Migrate, DryRun: opts.DryRun, Force: opts.Force, Rollback: opts.Rollback, Base: opts.Base,
 		Command: commandLine(opts),
 	})
 	if err != nil {
@@ -136,6 +138,9 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		fmt.Fprintf(ios.ErrOut, "\ndone: codegen found no changes, so no migration was written. `regen undo` puts back what was there.\n")
 	default:
 		fmt.Fprintf(ios.ErrOut, "\ndone: %s\n", strings.Join(res.Created, ", "))
+		if res.Plan.Base != "" {
+			fmt.Fprintf(ios.ErrOut, "The branch's commits still hold the migrations this run replaced: amend them or add a commit (git add -A %s).\n", strings.Join(repoFolders(res.Plan), " "))
+		}
 		fmt.Fprintf(ios.ErrOut, "`regen undo` puts back what was there before (backup %s).\n", res.BackupDir)
 	}
 	return nil
@@ -154,6 +159,14 @@ func writeTimings(w io.Writer, res *regen.RunResult) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func repoFolders(p *regen.Plan) []string {
+	var out []string
+	for _, r := range p.Repos {
+		out = append(out, r.Migrations, r.Snapshots)
+	}
+	return out
+}
 
 func commandLine(o *Options) string {
 	s := "regen " + o.Name
