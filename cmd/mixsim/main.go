@@ -9,6 +9,12 @@
 // [--all] [--migrations-path DIR]... [-r Repo]; ecto.migrations; compile;
 // run [--no-start] [--no-compile] -e CODE; help; do T1 ARGS + T2 ARGS ...
 //
+// AshPostgres projects (a repo module with `use AshPostgres.Repo`, or the
+// :ash_postgres dep): the same tasks on a real PostgreSQL (lib/pq), plus
+// ash_postgres.generate_migrations | ash_postgres.migrate |
+// ash_postgres.rollback, --prefix P, --tenants (all_tenants/0: a literal
+// list or its query), tenant_migrations, extensions.json; see pg*.go.
+//
 // Fault injection (environment):
 //
 //	MIXSIM_FAIL=<task>[,<task>:after]  the task fails like a compile error

@@ -23,8 +23,8 @@ type repoConf struct {
 	module          string // Blog.Repo
 	database        string // absolute path, "" when not configured
 	migrationSource string
-	priv            string // relative to root, e.g. priv/repo
-	dirName         string // repo, other_repo
+	priv            string   // relative to root, e.g. priv/repo
+	dirName         string   // repo, other_repo
 	rawOpts         []string // option text of each config block, in order
 	pg              *pgRepo  // Postgres settings; nil for SQLite
 }
