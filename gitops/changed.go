@@ -73,11 +73,27 @@ func (r *Repo) Changed(folders []string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Change
+	out, unmerged, err := r.worktreeChanges(fs, snap)
+	if err != nil {
+		return nil, err
+	}
+	staged, err := r.stagedChanges(fs, snap, unmerged)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, staged...)
+	sortChanges(out)
+	return out, nil
+}
+
+// worktreeChanges compares the stage-0 entries under the folders with the
+// work tree (Staged=false) and reports merge conflicts (Unmerged,
+// Staged=true) with their paths in unmerged. Unsorted.
+func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot) (out []Change, unmerged map[string]bool, err error) {
 	done := map[string]bool{}
-	unmerged := map[string]bool{}
+	unmerged = map[string]bool{}
 	parentOK := map[string]bool{}
-	for _, f := range fs {
+	for _, f := range folders {
 		for _, e := range snap.under(f) {
 			if done[e.Name] {
 				continue
@@ -92,7 +108,7 @@ func (r *Repo) Changed(folders []string) ([]Change, error) {
 			}
 			kind, changed, err := r.worktreeChange(e, snap.stamp.mtimeNano, parentOK)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if changed {
 				out = append(out, Change{Path: e.Name, Kind: kind})
@@ -102,13 +118,7 @@ func (r *Repo) Changed(folders []string) ([]Change, error) {
 	for p := range unmerged {
 		out = append(out, Change{Path: p, Kind: Unmerged, Staged: true})
 	}
-	staged, err := r.stagedChanges(fs, snap, unmerged)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, staged...)
-	sortChanges(out)
-	return out, nil
+	return out, unmerged, nil
 }
 
 // worktreeChange compares one stage-0 entry with the work tree.

@@ -1,6 +1,7 @@
 package gitops
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -13,13 +14,51 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
 
-// indexSnapshot is one decoded version of the index file.
+// indexSnapshot is one version of the index file: either every entry
+// decoded (index v4, core.ignoreCase, or an unsorted index), or the raw
+// bytes searched in place (v2/v3, the usual case; see rawIndex).
 type indexSnapshot struct {
 	stamp   fileStamp
-	entries []*index.Entry // sorted by name then stage, as git writes them
+	entries []*index.Entry // sorted by name then stage, as git writes them; nil when raw is set
+	raw     *rawIndex
 	// For core.ignoreCase: lower-cased entry names and their parent folders.
 	lowerNames map[string]bool
 	lowerDirs  map[string]bool
+}
+
+func (s *indexSnapshot) len() int {
+	if s.raw != nil {
+		return s.raw.len()
+	}
+	return len(s.entries)
+}
+
+func (s *indexSnapshot) nameAt(i int) string {
+	if s.raw != nil {
+		return s.raw.nameAt(i)
+	}
+	return s.entries[i].Name
+}
+
+func (s *indexSnapshot) stageAt(i int) index.Stage {
+	if s.raw != nil {
+		return s.raw.stageAt(i)
+	}
+	return s.entries[i].Stage
+}
+
+func (s *indexSnapshot) modeAt(i int) filemode.FileMode {
+	if s.raw != nil {
+		return s.raw.modeAt(i)
+	}
+	return s.entries[i].Mode
+}
+
+func (s *indexSnapshot) entryAt(i int) *index.Entry {
+	if s.raw != nil {
+		return s.raw.entryAt(i)
+	}
+	return s.entries[i]
 }
 
 // fileStamp identifies a version of the index file; git replaces the index
@@ -84,11 +123,22 @@ func readIndex(path string, ignoreCase bool) (*indexSnapshot, error) {
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, fmt.Errorf("gitops: reading %s: %w", path, err)
 	}
+	snap := &indexSnapshot{stamp: stampOf(fi)}
+	if v := indexVersion(data); (v == 2 || v == 3) && !ignoreCase {
+		raw, sorted, err := scanIndex(data)
+		if err != nil {
+			return nil, fmt.Errorf("gitops: reading %s: %w", path, err)
+		}
+		if sorted {
+			snap.raw = raw
+			return snap, nil
+		}
+	}
 	entries, err := decodeIndex(data)
 	if err != nil {
 		return nil, fmt.Errorf("gitops: reading %s: %w", path, err)
 	}
-	snap := &indexSnapshot{stamp: stampOf(fi), entries: entries}
+	snap.entries = entries
 	if !sort.SliceIsSorted(snap.entries, func(i, j int) bool { return entryLess(snap.entries[i], snap.entries[j]) }) {
 		sort.SliceStable(snap.entries, func(i, j int) bool { return entryLess(snap.entries[i], snap.entries[j]) })
 	}
@@ -107,6 +157,14 @@ func readIndex(path string, ignoreCase bool) (*indexSnapshot, error) {
 		}
 	}
 	return snap, nil
+}
+
+// indexVersion reads the header's version (0 when there is no header).
+func indexVersion(data []byte) uint32 {
+	if len(data) < 12 || string(data[:4]) != "DIRC" {
+		return 0
+	}
+	return binary.BigEndian.Uint32(data[4:8])
 }
 
 func entryLess(a, b *index.Entry) bool {
@@ -128,7 +186,7 @@ func indexFailureReason(err error) string {
 
 // search returns the position of the first entry whose name is >= name.
 func (s *indexSnapshot) search(name string) int {
-	return sort.Search(len(s.entries), func(i int) bool { return s.entries[i].Name >= name })
+	return sort.Search(s.len(), func(i int) bool { return s.nameAt(i) >= name })
 }
 
 // tracked reports whether any entry (any stage) has this path.
@@ -137,14 +195,14 @@ func (s *indexSnapshot) tracked(name string) bool {
 		return s.lowerNames[asciiLower(name)]
 	}
 	i := s.search(name)
-	return i < len(s.entries) && s.entries[i].Name == name
+	return i < s.len() && s.nameAt(i) == name
 }
 
 // entry returns the entry of name at stage 0 (merged), or nil.
 func (s *indexSnapshot) entry(name string) *index.Entry {
 	i := s.search(name)
-	if i < len(s.entries) && s.entries[i].Name == name && s.entries[i].Stage == stageMerged {
-		return s.entries[i]
+	if i < s.len() && s.nameAt(i) == name && s.stageAt(i) == stageMerged {
+		return s.entryAt(i)
 	}
 	return nil
 }
@@ -152,7 +210,7 @@ func (s *indexSnapshot) entry(name string) *index.Entry {
 // gitlink reports whether name is a submodule entry.
 func (s *indexSnapshot) gitlink(name string) bool {
 	i := s.search(name)
-	return i < len(s.entries) && s.entries[i].Name == name && s.entries[i].Mode == filemode.Submodule
+	return i < s.len() && s.nameAt(i) == name && s.modeAt(i) == filemode.Submodule
 }
 
 // hasUnder reports whether the index tracks anything inside folder dir,
@@ -163,24 +221,58 @@ func (s *indexSnapshot) hasUnder(dir string) bool {
 	}
 	prefix := dir + "/"
 	i := s.search(prefix)
-	return i < len(s.entries) && strings.HasPrefix(s.entries[i].Name, prefix)
+	return i < s.len() && strings.HasPrefix(s.nameAt(i), prefix)
 }
 
-// under returns the entries at folder or inside it ("" is the whole index).
-func (s *indexSnapshot) under(folder string) []*index.Entry {
+// span returns the positions [lo, hi) of the entries at folder or inside
+// it ("" is the whole index). Entries at folder itself sort before those
+// inside it, but other names (folder+"-x", folder+".y") may come between:
+// so two ranges, the first of which is the exact name.
+func (s *indexSnapshot) spans(folder string) [][2]int {
 	if folder == "" {
+		return [][2]int{{0, s.len()}}
+	}
+	var out [][2]int
+	i := s.search(folder)
+	j := i
+	for j < s.len() && s.nameAt(j) == folder {
+		j++
+	}
+	if j > i {
+		out = append(out, [2]int{i, j})
+	}
+	prefix := folder + "/"
+	lo := s.search(prefix)
+	// Everything with the prefix sorts before prefix with '/' bumped to '0'.
+	hi := s.search(folder + "0")
+	if hi > lo {
+		out = append(out, [2]int{lo, hi})
+	}
+	return out
+}
+
+// under returns the entries at folder or inside it ("" is the whole index),
+// decoding only those.
+func (s *indexSnapshot) under(folder string) []*index.Entry {
+	if folder == "" && s.raw == nil {
 		return s.entries
 	}
 	var out []*index.Entry
-	i := s.search(folder)
-	if i < len(s.entries) && s.entries[i].Name == folder {
-		for ; i < len(s.entries) && s.entries[i].Name == folder; i++ {
-			out = append(out, s.entries[i])
+	for _, sp := range s.spans(folder) {
+		for i := sp[0]; i < sp[1]; i++ {
+			out = append(out, s.entryAt(i))
 		}
 	}
-	prefix := folder + "/"
-	for i = s.search(prefix); i < len(s.entries) && strings.HasPrefix(s.entries[i].Name, prefix); i++ {
-		out = append(out, s.entries[i])
+	return out
+}
+
+// namesUnder is under without decoding the entries.
+func (s *indexSnapshot) namesUnder(folder string) []string {
+	var out []string
+	for _, sp := range s.spans(folder) {
+		for i := sp[0]; i < sp[1]; i++ {
+			out = append(out, s.nameAt(i))
+		}
 	}
 	return out
 }

@@ -59,27 +59,14 @@ func decodeIndex(data []byte) ([]*index.Entry, error) {
 		if pos+62 > len(body) {
 			return nil, errors.New("index truncated in an entry")
 		}
-		b := body[pos:]
 		e := &entries[i]
-		e.CreatedAt = unixOrZero(b[0:8])
-		e.ModifiedAt = unixOrZero(b[8:16])
-		e.Dev = binary.BigEndian.Uint32(b[16:20])
-		e.Inode = binary.BigEndian.Uint32(b[20:24])
-		e.Mode = filemode.FileMode(binary.BigEndian.Uint32(b[24:28]))
-		e.UID = binary.BigEndian.Uint32(b[28:32])
-		e.GID = binary.BigEndian.Uint32(b[32:36])
-		e.Size = binary.BigEndian.Uint32(b[36:40])
-		copy(e.Hash[:], b[40:60])
-		flags := binary.BigEndian.Uint16(b[60:62])
-		e.Stage = index.Stage(flags>>12) & 3
+		flags := decodeStat(e, body[pos:pos+62])
 		pos += 62
 		if flags&0x4000 != 0 {
 			if version < 3 || pos+2 > len(body) {
 				return nil, errors.New("index entry has extended flags it cannot have")
 			}
-			ext := binary.BigEndian.Uint16(body[pos : pos+2])
-			e.IntentToAdd = ext&(1<<13) != 0
-			e.SkipWorktree = ext&(1<<14) != 0
+			decodeExtFlags(e, body[pos:pos+2])
 			pos += 2
 		}
 		if version == 4 {
@@ -112,20 +99,52 @@ func decodeIndex(data []byte) ([]*index.Entry, error) {
 		prev = e.Name
 		out[i] = e
 	}
-	// Extensions: 4-byte signature, 4-byte length. An uppercase first
-	// letter means optional (cache-tree, REUC, UNTR, FSMN, EOIE, IEOT ...).
+	if err := checkExtensions(body, pos); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkExtensions walks the extensions after the entries (from pos): a
+// 4-byte signature and a 4-byte length each. An uppercase first letter
+// means optional (cache-tree, REUC, UNTR, FSMN, EOIE, IEOT ...); any other
+// is required and unsupported.
+func checkExtensions(body []byte, pos int) error {
 	for pos+8 <= len(body) {
 		sig := string(body[pos : pos+4])
 		size := int(binary.BigEndian.Uint32(body[pos+4 : pos+8]))
 		if sig[0] < 'A' || sig[0] > 'Z' {
-			return nil, &unsupportedIndexError{ext: sig}
+			return &unsupportedIndexError{ext: sig}
 		}
 		pos += 8 + size
 	}
 	if pos != len(body) {
-		return nil, errors.New("index extensions are malformed")
+		return errors.New("index extensions are malformed")
 	}
-	return out, nil
+	return nil
+}
+
+// decodeStat fills the fixed 62-byte part of an entry and returns its flags.
+func decodeStat(e *index.Entry, b []byte) (flags uint16) {
+	e.CreatedAt = unixOrZero(b[0:8])
+	e.ModifiedAt = unixOrZero(b[8:16])
+	e.Dev = binary.BigEndian.Uint32(b[16:20])
+	e.Inode = binary.BigEndian.Uint32(b[20:24])
+	e.Mode = filemode.FileMode(binary.BigEndian.Uint32(b[24:28]))
+	e.UID = binary.BigEndian.Uint32(b[28:32])
+	e.GID = binary.BigEndian.Uint32(b[32:36])
+	e.Size = binary.BigEndian.Uint32(b[36:40])
+	copy(e.Hash[:], b[40:60])
+	flags = binary.BigEndian.Uint16(b[60:62])
+	e.Stage = index.Stage(flags>>12) & 3
+	return flags
+}
+
+// decodeExtFlags reads the v3 extended flags (intent-to-add, skip-worktree).
+func decodeExtFlags(e *index.Entry, b []byte) {
+	ext := binary.BigEndian.Uint16(b)
+	e.IntentToAdd = ext&(1<<13) != 0
+	e.SkipWorktree = ext&(1<<14) != 0
 }
 
 // unsupportedIndexError names a required index extension.

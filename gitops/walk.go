@@ -52,9 +52,7 @@ func (r *Repo) Tracked(folders []string) ([]string, error) {
 	}
 	var out []string
 	for _, f := range dirs {
-		for _, e := range snap.under(f) {
-			out = append(out, e.Name)
-		}
+		out = append(out, snap.namesUnder(f)...)
 	}
 	return sortedUnique(out), nil
 }
@@ -78,6 +76,17 @@ func (r *Repo) walk(folders []string, wantIgnored bool) (untracked, ignored []st
 	if err != nil {
 		return nil, nil, err
 	}
+	untracked, ignored, err = r.walkSnap(dirs, snap, wantIgnored)
+	if err != nil {
+		return nil, nil, err
+	}
+	return untracked, ignored, nil
+}
+
+// walkSnap walks the cleaned folders against one index snapshot. The
+// untracked list is the same whether or not ignored files are wanted
+// (nothing under an ignored folder is untracked).
+func (r *Repo) walkSnap(dirs []string, snap *indexSnapshot, wantIgnored bool) (untracked, ignored []string, err error) {
 	base, err := r.baseRules()
 	if err != nil {
 		return nil, nil, err

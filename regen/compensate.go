@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/snapshots"
 )
 
 // fail runs the compensation after a failed or interrupted step and turns
@@ -49,28 +50,7 @@ func (e *Engine) compensate(ctx context.Context, j *Journal, outcome string) []s
 	start := time.Now()
 	e.rep.StepStart("restore", "files and databases from "+j.BackupDir)
 	quarantine := filepath.Join(j.BackupDir, "moved-aside", e.opts.Now().UTC().Format("20060102T150405.000"))
-	problems := restoreFiles(j.Root, j.Files, j.BackupDir, quarantine, e.indexSource(j.GitPrefix))
-	for _, rec := range j.Repos {
-		db := databaseFor(rec)
-		if err := db.Restore(ctx, rec, j.BackupDir, filepath.Join(quarantine, "database")); err != nil {
-			problems = append(problems, fmt.Sprintf("database %s: %v (backup: %s)", rec.Database, err, filepath.Join(j.BackupDir, rec.DBBackup)))
-			continue
-		}
-		have, err := db.Applied(ctx)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("database %s: cannot read it after restoring: %v", rec.Database, err))
-			continue
-		}
-		if missing, extra := setDiff(rec.Before, have); len(missing)+len(extra) > 0 {
-			problems = append(problems, fmt.Sprintf("database %s: after restoring, missing %v, unexpected %v", rec.Database, missing, extra))
-		}
-	}
-	now, err := inventory(j.Root, j.Files.Folders)
-	if err != nil {
-		problems = append(problems, fmt.Sprintf("cannot check the files after restoring: %v", err))
-	} else if diff := diffSets(j.Files, now); len(diff) > 0 {
-		problems = append(problems, "files still differ after restoring: "+strings.Join(diff, ", "))
-	}
+	problems := e.restoreState(ctx, j, quarantine)
 	if len(problems) > 0 {
 		e.rep.StepEnd("restore", time.Since(start), errors.New("incomplete"))
 		j.Problems = problems
@@ -78,6 +58,7 @@ func (e *Engine) compensate(ctx context.Context, j *Journal, outcome string) []s
 		return problems
 	}
 	e.rep.StepEnd("restore", time.Since(start), nil)
+	e.dropRestoredCopies(ctx, j)
 	if exists(quarantine) {
 		e.rep.Note("files the run had written were moved to %s", quarantine)
 	}
@@ -87,7 +68,63 @@ func (e *Engine) compensate(ctx context.Context, j *Journal, outcome string) []s
 	return nil
 }
 
-func databaseFor(rec RepoRecord) database {
+// restoreState brings the folders and databases back to what the record j
+// holds (j.Files, each repo's Before), and checks both. New files go into
+// quarantine. It is the compensation, recover, and undo (with the run's
+// record) alike.
+func (e *Engine) restoreState(ctx context.Context, j *Journal, quarantine string) []string {
+	var problems []string
+	// A database restored by re-migration first rolls back what the run
+	// applied, while the run's migration files are still in place.
+	for _, rec := range j.Repos {
+		if rec.DBRestore == "remigrate" {
+			if err := e.remigrateDown(ctx, j, rec); err != nil {
+				problems = append(problems, fmt.Sprintf("database %s: %v", e.databaseFor(rec), err))
+			}
+		}
+	}
+	problems = append(problems, restoreFiles(j.Root, j.Files, j.BackupDir, quarantine, e.indexSource(j.GitPrefix))...)
+	for _, rec := range j.Repos {
+		db := e.databaseFor(rec)
+		err := db.Restore(ctx, rec, j.BackupDir, filepath.Join(quarantine, "database"))
+		if errors.Is(err, errRemigrate) {
+			err = e.remigrateUp(ctx, j, rec)
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("database %s: %v (backup: %s)", db, err, backupLocation(j, rec)))
+			continue
+		}
+		have, err := db.Applied(ctx)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("database %s: cannot read it after restoring: %v", db, err))
+			continue
+		}
+		if missing, extra := setDiff(rec.Before, have); len(missing)+len(extra) > 0 {
+			problems = append(problems, fmt.Sprintf("database %s: after restoring, missing %v, unexpected %v", db, missing, extra))
+		}
+	}
+	now, err := inventory(j.Root, j.Files.Folders)
+	if err != nil {
+		problems = append(problems, fmt.Sprintf("cannot check the files after restoring: %v", err))
+	} else if diff := diffSets(j.Files, now); len(diff) > 0 {
+		problems = append(problems, "files still differ after restoring: "+strings.Join(diff, ", "))
+	}
+	return problems
+}
+
+// databaseFor opens the database a journal record names. A PostgreSQL
+// record has no password: the live connection of the loaded project is used
+// when there is one; otherwise lib/pq finds PGPASSWORD or ~/.pgpass.
+func (e *Engine) databaseFor(rec RepoRecord) database {
+	if rec.Kind == "postgres" {
+		if conn, ok := e.conns[rec.Name]; ok {
+			return &pgDB{conn: conn, source: rec.Source, repo: rec.Name}
+		}
+		conn, err := migrator.ParsePGConn(rec.Database, e.opts.Getenv)
+		if err == nil {
+			return &pgDB{conn: conn, source: rec.Source, repo: rec.Name}
+		}
+	}
 	return &sqliteDB{path: rec.Database, source: rec.Source}
 }
 
@@ -117,6 +154,9 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 		return nil, err
 	}
 	defer lk.release()
+	// The project gives PostgreSQL passwords back (journals hold none);
+	// recover goes on without it when the project does not load.
+	e.loadProject(ctx)
 	j, err := loadJournal(e.stateDir)
 	if err != nil {
 		return nil, &UnrestoredError{Step: "recover", Cause: err, Problems: []string{"the journal cannot be read, so regen cannot tell what to restore"}, BackupDir: filepath.Join(e.stateDir, "backup")}
@@ -143,7 +183,7 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 			}
 			j.After = &after
 			for i, rec := range j.Repos {
-				v, err := databaseFor(rec).Applied(ctx)
+				v, err := e.databaseFor(rec).Applied(ctx)
 				if err != nil {
 					return nil, err
 				}
@@ -166,10 +206,26 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 	return res, nil
 }
 
+// dropRestoredCopies drops the PostgreSQL template copies of a run whose
+// state was restored and verified: the database now is that copy, and a
+// full copy of a development database per failed run would pile up.
+func (e *Engine) dropRestoredCopies(ctx context.Context, j *Journal) {
+	for _, rec := range j.Repos {
+		if rec.Kind != "postgres" || rec.DBBackup == "" {
+			continue
+		}
+		if db, ok := e.databaseFor(rec).(*pgDB); ok {
+			migrator.PGDropBackup(ctx, db.conn, rec.DBBackup)
+		}
+	}
+}
+
 // pruneBackups keeps the newest keep backup folders (and always the one
-// named by keepID). A folder without run.json belongs to a run that did not
-// finish and is never pruned here.
-func pruneBackups(stateDir string, keep int, keepID string) {
+// named by keepID), dropping the database copies of those it removes. A
+// folder without run.json belongs to a run that did not finish and is never
+// pruned here.
+func (e *Engine) pruneBackups(ctx context.Context, keep int, keepID string) {
+	stateDir := e.stateDir
 	dir := filepath.Join(stateDir, "backup")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -186,6 +242,111 @@ func pruneBackups(stateDir string, keep int, keepID string) {
 		if i < keep || name == keepID {
 			continue
 		}
+		if data, err := os.ReadFile(filepath.Join(dir, name, "run.json")); err == nil {
+			if old, err := decodeJournal(data); err == nil {
+				e.dropRestoredCopies(ctx, old)
+			}
+		}
 		os.RemoveAll(filepath.Join(dir, name))
 	}
+}
+
+func backupLocation(j *Journal, rec RepoRecord) string {
+	if rec.Kind == "postgres" {
+		if rec.DBBackup != "" {
+			return "database " + rec.DBBackup
+		}
+		return "none: restored by re-migration"
+	}
+	return filepath.Join(j.BackupDir, rec.DBBackup)
+}
+
+// remigrateDown rolls back the versions the run applied (present now, not
+// before), from copies of their files in a folder of their own.
+func (e *Engine) remigrateDown(ctx context.Context, j *Journal, rec RepoRecord) error {
+	db := e.databaseFor(rec)
+	have, err := db.Applied(ctx)
+	if err != nil {
+		return err
+	}
+	_, extra := setDiff(rec.Before, have)
+	if len(extra) == 0 {
+		return nil
+	}
+	dir := filepath.Join(j.BackupDir, "remigrate", rec.Name, "down")
+	if err := collectMigrations(j, rec.Remigrate.Migrations, extra, dir); err != nil {
+		return err
+	}
+	return e.runRecorded(ctx, rec.Remigrate.Rollback, dir, rec.Remigrate.Dir)
+}
+
+// remigrateUp applies again the versions that were applied before the run
+// and are not now (the rolled-back set), from the restored files.
+func (e *Engine) remigrateUp(ctx context.Context, j *Journal, rec RepoRecord) error {
+	have, err := e.databaseFor(rec).Applied(ctx)
+	if err != nil {
+		return err
+	}
+	missing, _ := setDiff(rec.Before, have)
+	if len(missing) == 0 {
+		return nil
+	}
+	dir := filepath.Join(j.BackupDir, "remigrate", rec.Name, "up")
+	if err := collectMigrations(j, rec.Remigrate.Migrations, missing, dir); err != nil {
+		return err
+	}
+	return e.runRecorded(ctx, rec.Remigrate.Migrate, dir, rec.Remigrate.Dir)
+}
+
+// collectMigrations copies the files of the given versions into dir, from
+// the migrations folder, or from where a compensation moved them aside.
+func collectMigrations(j *Journal, folder string, versions []int64, dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	want := map[int64]bool{}
+	for _, v := range versions {
+		want[v] = true
+	}
+	places := []string{filepath.Join(j.Root, filepath.FromSlash(folder))}
+	aside, _ := filepath.Glob(filepath.Join(j.BackupDir, "moved-aside", "*", filepath.FromSlash(folder)))
+	places = append(places, aside...)
+	places = append(places, filepath.Join(j.BackupDir, "files", filepath.FromSlash(folder)))
+	for _, place := range places {
+		entries, _ := os.ReadDir(place)
+		for _, en := range entries {
+			v, _, ok := snapshots.ParseMigrationName(en.Name())
+			if !ok || !want[v] || !en.Type().IsRegular() {
+				continue
+			}
+			if _, err := copyFileAtomic(filepath.Join(place, en.Name()), filepath.Join(dir, en.Name()), 0o600); err != nil {
+				return err
+			}
+			delete(want, v)
+		}
+	}
+	if len(want) > 0 {
+		var left []int64
+		for v := range want {
+			left = append(left, v)
+		}
+		sort.Slice(left, func(a, b int) bool { return left[a] < left[b] })
+		return fmt.Errorf("no migration file found for versions %v, so they cannot be re-migrated", left)
+	}
+	return nil
+}
+
+func (e *Engine) runRecorded(ctx context.Context, template []string, dir, cwd string) error {
+	var argv []string
+	for _, a := range template {
+		argv = append(argv, strings.ReplaceAll(a, "{dir}", dir))
+	}
+	res, err := e.runner.Run(ctx, migrator.Command{Argv: argv, Dir: cwd})
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		return fmt.Errorf("`%s` exited with status %d: %s", strings.Join(argv, " "), res.ExitCode, strings.TrimSpace(tail(res.Stderr, 800)))
+	}
+	return nil
 }

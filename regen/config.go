@@ -28,9 +28,12 @@ type Config struct {
 	Migrate  []string
 	// RebuildMigrate migrates a fresh database from {dir} (the rebuild).
 	RebuildMigrate   []string
-	RollbackStrategy string // auto | down | rebuild ("" = auto)
-	OneVM            bool   // rollback, codegen and migrate in one `mix do`
-	Keep             int    // committed backups to keep for undo
+	TenantRollback   []string // per tenant prefix ({prefix})
+	TenantMigrate    []string
+	Remigrate        []string // migrate {dir}: compensation without a database copy
+	RollbackStrategy string   // auto | down | rebuild ("" = auto)
+	OneVM            bool     // rollback, codegen and migrate in one `mix do`
+	Keep             int      // committed backups to keep for undo
 }
 
 // RepoConfig is one Ecto repo: its folders (slash paths relative to Root) and
@@ -40,19 +43,62 @@ type RepoConfig struct {
 	Module          string // Elixir module, e.g. MyApp.Repo ("" when unknown)
 	Migrations      string
 	Snapshots       string
-	Database        string // absolute SQLite path ("" until resolved)
-	DatabaseFrom    string // .regen.toml, mix config, cache
+	Database        string // absolute SQLite path, or a PostgreSQL URL ("" until resolved)
+	DatabaseFrom    string // .regen.toml, DATABASE_URL, mix config, cache
 	MigrationSource string // "" means schema_migrations
+	Adapter         string // "sqlite" or "postgres" ("" until known)
+	// TenantMigrations is the folder of schema-per-tenant migrations
+	// (AshPostgres), "" when the repo has none.
+	TenantMigrations string
+	Tenants          []string // tenant schemas; empty = every schema with a schema_migrations table
+}
+
+// Folders are the repo's configured folders that exist in the config.
+func (r RepoConfig) Folders() []string {
+	var out []string
+	for _, f := range []string{r.Migrations, r.TenantMigrations, r.Snapshots} {
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 const configFileName = ".regen.toml"
 
-var presets = map[string]struct{ rollback, codegen, migrate, rebuild []string }{
+type preset struct {
+	adapter                               string // the databases' kind unless the project says otherwise
+	rollback, codegen, migrate, rebuild   []string
+	tenantRollback, tenantMigrate, remigr []string
+	snapshots                             bool
+}
+
+var presets = map[string]preset{
 	"ash_sqlite": {
-		rollback: []string{"{mix}", "ash_sqlite.rollback", "--migrations-path", "{dir}", "--all"},
-		codegen:  []string{"{mix}", "ash.codegen", "{name}"},
-		migrate:  []string{"{mix}", "ash.migrate"},
-		rebuild:  []string{"{mix}", "ash_sqlite.migrate", "--migrations-path", "{dir}"},
+		adapter:   "sqlite",
+		rollback:  []string{"{mix}", "ash_sqlite.rollback", "--migrations-path", "{dir}", "--all"},
+		codegen:   []string{"{mix}", "ash.codegen", "{name}"},
+		migrate:   []string{"{mix}", "ash.migrate"},
+		rebuild:   []string{"{mix}", "ash_sqlite.migrate", "--migrations-path", "{dir}"},
+		snapshots: true,
+	},
+	"ash_postgres": {
+		adapter: "postgres",
+		// ash_postgres.rollback --tenants is broken upstream (ash_postgres
+		// #642); ecto.rollback with --prefix works, one tenant per task.
+		rollback:       []string{"{mix}", "ecto.rollback", "-r", "{repo}", "--migrations-path", "{dir}", "--all"},
+		codegen:        []string{"{mix}", "ash.codegen", "{name}"},
+		migrate:        []string{"{mix}", "ash.migrate"},
+		tenantRollback: []string{"{mix}", "ecto.rollback", "-r", "{repo}", "--prefix", "{prefix}", "--migrations-path", "{dir}", "--all"},
+		tenantMigrate:  []string{"{mix}", "ash.migrate", "--tenants"},
+		remigr:         []string{"{mix}", "ecto.migrate", "-r", "{repo}", "--migrations-path", "{dir}"},
+		snapshots:      true,
+	},
+	"ecto": {
+		rollback: []string{"{mix}", "ecto.rollback", "-r", "{repo}", "--migrations-path", "{dir}", "--all"},
+		codegen:  []string{"{mix}", "ecto.gen.migration", "{name}"},
+		migrate:  []string{"{mix}", "ecto.migrate"},
+		remigr:   []string{"{mix}", "ecto.migrate", "-r", "{repo}", "--migrations-path", "{dir}"},
 	},
 }
 
@@ -142,23 +188,59 @@ func LoadConfig(root, explicitFile string, getenv func(string) string) (*Config,
 	if cfg.RebuildMigrate == nil {
 		cfg.RebuildMigrate = p.rebuild
 	}
+	if cfg.TenantRollback == nil {
+		cfg.TenantRollback = p.tenantRollback
+	}
+	if cfg.TenantMigrate == nil {
+		cfg.TenantMigrate = p.tenantMigrate
+	}
+	if cfg.Remigrate == nil {
+		cfg.Remigrate = p.remigr
+	}
 	if len(cfg.Repos) == 0 {
 		return nil, &InputError{What: "no repos are configured.", Next: "Add a [[repos]] table to .regen.toml."}
 	}
 	for i := range cfg.Repos {
 		r := &cfg.Repos[i]
-		for _, p := range []*string{&r.Migrations, &r.Snapshots} {
+		if r.Adapter == "" {
+			r.Adapter = p.adapter
+		}
+		if r.Adapter == "" && isPostgresURL(r.Database) {
+			r.Adapter = "postgres"
+		}
+		for _, p := range []*string{&r.Migrations, &r.Snapshots, &r.TenantMigrations} {
 			clean, err := cleanRelative(*p)
 			if err != nil {
 				return nil, &InputError{What: fmt.Sprintf("repo %q: %v", r.Name, err), Next: "Use folders inside the project."}
 			}
 			*p = clean
 		}
-		if r.Database != "" && !filepath.IsAbs(r.Database) {
+		if isPostgresURL(r.Database) {
+			r.Adapter = "postgres"
+		} else if r.Database != "" && !filepath.IsAbs(r.Database) {
 			r.Database = filepath.Join(root, filepath.FromSlash(r.Database))
 		}
 	}
+	// DATABASE_URL names the database of the one PostgreSQL repo that has
+	// none configured.
+	if url := getenv("DATABASE_URL"); url != "" {
+		var open []*RepoConfig
+		for i := range cfg.Repos {
+			if cfg.Repos[i].Database == "" && cfg.Repos[i].Adapter != "sqlite" {
+				open = append(open, &cfg.Repos[i])
+			}
+		}
+		if len(open) == 1 && isPostgresURL(url) {
+			open[0].Database, open[0].DatabaseFrom, open[0].Adapter = url, "DATABASE_URL", "postgres"
+		}
+	}
 	return cfg, nil
+}
+
+// isPostgresURL: a postgres:// URL or a key=value connection string.
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") ||
+		strings.Contains(s, "dbname=") || strings.Contains(s, "host=")
 }
 
 // cleanRelative keeps configured folders inside the project: regen never
@@ -211,11 +293,15 @@ func detect(cfg *Config) error {
 		if name == "resource_snapshots" {
 			continue
 		}
-		cfg.Repos = append(cfg.Repos, RepoConfig{
+		rc := RepoConfig{
 			Name:       name,
 			Migrations: "priv/" + name + "/migrations",
 			Snapshots:  "priv/resource_snapshots/" + name,
-		})
+		}
+		if fi, err := os.Lstat(filepath.Join(cfg.Root, "priv", name, "tenant_migrations")); err == nil && fi.IsDir() {
+			rc.TenantMigrations = "priv/" + name + "/tenant_migrations"
+		}
+		cfg.Repos = append(cfg.Repos, rc)
 	}
 	if len(cfg.Repos) == 0 {
 		// A project that has not generated anything yet: Ash's default layout.
@@ -225,7 +311,7 @@ func detect(cfg *Config) error {
 }
 
 var knownTopKeys = map[string]bool{"preset": true, "mix": true, "keep_backups": true, "rollback_strategy": true, "one_vm": true}
-var knownRepoKeys = map[string]bool{"name": true, "module": true, "migrations": true, "snapshots": true, "database": true, "migration_source": true}
+var knownRepoKeys = map[string]bool{"name": true, "module": true, "migrations": true, "snapshots": true, "database": true, "migration_source": true, "tenant_migrations": true, "tenants": true}
 var knownCommandKeys = map[string]bool{"rollback": true, "codegen": true, "migrate": true, "rebuild_migrate": true}
 
 func applyConfigFile(cfg *Config, src string) error {
@@ -328,7 +414,21 @@ func applyConfigFile(cfg *Config, src string) error {
 			r := RepoConfig{}
 			for k, v := range t {
 				if !knownRepoKeys[k] {
-					return fmt.Errorf("[[repos]] #%d: unknown key %q (known: name, module, migrations, snapshots, database, migration_source)", i+1, k)
+					return fmt.Errorf("[[repos]] #%d: unknown key %q (known: name, module, migrations, snapshots, database, migration_source, tenant_migrations, tenants)", i+1, k)
+				}
+				if k == "tenants" {
+					list, ok := v.([]any)
+					if !ok {
+						return fmt.Errorf("[[repos]] #%d: tenants must be a list of schema names", i+1)
+					}
+					for _, x := range list {
+						s, ok := x.(string)
+						if !ok || !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(s) {
+							return fmt.Errorf("[[repos]] #%d: tenant %v is not a plain schema name", i+1, x)
+						}
+						r.Tenants = append(r.Tenants, s)
+					}
+					continue
 				}
 				s, ok := v.(string)
 				if !ok {
@@ -343,6 +443,8 @@ func applyConfigFile(cfg *Config, src string) error {
 					r.Migrations = s
 				case "snapshots":
 					r.Snapshots = s
+				case "tenant_migrations":
+					r.TenantMigrations = s
 				case "database":
 					r.Database, r.DatabaseFrom = s, configFileName
 				case "migration_source":
@@ -387,9 +489,16 @@ func containsArg(argv []string, placeholder string) bool {
 // argument: user-supplied text is never re-split or given to a shell.
 func expand(template, mix []string, vars map[string]string) []string {
 	var out []string
-	for _, a := range template {
+	for i, a := range template {
 		if a == "{mix}" {
 			out = append(out, mix...)
+			continue
+		}
+		// `-r {repo}` with the repo module unknown: let mix pick the repo.
+		if a == "-r" && i+1 < len(template) && template[i+1] == "{repo}" && vars["repo"] == "" {
+			continue
+		}
+		if a == "{repo}" && vars["repo"] == "" && i > 0 && template[i-1] == "-r" {
 			continue
 		}
 		for k, v := range vars {

@@ -83,12 +83,19 @@ func (d *sqliteDB) Restore(ctx context.Context, rec RepoRecord, backupDir, quara
 	return migrator.RestoreSQLite(filepath.Join(backupDir, rec.DBBackup), d.path)
 }
 
-func openDatabase(r RepoConfig) (database, error) {
+func openDatabase(r RepoConfig, getenv func(string) string, terminate bool) (database, error) {
 	if r.Database == "" {
 		return nil, &InputError{
 			What: fmt.Sprintf("the database of repo %q is not known.", r.Name),
 			Next: "Set `database = \"path/to/dev.db\"` for this repo in .regen.toml.",
 		}
+	}
+	if r.Adapter == "postgres" {
+		conn, err := migrator.ParsePGConn(r.Database, getenv)
+		if err != nil {
+			return nil, &InputError{What: fmt.Sprintf("repo %q: %v", r.Name, err), Next: "Fix the connection string (.regen.toml `database`, DATABASE_URL, or the project's config)."}
+		}
+		return &pgDB{conn: conn, source: r.MigrationSource, terminate: terminate, repo: r.Name}, nil
 	}
 	return &sqliteDB{path: r.Database, source: r.MigrationSource}, nil
 }

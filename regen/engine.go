@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +30,9 @@ type Options struct {
 	ChildOut   io.Writer // the mix tasks' output, streamed through (indented)
 	Timeout    time.Duration
 	Now        func() time.Time
+	// TerminateConnections ends other sessions on a PostgreSQL database so
+	// that a template backup can be taken.
+	TerminateConnections bool
 }
 
 // Engine runs regen's commands on one repository.
@@ -38,6 +43,9 @@ type Engine struct {
 	rep      Reporter
 	runner   *migrator.Runner
 	faults   faultPlan
+	// conns are the live PostgreSQL connections (with their passwords) of
+	// the loaded project, by repo name; journals never hold passwords.
+	conns map[string]migrator.PGConn
 }
 
 // Open finds the git repository around opts.Dir. The project itself (mix.exs,
@@ -146,16 +154,22 @@ func (e *Engine) loadProject(ctx context.Context) (*project, error) {
 	}
 	p := &project{cfg: cfg, git: e.git, prefix: prefix}
 	for _, r := range cfg.Repos {
-		for _, folder := range []string{r.Migrations, r.Snapshots} {
+		for _, folder := range r.Folders() {
 			if err := checkFolder(root, folder); err != nil {
 				return nil, err
 			}
 		}
-		db, err := openDatabase(r)
+		db, err := openDatabase(r, e.opts.Getenv, e.opts.TerminateConnections)
 		if err != nil {
 			return nil, err
 		}
 		p.dbs = append(p.dbs, db)
+		if pg, ok := db.(*pgDB); ok {
+			if e.conns == nil {
+				e.conns = map[string]migrator.PGConn{}
+			}
+			e.conns[r.Name] = pg.conn
+		}
 	}
 	return p, nil
 }
@@ -205,26 +219,35 @@ func (e *Engine) resolveDatabases(ctx context.Context, cfg *Config) error {
 			continue
 		}
 		for _, a := range answers {
-			if repoMatches(*r, a) {
-				if a.Database != "" && !strings.HasPrefix(a.Adapter, "Ecto.Adapters.SQLite3") {
-					continue
-				}
-				r.Database, r.DatabaseFrom = a.Database, from
-				if r.Module == "" {
-					r.Module = a.Repo
-				}
-				if r.MigrationSource == "" {
-					r.MigrationSource = a.MigrationSource
-				}
+			if !repoMatches(*r, a) {
+				continue
+			}
+			switch {
+			case a.IsSQLite():
+				r.Database, r.Adapter = a.Database, "sqlite"
 				if r.Database != "" && !filepath.IsAbs(r.Database) {
 					r.Database = filepath.Join(cfg.Root, r.Database)
 				}
+			case a.IsPostgres():
+				r.Database, r.Adapter = postgresURL(a), "postgres"
+			default:
+				return &InputError{
+					What: fmt.Sprintf("repo %s uses the adapter %s, which regen does not support (SQLite3 and Postgres are).", a.Repo, a.Adapter),
+					Next: "Remove the repo from .regen.toml, or configure its folders and database for a supported adapter.",
+				}
+			}
+			r.DatabaseFrom = from
+			if r.Module == "" {
+				r.Module = a.Repo
+			}
+			if r.MigrationSource == "" {
+				r.MigrationSource = a.MigrationSource
 			}
 		}
 		if r.Database == "" {
 			return &InputError{
-				What: fmt.Sprintf("the project's mix config names no SQLite database for repo %q (folder %s).", r.Name, r.Migrations),
-				Next: "Set `database = \"path/to/dev.db\"` for this repo in .regen.toml.",
+				What: fmt.Sprintf("the project's mix config names no database for repo %q (folder %s).", r.Name, r.Migrations),
+				Next: "Set `database = \"path/to/dev.db\"` (SQLite) or `database = \"postgres://user@host/db\"` for this repo in .regen.toml, or DATABASE_URL.",
 			}
 		}
 	}
@@ -252,7 +275,7 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config) ([]migrator.RepoC
 		return nil, "", err
 	}
 	cacheFile := filepath.Join(e.stateDir, "cache", "repos-"+key+".txt")
-	if data, err := os.ReadFile(cacheFile); err == nil {
+	if data, err := os.ReadFile(cacheFile); err == nil && !strings.Contains(string(data), passwordMarker) {
 		if answers, err := migrator.ParseRepoConfig(string(data)); err == nil {
 			return answers, "mix config (cached)", nil
 		}
@@ -274,11 +297,13 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config) ([]migrator.RepoC
 			Next: "Fix the project so that `mix run --no-start` works, or set each repo's `database` in .regen.toml.",
 		}
 	}
-	// Only regen-repo lines are cached; the answer may hold a password, so 0600.
+	// Only regen-repo lines are cached, and never a password: an answer that
+	// had one is marked, and asked again next time (or use DATABASE_URL,
+	// PGPASSWORD or ~/.pgpass to avoid the mix start).
 	var keep []string
 	for _, l := range strings.Split(out.String(), "\n") {
 		if strings.HasPrefix(l, "regen-repo ") {
-			keep = append(keep, l)
+			keep = append(keep, stripPassword(l))
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(cacheFile), 0o700); err == nil {
@@ -339,4 +364,53 @@ func withoutRepoLines(s string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+// passwordMarker stands in the cache where the project's answer had a
+// password: the cache under the git directory never holds one.
+const passwordMarker = "regen-password-not-cached"
+
+func stripPassword(line string) string {
+	fields := strings.Fields(line)
+	for i, f := range fields {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || v == "" {
+			continue
+		}
+		switch k {
+		case "password":
+			fields[i] = k + "=" + passwordMarker
+		case "url":
+			if dec, err := url.QueryUnescape(v); err == nil {
+				if u, err := url.Parse(dec); err == nil && u.User != nil {
+					if _, has := u.User.Password(); has {
+						fields[i] = k + "=" + passwordMarker
+					}
+				}
+			}
+		}
+	}
+	return strings.Join(fields, " ")
+}
+
+// postgresURL builds a connection URL from the project's answer.
+func postgresURL(a migrator.RepoConfig) string {
+	if a.URL != "" {
+		return a.URL
+	}
+	u := &url.URL{Scheme: "postgres", Host: a.Hostname, Path: "/" + a.Database}
+	if u.Host == "" {
+		u.Host = "localhost"
+	}
+	if a.Port != 0 {
+		u.Host += ":" + strconv.Itoa(a.Port)
+	}
+	if a.Username != "" {
+		if a.Password != "" {
+			u.User = url.UserPassword(a.Username, a.Password)
+		} else {
+			u.User = url.User(a.Username)
+		}
+	}
+	return u.String()
 }

@@ -78,7 +78,20 @@ type RepoRecord struct {
 	Reapply   []int64 `json:"reapply,omitempty"`
 	New       []int64 `json:"new,omitempty"`
 	After     []int64 `json:"after,omitempty"`
-	DBRestore string  `json:"db_restore,omitempty"` // how the database comes back: "copy"
+	DBRestore string  `json:"db_restore,omitempty"` // how the database comes back: copy, template, remigrate
+	Note      string  `json:"note,omitempty"`
+	// Remigrate holds what the compensation runs when the database comes
+	// back by re-migration (recorded so `regen recover` needs no config).
+	Remigrate *Remigrate `json:"remigrate,omitempty"`
+}
+
+// Remigrate: command templates with {dir}, run in Dir; Migrations is the
+// repo's migrations folder (project-relative).
+type Remigrate struct {
+	Dir        string   `json:"dir"`
+	Rollback   []string `json:"rollback"`
+	Migrate    []string `json:"migrate"`
+	Migrations string   `json:"migrations"`
 }
 
 func journalPath(stateDir string) string { return filepath.Join(stateDir, "journal.json") }

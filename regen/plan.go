@@ -408,12 +408,15 @@ func (p *project) predict(ctx context.Context, pl *Plan, strategy string) {
 	for i := range pl.Repos {
 		rp := &pl.Repos[i]
 		var rows map[string]int64
-		if len(rp.Rollback) > 0 {
-			if db, ok := p.dbs[i].(*sqliteDB); ok {
-				rows, _ = migrator.SQLiteTableRowCounts(ctx, db.path)
-			}
+		db, isSQLite := p.dbs[i].(*sqliteDB)
+		if len(rp.Rollback) > 0 && isSQLite {
+			rows, _ = migrator.SQLiteTableRowCounts(ctx, db.path)
 		}
-		predictRollback(p.cfg.Root, rp, strategy, rows)
+		s := strategy
+		if !isSQLite {
+			s = StrategyDown // no rebuild on PostgreSQL
+		}
+		predictRollback(p.cfg.Root, rp, s, rows)
 	}
 }
 

@@ -29,6 +29,10 @@ func validStrategy(s string) bool {
 // rollbackRepo rolls back repo i's set with the chosen strategy.
 func (t *txn) rollbackRepo(ctx context.Context, i int, rp RepoPlan, dir string) error {
 	strategy := t.strategy()
+	_, isSQLite := t.proj.dbs[i].(*sqliteDB)
+	if strategy == StrategyRebuild && !isSQLite {
+		return fmt.Errorf("--rollback rebuild works on SQLite only; on PostgreSQL a failing `down` rolls back in its own transaction, so use down")
+	}
 	if strategy == StrategyRebuild {
 		return t.rebuild(ctx, i, rp, "--rollback rebuild")
 	}
@@ -47,6 +51,9 @@ func (t *txn) rollbackRepo(ctx context.Context, i int, rp RepoPlan, dir string) 
 	}
 	if strategy == StrategyDown {
 		return err
+	}
+	if !isSQLite {
+		return fmt.Errorf("%w (no rebuild on PostgreSQL: the failed `down` rolled back in its transaction)", err)
 	}
 	// auto: put the database back as it was, then rebuild it.
 	if rerr := t.proj.dbs[i].Restore(ctx, *rec, t.j.BackupDir, filepath.Join(t.j.BackupDir, "moved-aside", "before-rebuild")); rerr != nil {

@@ -245,7 +245,17 @@ func (t *txn) begin(ctx context.Context) error {
 			e.rep.StepEnd(stepBackup, time.Since(start), err)
 			return err
 		}
-		rec.Name, rec.Kind, rec.Source = rp.Name, "sqlite", t.proj.cfg.Repos[i].MigrationSource
+		if rec.Kind == "" {
+			rec.Kind = "sqlite"
+		}
+		rec.Name, rec.Source = rp.Name, t.proj.cfg.Repos[i].MigrationSource
+		if rec.DBRestore == "remigrate" {
+			cfg := t.proj.cfg
+			vars := map[string]string{"repo": cfg.Repos[i].Module}
+			rec.Remigrate = &Remigrate{Dir: t.root, Migrations: cfg.Repos[i].Migrations,
+				Rollback: expand(cfg.Rollback, cfg.Mix, vars), Migrate: expand(cfg.Remigrate, cfg.Mix, vars)}
+			e.rep.Warn("%s", rec.Note)
+		}
 		rec.Before, rec.Rollback, rec.Reapply = rp.Applied, versions(rp.Rollback), versions(rp.Reapply)
 		t.j.Repos = append(t.j.Repos, rec)
 	}
@@ -543,7 +553,7 @@ func (t *txn) commit() error {
 	if err := t.j.close(t.e.stateDir, "committed", t.e.opts.Now()); err != nil {
 		return err
 	}
-	pruneBackups(t.e.stateDir, t.proj.cfg.Keep, t.j.RunID)
+	t.e.pruneBackups(context.Background(), t.proj.cfg.Keep, t.j.RunID)
 	return nil
 }
 

@@ -49,6 +49,7 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 		return nil, err
 	}
 	defer lk.release()
+	e.loadProject(ctx) // PostgreSQL passwords, as for recover
 	run, err := e.lastRun()
 	if errors.Is(err, ErrNothingToUndo) {
 		return nil, &InputError{What: "there is no regen run to undo (none has completed here, or the last one was already undone).", Next: ""}
@@ -67,7 +68,7 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 	}
 	drift := diffSets(*run.After, now)
 	for _, rec := range run.Repos {
-		have, err := databaseFor(rec).Applied(ctx)
+		have, err := e.databaseFor(rec).Applied(ctx)
 		if err != nil {
 			return nil, &InputError{What: fmt.Sprintf("cannot read %s: %v", rec.Database, err), Next: "Check the database file."}
 		}
@@ -102,13 +103,13 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 	}
 	j.Files = set
 	for _, rec := range run.Repos {
-		cur, err := databaseFor(rec).Backup(ctx, j.BackupDir)
+		cur, err := e.databaseFor(rec).Backup(ctx, j.BackupDir)
 		if err != nil {
 			j.close(e.stateDir, "abandoned", e.opts.Now())
 			return nil, &InputError{What: err.Error(), Next: "Fix the cause and run `regen undo` again."}
 		}
 		cur.Name, cur.Kind, cur.Source = rec.Name, rec.Kind, rec.Source
-		cur.Before, _ = databaseFor(rec).Applied(ctx)
+		cur.Before, _ = e.databaseFor(rec).Applied(ctx)
 		j.Repos = append(j.Repos, cur)
 	}
 	e.rep.StepEnd(stepBackup, time.Since(start), nil)
@@ -124,32 +125,10 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 	start = time.Now()
 	e.rep.StepStart(stepUndo, "files and databases as before run "+run.RunID)
 	quarantine := filepath.Join(j.BackupDir, "moved-aside")
-	if problems := restoreFiles(run.Root, run.Files, run.BackupDir, quarantine, e.indexSource(run.GitPrefix)); len(problems) > 0 {
+	if problems := e.restoreState(ctx, run, quarantine); len(problems) > 0 {
 		return nil, e.undoFailed(ctx, j, errors.New(strings.Join(problems, "; ")))
 	}
-	for _, rec := range run.Repos {
-		db := databaseFor(rec)
-		if err := db.Restore(ctx, rec, run.BackupDir, filepath.Join(quarantine, "database")); err != nil {
-			return nil, e.undoFailed(ctx, j, err)
-		}
-		have, err := db.Applied(ctx)
-		if err != nil {
-			return nil, e.undoFailed(ctx, j, err)
-		}
-		if missing, extra := setDiff(rec.Before, have); len(missing)+len(extra) > 0 {
-			return nil, e.undoFailed(ctx, j, fmt.Errorf("database %s: missing %v, unexpected %v after restoring", rec.Database, missing, extra))
-		}
-	}
-	check, err := inventory(run.Root, run.Files.Folders)
-	if err == nil {
-		if diff := diffSets(run.Files, check); len(diff) > 0 {
-			err = errors.New("files differ after restoring: " + strings.Join(diff, ", "))
-		}
-	}
-	if err == nil {
-		err = e.faults.at("after", stepUndo)
-	}
-	if err != nil {
+	if err := e.faults.at("after", stepUndo); err != nil {
 		return nil, e.undoFailed(ctx, j, err)
 	}
 	e.rep.StepEnd(stepUndo, time.Since(start), nil)

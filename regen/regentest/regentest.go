@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,9 +20,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/regen-tool/regen/migrator"
 
+	_ "github.com/lib/pq"
 	_ "modernc.org/sqlite" // the test data goes in through the same driver
 )
 
@@ -77,13 +80,25 @@ func Mixsim(t testing.TB) string {
 // Regen is the path of the built regen binary.
 func Regen(t testing.TB) string { return filepath.Join(Binaries(t), "regen") }
 
-// Project is a throwaway Ash + AshSqlite project in its own git repository.
+// Kinds of project the tests run on.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Kinds lists the kinds to parametrise a test over.
+var Kinds = []string{SQLite, Postgres}
+
+// Project is a throwaway Ash project (AshSqlite or AshPostgres) in its own
+// git repository.
 type Project struct {
 	T    testing.TB
+	Kind string
 	Root string
-	DB   string
+	DB   string   // SQLite: the file; PostgreSQL: the connection URL (test server)
 	Env  []string // MIXSIM_* and the like, for mix runs and regen runs
 	home string
+	pg   migrator.PGConn
 }
 
 const mixExs = `defmodule Blog.MixProject do
@@ -109,12 +124,26 @@ config :blog, Blog.Repo,
   pool_size: 5
 `
 
-// Resource renders a resource module with the given attribute lines
-// (e.g. `attribute :title, :string, allow_nil?: false`) and relationships.
+// Resource renders an AshSqlite resource module with the given attribute
+// lines (e.g. `attribute :title, :string, allow_nil?: false`) and
+// relationships.
 func Resource(module, table string, attributes []string, relationships []string) string {
+	return resource(SQLite, module, table, attributes, relationships)
+}
+
+// Resource renders a resource for the project's data layer.
+func (p *Project) Resource(module, table string, attributes []string, relationships []string) string {
+	return resource(p.Kind, module, table, attributes, relationships)
+}
+
+func resource(kind, module, table string, attributes []string, relationships []string) string {
+	layer, block := "AshSqlite.DataLayer", "sqlite"
+	if kind == Postgres {
+		layer, block = "AshPostgres.DataLayer", "postgres"
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "defmodule Blog.%s do\n  use Ash.Resource,\n    domain: Blog.Domain,\n    data_layer: AshSqlite.DataLayer\n\n", module)
-	fmt.Fprintf(&b, "  sqlite do\n    table \"%s\"\n    repo Blog.Repo\n  end\n\n", table)
+	fmt.Fprintf(&b, "defmodule Blog.%s do\n  use Ash.Resource,\n    domain: Blog.Domain,\n    data_layer: %s\n\n", module, layer)
+	fmt.Fprintf(&b, "  %s do\n    table \"%s\"\n    repo Blog.Repo\n  end\n\n", block, table)
 	b.WriteString("  attributes do\n    uuid_primary_key :id\n")
 	for _, a := range attributes {
 		b.WriteString("    " + a + "\n")
@@ -134,17 +163,27 @@ func Resource(module, table string, attributes []string, relationships []string)
 // NewProject creates the project with a committed baseline: posts and
 // comments resources, their initial migration generated, applied and
 // committed.
-func NewProject(t testing.TB) *Project {
+func NewProject(t testing.TB) *Project { return NewProjectOf(t, SQLite) }
+
+// NewProjectOf creates the baseline project of the given kind. A
+// PostgreSQL project gets a database of its own on the test server
+// (REGEN_TEST_PG_URL), dropped at cleanup; without a server the test is
+// skipped with the reason, and fails under CI=true.
+func NewProjectOf(t testing.TB, kind string) *Project {
 	t.Helper()
 	root := t.TempDir()
 	root, _ = filepath.EvalSymlinks(root)
 	home := t.TempDir()
-	p := &Project{T: t, Root: root, DB: filepath.Join(root, "blog_dev.db"), home: home}
-	p.Write("mix.exs", mixExs)
-	p.Write("config/config.exs", configExs)
+	p := &Project{T: t, Kind: kind, Root: root, DB: filepath.Join(root, "blog_dev.db"), home: home}
 	p.Write(".gitignore", "/_build/\n/deps/\n*.db\n*.db-*\n")
-	p.Write("lib/blog/post.ex", Resource("Post", "posts", []string{"attribute :title, :string, allow_nil?: false, public?: true", "attribute :body, :string, public?: true"}, nil))
-	p.Write("lib/blog/comment.ex", Resource("Comment", "comments", []string{"attribute :body, :string, allow_nil?: false, public?: true"}, []string{"belongs_to :post, Blog.Post, allow_nil?: false"}))
+	if kind == Postgres {
+		p.setupPostgres()
+	} else {
+		p.Write("mix.exs", mixExs)
+		p.Write("config/config.exs", configExs)
+	}
+	p.Write("lib/blog/post.ex", p.Resource("Post", "posts", []string{"attribute :title, :string, allow_nil?: false, public?: true", "attribute :body, :string, public?: true"}, nil))
+	p.Write("lib/blog/comment.ex", p.Resource("Comment", "comments", []string{"attribute :body, :string, allow_nil?: false, public?: true"}, []string{"belongs_to :post, Blog.Post, allow_nil?: false"}))
 	p.Git("init", "-q", "-b", "main")
 	p.Mix("ash.codegen", "initial_blog")
 	p.Mix("ash.migrate")
@@ -294,6 +333,15 @@ func (p *Project) Capture() State {
 	st.Untracked = p.Git("ls-files", "--others", "--exclude-standard")
 	ctx := context.Background()
 	var err error
+	if p.Kind == Postgres {
+		if st.Applied, err = migrator.PGAppliedVersions(ctx, p.pg, "", ""); err != nil {
+			p.T.Fatal(err)
+		}
+		if st.Tables, err = migrator.PGTableDigests(ctx, p.pg, "public"); err != nil {
+			p.T.Fatal(err)
+		}
+		return st
+	}
 	// An unreadable database (a bad-input test) is recorded, not fatal: its
 	// bytes below still show whether anything touched it.
 	if st.Applied, err = migrator.SQLiteAppliedVersions(ctx, p.DB, ""); err != nil {
@@ -375,7 +423,11 @@ func (p *Project) Migrations() []string {
 // same pure-Go SQLite the tools use, so no sqlite3 CLI is needed.
 func (p *Project) SQL(stmts ...string) {
 	p.T.Helper()
-	db, err := sql.Open("sqlite", "file:"+p.DB+"?_pragma=busy_timeout(5000)")
+	driver, dsn := "sqlite", "file:"+p.DB+"?_pragma=busy_timeout(5000)"
+	if p.Kind == Postgres {
+		driver, dsn = "postgres", p.DB
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		p.T.Fatal(err)
 	}
@@ -385,4 +437,144 @@ func (p *Project) SQL(stmts ...string) {
 			p.T.Fatalf("sql %q: %v", s, err)
 		}
 	}
+}
+
+// Applied lists the applied versions.
+func (p *Project) Applied() []int64 {
+	p.T.Helper()
+	ctx := context.Background()
+	var vs []migrator.Version
+	var err error
+	if p.Kind == Postgres {
+		vs, err = migrator.PGAppliedVersions(ctx, p.pg, "", "")
+	} else {
+		vs, err = migrator.SQLiteAppliedVersions(ctx, p.DB, "")
+	}
+	if err != nil {
+		p.T.Fatal(err)
+	}
+	out := make([]int64, len(vs))
+	for i, v := range vs {
+		out[i] = v.Version
+	}
+	return out
+}
+
+// Count is a table's row count.
+func (p *Project) Count(table string) int64 {
+	p.T.Helper()
+	driver, dsn := "sqlite", "file:"+p.DB+"?mode=ro"
+	if p.Kind == Postgres {
+		driver, dsn = "postgres", p.DB
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		p.T.Fatal(err)
+	}
+	defer db.Close()
+	var n int64
+	if err := db.QueryRow(`SELECT count(*) FROM "` + table + `"`).Scan(&n); err != nil {
+		p.T.Fatal(err)
+	}
+	return n
+}
+
+const pgMixExs = `defmodule Blog.MixProject do
+  use Mix.Project
+
+  def project do
+    [app: :blog, version: "0.1.0", elixir: "~> 1.15", deps: deps()]
+  end
+
+  defp deps do
+    [{:ash, "~> 3.0"}, {:ash_postgres, "~> 2.0"}]
+  end
+end
+`
+
+const pgRepoEx = `defmodule Blog.Repo do
+  use AshPostgres.Repo, otp_app: :blog
+
+  def installed_extensions do
+    ["ash-functions"]
+  end
+end
+`
+
+// PGTestURL is the test server's URL: skipped locally without one, fatal
+// under CI=true.
+func PGTestURL(t testing.TB) string {
+	t.Helper()
+	stop := t.Skip
+	if os.Getenv("CI") == "true" {
+		stop = t.Fatal
+	}
+	raw := os.Getenv("REGEN_TEST_PG_URL")
+	if raw == "" {
+		stop("PostgreSQL not available: set REGEN_TEST_PG_URL (scripts/pg-test-server prints one)")
+		return ""
+	}
+	db, err := sql.Open("postgres", raw)
+	if err == nil {
+		err = db.Ping()
+		db.Close()
+	}
+	if err != nil {
+		stop("PostgreSQL not reachable at REGEN_TEST_PG_URL (" + err.Error() + "); scripts/pg-test-server starts one")
+		return ""
+	}
+	return raw
+}
+
+// setupPostgres writes the AshPostgres app files and creates its database.
+func (p *Project) setupPostgres() {
+	t := p.T
+	raw := PGTestURL(t)
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("regen_test_%d_%d", os.Getpid(), time.Now().UnixNano()%1e12)
+	admin, err := sql.Open("postgres", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(`CREATE DATABASE "` + name + `"`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.Exec(`DROP DATABASE IF EXISTS "` + name + `" WITH (FORCE)`)
+		// regen's own template backups of this database.
+		rows, err := admin.Query(`SELECT datname FROM pg_database WHERE datname LIKE 'regen_bk_%'`)
+		if err == nil {
+			var names []string
+			for rows.Next() {
+				var n string
+				rows.Scan(&n)
+				names = append(names, n)
+			}
+			rows.Close()
+			for _, n := range names {
+				if strings.Contains(n, name) {
+					admin.Exec(`DROP DATABASE IF EXISTS "` + n + `" WITH (FORCE)`)
+				}
+			}
+		}
+		admin.Close()
+	})
+	pw, _ := u.User.Password()
+	port := u.Port()
+	if port == "" {
+		port = "5432"
+	}
+	db := *u
+	db.Path = "/" + name
+	p.DB = db.String()
+	if p.pg, err = migrator.ParsePGConn(p.DB, os.Getenv); err != nil {
+		t.Fatal(err)
+	}
+	p.Write("mix.exs", pgMixExs)
+	p.Write("lib/blog/repo.ex", pgRepoEx)
+	p.Write("config/config.exs", fmt.Sprintf("import Config\n\nconfig :blog, ecto_repos: [Blog.Repo]\nconfig :blog, ash_domains: [Blog.Domain]\n\nconfig :blog, Blog.Repo,\n  username: %q,\n  password: %q,\n  hostname: %q,\n  database: %q,\n  port: %s,\n  pool_size: 10\n",
+		u.User.Username(), pw, u.Hostname(), name, port))
 }

@@ -10,6 +10,7 @@ import (
 // Exit codes, documented in the README. The only place errors become codes.
 const (
 	ExitOK           = 0   // done
+	ExitFindings     = 1   // `regen check` found problems
 	ExitRestored     = 1   // a step failed; everything was restored
 	ExitUsage        = 2   // bad usage or input, or the project cannot be worked on; nothing changed
 	ExitLocked       = 3   // another regen holds the lock; nothing changed
@@ -37,6 +38,7 @@ func ExitCode(err error) int {
 		intr     *regen.InterruptedError
 		conflict *regen.ConflictError
 		usage    *UsageError
+		findings *regen.CheckFindingsError
 	)
 	switch {
 	case err == nil:
@@ -49,6 +51,8 @@ func ExitCode(err error) int {
 			return ExitSIGTERM
 		}
 		return ExitSIGINT
+	case errors.As(err, &findings):
+		return ExitFindings
 	case errors.As(err, &unrest):
 		return ExitUnrestored
 	case errors.As(err, &restored):

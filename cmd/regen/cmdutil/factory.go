@@ -23,6 +23,11 @@ type Factory struct {
 
 // Engine opens the engine for the current folder.
 func (f *Factory) Engine(configFile string, timeout time.Duration) (*regen.Engine, error) {
+	return f.EngineWith(configFile, timeout, false)
+}
+
+// EngineWith also sets whether other PostgreSQL sessions may be ended.
+func (f *Factory) EngineWith(configFile string, timeout time.Duration, terminate bool) (*regen.Engine, error) {
 	dir, err := f.Dir()
 	if err != nil {
 		return nil, err
@@ -36,6 +41,8 @@ func (f *Factory) Engine(configFile string, timeout time.Duration) (*regen.Engin
 		ChildOut:   ios.ErrOut,
 		Timeout:    timeout,
 		Now:        f.Now,
+
+		TerminateConnections: terminate,
 	})
 }
 

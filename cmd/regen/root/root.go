@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	checkcmd "github.com/regen-tool/regen/cmd/regen/check"
 	"github.com/regen-tool/regen/cmd/regen/cmdutil"
+	hookcmd "github.com/regen-tool/regen/cmd/regen/hook"
 	recovercmd "github.com/regen-tool/regen/cmd/regen/recover"
 	statuscmd "github.com/regen-tool/regen/cmd/regen/status"
 	undocmd "github.com/regen-tool/regen/cmd/regen/undo"
@@ -28,6 +30,7 @@ type Options struct {
 	Rollback   string
 	Timings    bool
 	Base       string
+	Terminate  bool
 	ConfigFile string
 	Timeout    time.Duration
 	Args       []string
@@ -90,6 +93,7 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	fl.BoolVar(&opts.Force, "force", false, "also roll back tracked migrations applied after the untracked ones, and apply them again after")
 	fl.StringVar(&opts.Rollback, "rollback", "", "rollback strategy: auto (down, and rebuild on SQLite when a down fails), down, or rebuild (default from config, else auto)")
 	fl.StringVar(&opts.Base, "base", "", "feature-branch mode: also regenerate migrations committed since the merge base with this ref (e.g. main)")
+	fl.BoolVar(&opts.Terminate, "terminate-connections", false, "PostgreSQL: end other sessions on the database so a full template backup can be taken")
 	fl.BoolVar(&opts.Timings, "timings", false, "print the time of every step and regen's own share")
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop a mix task that runs longer than this (e.g. 10m), then restore")
 	cmd.PersistentFlags().StringVar(&opts.ConfigFile, "config", "", "config file (default: .regen.toml at the project root)")
@@ -98,6 +102,8 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	cmd.AddCommand(recovercmd.NewCmdRecover(f, nil))
 	cmd.AddCommand(undocmd.NewCmdUndo(f, nil, &opts.ConfigFile))
 	cmd.AddCommand(versioncmd.NewCmdVersion(f))
+	cmd.AddCommand(checkcmd.NewCmdCheck(f, nil, &opts.ConfigFile))
+	cmd.AddCommand(hookcmd.NewCmdHook(f))
 	return cmd
 }
 
@@ -110,7 +116,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 			return &regen.InputError{What: "cancelled.", Next: ""}
 		}
 	}
-	eng, err := f.Engine(opts.ConfigFile, opts.Timeout)
+	eng, err := f.EngineWith(opts.ConfigFile, opts.Timeout, opts.Terminate)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,131 @@
+// Package check is `regen check`: static checks of the generated files,
+// then the project's codegen check, for CI and the pre-commit hook.
+package check
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/regen-tool/regen/cmd/regen/cmdutil"
+	"github.com/regen-tool/regen/regen"
+	"github.com/spf13/cobra"
+)
+
+type Options struct {
+	Staged       bool
+	Base         string
+	Format       string
+	NoCodegen    bool
+	Codegen      string
+	CodegenPaths []string
+	Roundtrip    bool
+	Unsafe       bool
+	Timeout      time.Duration
+	ConfigFile   *string
+}
+
+const long = `check looks for what breaks a merge or a deploy of Ash migrations.
+
+Static checks (no Elixir): migration file names, duplicate versions and
+module names, --dev migrations and snapshots, snapshots that do not parse or
+sit in another table's folder, and generated files a commit would miss
+(untracked, or changed and not staged). With --base REF: new migrations older
+than REF's newest one (merge order), and one table's snapshot added on both
+sides since the merge base.
+
+Then ` + "`mix compile`" + ` and ` + "`mix ash.codegen --check`" + ` (drift between resources and
+generated files), unless --no-codegen. With --staged (the pre-commit hook) the
+codegen check runs only when staged changes touch --codegen-paths or the
+generated folders.
+
+Optional: --unsafe scans new migrations (untracked, staged, or added since
+--base) for drop-column, rename, index-not-concurrent (PostgreSQL),
+not-null-without-default and execute-without-down; a comment
+` + "`# regen:allow <rule>`" + ` on the line or the line above accepts one. --roundtrip
+migrates the new migrations up, down and up again on the dev database and
+puts the database back byte for byte afterwards.
+
+Exit codes: 0 no findings; 1 findings; 2 the check cannot run (not a git
+repository, no mix.exs, bad config, unreadable git, unknown --base).`
+
+func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *Options) error, configFile *string) *cobra.Command {
+	opts := &Options{ConfigFile: configFile}
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Check migrations and snapshots for CI and pre-commit",
+		Long:  long,
+		Example: `  regen check                          # everything, on the work tree
+  regen check --staged                 # what the pre-commit hook runs
+  regen check --base origin/main --format github --unsafe   # in a pull-request workflow`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Codegen == "" {
+				opts.Codegen = regen.CodegenAlways
+				if opts.Staged {
+					opts.Codegen = regen.CodegenAuto
+				}
+			}
+			if opts.NoCodegen {
+				if cmd.Flags().Changed("codegen") && opts.Codegen != regen.CodegenNever {
+					return &cmdutil.UsageError{Err: fmt.Errorf("--no-codegen and --codegen %s contradict each other", opts.Codegen)}
+				}
+				opts.Codegen = regen.CodegenNever
+			}
+			switch opts.Format {
+			case regen.FormatText, regen.FormatJSON, regen.FormatGitHub:
+			default:
+				return &cmdutil.UsageError{Err: fmt.Errorf("--format %q: want text, json or github", opts.Format)}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.Staged, "staged", false, "check what a commit would record (the index), as the pre-commit hook does")
+	fl.StringVar(&opts.Base, "base", "", "also check merge order and snapshot conflicts against this branch, tag or commit")
+	fl.StringVar(&opts.Format, "format", regen.FormatText, "output: text, json or github (workflow annotations)")
+	fl.BoolVar(&opts.NoCodegen, "no-codegen", false, "skip `mix compile` and `mix ash.codegen --check`")
+	fl.StringVar(&opts.Codegen, "codegen", "", "when to run the codegen check: always, auto (only when staged changes touch --codegen-paths or generated files) or never (default: always; auto with --staged)")
+	fl.StringSliceVar(&opts.CodegenPaths, "codegen-paths", regen.DefaultCodegenPaths(), "project-relative globs (** allowed) whose staged changes trigger the codegen check in auto mode")
+	fl.BoolVar(&opts.Roundtrip, "roundtrip", false, "migrate the new migrations up, down and up again (dev database restored byte for byte afterwards)")
+	fl.BoolVar(&opts.Unsafe, "unsafe", false, "report unsafe operations in new migrations")
+	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop a mix task that runs longer than this (e.g. 10m)")
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.UsageError{Err: err} })
+	return cmd
+}
+
+func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
+	configFile := ""
+	if opts.ConfigFile != nil {
+		configFile = *opts.ConfigFile
+	}
+	eng, err := f.Engine(configFile, opts.Timeout)
+	if err != nil {
+		return err
+	}
+	rep, err := eng.Check(ctx, regen.CheckOptions{
+		Staged:       opts.Staged,
+		Base:         opts.Base,
+		Codegen:      opts.Codegen,
+		CodegenPaths: opts.CodegenPaths,
+		Roundtrip:    opts.Roundtrip,
+		Unsafe:       opts.Unsafe,
+	})
+	if err != nil {
+		return err
+	}
+	ios := f.IOStreams
+	for _, n := range rep.Notes {
+		fmt.Fprintf(ios.ErrOut, "regen check: %s\n", n)
+	}
+	if err := regen.WriteCheckReport(ios.Out, opts.Format, rep); err != nil {
+		return err
+	}
+	if len(rep.Findings) > 0 {
+		return &regen.CheckFindingsError{Count: len(rep.Findings)}
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package gitops
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+)
+
+// rawIndex is a version 2 or 3 index kept as the file's bytes. regen asks
+// about a few folders of what may be a 100,000-entry index: decoding every
+// entry costs more than a whole `git ls-files` run, so only the entry
+// boundaries are found (one pass over the flags) and the entries under the
+// requested folders are decoded when asked for. The index is sorted by
+// path, so lookups are binary searches over the raw names. (Version 4
+// compresses each name against the previous one, so it cannot be searched
+// without decoding everything: decodeIndex serves it.)
+type rawIndex struct {
+	data  []byte
+	names string   // data viewed as a string: names are substrings of it
+	offs  []uint32 // where each entry starts in data
+}
+
+// scanIndex checks the structure of a version 2/3 index (taking ownership
+// of data) and records where each entry starts. sorted is false when the
+// names are out of order, which git never writes: the caller then decodes
+// and sorts everything.
+//
+// The SHA-1 trailer is not checked, as git does not check it when it reads
+// the index (only `git fsck` does, since git 2.13): hashing a 10 MB index
+// costs more than all the rest of `regen status`. Git writes the index to
+// a lock file and renames it, so a torn index cannot be read; the
+// structure is still checked (entry count, every bound, the extensions
+// ending exactly at the trailer).
+func scanIndex(data []byte) (x *rawIndex, sorted bool, err error) {
+	const hashLen = sha1.Size
+	if len(data) < 12+hashLen || string(data[:4]) != "DIRC" {
+		return nil, false, errors.New("not an index file (bad signature)")
+	}
+	if len(data) > 1<<32-1 {
+		return nil, false, errors.New("index file too large")
+	}
+	version := binary.BigEndian.Uint32(data[4:8])
+	if version != 2 && version != 3 {
+		return nil, false, fmt.Errorf("scanIndex: index version %d", version)
+	}
+	body := data[:len(data)-hashLen]
+	count := int(binary.BigEndian.Uint32(data[8:12]))
+	if count > len(body)/62 {
+		return nil, false, fmt.Errorf("index claims %d entries in %d bytes", count, len(body))
+	}
+	x = &rawIndex{data: data, names: unsafe.String(&data[0], len(data)), offs: make([]uint32, count)}
+	sorted = true
+	pos := 12
+	prev := ""
+	for i := 0; i < count; i++ {
+		start := pos
+		if pos+62 > len(body) {
+			return nil, false, errors.New("index truncated in an entry")
+		}
+		flags := binary.BigEndian.Uint16(body[pos+60 : pos+62])
+		pos += 62
+		if flags&0x4000 != 0 {
+			if version < 3 || pos+2 > len(body) {
+				return nil, false, errors.New("index entry has extended flags it cannot have")
+			}
+			pos += 2
+		}
+		nameLen := int(flags & 0xfff)
+		if nameLen == 0xfff { // longer names: NUL-terminated
+			nameLen = bytes.IndexByte(body[pos:], 0)
+			if nameLen < 0 {
+				return nil, false, errors.New("index truncated in a name")
+			}
+		}
+		if pos+nameLen > len(body) {
+			return nil, false, errors.New("index truncated in a name")
+		}
+		name := x.names[pos : pos+nameLen]
+		if name < prev {
+			sorted = false
+		}
+		prev = name
+		x.offs[i] = uint32(start)
+		// Entries are NUL-padded to a multiple of 8 bytes (1 to 8 NULs).
+		pos = start + (pos-start+nameLen+8)&^7
+	}
+	if err := checkExtensions(body, pos); err != nil {
+		return nil, false, err
+	}
+	return x, sorted, nil
+}
+
+func (x *rawIndex) len() int { return len(x.offs) }
+
+// nameAt returns entry i's path without copying it.
+func (x *rawIndex) nameAt(i int) string {
+	off := int(x.offs[i])
+	flags := binary.BigEndian.Uint16(x.data[off+60 : off+62])
+	p := off + 62
+	if flags&0x4000 != 0 {
+		p += 2
+	}
+	n := int(flags & 0xfff)
+	if n == 0xfff {
+		n = bytes.IndexByte(x.data[p:], 0) // found by scanIndex
+	}
+	return x.names[p : p+n]
+}
+
+func (x *rawIndex) stageAt(i int) index.Stage {
+	off := int(x.offs[i])
+	return index.Stage(binary.BigEndian.Uint16(x.data[off+60:off+62])>>12) & 3
+}
+
+func (x *rawIndex) modeAt(i int) filemode.FileMode {
+	off := int(x.offs[i])
+	return filemode.FileMode(binary.BigEndian.Uint32(x.data[off+24 : off+28]))
+}
+
+// entryAt decodes entry i as decodeIndex would.
+func (x *rawIndex) entryAt(i int) *index.Entry {
+	off := int(x.offs[i])
+	e := &index.Entry{}
+	if flags := decodeStat(e, x.data[off:off+62]); flags&0x4000 != 0 {
+		decodeExtFlags(e, x.data[off+62:off+64])
+	}
+	e.Name = x.nameAt(i)
+	return e
+}

@@ -1,0 +1,199 @@
+package regen
+
+import (
+	"context"
+	"fmt"
+	"sort"
+)
+
+// Rule ids of `regen check`. They are part of the output contract (JSON,
+// GitHub annotation titles, `# regen:allow <rule>` comments): never rename.
+const (
+	RuleMigrationName    = "migration-name"
+	RuleDuplicateVersion = "duplicate-version"
+	RuleDuplicateModule  = "duplicate-module"
+	RuleDevFile          = "dev-file"
+	RuleSnapshotParse    = "snapshot-parse"
+	RuleSnapshotFolder   = "snapshot-folder"
+	RuleUntracked        = "untracked"
+	RuleUnstaged         = "unstaged"
+	RuleNotStaged        = "not-staged"
+	RuleMergeOrder       = "merge-order"
+	RuleSnapshotConflict = "snapshot-conflict"
+	RuleCompile          = "compile"
+	RuleCodegenDrift     = "codegen-drift"
+	RuleCodegenFailed    = "codegen-failed"
+	RuleRoundtrip        = "roundtrip"
+	RuleDropColumn       = "drop-column"
+	RuleRename           = "rename"
+	RuleIndexConcurrent  = "index-not-concurrent"
+	RuleNotNullDefault   = "not-null-without-default"
+	RuleExecuteNoDown    = "execute-without-down"
+)
+
+// SeverityError is the only severity today: every finding fails the check.
+// The field exists so that advisory rules can be added without a format
+// change.
+const SeverityError = "error"
+
+// Finding is one problem `regen check` found.
+type Finding struct {
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	File     string `json:"file,omitempty"` // project-relative, slash-separated; "" for the project as a whole
+	Line     int    `json:"line,omitempty"` // 1-based; 0 when the whole file is meant
+	Message  string `json:"message"`
+	Fix      string `json:"fix"`
+}
+
+// Codegen modes of CheckOptions.Codegen.
+const (
+	CodegenAlways = "always"
+	CodegenAuto   = "auto" // only when staged changes touch CodegenPaths or generated files
+	CodegenNever  = "never"
+)
+
+// CheckOptions select what `regen check` looks at.
+type CheckOptions struct {
+	// Staged checks what a commit would record (the index) instead of the
+	// work tree: untracked or unstaged generated files become findings.
+	Staged bool
+	// Base enables the merge checks against that ref (branch, tag, hash).
+	Base string
+	// Codegen: always (default), auto or never.
+	Codegen string
+	// CodegenPaths are project-relative globs (`**` allowed) whose staged
+	// changes trigger the codegen check in auto mode; changes in the
+	// migrations and snapshot folders always do.
+	CodegenPaths []string
+	// CodegenCommand overrides `{mix} ash.codegen --check` (nil: default).
+	CodegenCommand []string
+	// Roundtrip migrates the new migrations up, down and up again.
+	Roundtrip bool
+	// Unsafe scans the new migrations for unsafe operations.
+	Unsafe bool
+}
+
+// DefaultCodegenPaths returns the sources whose change can make codegen
+// drift: the resources and everything else compiled from lib/.
+func DefaultCodegenPaths() []string { return []string{"lib/**/*.ex"} }
+
+// CheckReport is the outcome of a check that could run.
+type CheckReport struct {
+	Findings []Finding `json:"findings"`
+	// GitPrefix is the project root relative to the git work-tree top
+	// ("" when equal): GitHub annotations need repository paths.
+	GitPrefix string `json:"-"`
+	// Notes say what was skipped and why (for people, not for machines).
+	Notes []string `json:"-"`
+}
+
+// CheckFindingsError is returned by the command when a check found
+// problems: exit code 1.
+type CheckFindingsError struct{ Count int }
+
+func (e *CheckFindingsError) Error() string {
+	if e.Count == 1 {
+		return "check: 1 finding"
+	}
+	return fmt.Sprintf("check: %d findings", e.Count)
+}
+
+// Check runs the static checks, then (as asked) the unsafe-operation scan,
+// the codegen check and the round trip. An error means the check could not
+// run (exit 2); findings are in the report.
+func (e *Engine) Check(ctx context.Context, opts CheckOptions) (*CheckReport, error) {
+	if opts.Codegen == "" {
+		opts.Codegen = CodegenAlways
+	}
+	switch opts.Codegen {
+	case CodegenAlways, CodegenAuto, CodegenNever:
+	default:
+		return nil, &InputError{What: fmt.Sprintf("--codegen %q: want always, auto or never.", opts.Codegen), Next: ""}
+	}
+	if opts.CodegenPaths == nil {
+		opts.CodegenPaths = DefaultCodegenPaths()
+	}
+	p, err := e.loadCheckProject()
+	if err != nil {
+		return nil, err
+	}
+	rep := &CheckReport{GitPrefix: p.prefix}
+	in, err := p.checkInputs(opts.Staged)
+	if err != nil {
+		return nil, err
+	}
+	rep.Findings = append(rep.Findings, in.staticFindings()...)
+	rep.Findings = append(rep.Findings, in.gitStateFindings()...)
+	var mergeBase string
+	if opts.Base != "" {
+		fs, mb, err := in.baseFindings(opts.Base)
+		if err != nil {
+			return nil, err
+		}
+		mergeBase = mb
+		rep.Findings = append(rep.Findings, fs...)
+	}
+	var fresh []checkMigration
+	if opts.Unsafe || opts.Roundtrip {
+		if fresh, err = in.newMigrations(mergeBase); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Unsafe {
+		rep.Findings = append(rep.Findings, in.unsafeFindings(fresh)...)
+	}
+	compiled := true
+	run, why, err := in.wantCodegen(opts)
+	if err != nil {
+		return nil, err
+	}
+	if run {
+		fs, ok, err := e.codegenFindings(ctx, p, opts.CodegenCommand)
+		if err != nil {
+			return nil, err
+		}
+		compiled = ok
+		rep.Findings = append(rep.Findings, fs...)
+	} else {
+		rep.Notes = append(rep.Notes, "codegen check skipped: "+why)
+	}
+	if opts.Roundtrip {
+		switch {
+		case !compiled:
+			rep.Notes = append(rep.Notes, "round trip skipped: the project does not compile")
+		case len(fresh) == 0:
+			rep.Notes = append(rep.Notes, "round trip skipped: no new migrations")
+		default:
+			fs, notes, err := e.roundtripFindings(ctx, p, fresh)
+			if err != nil {
+				return nil, err
+			}
+			rep.Findings = append(rep.Findings, fs...)
+			rep.Notes = append(rep.Notes, notes...)
+		}
+	}
+	SortFindings(rep.Findings)
+	return rep, nil
+}
+
+// SortFindings orders findings by file, line, rule and message, so that
+// every output format is stable.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		switch {
+		case a.File != b.File:
+			return a.File < b.File
+		case a.Line != b.Line:
+			return a.Line < b.Line
+		case a.Rule != b.Rule:
+			return a.Rule < b.Rule
+		}
+		return a.Message < b.Message
+	})
+}
+
+func newFinding(rule, file string, line int, message, fix string) Finding {
+	return Finding{Rule: rule, Severity: SeverityError, File: file, Line: line, Message: message, Fix: fix}
+}

@@ -1,0 +1,111 @@
+package regen
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/regen-tool/regen/migrator"
+)
+
+// DefaultCheckCommand is the codegen check: Ash exits 1 and prints
+// "Pending Code Generation Detected for N files" when resources and
+// generated files disagree. (A `[commands] check` key in .regen.toml would
+// override it; config.go does not read one yet.)
+func DefaultCheckCommand() []string { return []string{"{mix}", "ash.codegen", "--check"} }
+
+var (
+	checkPendingRe = regexp.MustCompile(`Pending Code Generation Detected for \d+ files?`)
+	// `** (CompileError) lib/blog/post.ex:12: …` and Elixir 1.15+'s
+	// `error: …` blocks followed by `└─ lib/blog/post.ex:12:5`.
+	checkCompileLocRe = regexp.MustCompile(`(?m)(?:\*\* \([A-Za-z.]*Error\) |└─ )([^\s:]+\.exs?):(\d+)`)
+)
+
+// codegenFindings compiles the project, then runs the codegen check. ok is
+// false when the project does not compile (the check then did not run: a
+// build failure is not drift).
+func (e *Engine) codegenFindings(ctx context.Context, p *project, command []string) (fs []Finding, ok bool, err error) {
+	if err := checkMix(p.cfg); err != nil {
+		return nil, false, err
+	}
+	res, out, err := e.checkRun(ctx, p, append(append([]string{}, p.cfg.Mix...), "compile"))
+	if err != nil {
+		return nil, false, err
+	}
+	if res.ExitCode != 0 {
+		file, line := compileLocation(p.cfg.Root, out)
+		return []Finding{newFinding(RuleCompile, file, line,
+			fmt.Sprintf("the project does not compile (`%s compile` exit %d), so codegen drift was not checked:\n%s", strings.Join(p.cfg.Mix, " "), res.ExitCode, lastLines(out, 20)),
+			"Fix the compile error, then run the check again.")}, false, nil
+	}
+	if command == nil {
+		command = DefaultCheckCommand()
+	}
+	argv := expand(command, p.cfg.Mix, nil)
+	res, out, err = e.checkRun(ctx, p, argv)
+	if err != nil {
+		return nil, true, err
+	}
+	if res.ExitCode == 0 {
+		return nil, true, nil
+	}
+	if m := checkPendingRe.FindString(out); m != "" {
+		return []Finding{newFinding(RuleCodegenDrift, "", 0,
+			fmt.Sprintf("the resources and the generated migrations and snapshots disagree: `%s` says %q.", strings.Join(argv, " "), m),
+			"Generate the missing migration with `regen NAME` (or `mix ash.codegen NAME`) and commit it with its snapshots.")}, true, nil
+	}
+	return []Finding{newFinding(RuleCodegenFailed, "", 0,
+		fmt.Sprintf("`%s` failed (exit %d) without reporting drift:\n%s", strings.Join(argv, " "), res.ExitCode, lastLines(out, 20)),
+		"Run the command yourself to see why; fix the project, then check again.")}, true, nil
+}
+
+// checkRun runs one mix command in the project, capturing its output. A
+// command that cannot start (or is interrupted) is a cannot-run error.
+func (e *Engine) checkRun(ctx context.Context, p *project, argv []string) (migrator.Result, string, error) {
+	var buf strings.Builder
+	runner := &migrator.Runner{Stdout: &buf, Stderr: &buf, Timeout: e.opts.Timeout}
+	res, err := runner.Run(ctx, migrator.Command{Argv: argv, Dir: p.cfg.Root})
+	if err != nil {
+		return res, "", &InputError{What: fmt.Sprintf("cannot run `%s`: %v.", strings.Join(argv, " "), err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or pass --no-codegen."}
+	}
+	if res.Interrupted || res.TimedOut {
+		return res, "", &InputError{What: fmt.Sprintf("`%s` was stopped (interrupted or timed out).", strings.Join(argv, " ")), Next: "Run the check again (with a longer --timeout)."}
+	}
+	return res, buf.String(), nil
+}
+
+// compileLocation finds the first file:line the compiler blamed, as a
+// project-relative path ("" when none is inside the project).
+func compileLocation(root, out string) (string, int) {
+	for _, m := range checkCompileLocRe.FindAllStringSubmatch(out, -1) {
+		file := filepath.ToSlash(m[1])
+		if filepath.IsAbs(m[1]) {
+			rel, err := filepath.Rel(root, m[1])
+			if err != nil || strings.HasPrefix(rel, "..") {
+				continue
+			}
+			file = filepath.ToSlash(rel)
+		}
+		if strings.HasPrefix(file, "deps/") || strings.HasPrefix(file, "_build/") {
+			continue
+		}
+		line, _ := strconv.Atoi(m[2])
+		return file, line
+	}
+	return "", 0
+}
+
+// lastLines keeps the end of a tool's output for a message.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	for i, l := range lines {
+		lines[i] = "    " + l
+	}
+	return strings.Join(lines, "\n")
+}

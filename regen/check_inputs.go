@@ -1,0 +1,205 @@
+package regen
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/regen-tool/regen/gitops"
+	"github.com/regen-tool/regen/snapshots"
+)
+
+// loadCheckProject loads the config and the git view the checks need:
+// no database and no mix run, so the static part works without Elixir.
+func (e *Engine) loadCheckProject() (*project, error) {
+	root, err := FindProjectRoot(e.opts.Dir, e.git.Root)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := LoadConfig(root, e.opts.ConfigFile, e.opts.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	prefix, err := filepath.Rel(e.git.Root, root)
+	if err != nil || prefix == ".." || strings.HasPrefix(prefix, ".."+string(filepath.Separator)) {
+		return nil, &InputError{What: fmt.Sprintf("the project %s is outside the git work tree %s.", root, e.git.Root), Next: "Run regen check inside the checkout."}
+	}
+	prefix = filepath.ToSlash(prefix)
+	if prefix == "." {
+		prefix = ""
+	}
+	for _, r := range cfg.Repos {
+		for _, folder := range []string{r.Migrations, r.Snapshots} {
+			if err := checkFolder(root, folder); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &project{cfg: cfg, git: e.git, prefix: prefix}, nil
+}
+
+// checkInput is what the static checks read, gathered once: the listing of
+// every configured folder (the work tree, or the index with --staged) and
+// git's view of the generated files.
+type checkInput struct {
+	p      *project
+	staged bool
+	repos  []checkRepo
+	// untracked: generated files git does not track (project-relative).
+	untracked []string
+	// unstaged: tracked generated files whose work tree differs from the index.
+	unstaged []gitops.Change
+	// unstagedSet marks the paths of unstaged, to read them from the index
+	// in staged mode.
+	unstagedSet map[string]bool
+}
+
+// checkRepo lists one repo's generated files (project-relative paths).
+type checkRepo struct {
+	cfg        RepoConfig
+	migrations []string // entries directly in the migrations folder, any name
+	snapshots  []string // files anywhere under the snapshots folder
+}
+
+func (p *project) checkInputs(staged bool) (*checkInput, error) {
+	in := &checkInput{p: p, staged: staged, unstagedSet: map[string]bool{}}
+	var folders []string
+	for _, r := range p.cfg.Repos {
+		folders = append(folders, r.Migrations, r.Snapshots)
+	}
+	gitFolders := p.gitPaths(folders)
+	untracked, err := p.git.Untracked(gitFolders)
+	if err != nil {
+		return nil, gitUnreadable(err)
+	}
+	changed, err := p.git.Changed(gitFolders)
+	if err != nil {
+		return nil, gitUnreadable(err)
+	}
+	var tracked []string
+	if staged {
+		if tracked, err = p.git.Tracked(gitFolders); err != nil {
+			return nil, gitUnreadable(err)
+		}
+	}
+	for _, g := range untracked {
+		rel := p.projectPath(g)
+		if in.generated(rel) {
+			in.untracked = append(in.untracked, rel)
+		}
+	}
+	for _, c := range changed {
+		if c.Staged || c.Kind == gitops.Unmerged {
+			continue
+		}
+		c.Path = p.projectPath(c.Path)
+		if in.generated(c.Path) {
+			in.unstaged = append(in.unstaged, c)
+			in.unstagedSet[c.Path] = true
+		}
+	}
+	for _, r := range p.cfg.Repos {
+		cr := checkRepo{cfg: r}
+		if staged {
+			for _, g := range tracked {
+				rel := p.projectPath(g)
+				if dir, _ := path.Split(rel); strings.TrimSuffix(dir, "/") == r.Migrations {
+					cr.migrations = append(cr.migrations, rel)
+				} else if checkUnder(rel, r.Snapshots) {
+					cr.snapshots = append(cr.snapshots, rel)
+				}
+			}
+		} else {
+			if cr.migrations, err = listFolderFiles(p.cfg.Root, r.Migrations, false); err != nil {
+				return nil, err
+			}
+			if cr.snapshots, err = listFolderFiles(p.cfg.Root, r.Snapshots, true); err != nil {
+				return nil, err
+			}
+		}
+		in.repos = append(in.repos, cr)
+	}
+	return in, nil
+}
+
+// generated tells whether a project path is a file codegen writes (or one
+// that looks like a migration): the files a commit must not miss.
+func (in *checkInput) generated(rel string) bool {
+	for _, r := range in.p.cfg.Repos {
+		dir, base := path.Split(rel)
+		if strings.TrimSuffix(dir, "/") == r.Migrations {
+			if snapshots.IsMigrationName(base) {
+				return true
+			}
+			_, almost := almostMigration(base)
+			return almost
+		}
+		if checkUnder(rel, r.Snapshots) {
+			_, ok := snapshots.Classify(strings.TrimPrefix(rel, r.Snapshots+"/"))
+			return ok
+		}
+	}
+	return false
+}
+
+// read returns a generated file's content as the check sees it: from the
+// index in staged mode when the work tree differs, else from the disk.
+func (in *checkInput) read(rel string) ([]byte, error) {
+	if in.staged && in.unstagedSet[rel] {
+		data, _, err := in.p.git.IndexBlob(in.p.gitPath(rel))
+		return data, err
+	}
+	return os.ReadFile(filepath.Join(in.p.cfg.Root, filepath.FromSlash(rel)))
+}
+
+// listFolderFiles lists regular files in a project folder (recursively or
+// only its direct entries), as project-relative paths. Symlinks are never
+// followed; a missing folder has no files.
+func listFolderFiles(root, folder string, recursive bool) ([]string, error) {
+	base := filepath.Join(root, filepath.FromSlash(folder))
+	if !recursive {
+		entries, err := os.ReadDir(base)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, &InputError{What: fmt.Sprintf("cannot read %s: %v.", folder, err), Next: "Check the folder's permissions."}
+		}
+		var out []string
+		for _, e := range entries {
+			if e.Type().IsRegular() {
+				out = append(out, folder+"/"+e.Name())
+			}
+		}
+		return out, nil
+	}
+	var out []string
+	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == base {
+				return filepath.SkipDir
+			}
+			return err
+		}
+		if d.Type().IsRegular() {
+			rel, _ := filepath.Rel(root, p)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, &InputError{What: fmt.Sprintf("cannot read %s: %v.", folder, err), Next: "Check the folder's permissions."}
+	}
+	return out, nil
+}
+
+func checkUnder(rel, folder string) bool { return strings.HasPrefix(rel, folder+"/") }
+
+// gitUnreadable makes a git failure a cannot-run error that says so.
+func gitUnreadable(err error) error {
+	return &InputError{What: fmt.Sprintf("cannot read the git repository: %v.", err), Next: "Check the repository with `git status`."}
+}

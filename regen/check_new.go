@@ -1,0 +1,133 @@
+package regen
+
+import (
+	"path"
+	"strings"
+)
+
+// newMigrations are the migrations the optional rules look at: untracked
+// (work-tree mode), staged but not in HEAD, and with --base everything
+// added since the merge base.
+func (in *checkInput) newMigrations(mergeBase string) ([]checkMigration, error) {
+	p := in.p
+	fresh := map[string]bool{}
+	if !in.staged {
+		for _, u := range in.untracked {
+			fresh[u] = true
+		}
+	}
+	head, err := p.git.HeadHash()
+	if err != nil {
+		return nil, gitUnreadable(err)
+	}
+	bases := []string{mergeBase}
+	if head != "" {
+		bases = append(bases, head)
+	}
+	for _, cr := range in.repos {
+		for _, b := range bases {
+			if b == "" {
+				continue
+			}
+			added, err := p.git.AddedSince(b, p.gitPaths([]string{cr.cfg.Migrations}))
+			if err != nil {
+				return nil, gitUnreadable(err)
+			}
+			for _, a := range added {
+				fresh[p.projectPath(a)] = true
+			}
+		}
+	}
+	var out []checkMigration
+	for _, cr := range in.repos {
+		for _, m := range cr.wellFormed() {
+			// An unborn branch has no history: everything is new.
+			if fresh[m.path] || head == "" {
+				out = append(out, m)
+			}
+		}
+	}
+	return out, nil
+}
+
+// wantCodegen decides whether the codegen check runs; why says why not.
+func (in *checkInput) wantCodegen(opts CheckOptions) (run bool, why string, err error) {
+	switch opts.Codegen {
+	case CodegenNever:
+		return false, "--no-codegen", nil
+	case CodegenAlways:
+		return true, "", nil
+	}
+	p := in.p
+	folders := []string{}
+	for _, r := range p.cfg.Repos {
+		folders = append(folders, r.Migrations, r.Snapshots)
+	}
+	for _, g := range opts.CodegenPaths {
+		folders = append(folders, globRoot(g))
+	}
+	changed, err := p.git.Changed(p.gitPaths(folders))
+	if err != nil {
+		return false, "", gitUnreadable(err)
+	}
+	for _, c := range changed {
+		if !c.Staged {
+			continue
+		}
+		rel := p.projectPath(c.Path)
+		for _, r := range p.cfg.Repos {
+			if checkUnder(rel, r.Migrations) || checkUnder(rel, r.Snapshots) {
+				return true, "", nil
+			}
+		}
+		for _, g := range opts.CodegenPaths {
+			if globMatch(g, rel) {
+				return true, "", nil
+			}
+		}
+	}
+	return false, "no staged change touches " + strings.Join(opts.CodegenPaths, ", ") + " or the generated folders", nil
+}
+
+// globRoot is the folder part of a glob before its first wildcard ("" for
+// the whole project).
+func globRoot(g string) string {
+	var keep []string
+	for _, part := range strings.Split(g, "/") {
+		if strings.ContainsAny(part, "*?[") {
+			break
+		}
+		keep = append(keep, part)
+	}
+	if len(keep) == len(strings.Split(g, "/")) {
+		keep = keep[:len(keep)-1] // a plain file name: its folder
+	}
+	return strings.Join(keep, "/")
+}
+
+// globMatch matches a slash path against a glob where `**` spans any
+// number of folders and other segments follow path.Match.
+func globMatch(glob, name string) bool {
+	return matchParts(strings.Split(glob, "/"), strings.Split(name, "/"))
+}
+
+func matchParts(g, n []string) bool {
+	for len(g) > 0 {
+		if g[0] == "**" {
+			for i := 0; i <= len(n); i++ {
+				if matchParts(g[1:], n[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(n) == 0 {
+			return false
+		}
+		if ok, err := path.Match(g[0], n[0]); err != nil || !ok {
+			return false
+		}
+		g, n = g[1:], n[1:]
+	}
+	return len(n) == 0
+}

@@ -1,0 +1,219 @@
+package regen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/regen-tool/regen/migrator"
+)
+
+// The round trip runs on the dev database swapped in place, not on a copy
+// the project is pointed at: a project's database path lives in its own
+// config/*.exs, which no environment variable can redirect in general. So
+// the database is copied byte for byte first (migrator.SnapshotSQLite, under
+// SQLite's write lock), regen's lock is held so no regen run interleaves,
+// and the copy is put back byte for byte afterwards whatever happened
+// (migrator.RestoreSQLite), then verified by sha256. A database that did not
+// exist is removed again. Only a kill -9 in between can leave the dev
+// database migrated; the copy then stays in .git/regen/check-roundtrip-*
+// and the error says so.
+
+// roundtripFindings migrates up, rolls back the new migrations and migrates
+// up again, per repo with new migrations.
+func (e *Engine) roundtripFindings(ctx context.Context, p *project, fresh []checkMigration) ([]Finding, []string, error) {
+	if err := checkMix(p.cfg); err != nil {
+		return nil, nil, err
+	}
+	if err := e.resolveDatabases(ctx, p.cfg); err != nil {
+		return nil, nil, err
+	}
+	lk, err := e.guard("regen check --roundtrip")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer lk.release()
+	var out []Finding
+	var notes []string
+	for _, r := range p.cfg.Repos {
+		var mine []checkMigration
+		for _, m := range fresh {
+			if m.repo.Name == r.Name {
+				mine = append(mine, m)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		sort.Slice(mine, func(i, j int) bool { return mine[i].version < mine[j].version })
+		fs, err := e.roundtripRepo(ctx, p, r, mine)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, fs...)
+		notes = append(notes, fmt.Sprintf("round trip of %d new migration(s) in %s ran on %s, restored byte for byte afterwards", len(mine), r.Migrations, r.Database))
+	}
+	return out, notes, nil
+}
+
+func (e *Engine) roundtripRepo(ctx context.Context, p *project, r RepoConfig, mine []checkMigration) (fs []Finding, err error) {
+	if r.Database == "" {
+		return nil, &InputError{What: fmt.Sprintf("the database of repo %q is not known.", r.Name), Next: "Set `database = \"path/to/dev.db\"` for this repo in .regen.toml."}
+	}
+	work, err := os.MkdirTemp(e.stateDir, "check-roundtrip-")
+	if err != nil {
+		return nil, fmt.Errorf("cannot create a work folder under %s: %w", e.stateDir, err)
+	}
+	backup := filepath.Join(work, "db-"+filepath.Base(r.Database))
+	absent := !exists(r.Database)
+	var wantSum string
+	if !absent {
+		if err := migrator.SnapshotSQLite(ctx, r.Database, backup); err != nil {
+			os.RemoveAll(work)
+			return nil, &InputError{What: fmt.Sprintf("cannot copy the database %s for the round trip: %v.", r.Database, err), Next: "Stop whatever is writing to it, or run without --roundtrip."}
+		}
+		if wantSum, err = sha256File(backup); err != nil {
+			os.RemoveAll(work)
+			return nil, err
+		}
+	}
+	defer func() {
+		rerr := roundtripRestore(r.Database, backup, absent, wantSum)
+		if rerr != nil {
+			err = fmt.Errorf("the round trip could not put the database back: %v; the copy taken before it is kept at %s (copy it over %s)", rerr, backup, r.Database)
+			fs = nil
+			return
+		}
+		os.RemoveAll(work)
+	}()
+
+	db := &sqliteDB{path: r.Database, source: r.MigrationSource}
+	migrate := expand(p.cfg.Migrate, p.cfg.Mix, map[string]string{"repo": r.Module})
+	res, out, err := e.checkRun(ctx, p, migrate)
+	if err != nil {
+		return nil, err
+	}
+	if res.ExitCode != 0 {
+		m := firstUnapplied(ctx, db, mine)
+		return []Finding{newFinding(RuleRoundtrip, m.path, 0,
+			fmt.Sprintf("migrating up fails on a copy of the dev database: %s", errorLine(out)),
+			"Fix the migration's `up` (or regenerate it with `regen NAME`).")}, nil
+	}
+
+	downDir := filepath.Join(work, "down")
+	if err := os.Mkdir(downDir, 0o700); err != nil {
+		return nil, err
+	}
+	for _, m := range mine {
+		if err := copyPlain(filepath.Join(p.cfg.Root, filepath.FromSlash(m.path)), filepath.Join(downDir, path.Base(m.path))); err != nil {
+			return nil, err
+		}
+	}
+	rollback := expand(p.cfg.Rollback, p.cfg.Mix, map[string]string{"dir": downDir, "repo": r.Module})
+	res, out, err = e.checkRun(ctx, p, rollback)
+	if err != nil {
+		return nil, err
+	}
+	applied, aerr := db.Applied(ctx)
+	if aerr != nil {
+		return nil, &InputError{What: fmt.Sprintf("cannot read the applied migrations of %s: %v.", r.Database, aerr), Next: ""}
+	}
+	still := map[int64]bool{}
+	for _, v := range applied {
+		still[v] = true
+	}
+	for i := len(mine) - 1; i >= 0; i-- { // rollback goes newest first: the newest left applied is the one that failed
+		if m := mine[i]; still[m.version] {
+			why := "its version is still applied after `" + strings.Join(rollback, " ") + "`"
+			if res.ExitCode != 0 {
+				why = errorLine(out)
+			}
+			return []Finding{newFinding(RuleRoundtrip, m.path, 0,
+				fmt.Sprintf("rolling it back fails on a copy of the dev database: %s", why),
+				"Write a `down` that undoes the `up` (AshSqlite writes a raising `down` for a table with a foreign key); if it can never be rolled back, say so to the team and keep it out of feature-branch regeneration.")}, nil
+		}
+	}
+	if res.ExitCode != 0 {
+		return []Finding{newFinding(RuleRoundtrip, mine[len(mine)-1].path, 0,
+			fmt.Sprintf("the rollback of the new migrations fails: %s", errorLine(out)),
+			"Run the rollback yourself to see why.")}, nil
+	}
+
+	res, out, err = e.checkRun(ctx, p, migrate)
+	if err != nil {
+		return nil, err
+	}
+	if res.ExitCode != 0 {
+		m := firstUnapplied(ctx, db, mine)
+		return []Finding{newFinding(RuleRoundtrip, m.path, 0,
+			fmt.Sprintf("migrating up again after its `down` fails: the `down` leaves something behind: %s", errorLine(out)),
+			"Make the `down` undo everything the `up` does.")}, nil
+	}
+	return nil, nil
+}
+
+// firstUnapplied is the oldest new migration the database lacks (the
+// newest when all are applied).
+func firstUnapplied(ctx context.Context, db *sqliteDB, mine []checkMigration) checkMigration {
+	applied, err := db.Applied(ctx)
+	if err == nil {
+		have := map[int64]bool{}
+		for _, v := range applied {
+			have[v] = true
+		}
+		for _, m := range mine {
+			if !have[m.version] {
+				return m
+			}
+		}
+	}
+	return mine[len(mine)-1]
+}
+
+// errorLine picks the first `** (…)` line of a mix run, else the last line.
+func errorLine(out string) string {
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	for _, l := range lines {
+		if t := strings.TrimSpace(l); strings.HasPrefix(t, "** (") {
+			return t
+		}
+	}
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// roundtripRestore puts the database back as it was and verifies it.
+func roundtripRestore(dbPath, backup string, absent bool, wantSum string) error {
+	if absent {
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+			if err := os.Remove(dbPath + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := migrator.RestoreSQLite(backup, dbPath); err != nil {
+		return err
+	}
+	got, err := sha256File(dbPath)
+	if err != nil {
+		return err
+	}
+	if got != wantSum {
+		return fmt.Errorf("%s differs from its copy after the restore", dbPath)
+	}
+	return nil
+}
+
+// copyPlain copies a migration into the rollback folder.
+func copyPlain(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, data, 0o600)
+}
