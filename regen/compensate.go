@@ -295,7 +295,19 @@ func (e *Engine) remigrateUp(ctx context.Context, j *Journal, rec RepoRecord) er
 	if err := collectMigrations(j, rec.Remigrate.Migrations, missing, dir); err != nil {
 		return err
 	}
-	return e.runRecorded(ctx, rec.Remigrate.Migrate, dir, rec.Remigrate.Dir)
+	if err := e.runRecorded(ctx, rec.Remigrate.Migrate, dir, rec.Remigrate.Dir); err != nil {
+		return err
+	}
+	if pg, ok := e.databaseFor(rec).(*pgDB); ok {
+		at := map[int64]string{}
+		for _, v := range missing {
+			if ts, ok := rec.InsertedAt[v]; ok {
+				at[v] = ts
+			}
+		}
+		return migrator.PGSetInsertedAt(ctx, pg.conn, rec.Source, "", at)
+	}
+	return nil
 }
 
 // collectMigrations copies the files of the given versions into dir, from

@@ -80,6 +80,9 @@ type RepoRecord struct {
 	After     []int64 `json:"after,omitempty"`
 	DBRestore string  `json:"db_restore,omitempty"` // how the database comes back: copy, template, remigrate
 	Note      string  `json:"note,omitempty"`
+	// InsertedAt keeps schema_migrations.inserted_at of the versions a
+	// re-migration would stamp anew.
+	InsertedAt map[int64]string `json:"inserted_at,omitempty"`
 	// Remigrate holds what the compensation runs when the database comes
 	// back by re-migration (recorded so `regen recover` needs no config).
 	Remigrate *Remigrate `json:"remigrate,omitempty"`

@@ -255,6 +255,16 @@ func (t *txn) begin(ctx context.Context) error {
 			rec.Remigrate = &Remigrate{Dir: t.root, Migrations: cfg.Repos[i].Migrations,
 				Rollback: expand(cfg.Rollback, cfg.Mix, vars), Migrate: expand(cfg.Remigrate, cfg.Mix, vars)}
 			e.rep.Warn("%s", rec.Note)
+			if pg, ok := t.proj.dbs[i].(*pgDB); ok {
+				vs, err := migrator.PGAppliedVersions(ctx, pg.conn, pg.source, "")
+				if err != nil {
+					return err
+				}
+				rec.InsertedAt = map[int64]string{}
+				for _, v := range vs {
+					rec.InsertedAt[v.Version] = v.InsertedAt
+				}
+			}
 		}
 		rec.Before, rec.Rollback, rec.Reapply = rp.Applied, versions(rp.Rollback), versions(rp.Reapply)
 		t.j.Repos = append(t.j.Repos, rec)
