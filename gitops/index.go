@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -117,15 +118,28 @@ func readIndex(path string, ignoreCase bool) (*indexSnapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitops: %w", err)
 	}
+	snap := &indexSnapshot{stamp: stampOf(fi)}
+	var head [12]byte
+	if _, err := f.ReadAt(head[:], 0); err == nil && !ignoreCase {
+		if v := indexVersion(head[:]); v == 2 || v == 3 {
+			if data, ok := mapFile(f, fi.Size()); ok {
+				raw, sorted, err := scanIndex(data, true)
+				if err == nil && sorted {
+					snap.raw = raw
+					return snap, nil
+				}
+				unmapFile(data) // no view of it was kept; read it below
+			}
+		}
+	}
 	// One exact-size read: growing a buffer for a multi-megabyte index
 	// costs more than decoding it.
 	data := make([]byte, fi.Size())
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, fmt.Errorf("gitops: reading %s: %w", path, err)
 	}
-	snap := &indexSnapshot{stamp: stampOf(fi)}
 	if v := indexVersion(data); (v == 2 || v == 3) && !ignoreCase {
-		raw, sorted, err := scanIndex(data)
+		raw, sorted, err := scanIndex(data, false)
 		if err != nil {
 			return nil, fmt.Errorf("gitops: reading %s: %w", path, err)
 		}
@@ -271,10 +285,19 @@ func (s *indexSnapshot) namesUnder(folder string) []string {
 	var out []string
 	for _, sp := range s.spans(folder) {
 		for i := sp[0]; i < sp[1]; i++ {
-			out = append(out, s.nameAt(i))
+			out = append(out, s.ownName(i))
 		}
 	}
 	return out
+}
+
+// ownName is nameAt for a name that leaves the package's lookups: a copy
+// when the index is mapped (see rawIndex).
+func (s *indexSnapshot) ownName(i int) string {
+	if s.raw != nil {
+		return s.raw.ownName(i)
+	}
+	return s.entries[i].Name
 }
 
 // IndexBlob returns the content and file mode the index records for a
@@ -282,6 +305,7 @@ func (s *indexSnapshot) namesUnder(folder string) []string {
 // files; os.ModeSymlink|0777 for a symlink, whose data is the link target.
 // The content is the blob as stored (no autocrlf/smudge conversion).
 func (r *Repo) IndexBlob(path string) (data []byte, mode os.FileMode, err error) {
+	defer guardMapped(debug.SetPanicOnFault(true), &err)
 	p, err := cleanRel(path)
 	if err != nil {
 		return nil, 0, err

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime/debug"
+	"strings"
 	"unsafe"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -20,14 +22,22 @@ import (
 // path, so lookups are binary searches over the raw names. (Version 4
 // compresses each name against the previous one, so it cannot be searched
 // without decoding everything: decodeIndex serves it.)
+//
+// When the file is mapped (mapFile), names seen through nameAt point into
+// the mapping: they are only compared, never kept. Everything that leaves
+// a lookup (entryAt, ownName) is copied, and every exported method that
+// reads the mapping runs under guardMapped, so a file truncated in place
+// while mapped (git never does this, it renames a new index over the old
+// one, but go-git's index writer truncates) gives an error, not a crash.
 type rawIndex struct {
-	data  []byte
-	names string   // data viewed as a string: names are substrings of it
-	offs  []uint32 // where each entry starts in data
+	data   []byte
+	names  string   // data viewed as a string: names are substrings of it
+	offs   []uint32 // where each entry starts in data
+	mapped bool     // data is a file mapping, not heap memory
 }
 
 // scanIndex checks the structure of a version 2/3 index (taking ownership
-// of data) and records where each entry starts. sorted is false when the
+// of data, which is a file mapping when mapped is set) and records where each entry starts. sorted is false when the
 // names are out of order, which git never writes: the caller then decodes
 // and sorts everything.
 //
@@ -37,7 +47,7 @@ type rawIndex struct {
 // a lock file and renames it, so a torn index cannot be read; the
 // structure is still checked (entry count, every bound, the extensions
 // ending exactly at the trailer).
-func scanIndex(data []byte) (x *rawIndex, sorted bool, err error) {
+func scanIndex(data []byte, mapped bool) (x *rawIndex, sorted bool, err error) {
 	const hashLen = sha1.Size
 	if len(data) < 12+hashLen || string(data[:4]) != "DIRC" {
 		return nil, false, errors.New("not an index file (bad signature)")
@@ -54,7 +64,7 @@ func scanIndex(data []byte) (x *rawIndex, sorted bool, err error) {
 	if count > len(body)/62 {
 		return nil, false, fmt.Errorf("index claims %d entries in %d bytes", count, len(body))
 	}
-	x = &rawIndex{data: data, names: unsafe.String(&data[0], len(data)), offs: make([]uint32, count)}
+	x = &rawIndex{data: data, names: unsafe.String(&data[0], len(data)), offs: make([]uint32, count), mapped: mapped}
 	sorted = true
 	pos := 12
 	prev := ""
@@ -130,6 +140,30 @@ func (x *rawIndex) entryAt(i int) *index.Entry {
 	if flags := decodeStat(e, x.data[off:off+62]); flags&0x4000 != 0 {
 		decodeExtFlags(e, x.data[off+62:off+64])
 	}
-	e.Name = x.nameAt(i)
+	e.Name = x.ownName(i)
 	return e
+}
+
+// ownName is nameAt as a string that stays valid: a copy when mapped.
+func (x *rawIndex) ownName(i int) string {
+	if x.mapped {
+		return strings.Clone(x.nameAt(i))
+	}
+	return x.nameAt(i)
+}
+
+// guardMapped, deferred as `defer guardMapped(debug.SetPanicOnFault(true),
+// &err)` by the exported methods that read the index, turns a fault on the
+// mapped index into an error.
+func guardMapped(old bool, err *error) {
+	debug.SetPanicOnFault(old)
+	p := recover()
+	if p == nil {
+		return
+	}
+	if f, ok := p.(interface{ Addr() uintptr }); ok {
+		*err = fmt.Errorf("gitops: the index file was rewritten in place while it was read (fault at %#x); run again", f.Addr())
+		return
+	}
+	panic(p)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -57,7 +58,8 @@ type Repo struct {
 // Open finds the work tree containing path (the top or any subfolder) and
 // prepares to answer questions about it. `.git` may be a directory or a
 // `gitdir: ...` file (linked worktree, submodule).
-func Open(path string) (*Repo, error) {
+func Open(path string) (_ *Repo, err error) {
+	defer guardMapped(debug.SetPanicOnFault(true), &err)
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("gitops: %s: %w", path, err)

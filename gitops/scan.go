@@ -1,6 +1,7 @@
 package gitops
 
 import (
+	"runtime/debug"
 	"sync"
 )
 
@@ -24,7 +25,8 @@ type FolderScan struct {
 // (the separate calls walk twice) and no git object read; the walk and the
 // stat of the tracked files run side by side. The answers
 // equal those of the four calls (a test checks this).
-func (r *Repo) Scan(folders []string) (*FolderScan, error) {
+func (r *Repo) Scan(folders []string) (_ *FolderScan, err error) {
+	defer guardMapped(debug.SetPanicOnFault(true), &err)
 	if r.cli != nil {
 		return r.cli.scan(folders)
 	}
@@ -42,6 +44,7 @@ func (r *Repo) Scan(folders []string) (*FolderScan, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer guardMapped(debug.SetPanicOnFault(true), &changeErr)
 		out.Changed, _, changeErr = r.worktreeChanges(dirs, snap)
 	}()
 	untracked, ignored, walkErr := r.walkSnap(dirs, snap, true)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 )
@@ -18,7 +19,8 @@ import (
 // is not a submodule) is listed once, as "path/" with a trailing slash, as
 // git does; callers should treat it as a non-migration entry. Folders that
 // do not exist give no entries. The result is sorted bytewise.
-func (r *Repo) Untracked(folders []string) ([]string, error) {
+func (r *Repo) Untracked(folders []string) (_ []string, err error) {
+	defer guardMapped(debug.SetPanicOnFault(true), &err)
 	if r.cli != nil {
 		return r.cli.lsFiles(folders, "--others", "--exclude-standard")
 	}
@@ -28,7 +30,8 @@ func (r *Repo) Untracked(folders []string) ([]string, error) {
 
 // Ignored lists untracked files under the folders that ignore rules hide,
 // like `git ls-files --others --ignored --exclude-standard` (for reporting).
-func (r *Repo) Ignored(folders []string) ([]string, error) {
+func (r *Repo) Ignored(folders []string) (_ []string, err error) {
+	defer guardMapped(debug.SetPanicOnFault(true), &err)
 	if r.cli != nil {
 		return r.cli.lsFiles(folders, "--others", "--ignored", "--exclude-standard")
 	}
@@ -38,7 +41,8 @@ func (r *Repo) Ignored(folders []string) ([]string, error) {
 
 // Tracked lists the index entries under the folders (a file staged with
 // `git add` is tracked; a submodule is listed as its path).
-func (r *Repo) Tracked(folders []string) ([]string, error) {
+func (r *Repo) Tracked(folders []string) (_ []string, err error) {
+	defer guardMapped(debug.SetPanicOnFault(true), &err)
 	if r.cli != nil {
 		return r.cli.lsFiles(folders)
 	}
@@ -184,7 +188,7 @@ func (w *walker) entry(rel, parentAbs string, typ fs.FileMode, parentExcluded bo
 
 // dir lists one folder's entries, with its .gitignore in force.
 func (w *walker) dir(rel, abs string, excluded bool) error {
-	ents, err := os.ReadDir(abs)
+	ents, err := readDirUnsorted(abs)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || isNotDir(err) {
 			return nil // removed while we walked
@@ -213,6 +217,17 @@ func (w *walker) dir(rel, abs string, excluded bool) error {
 		}
 	}
 	return nil
+}
+
+// readDirUnsorted is os.ReadDir without the sort: the answers are sorted
+// once at the end.
+func readDirUnsorted(abs string) ([]fs.DirEntry, error) {
+	f, err := os.Open(abs)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
 }
 
 func (w *walker) add(rel string, excluded bool) {

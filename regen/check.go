@@ -62,7 +62,7 @@ type CheckOptions struct {
 	Base string
 	// Codegen: always (default), auto or never.
 	Codegen string
-	// CodegenPaths are project-relative globs (`**` allowed) whose staged
+	// CodegenPaths are project-relative globs (`**` unsafeAllowed) whose staged
 	// changes trigger the codegen check in auto mode; changes in the
 	// migrations and snapshot folders always do.
 	CodegenPaths []string
@@ -194,6 +194,6 @@ func SortFindings(fs []Finding) {
 	})
 }
 
-func newFinding(rule, file string, line int, message, fix string) Finding {
+func newCheckFinding(rule, file string, line int, message, fix string) Finding {
 	return Finding{Rule: rule, Severity: SeverityError, File: file, Line: line, Message: message, Fix: fix}
 }

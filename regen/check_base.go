@@ -19,11 +19,11 @@ func (in *checkInput) baseFindings(ref string) ([]Finding, string, error) {
 	g := in.p.git
 	refHash, err := g.ResolveRef(ref)
 	if err != nil {
-		return nil, "", baseError(ref, err)
+		return nil, "", checkBaseError(ref, err)
 	}
 	mb, err := g.MergeBase(ref)
 	if err != nil {
-		return nil, "", baseError(ref, err)
+		return nil, "", checkBaseError(ref, err)
 	}
 	var out []Finding
 	for _, cr := range in.repos {
@@ -36,14 +36,14 @@ func (in *checkInput) baseFindings(ref string) ([]Finding, string, error) {
 	return out, mb, nil
 }
 
-func baseError(ref string, err error) error {
+func checkBaseError(ref string, err error) error {
 	switch {
 	case errors.Is(err, gitops.ErrUnknownRef):
 		return &InputError{What: fmt.Sprintf("--base %s: no such branch, tag or commit.", ref), Next: "Fetch it first (in CI: `git fetch origin main` and `--base origin/main`; a shallow clone needs `fetch-depth: 0`)."}
 	case errors.Is(err, gitops.ErrNoMergeBase):
 		return &InputError{What: fmt.Sprintf("--base %s: HEAD and %s share no history (or the clone is too shallow to see it).", ref, ref), Next: "Fetch the full history (`git fetch --unshallow`, or `fetch-depth: 0` in CI)."}
 	}
-	return gitUnreadable(err)
+	return checkGitError(err)
 }
 
 // ours lists the generated files this branch adds since the merge base:
@@ -52,7 +52,7 @@ func (in *checkInput) ours(cr checkRepo, mb string) (map[string]bool, error) {
 	p := in.p
 	added, err := p.git.AddedSince(mb, p.gitPaths([]string{cr.cfg.Migrations, cr.cfg.Snapshots}))
 	if err != nil {
-		return nil, gitUnreadable(err)
+		return nil, checkGitError(err)
 	}
 	set := map[string]bool{}
 	for _, a := range added {
@@ -76,11 +76,11 @@ func (in *checkInput) baseRepoFindings(cr checkRepo, ref, refHash, mb string) ([
 	}
 	atRef, err := p.git.FilesAt(refHash, p.gitPaths([]string{cr.cfg.Migrations, cr.cfg.Snapshots}))
 	if err != nil {
-		return nil, gitUnreadable(err)
+		return nil, checkGitError(err)
 	}
 	atBase, err := p.git.FilesAt(mb, p.gitPaths([]string{cr.cfg.Snapshots}))
 	if err != nil {
-		return nil, gitUnreadable(err)
+		return nil, checkGitError(err)
 	}
 	inBase := map[string]bool{}
 	for _, f := range atBase {
@@ -112,7 +112,7 @@ func (in *checkInput) baseRepoFindings(cr checkRepo, ref, refHash, mb string) ([
 		if dir, base := path.Split(rel); strings.TrimSuffix(dir, "/") == cr.cfg.Migrations {
 			v, slug, ok := snapshots.ParseMigrationName(base)
 			if ok && newest.path != "" && v < newest.version {
-				out = append(out, newFinding(RuleMergeOrder, rel, 0,
+				out = append(out, newCheckFinding(RuleMergeOrder, rel, 0,
 					fmt.Sprintf("version %d is older than %s's newest migration %s: merged, it sorts before migrations it was generated after, and databases that already ran %s's migrations run it out of order.", v, ref, path.Base(newest.path), ref),
 					fmt.Sprintf("Regenerate it on top of %s: `regen %s --base %s` (or rename it to a timestamp newer than %d).", ref, slug, ref, newest.version)))
 			}
@@ -146,7 +146,7 @@ func (in *checkInput) baseRepoFindings(cr checkRepo, ref, refHash, mb string) ([
 func (in *checkInput) snapshotConflict(cr checkRepo, ref, refHash, key string, mine, theirs []string) (*Finding, error) {
 	sort.Strings(mine)
 	sort.Strings(theirs)
-	ourNewest, theirNewest := newestSnapshot(mine), newestSnapshot(theirs)
+	ourNewest, theirNewest := checkNewestSnapshot(mine), checkNewestSnapshot(theirs)
 	var detail string
 	ourData, errA := in.read(ourNewest)
 	theirData, _, errB := in.p.git.BlobAt(refHash, in.p.gitPath(theirNewest))
@@ -165,15 +165,15 @@ func (in *checkInput) snapshotConflict(cr checkRepo, ref, refHash, key string, m
 		}
 	}
 	msg := fmt.Sprintf("table %s: this branch and %s both added snapshots since the merge base (here %s, on %s %s).%s After the merge Ash diffs against only the newest one, so the next codegen drops the other side's changes.",
-		key, ref, strings.Join(baseNames(mine), ", "), ref, strings.Join(baseNames(theirs), ", "), detail)
+		key, ref, strings.Join(checkBaseNames(mine), ", "), ref, strings.Join(checkBaseNames(theirs), ", "), detail)
 	fix := fmt.Sprintf("Merge or rebase onto %s, keep %s's snapshots of %s (the newest is %s), delete this branch's (%s), then regenerate this branch's migration from them: `regen NAME --base %s`.",
-		ref, ref, key, path.Base(theirNewest), strings.Join(baseNames(mine), ", "), ref)
-	f := newFinding(RuleSnapshotConflict, ourNewest, 0, msg, fix)
+		ref, ref, key, path.Base(theirNewest), strings.Join(checkBaseNames(mine), ", "), ref)
+	f := newCheckFinding(RuleSnapshotConflict, ourNewest, 0, msg, fix)
 	return &f, nil
 }
 
-// newestSnapshot is Ash's choice: the plain string maximum of the names.
-func newestSnapshot(paths []string) string {
+// checkNewestSnapshot is Ash's choice: the plain string maximum of the names.
+func checkNewestSnapshot(paths []string) string {
 	best := ""
 	for _, p := range paths {
 		if best == "" || path.Base(p) > path.Base(best) {
@@ -183,7 +183,7 @@ func newestSnapshot(paths []string) string {
 	return best
 }
 
-func baseNames(paths []string) []string {
+func checkBaseNames(paths []string) []string {
 	out := make([]string, len(paths))
 	for i, p := range paths {
 		out[i] = path.Base(p)

@@ -2,6 +2,7 @@ package regen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -29,7 +30,7 @@ var (
 // build failure is not drift).
 func (e *Engine) codegenFindings(ctx context.Context, p *project, command []string) (fs []Finding, ok bool, err error) {
 	if err := checkMix(p.cfg); err != nil {
-		return nil, false, err
+		return nil, false, withNoCodegenHint(err)
 	}
 	res, out, err := e.checkRun(ctx, p, append(append([]string{}, p.cfg.Mix...), "compile"))
 	if err != nil {
@@ -37,8 +38,8 @@ func (e *Engine) codegenFindings(ctx context.Context, p *project, command []stri
 	}
 	if res.ExitCode != 0 {
 		file, line := compileLocation(p.cfg.Root, out)
-		return []Finding{newFinding(RuleCompile, file, line,
-			fmt.Sprintf("the project does not compile (`%s compile` exit %d), so codegen drift was not checked:\n%s", strings.Join(p.cfg.Mix, " "), res.ExitCode, lastLines(out, 20)),
+		return []Finding{newCheckFinding(RuleCompile, file, line,
+			fmt.Sprintf("the project does not compile (`%s compile` exit %d), so codegen drift was not checked:\n%s", strings.Join(p.cfg.Mix, " "), res.ExitCode, checkLastLines(out, 20)),
 			"Fix the compile error, then run the check again.")}, false, nil
 	}
 	if command == nil {
@@ -53,13 +54,22 @@ func (e *Engine) codegenFindings(ctx context.Context, p *project, command []stri
 		return nil, true, nil
 	}
 	if m := checkPendingRe.FindString(out); m != "" {
-		return []Finding{newFinding(RuleCodegenDrift, "", 0,
+		return []Finding{newCheckFinding(RuleCodegenDrift, "", 0,
 			fmt.Sprintf("the resources and the generated migrations and snapshots disagree: `%s` says %q.", strings.Join(argv, " "), m),
 			"Generate the missing migration with `regen NAME` (or `mix ash.codegen NAME`) and commit it with its snapshots.")}, true, nil
 	}
-	return []Finding{newFinding(RuleCodegenFailed, "", 0,
-		fmt.Sprintf("`%s` failed (exit %d) without reporting drift:\n%s", strings.Join(argv, " "), res.ExitCode, lastLines(out, 20)),
+	return []Finding{newCheckFinding(RuleCodegenFailed, "", 0,
+		fmt.Sprintf("`%s` failed (exit %d) without reporting drift:\n%s", strings.Join(argv, " "), res.ExitCode, checkLastLines(out, 20)),
 		"Run the command yourself to see why; fix the project, then check again.")}, true, nil
+}
+
+// withNoCodegenHint adds the way around a missing mix to its message.
+func withNoCodegenHint(err error) error {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return &InputError{What: ie.What, Next: ie.Next + " Or skip the codegen check with --no-codegen (the static checks need no Elixir)."}
+	}
+	return err
 }
 
 // checkRun runs one mix command in the project, capturing its output. A
@@ -98,8 +108,8 @@ func compileLocation(root, out string) (string, int) {
 	return "", 0
 }
 
-// lastLines keeps the end of a tool's output for a message.
-func lastLines(s string, n int) string {
+// checkLastLines keeps the end of a tool's output for a message.
+func checkLastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]

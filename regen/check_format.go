@@ -48,27 +48,27 @@ func writeCheckText(w io.Writer, rep *CheckReport) error {
 		if f.Line > 0 {
 			loc = fmt.Sprintf("line %d: ", f.Line)
 		}
-		fmt.Fprintf(&b, "  %s%s [%s] %s\n", loc, f.Severity, f.Rule, indentRest(f.Message, "    "))
-		fmt.Fprintf(&b, "    fix: %s\n", indentRest(f.Fix, "    "))
+		fmt.Fprintf(&b, "  %s%s [%s] %s\n", loc, f.Severity, f.Rule, checkIndentRest(f.Message, "    "))
+		fmt.Fprintf(&b, "    fix: %s\n", checkIndentRest(f.Fix, "    "))
 	}
 	switch n := len(rep.Findings); n {
 	case 0:
 		b.WriteString("regen check: no findings.\n")
 	default:
-		fmt.Fprintf(&b, "\nregen check: %d finding%s in %d place%s.\n", n, plural(n), files, plural(files))
+		fmt.Fprintf(&b, "\nregen check: %d finding%s in %d place%s.\n", n, checkPlural(n), files, checkPlural(files))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func plural(n int) string {
+func checkPlural(n int) string {
 	if n == 1 {
 		return ""
 	}
 	return "s"
 }
 
-func indentRest(s, prefix string) string {
+func checkIndentRest(s, prefix string) string {
 	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
 }
 
@@ -85,6 +85,7 @@ func writeCheckJSON(w io.Writer, rep *CheckReport) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "<14-digit …>" in fixes stays readable
 	return enc.Encode(doc)
 }
 

@@ -13,12 +13,12 @@ func (in *checkInput) gitStateFindings() []Finding {
 	var out []Finding
 	for _, rel := range in.untracked {
 		if in.staged {
-			out = append(out, newFinding(RuleNotStaged, rel, 0,
+			out = append(out, newCheckFinding(RuleNotStaged, rel, 0,
 				"generated file is not staged: this commit would leave it out.",
 				fmt.Sprintf("Stage it with `git add %s` (or delete it if it is left over).", rel)))
 			continue
 		}
-		out = append(out, newFinding(RuleUntracked, rel, 0,
+		out = append(out, newCheckFinding(RuleUntracked, rel, 0,
 			"git does not track this generated file: a commit would miss it.",
 			fmt.Sprintf("Add it with `git add %s` (or delete it if it is left over).", rel)))
 	}
@@ -32,7 +32,7 @@ func (in *checkInput) gitStateFindings() []Finding {
 			what = "is deleted in the work tree but still in the index."
 			fix = fmt.Sprintf("Record the deletion with `git rm %s`, or bring it back with `git restore %s`.", c.Path, c.Path)
 		}
-		out = append(out, newFinding(rule, c.Path, 0, what, fix))
+		out = append(out, newCheckFinding(rule, c.Path, 0, what, fix))
 	}
 	return out
 }

@@ -74,16 +74,16 @@ func (p *project) checkInputs(staged bool) (*checkInput, error) {
 	gitFolders := p.gitPaths(folders)
 	untracked, err := p.git.Untracked(gitFolders)
 	if err != nil {
-		return nil, gitUnreadable(err)
+		return nil, checkGitError(err)
 	}
 	changed, err := p.git.Changed(gitFolders)
 	if err != nil {
-		return nil, gitUnreadable(err)
+		return nil, checkGitError(err)
 	}
 	var tracked []string
 	if staged {
 		if tracked, err = p.git.Tracked(gitFolders); err != nil {
-			return nil, gitUnreadable(err)
+			return nil, checkGitError(err)
 		}
 	}
 	for _, g := range untracked {
@@ -114,10 +114,10 @@ func (p *project) checkInputs(staged bool) (*checkInput, error) {
 				}
 			}
 		} else {
-			if cr.migrations, err = listFolderFiles(p.cfg.Root, r.Migrations, false); err != nil {
+			if cr.migrations, err = checkListFiles(p.cfg.Root, r.Migrations, false); err != nil {
 				return nil, err
 			}
-			if cr.snapshots, err = listFolderFiles(p.cfg.Root, r.Snapshots, true); err != nil {
+			if cr.snapshots, err = checkListFiles(p.cfg.Root, r.Snapshots, true); err != nil {
 				return nil, err
 			}
 		}
@@ -156,10 +156,10 @@ func (in *checkInput) read(rel string) ([]byte, error) {
 	return os.ReadFile(filepath.Join(in.p.cfg.Root, filepath.FromSlash(rel)))
 }
 
-// listFolderFiles lists regular files in a project folder (recursively or
+// checkListFiles lists regular files in a project folder (recursively or
 // only its direct entries), as project-relative paths. Symlinks are never
 // followed; a missing folder has no files.
-func listFolderFiles(root, folder string, recursive bool) ([]string, error) {
+func checkListFiles(root, folder string, recursive bool) ([]string, error) {
 	base := filepath.Join(root, filepath.FromSlash(folder))
 	if !recursive {
 		entries, err := os.ReadDir(base)
@@ -199,7 +199,7 @@ func listFolderFiles(root, folder string, recursive bool) ([]string, error) {
 
 func checkUnder(rel, folder string) bool { return strings.HasPrefix(rel, folder+"/") }
 
-// gitUnreadable makes a git failure a cannot-run error that says so.
-func gitUnreadable(err error) error {
+// checkGitError makes a git failure a cannot-run error that says so.
+func checkGitError(err error) error {
 	return &InputError{What: fmt.Sprintf("cannot read the git repository: %v.", err), Next: "Check the repository with `git status`."}
 }

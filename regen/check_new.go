@@ -18,7 +18,7 @@ func (in *checkInput) newMigrations(mergeBase string) ([]checkMigration, error) 
 	}
 	head, err := p.git.HeadHash()
 	if err != nil {
-		return nil, gitUnreadable(err)
+		return nil, checkGitError(err)
 	}
 	bases := []string{mergeBase}
 	if head != "" {
@@ -31,7 +31,7 @@ func (in *checkInput) newMigrations(mergeBase string) ([]checkMigration, error) 
 			}
 			added, err := p.git.AddedSince(b, p.gitPaths([]string{cr.cfg.Migrations}))
 			if err != nil {
-				return nil, gitUnreadable(err)
+				return nil, checkGitError(err)
 			}
 			for _, a := range added {
 				fresh[p.projectPath(a)] = true
@@ -64,11 +64,11 @@ func (in *checkInput) wantCodegen(opts CheckOptions) (run bool, why string, err 
 		folders = append(folders, r.Migrations, r.Snapshots)
 	}
 	for _, g := range opts.CodegenPaths {
-		folders = append(folders, globRoot(g))
+		folders = append(folders, checkGlobRoot(g))
 	}
 	changed, err := p.git.Changed(p.gitPaths(folders))
 	if err != nil {
-		return false, "", gitUnreadable(err)
+		return false, "", checkGitError(err)
 	}
 	for _, c := range changed {
 		if !c.Staged {
@@ -81,7 +81,7 @@ func (in *checkInput) wantCodegen(opts CheckOptions) (run bool, why string, err 
 			}
 		}
 		for _, g := range opts.CodegenPaths {
-			if globMatch(g, rel) {
+			if checkGlobMatch(g, rel) {
 				return true, "", nil
 			}
 		}
@@ -89,9 +89,9 @@ func (in *checkInput) wantCodegen(opts CheckOptions) (run bool, why string, err 
 	return false, "no staged change touches " + strings.Join(opts.CodegenPaths, ", ") + " or the generated folders", nil
 }
 
-// globRoot is the folder part of a glob before its first wildcard ("" for
+// checkGlobRoot is the folder part of a glob before its first wildcard ("" for
 // the whole project).
-func globRoot(g string) string {
+func checkGlobRoot(g string) string {
 	var keep []string
 	for _, part := range strings.Split(g, "/") {
 		if strings.ContainsAny(part, "*?[") {
@@ -105,17 +105,17 @@ func globRoot(g string) string {
 	return strings.Join(keep, "/")
 }
 
-// globMatch matches a slash path against a glob where `**` spans any
+// checkGlobMatch matches a slash path against a glob where `**` spans any
 // number of folders and other segments follow path.Match.
-func globMatch(glob, name string) bool {
-	return matchParts(strings.Split(glob, "/"), strings.Split(name, "/"))
+func checkGlobMatch(glob, name string) bool {
+	return checkMatchParts(strings.Split(glob, "/"), strings.Split(name, "/"))
 }
 
-func matchParts(g, n []string) bool {
+func checkMatchParts(g, n []string) bool {
 	for len(g) > 0 {
 		if g[0] == "**" {
 			for i := 0; i <= len(n); i++ {
-				if matchParts(g[1:], n[i:]) {
+				if checkMatchParts(g[1:], n[i:]) {
 					return true
 				}
 			}

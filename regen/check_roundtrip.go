@@ -99,9 +99,9 @@ func (e *Engine) roundtripRepo(ctx context.Context, p *project, r RepoConfig, mi
 		return nil, err
 	}
 	if res.ExitCode != 0 {
-		m := firstUnapplied(ctx, db, mine)
-		return []Finding{newFinding(RuleRoundtrip, m.path, 0,
-			fmt.Sprintf("migrating up fails on a copy of the dev database: %s", errorLine(out)),
+		m := checkFirstUnapplied(ctx, db, mine)
+		return []Finding{newCheckFinding(RuleRoundtrip, m.path, 0,
+			fmt.Sprintf("migrating up fails on a copy of the dev database: %s", checkErrorLine(out)),
 			"Fix the migration's `up` (or regenerate it with `regen NAME`).")}, nil
 	}
 
@@ -110,7 +110,7 @@ func (e *Engine) roundtripRepo(ctx context.Context, p *project, r RepoConfig, mi
 		return nil, err
 	}
 	for _, m := range mine {
-		if err := copyPlain(filepath.Join(p.cfg.Root, filepath.FromSlash(m.path)), filepath.Join(downDir, path.Base(m.path))); err != nil {
+		if err := checkCopyFile(filepath.Join(p.cfg.Root, filepath.FromSlash(m.path)), filepath.Join(downDir, path.Base(m.path))); err != nil {
 			return nil, err
 		}
 	}
@@ -131,16 +131,16 @@ func (e *Engine) roundtripRepo(ctx context.Context, p *project, r RepoConfig, mi
 		if m := mine[i]; still[m.version] {
 			why := "its version is still applied after `" + strings.Join(rollback, " ") + "`"
 			if res.ExitCode != 0 {
-				why = errorLine(out)
+				why = checkErrorLine(out)
 			}
-			return []Finding{newFinding(RuleRoundtrip, m.path, 0,
+			return []Finding{newCheckFinding(RuleRoundtrip, m.path, 0,
 				fmt.Sprintf("rolling it back fails on a copy of the dev database: %s", why),
 				"Write a `down` that undoes the `up` (AshSqlite writes a raising `down` for a table with a foreign key); if it can never be rolled back, say so to the team and keep it out of feature-branch regeneration.")}, nil
 		}
 	}
 	if res.ExitCode != 0 {
-		return []Finding{newFinding(RuleRoundtrip, mine[len(mine)-1].path, 0,
-			fmt.Sprintf("the rollback of the new migrations fails: %s", errorLine(out)),
+		return []Finding{newCheckFinding(RuleRoundtrip, mine[len(mine)-1].path, 0,
+			fmt.Sprintf("the rollback of the new migrations fails: %s", checkErrorLine(out)),
 			"Run the rollback yourself to see why.")}, nil
 	}
 
@@ -149,17 +149,17 @@ func (e *Engine) roundtripRepo(ctx context.Context, p *project, r RepoConfig, mi
 		return nil, err
 	}
 	if res.ExitCode != 0 {
-		m := firstUnapplied(ctx, db, mine)
-		return []Finding{newFinding(RuleRoundtrip, m.path, 0,
-			fmt.Sprintf("migrating up again after its `down` fails: the `down` leaves something behind: %s", errorLine(out)),
+		m := checkFirstUnapplied(ctx, db, mine)
+		return []Finding{newCheckFinding(RuleRoundtrip, m.path, 0,
+			fmt.Sprintf("migrating up again after its `down` fails: the `down` leaves something behind: %s", checkErrorLine(out)),
 			"Make the `down` undo everything the `up` does.")}, nil
 	}
 	return nil, nil
 }
 
-// firstUnapplied is the oldest new migration the database lacks (the
+// checkFirstUnapplied is the oldest new migration the database lacks (the
 // newest when all are applied).
-func firstUnapplied(ctx context.Context, db *sqliteDB, mine []checkMigration) checkMigration {
+func checkFirstUnapplied(ctx context.Context, db *sqliteDB, mine []checkMigration) checkMigration {
 	applied, err := db.Applied(ctx)
 	if err == nil {
 		have := map[int64]bool{}
@@ -175,8 +175,8 @@ func firstUnapplied(ctx context.Context, db *sqliteDB, mine []checkMigration) ch
 	return mine[len(mine)-1]
 }
 
-// errorLine picks the first `** (…)` line of a mix run, else the last line.
-func errorLine(out string) string {
+// checkErrorLine picks the first `** (…)` line of a mix run, else the last line.
+func checkErrorLine(out string) string {
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	for _, l := range lines {
 		if t := strings.TrimSpace(l); strings.HasPrefix(t, "** (") {
@@ -209,8 +209,8 @@ func roundtripRestore(dbPath, backup string, absent bool, wantSum string) error 
 	return nil
 }
 
-// copyPlain copies a migration into the rollback folder.
-func copyPlain(src, dst string) error {
+// checkCopyFile copies a migration into the rollback folder.
+func checkCopyFile(src, dst string) error {
 	data, err := os.ReadFile(src)
 	if err != nil {
 		return err

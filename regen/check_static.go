@@ -47,7 +47,7 @@ func migrationNameFindings(cr checkRepo) []Finding {
 		base := path.Base(rel)
 		if snapshots.IsMigrationName(base) {
 			if snapshots.IsDevMigration(base) {
-				out = append(out, newFinding(RuleDevFile, rel, 0,
+				out = append(out, newCheckFinding(RuleDevFile, rel, 0,
 					"a `--dev` migration: `ash.codegen --check` does not see it when the resources match, so it would be committed as is.", squashFix))
 			}
 			continue
@@ -58,7 +58,7 @@ func migrationNameFindings(cr checkRepo) []Finding {
 				fix = fmt.Sprintf("Rename it to %s", path.Join(cr.cfg.Migrations, suggestion))
 			}
 			fix += " (if it is applied, roll it back first: its version is its name)."
-			out = append(out, newFinding(RuleMigrationName, rel, 0,
+			out = append(out, newCheckFinding(RuleMigrationName, rel, 0,
 				fmt.Sprintf("%q looks like a migration but is not named ^\\d{14}_[a-z0-9_]+\\.exs$: Ash's generator and regen do not count it as one.", base), fix))
 		}
 	}
@@ -67,7 +67,7 @@ func migrationNameFindings(cr checkRepo) []Finding {
 	byModule := map[string]string{}
 	for _, m := range ms {
 		if first, dup := byVersion[m.version]; dup {
-			out = append(out, newFinding(RuleDuplicateVersion, m.path, 0,
+			out = append(out, newCheckFinding(RuleDuplicateVersion, m.path, 0,
 				fmt.Sprintf("version %d is also the version of %s: Ecto refuses to run two migrations with one version.", m.version, first),
 				"Regenerate this one under a new timestamp (`regen NAME`), or rename it to a timestamp newer than every migration."))
 		} else {
@@ -75,7 +75,7 @@ func migrationNameFindings(cr checkRepo) []Finding {
 		}
 		mod := snapshots.MigrationModuleSuffix(m.slug)
 		if first, dup := byModule[mod]; dup {
-			out = append(out, newFinding(RuleDuplicateModule, m.path, 0,
+			out = append(out, newCheckFinding(RuleDuplicateModule, m.path, 0,
 				fmt.Sprintf("its module …Migrations.%s is also defined by %s: the migrations do not compile together.", mod, first),
 				"Give one of them another name (regenerate it with `regen OTHER_NAME`, or rename the file and its module)."))
 		} else {
@@ -126,17 +126,17 @@ func (in *checkInput) snapshotFindings(cr checkRepo) []Finding {
 			continue
 		}
 		if f.Dev {
-			out = append(out, newFinding(RuleDevFile, rel, 0,
+			out = append(out, newCheckFinding(RuleDevFile, rel, 0,
 				"a `--dev` snapshot: `ash.codegen --check` does not see it when the resources match, so it would be committed as is.", squashFix))
 		}
 		data, err := in.read(rel)
 		if err != nil {
-			out = append(out, newFinding(RuleSnapshotParse, rel, 0, fmt.Sprintf("cannot read it: %v", err), "Restore it from git or regenerate it."))
+			out = append(out, newCheckFinding(RuleSnapshotParse, rel, 0, fmt.Sprintf("cannot read it: %v", err), "Restore it from git or regenerate it."))
 			continue
 		}
 		snap, err := snapshots.Parse(data)
 		if err != nil {
-			out = append(out, newFinding(RuleSnapshotParse, rel, 0,
+			out = append(out, newCheckFinding(RuleSnapshotParse, rel, 0,
 				fmt.Sprintf("not a valid resource snapshot: %v.", err),
 				fmt.Sprintf("Restore it (`git checkout -- %s`), or delete it and regenerate with `regen NAME`.", rel)))
 			continue
@@ -149,7 +149,7 @@ func (in *checkInput) snapshotFindings(cr checkRepo) []Finding {
 		if snap.Table != f.Table || !folderSchemaOK {
 			dest := path.Join(cr.cfg.Snapshots, path.Dir(strings.TrimPrefix(rel, cr.cfg.Snapshots+"/")))
 			dest = path.Join(path.Dir(dest), wantFolder)
-			out = append(out, newFinding(RuleSnapshotFolder, rel, 0,
+			out = append(out, newCheckFinding(RuleSnapshotFolder, rel, 0,
 				fmt.Sprintf("its table is %q but it sits in the folder of %q: Ash reads each table's snapshots from that table's folder.", snap.Table, path.Base(path.Dir(rel))),
 				fmt.Sprintf("Move it to %s/, or regenerate it with `regen NAME`.", dest)))
 		}

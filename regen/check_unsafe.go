@@ -23,7 +23,7 @@ func (in *checkInput) unsafeFindings(fresh []checkMigration) []Finding {
 			continue // a vanished file is reported by the git-state rules
 		}
 		for _, h := range scanUnsafe(string(data), postgres) {
-			out = append(out, newFinding(h.rule, m.path, h.line, h.message, h.fix+" To accept it, add `# regen:allow "+h.rule+"` on the line or the line above."))
+			out = append(out, newCheckFinding(h.rule, m.path, h.line, h.message, h.fix+" To accept it, add `# regen:allow "+h.rule+"` on the line or the line above."))
 		}
 	}
 	return out
@@ -36,21 +36,21 @@ type unsafeHit struct {
 	fix     string
 }
 
-// lexedLine is one source line with strings emptied and the comment apart.
-type lexedLine struct {
+// unsafeLine is one source line with strings emptied and the comment apart.
+type unsafeLine struct {
 	code     string // string contents removed (quotes kept), comment removed
 	comment  string // text after `#`, "" when none
 	inString bool   // the line ends inside a string or heredoc
 }
 
-// lexElixir splits src into lines of code and comments.
-func lexElixir(src string) []lexedLine {
-	var lines []lexedLine
+// unsafeLex splits src into lines of code and comments.
+func unsafeLex(src string) []unsafeLine {
+	var lines []unsafeLine
 	var code, comment strings.Builder
 	quote := "" // the open string's delimiter: `"`, `'`, `"""` or `'''`
 	inComment := false
 	flush := func() {
-		lines = append(lines, lexedLine{code: code.String(), comment: comment.String(), inString: quote != ""})
+		lines = append(lines, unsafeLine{code: code.String(), comment: comment.String(), inString: quote != ""})
 		code.Reset()
 		comment.Reset()
 		inComment = false
@@ -125,7 +125,7 @@ func unsafeBlockDelta(code string) (opens, closes int) {
 
 // scanUnsafe returns the unsafe operations of one migration source.
 func scanUnsafe(src string, postgres bool) []unsafeHit {
-	lines := lexElixir(src)
+	lines := unsafeLex(src)
 	hasDown := false
 	for _, l := range lines {
 		if m := unsafeReDef.FindStringSubmatch(l.code); m != nil && m[1] == "down" {
@@ -147,14 +147,14 @@ func scanUnsafe(src string, postgres bool) []unsafeHit {
 		}
 		if region == "up" || region == "change" {
 			if m := unsafeReStatement.FindStringSubmatch(l.code); m != nil {
-				end := statementEnd(lines, i)
-				text := joinCode(lines, i, end)
+				end := unsafeStatementEnd(lines, i)
+				text := unsafeJoinCode(lines, i, end)
 				table := ""
 				if len(stack) > 0 {
 					table = stack[len(stack)-1].table
 				}
-				for _, h := range judgeStatement(m[1], text, table, region, hasDown, postgres) {
-					if !allowed(lines, i, end, h.rule) {
+				for _, h := range unsafeJudge(m[1], text, table, region, hasDown, postgres) {
+					if !unsafeAllowed(lines, i, end, h.rule) {
 						h.line = i + 1
 						hits = append(hits, h)
 					}
@@ -180,9 +180,9 @@ func scanUnsafe(src string, postgres bool) []unsafeHit {
 	return hits
 }
 
-// statementEnd is the last line of the statement starting at i: while
+// unsafeStatementEnd is the last line of the statement starting at i: while
 // brackets are open, a string runs on, or a line ends with a comma.
-func statementEnd(lines []lexedLine, i int) int {
+func unsafeStatementEnd(lines []unsafeLine, i int) int {
 	depth := 0
 	for j := i; j < len(lines); j++ {
 		for _, c := range lines[j].code {
@@ -201,7 +201,7 @@ func statementEnd(lines []lexedLine, i int) int {
 	return len(lines) - 1
 }
 
-func joinCode(lines []lexedLine, from, to int) string {
+func unsafeJoinCode(lines []unsafeLine, from, to int) string {
 	parts := make([]string, 0, to-from+1)
 	for j := from; j <= to; j++ {
 		parts = append(parts, strings.TrimSpace(lines[j].code))
@@ -209,9 +209,9 @@ func joinCode(lines []lexedLine, from, to int) string {
 	return strings.Join(parts, " ")
 }
 
-// allowed: `# regen:allow <rule>[, <rule>]` on the statement's lines or the
+// unsafeAllowed: `# regen:allow <rule>[, <rule>]` on the statement's lines or the
 // line above it.
-func allowed(lines []lexedLine, from, to int, rule string) bool {
+func unsafeAllowed(lines []unsafeLine, from, to int, rule string) bool {
 	start := from - 1
 	if start < 0 {
 		start = 0
@@ -228,8 +228,8 @@ func allowed(lines []lexedLine, from, to int, rule string) bool {
 	return false
 }
 
-// judgeStatement applies the rules to one statement of up/change.
-func judgeStatement(verb, text, table, region string, hasDown, postgres bool) []unsafeHit {
+// unsafeJudge applies the rules to one statement of up/change.
+func unsafeJudge(verb, text, table, region string, hasDown, postgres bool) []unsafeHit {
 	column := ""
 	if m := unsafeReColumn.FindStringSubmatch(text); m != nil {
 		column = m[1]
@@ -273,7 +273,7 @@ func judgeStatement(verb, text, table, region string, hasDown, postgres bool) []
 				fix:     "Give it a default (`default: …`), or add it nullable, backfill, and set NOT NULL in a later migration."})
 		}
 	case "execute":
-		irreversible := region == "up" && !hasDown || region == "change" && executeArgs(text) < 2
+		irreversible := region == "up" && !hasDown || region == "change" && unsafeExecuteArgs(text) < 2
 		if irreversible {
 			hits = append(hits, unsafeHit{rule: RuleExecuteNoDown,
 				message: "runs raw SQL with no way back: rolling this migration back fails (or silently leaves the change).",
@@ -283,8 +283,8 @@ func judgeStatement(verb, text, table, region string, hasDown, postgres bool) []
 	return hits
 }
 
-// executeArgs counts the top-level arguments of an `execute` statement.
-func executeArgs(text string) int {
+// unsafeExecuteArgs counts the top-level arguments of an `execute` statement.
+func unsafeExecuteArgs(text string) int {
 	rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(text), "execute"))
 	if rest == "" {
 		return 0

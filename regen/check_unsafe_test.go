@@ -97,12 +97,12 @@ func TestGlobMatch(t *testing.T) {
 		{"**/resources/*.ex", "lib/blog/resources/post.ex", true},
 		{"mix.exs", "mix.exs", true},
 	} {
-		if got := globMatch(c.glob, c.name); got != c.want {
-			t.Errorf("globMatch(%q, %q) = %v", c.glob, c.name, got)
+		if got := checkGlobMatch(c.glob, c.name); got != c.want {
+			t.Errorf("checkGlobMatch(%q, %q) = %v", c.glob, c.name, got)
 		}
 	}
-	if r := globRoot("lib/**/*.ex"); r != "lib" {
-		t.Errorf("globRoot = %q", r)
+	if r := checkGlobRoot("lib/**/*.ex"); r != "lib" {
+		t.Errorf("checkGlobRoot = %q", r)
 	}
 }
 

@@ -102,6 +102,26 @@ func (e *Engine) restoreState(ctx context.Context, j *Journal, quarantine string
 		if missing, extra := setDiff(rec.Before, have); len(missing)+len(extra) > 0 {
 			problems = append(problems, fmt.Sprintf("database %s: after restoring, missing %v, unexpected %v", db, missing, extra))
 		}
+		if pg, ok := db.(*pgDB); ok && len(rec.TenantBefore) > 0 {
+			var prefixes []string
+			for p := range rec.TenantBefore {
+				prefixes = append(prefixes, p)
+			}
+			tenants, err := migrator.PGAppliedVersionsByPrefix(ctx, pg.conn, pg.source, prefixes)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("database %s: cannot read the tenants after restoring: %v", db, err))
+				continue
+			}
+			for _, p := range prefixes {
+				var got []int64
+				for _, v := range tenants[p] {
+					got = append(got, v.Version)
+				}
+				if missing, extra := setDiff(rec.TenantBefore[p], got); len(missing)+len(extra) > 0 {
+					problems = append(problems, fmt.Sprintf("tenant %s: after restoring, missing %v, unexpected %v", p, missing, extra))
+				}
+			}
+		}
 	}
 	now, err := inventory(j.Root, j.Files.Folders)
 	if err != nil {

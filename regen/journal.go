@@ -83,6 +83,9 @@ type RepoRecord struct {
 	// InsertedAt keeps schema_migrations.inserted_at of the versions a
 	// re-migration would stamp anew.
 	InsertedAt map[int64]string `json:"inserted_at,omitempty"`
+	// Tenant schemas: applied versions before, and each one's rollback set.
+	TenantBefore   map[string][]int64 `json:"tenant_before,omitempty"`
+	TenantRollback map[string][]int64 `json:"tenant_rollback,omitempty"`
 	// Remigrate holds what the compensation runs when the database comes
 	// back by re-migration (recorded so `regen recover` needs no config).
 	Remigrate *Remigrate `json:"remigrate,omitempty"`

@@ -28,6 +28,13 @@ func (t *txn) oneVM(strategy string) ([]string, bool) {
 	}
 	var tasks [][]string
 	for i, rp := range t.plan.Repos {
+		if rp.tenantWork() {
+			tt, err := t.tenantRollbackTasks(i)
+			if err != nil {
+				return nil, false
+			}
+			tasks = append(tasks, tt...)
+		}
 		if len(rp.Rollback) == 0 {
 			continue
 		}
@@ -49,6 +56,13 @@ func (t *txn) oneVM(strategy string) ([]string, bool) {
 			return nil, false
 		}
 		tasks = append(tasks, migrate)
+		if t.hasTenants() && cfg.TenantMigrate != nil {
+			tm, ok := withoutMix(expand(cfg.TenantMigrate, []string{"{mix}"}, nil))
+			if !ok {
+				return nil, false
+			}
+			tasks = append(tasks, tm)
+		}
 	}
 	if len(tasks) < 2 {
 		return nil, false // nothing to share

@@ -76,6 +76,11 @@ type RepoPlan struct {
 	Strategy string `json:"strategy,omitempty"`
 	// WouldDrop estimates, from the rolled-back files, what a rebuild drops.
 	WouldDrop []string `json:"would_drop,omitempty"`
+	// Tenant schemas (AshPostgres): each one's rollback set.
+	TenantMigrations string       `json:"tenant_migrations_folder,omitempty"`
+	TenantUntracked  []Migration  `json:"tenant_untracked,omitempty"`
+	Tenants          []TenantPlan `json:"tenants,omitempty"`
+	TenantNotes      []string     `json:"tenant_notes,omitempty"`
 }
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -197,6 +202,11 @@ func (p *project) plan(ctx context.Context, name string, migrate, force bool) (*
 	var blocked []string
 	for i := range pl.Repos {
 		rp := &pl.Repos[i]
+		for _, tp := range rp.Tenants {
+			if len(tp.BlockedBy) > 0 {
+				blocked = append(blocked, fmt.Sprintf("tenant %s: tracked tenant migrations %v applied after the untracked ones", tp.Prefix, tp.BlockedBy))
+			}
+		}
 		if len(rp.BlockedBy) == 0 {
 			continue
 		}
@@ -220,8 +230,9 @@ func (p *project) plan(ctx context.Context, name string, migrate, force bool) (*
 }
 
 func (p *project) planRepo(ctx context.Context, r RepoConfig, db database) (*RepoPlan, error) {
-	rp := &RepoPlan{Name: r.Name, Database: db.String(), Migrations: r.Migrations, Snapshots: r.Snapshots}
-	folders := []string{r.Migrations, r.Snapshots}
+	rp := &RepoPlan{Name: r.Name, Database: db.String(), Migrations: r.Migrations, Snapshots: r.Snapshots, TenantMigrations: r.TenantMigrations}
+	folders := r.Folders()
+	var tenantUntracked, tenantTracked []Migration
 	gitFolders := p.gitPaths(folders)
 
 	untracked, err := p.git.Untracked(gitFolders)
@@ -284,11 +295,20 @@ func (p *project) planRepo(ctx context.Context, r RepoConfig, db database) (*Rep
 			m.Applied = isApplied[m.Version]
 			rp.Tracked = append(rp.Tracked, m)
 			withFile[m.Version] = true
+		} else if m, ok := migrationAt(rel, r.TenantMigrations); ok && r.TenantMigrations != "" {
+			tenantTracked = append(tenantTracked, m)
 		}
 	}
 	for _, g := range untracked {
 		rel := p.projectPath(g)
 		switch {
+		case r.TenantMigrations != "" && under(rel, r.TenantMigrations):
+			if m, ok := migrationAt(rel, r.TenantMigrations); ok && isRegular(p.cfg.Root, rel) {
+				tenantUntracked = append(tenantUntracked, m)
+				rp.Remove = append(rp.Remove, rel)
+			} else {
+				rp.Stray = append(rp.Stray, rel)
+			}
 		case under(rel, r.Migrations):
 			if m, ok := migrationAt(rel, r.Migrations); ok && isRegular(p.cfg.Root, rel) {
 				m.Applied = isApplied[m.Version]
@@ -345,6 +365,12 @@ func (p *project) planRepo(ctx context.Context, r RepoConfig, db database) (*Rep
 			if m.Applied && m.Version > lowest {
 				rp.BlockedBy = append(rp.BlockedBy, m)
 			}
+		}
+	}
+	if r.TenantMigrations != "" {
+		sortMigrations(tenantUntracked)
+		if err := p.planTenants(ctx, r, db, rp, tenantUntracked, tenantTracked); err != nil {
+			return nil, err
 		}
 	}
 	sort.Strings(rp.Remove)

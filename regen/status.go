@@ -95,6 +95,20 @@ func WritePlan(w io.Writer, p *Plan) {
 			list("rollback by", []string{rp.Strategy})
 		}
 		list("rebuild drops", rp.WouldDrop)
+		if len(rp.Tenants) > 0 {
+			rolled := 0
+			var lines []string
+			for _, tp := range rp.Tenants {
+				if len(tp.Rollback) > 0 {
+					rolled++
+					if len(lines) < 5 {
+						lines = append(lines, fmt.Sprintf("%s: roll back %v", tp.Prefix, tp.Rollback))
+					}
+				}
+			}
+			list("tenants", append([]string{fmt.Sprintf("%d schema(s), %d to roll back", len(rp.Tenants), rolled)}, lines...))
+			list("tenant notes", rp.TenantNotes)
+		}
 		var re []string
 		for _, m := range rp.Reapply {
 			re = append(re, m.Path+"  (tracked: rolled back, then applied again)")

@@ -176,7 +176,7 @@ type txn struct {
 func (t *txn) folders() []string {
 	var fs []string
 	for _, r := range t.proj.cfg.Repos {
-		fs = append(fs, r.Migrations, r.Snapshots)
+		fs = append(fs, r.Folders()...)
 	}
 	return fs
 }
@@ -267,6 +267,11 @@ func (t *txn) begin(ctx context.Context) error {
 			}
 		}
 		rec.Before, rec.Rollback, rec.Reapply = rp.Applied, versions(rp.Rollback), versions(rp.Reapply)
+		tenantRecords(rp, &rec)
+		if rp.tenantWork() && rec.DBRestore == "remigrate" {
+			e.rep.StepEnd(stepBackup, time.Since(start), errors.New("no template copy"))
+			return &InputError{What: rec.Note, Next: "Tenant schemas are only restored from a full copy: stop the other sessions, or run again with --terminate-connections."}
+		}
 		t.j.Repos = append(t.j.Repos, rec)
 	}
 	e.rep.StepEnd(stepBackup, time.Since(start), nil)
@@ -343,6 +348,12 @@ func (t *txn) abandon(cause error) error {
 func (t *txn) rollback(ctx context.Context) error {
 	any := false
 	for i, rp := range t.plan.Repos {
+		if rp.tenantWork() {
+			any = true
+			if err := t.rollbackTenants(ctx, i); err != nil {
+				return err
+			}
+		}
 		if len(rp.Rollback) == 0 {
 			continue
 		}
@@ -496,7 +507,34 @@ func (t *txn) migrate(ctx context.Context) error {
 		return errSkip
 	}
 	t.e.rep.StepStart(stepMigrate, "")
-	return t.runMix(ctx, stepMigrate, expand(t.proj.cfg.Migrate, t.proj.cfg.Mix, nil))
+	return t.runMix(ctx, stepMigrate, t.migrateCommand())
+}
+
+// migrateCommand migrates the repos and, when a repo has tenant
+// migrations, the tenants too, in one mix start.
+func (t *txn) migrateCommand() []string {
+	cfg := t.proj.cfg
+	tasks := [][]string{}
+	if task, ok := withoutMix(expand(cfg.Migrate, []string{"{mix}"}, nil)); ok {
+		tasks = append(tasks, task)
+	} else {
+		return expand(cfg.Migrate, cfg.Mix, nil)
+	}
+	if t.hasTenants() && cfg.TenantMigrate != nil {
+		if task, ok := withoutMix(expand(cfg.TenantMigrate, []string{"{mix}"}, nil)); ok {
+			tasks = append(tasks, task)
+		}
+	}
+	return doCommand(cfg.Mix, tasks)
+}
+
+func (t *txn) hasTenants() bool {
+	for _, rp := range t.plan.Repos {
+		if len(rp.Tenants) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // verify checks each database holds exactly the versions the run promises.
@@ -527,6 +565,9 @@ func (t *txn) verify(ctx context.Context) error {
 			}
 		}
 		if err := t.expectApplied(ctx, i, uniqueSorted(want), "after the run"); err != nil {
+			return err
+		}
+		if err := t.expectTenants(ctx, i, t.opts.Migrate); err != nil {
 			return err
 		}
 	}

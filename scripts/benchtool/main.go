@@ -5,7 +5,7 @@
 //	benchtool feature  -dir D -mixsim PATH [-migs N]          feature scenario played by the stand-in
 //	benchtool sqlitedb -path P -mb N                          a development database of about N MB
 //	benchtool snapshot SRC DST                                migrator.SnapshotSQLite, as regen backs up
-//	benchtool time [-n N] [-warmup N] [-prepare CMD] -- A ... [';;' A2 ...] [::: B ...]
+//	benchtool time [-n N] [-warmup N] [-prepare CMD] [-dir D] -- A ... [';;' A2 ...] [::: B ...]
 //	benchtool hfjson FILE                                     medians (ms) from hyperfine --export-json
 //
 // time runs each measure (separated by :::) N times, interleaved so that a
@@ -376,6 +376,7 @@ func timeCmd(args []string) error {
 	n := fl.Int("n", 15, "timed runs per measure")
 	warmup := fl.Int("warmup", 2, "untimed runs per measure first")
 	prepare := fl.String("prepare", "", "shell command run (untimed) before every run")
+	dir := fl.String("dir", "", "working folder of the timed processes (may be recreated by -prepare)")
 	fl.Parse(args)
 	rest := fl.Args()
 	var ms []*measure
@@ -415,7 +416,7 @@ func timeCmd(args []string) error {
 					return err
 				}
 			}
-			d, rss, err := runMeasure(m.procs)
+			d, rss, err := runMeasure(*dir, m.procs)
 			if err != nil {
 				return err
 			}
@@ -445,14 +446,16 @@ func msOf(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 // runMeasure runs the processes one after the other with stdout and stderr
 // discarded; any non-zero exit is an error (a benchmark of a failing run
 // measures nothing).
-func runMeasure(procs [][]string) (time.Duration, int64, error) {
+func runMeasure(dir string, procs [][]string) (time.Duration, int64, error) {
 	var firstRSS int64
 	start := time.Now()
 	for i, p := range procs {
 		cmd := exec.Command(p[0], p[1:]...)
+		cmd.Dir = dir
+		var out strings.Builder
+		cmd.Stderr = &out
 		if err := cmd.Run(); err != nil {
-			out, _ := exec.Command(p[0], p[1:]...).CombinedOutput()
-			return 0, 0, fmt.Errorf("%s: %v\n%s", strings.Join(p, " "), err, out)
+			return 0, 0, fmt.Errorf("%s: %v\n%s", strings.Join(p, " "), err, out.String())
 		}
 		if i == 0 {
 			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
