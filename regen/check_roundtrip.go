@@ -27,6 +27,10 @@ import (
 // roundtripFindings migrates up, rolls back the new migrations and migrates
 // up again, per repo with new migrations.
 func (e *Engine) roundtripFindings(ctx context.Context, p *project, fresh []checkMigration) ([]Finding, []string, error) {
+	if p.cfg.Preset != "ash_sqlite" {
+		// The byte-for-byte swap below is a SQLite file operation.
+		return nil, nil, &InputError{What: fmt.Sprintf("--roundtrip supports SQLite projects only (this one is %s).", p.cfg.Preset), Next: "Run the check without --roundtrip."}
+	}
 	if err := checkMix(p.cfg); err != nil {
 		return nil, nil, err
 	}

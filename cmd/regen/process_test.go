@@ -24,15 +24,20 @@ func post(extra ...string) string {
 	return regentest.Resource("Post", "posts", append(append([]string{}, baseAttrs...), extra...), nil)
 }
 
-func feature(t *testing.T) *regentest.Project {
+func feature(t *testing.T) *regentest.Project { return featureOf(t, regentest.SQLite) }
+
+func featureOf(t *testing.T, kind string) *regentest.Project {
 	t.Helper()
-	p := regentest.NewProject(t)
-	p.Write("lib/blog/post.ex", post("attribute :subtitle, :string, public?: true"))
+	p := regentest.NewProjectOf(t, kind)
+	postFor := func(extra ...string) string {
+		return p.Resource("Post", "posts", append(append([]string{}, baseAttrs...), extra...), nil)
+	}
+	p.Write("lib/blog/post.ex", postFor("attribute :subtitle, :string, public?: true"))
 	p.Mix("ash.codegen", "add_subtitle")
 	p.Mix("ash.migrate")
-	p.SQL(`INSERT INTO posts (id, title, body, subtitle) VALUES ('p1', 'Hello', 'b', 's')`,
-		`INSERT INTO comments (id, body, post_id) VALUES ('c1', 'nice', 'p1')`)
-	p.Write("lib/blog/post.ex", post("attribute :subtitle, :string, public?: true", "attribute :views, :integer, public?: true"))
+	p.SQL(`INSERT INTO posts (id, title, body, subtitle) VALUES ('00000000-0000-0000-0000-000000000001', 'Hello', 'b', 's')`,
+		`INSERT INTO comments (id, body, post_id) VALUES ('00000000-0000-0000-0000-000000000002', 'nice', '00000000-0000-0000-0000-000000000001')`)
+	p.Write("lib/blog/post.ex", postFor("attribute :subtitle, :string, public?: true", "attribute :views, :integer, public?: true"))
 	return p
 }
 
@@ -83,9 +88,13 @@ func exitCode(err error) int {
 }
 
 func TestSignalDuringCodegenRestoresEverything(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-		t.Run(sig.String(), func(t *testing.T) {
-			p := feature(t)
+	for _, c := range []struct {
+		kind string
+		sig  syscall.Signal
+	}{{regentest.SQLite, syscall.SIGINT}, {regentest.SQLite, syscall.SIGTERM}, {regentest.Postgres, syscall.SIGINT}, {regentest.Postgres, syscall.SIGTERM}} {
+		kind, sig := c.kind, c.sig
+		t.Run(kind+"/"+sig.String(), func(t *testing.T) {
+			p := featureOf(t, kind)
 			before := p.Capture()
 			cmd, out, child := startSleeping(t, p, "add_subtitle_and_views", "-m")
 			cmd.Process.Signal(sig)
@@ -152,45 +161,47 @@ func TestCrashAtEveryStepIsRecoverable(t *testing.T) {
 		"0": {"backup", "rollback", "remove", "codegen", "migrate", "verify", "commit"},
 		"1": {"backup", "remove", "mixdo", "verify", "commit"},
 	}
-	for _, mode := range []string{"0", "1"} {
-		for _, when := range []string{"before", "after"} {
-			for _, step := range modes[mode] {
-				if when == "after" && step == "commit" {
-					continue // "after commit" is the normal exit
+	for _, kind := range regentest.Kinds {
+		for _, mode := range []string{"0", "1"} {
+			for _, when := range []string{"before", "after"} {
+				for _, step := range modes[mode] {
+					if when == "after" && step == "commit" {
+						continue // "after commit" is the normal exit
+					}
+					t.Run(kind+"/one_vm="+mode+"/"+when+"-"+step, func(t *testing.T) {
+						p := featureOf(t, kind)
+						p.Env = append(p.Env, "REGEN_ONE_VM="+mode)
+						before := p.Capture()
+						cmd := p.RegenCmd("add_subtitle_and_views", "-m")
+						cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=kill:"+when+":"+step)
+						out, err := cmd.CombinedOutput()
+						if code := exitCode(err); code != 128+9 {
+							t.Fatalf("want SIGKILL, got exit %d\n%s", code, out)
+						}
+						if got, code := p.Regen("add_x", "-m"); code != 4 {
+							t.Fatalf("after the crash: exit %d, want 4\n%s", code, got)
+						}
+						got, code := p.Regen("recover")
+						if code != 0 {
+							t.Fatalf("recover: exit %d\n%s", code, got)
+						}
+						if step == "commit" {
+							if !strings.Contains(got, "finished") {
+								t.Fatalf("a verified run should be finished:\n%s", got)
+							}
+							if got, code := p.Regen("undo"); code != 0 {
+								t.Fatalf("undo after a finished recover: exit %d\n%s", code, got)
+							}
+						}
+						mustSame(t, before, p.Capture())
+						if got, code := p.Regen("recover"); code != 0 || !strings.Contains(got, "nothing to recover") {
+							t.Fatalf("second recover: %d\n%s", code, got)
+						}
+						if got, code := p.Regen("add_subtitle_and_views", "-m"); code != 0 {
+							t.Fatalf("next run: exit %d\n%s", code, got)
+						}
+					})
 				}
-				t.Run("one_vm="+mode+"/"+when+"-"+step, func(t *testing.T) {
-					p := feature(t)
-					p.Env = append(p.Env, "REGEN_ONE_VM="+mode)
-					before := p.Capture()
-					cmd := p.RegenCmd("add_subtitle_and_views", "-m")
-					cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=kill:"+when+":"+step)
-					out, err := cmd.CombinedOutput()
-					if code := exitCode(err); code != 128+9 {
-						t.Fatalf("want SIGKILL, got exit %d\n%s", code, out)
-					}
-					if got, code := p.Regen("add_x", "-m"); code != 4 {
-						t.Fatalf("after the crash: exit %d, want 4\n%s", code, got)
-					}
-					got, code := p.Regen("recover")
-					if code != 0 {
-						t.Fatalf("recover: exit %d\n%s", code, got)
-					}
-					if step == "commit" {
-						if !strings.Contains(got, "finished") {
-							t.Fatalf("a verified run should be finished:\n%s", got)
-						}
-						if got, code := p.Regen("undo"); code != 0 {
-							t.Fatalf("undo after a finished recover: exit %d\n%s", code, got)
-						}
-					}
-					mustSame(t, before, p.Capture())
-					if got, code := p.Regen("recover"); code != 0 || !strings.Contains(got, "nothing to recover") {
-						t.Fatalf("second recover: %d\n%s", code, got)
-					}
-					if got, code := p.Regen("add_subtitle_and_views", "-m"); code != 0 {
-						t.Fatalf("next run: exit %d\n%s", code, got)
-					}
-				})
 			}
 		}
 	}

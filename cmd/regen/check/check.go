@@ -87,7 +87,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *Options) error,
 	fl.BoolVar(&opts.Staged, "staged", false, "check what a commit would record (the index), as the pre-commit hook does")
 	fl.StringVar(&opts.Base, "base", "", "also check merge order and snapshot conflicts against this branch, tag or commit")
 	fl.StringVar(&opts.Format, "format", regen.FormatText, "output: text, json or github (workflow annotations)")
-	fl.BoolVar(&opts.NoCodegen, "no-codegen", false, "skip `mix compile` and `mix ash.codegen --check`")
+	fl.BoolVar(&opts.NoCodegen, "no-codegen", false, "skip the compile and codegen check (mix compile, mix ash.codegen --check)")
 	fl.StringVar(&opts.Codegen, "codegen", "", "when to run the codegen check: always, auto (only when staged changes touch --codegen-paths or generated files) or never (default: always; auto with --staged)")
 	fl.StringSliceVar(&opts.CodegenPaths, "codegen-paths", regen.DefaultCodegenPaths(), "project-relative globs (** allowed) whose staged changes trigger the codegen check in auto mode")
 	fl.BoolVar(&opts.Roundtrip, "roundtrip", false, "migrate the new migrations up, down and up again (dev database restored byte for byte afterwards)")
