@@ -149,7 +149,11 @@ func (e *Engine) Check(ctx context.Context, opts CheckOptions) (*CheckReport, er
 		return nil, err
 	}
 	if run {
-		fs, ok, err := e.codegenFindings(ctx, p, opts.CodegenCommand)
+		command := opts.CodegenCommand
+		if command == nil {
+			command = p.cfg.Check // [commands] check in .regen.toml
+		}
+		fs, ok, err := e.codegenFindings(ctx, p, command)
 		if err != nil {
 			return nil, err
 		}

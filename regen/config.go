@@ -31,6 +31,7 @@ type Config struct {
 	TenantRollback   []string // per tenant prefix ({prefix})
 	TenantMigrate    []string
 	Remigrate        []string // migrate {dir}: compensation without a database copy
+	Check            []string // the codegen check of `regen check` (nil: {mix} ash.codegen --check)
 	RollbackStrategy string   // auto | down | rebuild ("" = auto)
 	OneVM            bool     // rollback, codegen and migrate in one `mix do`
 	Keep             int      // committed backups to keep for undo
@@ -312,7 +313,7 @@ func detect(cfg *Config) error {
 
 var knownTopKeys = map[string]bool{"preset": true, "mix": true, "keep_backups": true, "rollback_strategy": true, "one_vm": true}
 var knownRepoKeys = map[string]bool{"name": true, "module": true, "migrations": true, "snapshots": true, "database": true, "migration_source": true, "tenant_migrations": true, "tenants": true}
-var knownCommandKeys = map[string]bool{"rollback": true, "codegen": true, "migrate": true, "rebuild_migrate": true}
+var knownCommandKeys = map[string]bool{"rollback": true, "codegen": true, "migrate": true, "rebuild_migrate": true, "check": true, "tenant_rollback": true, "tenant_migrate": true, "remigrate": true}
 
 func applyConfigFile(cfg *Config, src string) error {
 	doc, err := parseTOML(src)
@@ -376,7 +377,7 @@ func applyConfigFile(cfg *Config, src string) error {
 	if cmds, ok := doc.tables["commands"]; ok {
 		for k, v := range cmds {
 			if !knownCommandKeys[k] {
-				return fmt.Errorf("[commands]: unknown key %q (known: rollback, codegen, migrate, rebuild_migrate)", k)
+				return fmt.Errorf("[commands]: unknown key %q (known: rollback, codegen, migrate, rebuild_migrate, check, tenant_rollback, tenant_migrate, remigrate)", k)
 			}
 			s, ok := v.(string)
 			if !ok {
@@ -399,6 +400,19 @@ func applyConfigFile(cfg *Config, src string) error {
 				cfg.Codegen = argv
 			case "migrate":
 				cfg.Migrate = argv
+			case "check":
+				cfg.Check = argv
+			case "tenant_migrate":
+				cfg.TenantMigrate = argv
+			case "tenant_rollback", "remigrate":
+				if !containsArg(argv, "{dir}") || (k == "tenant_rollback" && !containsArg(argv, "{prefix}")) {
+					return fmt.Errorf("[commands] %s must pass {dir}%s", k, map[bool]string{true: " and {prefix}", false: ""}[k == "tenant_rollback"])
+				}
+				if k == "remigrate" {
+					cfg.Remigrate = argv
+				} else {
+					cfg.TenantRollback = argv
+				}
 			case "rebuild_migrate":
 				if !containsArg(argv, "{dir}") {
 					return fmt.Errorf("[commands] rebuild_migrate must pass {dir} (the folder holding exactly the migrations to apply)")

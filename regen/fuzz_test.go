@@ -105,3 +105,21 @@ func TestConfigErrorsNameTheLine(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigCommandTemplates(t *testing.T) {
+	cfg := &Config{Root: "/p", Keep: 3}
+	err := applyConfigFile(cfg, `[commands]
+check = "{mix} ash.codegen --check --domains Blog"
+tenant_rollback = "{mix} ecto.rollback --prefix {prefix} --migrations-path {dir} --all"
+remigrate = "docker compose exec app mix ecto.migrate --migrations-path {dir}"
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(cfg.Check, " ") != "{mix} ash.codegen --check --domains Blog" || len(cfg.TenantRollback) != 7 || cfg.Remigrate[0] != "docker" {
+		t.Fatalf("%q %q %q", cfg.Check, cfg.TenantRollback, cfg.Remigrate)
+	}
+	if err := applyConfigFile(&Config{}, "[commands]\ntenant_rollback = \"{mix} ecto.rollback --migrations-path {dir}\"\n"); err == nil || !strings.Contains(err.Error(), "{prefix}") {
+		t.Fatalf("a tenant rollback without {prefix} must be refused: %v", err)
+	}
+}
