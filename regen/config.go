@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -35,6 +36,7 @@ type Config struct {
 	RollbackStrategy string   // auto | down | rebuild ("" = auto)
 	OneVM            bool     // rollback, codegen and migrate in one `mix do`
 	Keep             int      // committed backups to keep for undo
+	Umbrella         bool     // the project is an umbrella root
 }
 
 // RepoConfig is one Ecto repo: its folders (slash paths relative to Root) and
@@ -48,6 +50,9 @@ type RepoConfig struct {
 	DatabaseFrom    string // .regen.toml, DATABASE_URL, mix config, cache
 	MigrationSource string // "" means schema_migrations
 	Adapter         string // "sqlite" or "postgres" ("" until known)
+	// App is the umbrella app folder the repo belongs to ("" outside an
+	// umbrella): its mix tasks that name the repo run there.
+	App string
 	// TenantMigrations is the folder of schema-per-tenant migrations
 	// (AshPostgres), "" when the repo has none.
 	TenantMigrations string
@@ -199,6 +204,9 @@ func LoadConfig(root, explicitFile string, getenv func(string) string) (*Config,
 		cfg.Remigrate = p.remigr
 	}
 	if len(cfg.Repos) == 0 {
+		if cfg.Umbrella {
+			return nil, &InputError{What: "no app of this umbrella has a priv/*/migrations folder.", Next: "Run regen in an app folder, or add [[repos]] tables to .regen.toml."}
+		}
 		return nil, &InputError{What: "no repos are configured.", Next: "Add a [[repos]] table to .regen.toml."}
 	}
 	for i := range cfg.Repos {
@@ -266,14 +274,40 @@ func cleanRelative(p string) (string, error) {
 var depPattern = regexp.MustCompile(`\{\s*:(ash_sqlite|ash_postgres|ecto_sql)\b`)
 
 // detect fills the zero-config defaults from mix.exs and the priv/ layout.
+var appsPathPattern = regexp.MustCompile(`apps_path:\s*"([^"]+)"`)
+
 func detect(cfg *Config) error {
 	mixExs, err := os.ReadFile(filepath.Join(cfg.Root, "mix.exs"))
 	if err != nil {
 		return &InputError{What: fmt.Sprintf("cannot read mix.exs: %v.", err), Next: "Run regen in an Elixir project."}
 	}
+	cfg.Mix, cfg.MixFrom = []string{"mix"}, "default"
 	deps := map[string]bool{}
-	for _, m := range depPattern.FindAllStringSubmatch(string(mixExs), -1) {
-		deps[m[1]] = true
+	if m := appsPathPattern.FindStringSubmatch(string(mixExs)); m != nil {
+		// An umbrella: every app under apps_path with migrations is part of
+		// the project; each app's repos are named <app>/<repo>.
+		appsPath, err := cleanRelative(m[1])
+		if err != nil {
+			return &InputError{What: "mix.exs apps_path: " + err.Error(), Next: "Configure the repos in .regen.toml."}
+		}
+		cfg.Umbrella = true
+		apps, _ := filepath.Glob(filepath.Join(cfg.Root, filepath.FromSlash(appsPath), "*", "mix.exs"))
+		sort.Strings(apps)
+		for _, appMix := range apps {
+			appDir := filepath.Dir(appMix)
+			app := appsPath + "/" + filepath.Base(appDir)
+			if data, err := os.ReadFile(appMix); err == nil {
+				for _, d := range depPattern.FindAllStringSubmatch(string(data), -1) {
+					deps[d[1]] = true
+				}
+			}
+			cfg.Repos = append(cfg.Repos, detectRepos(cfg.Root, app)...)
+		}
+	} else {
+		cfg.Repos = detectRepos(cfg.Root, "")
+	}
+	for _, d := range depPattern.FindAllStringSubmatch(string(mixExs), -1) {
+		deps[d[1]] = true
 	}
 	switch {
 	case deps["ash_sqlite"]:
@@ -283,9 +317,22 @@ func detect(cfg *Config) error {
 	case deps["ecto_sql"]:
 		cfg.Preset = "ecto"
 	}
-	cfg.Mix, cfg.MixFrom = []string{"mix"}, "default"
-	matches, _ := filepath.Glob(filepath.Join(cfg.Root, "priv", "*", "migrations"))
+	if len(cfg.Repos) == 0 && !cfg.Umbrella {
+		// A project that has not generated anything yet: Ash's default layout.
+		cfg.Repos = []RepoConfig{{Name: "repo", Migrations: "priv/repo/migrations", Snapshots: "priv/resource_snapshots/repo"}}
+	}
+	return nil
+}
+
+// detectRepos finds priv/*/migrations under the app folder ("" = the project).
+func detectRepos(root, app string) []RepoConfig {
+	prefix := ""
+	if app != "" {
+		prefix = app + "/"
+	}
+	matches, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(prefix), "priv", "*", "migrations"))
 	sort.Strings(matches)
+	var out []RepoConfig
 	for _, m := range matches {
 		if fi, err := os.Lstat(m); err != nil || !fi.IsDir() {
 			continue
@@ -296,19 +343,19 @@ func detect(cfg *Config) error {
 		}
 		rc := RepoConfig{
 			Name:       name,
-			Migrations: "priv/" + name + "/migrations",
-			Snapshots:  "priv/resource_snapshots/" + name,
+			App:        app,
+			Migrations: prefix + "priv/" + name + "/migrations",
+			Snapshots:  prefix + "priv/resource_snapshots/" + name,
 		}
-		if fi, err := os.Lstat(filepath.Join(cfg.Root, "priv", name, "tenant_migrations")); err == nil && fi.IsDir() {
-			rc.TenantMigrations = "priv/" + name + "/tenant_migrations"
+		if app != "" {
+			rc.Name = path.Base(app) + "/" + name
 		}
-		cfg.Repos = append(cfg.Repos, rc)
+		if fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(prefix), "priv", name, "tenant_migrations")); err == nil && fi.IsDir() {
+			rc.TenantMigrations = prefix + "priv/" + name + "/tenant_migrations"
+		}
+		out = append(out, rc)
 	}
-	if len(cfg.Repos) == 0 {
-		// A project that has not generated anything yet: Ash's default layout.
-		cfg.Repos = []RepoConfig{{Name: "repo", Migrations: "priv/repo/migrations", Snapshots: "priv/resource_snapshots/repo"}}
-	}
-	return nil
+	return out
 }
 
 var knownTopKeys = map[string]bool{"preset": true, "mix": true, "keep_backups": true, "rollback_strategy": true, "one_vm": true}

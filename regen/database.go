@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/regen-tool/regen/migrator"
 )
@@ -27,6 +28,7 @@ type database interface {
 type sqliteDB struct {
 	path   string
 	source string
+	repo   string
 }
 
 func (d *sqliteDB) String() string { return d.path }
@@ -53,7 +55,8 @@ func (d *sqliteDB) Backup(ctx context.Context, dir string) (RepoRecord, error) {
 		rec.DBAbsent = true
 		return rec, nil
 	}
-	name := "db-" + filepath.Base(d.path)
+	// Two repos' databases may share a file name: the repo keeps them apart.
+	name := "db-" + strings.NewReplacer("/", "_", string(filepath.Separator), "_").Replace(d.repo) + "-" + filepath.Base(d.path)
 	if err := migrator.SnapshotSQLite(ctx, d.path, filepath.Join(dir, name)); err != nil {
 		return rec, fmt.Errorf("cannot back up the database %s: %w", d.path, err)
 	}
@@ -97,5 +100,5 @@ func openDatabase(r RepoConfig, getenv func(string) string, terminate bool) (dat
 		}
 		return &pgDB{conn: conn, source: r.MigrationSource, terminate: terminate, repo: r.Name}, nil
 	}
-	return &sqliteDB{path: r.Database, source: r.MigrationSource}, nil
+	return &sqliteDB{path: r.Database, source: r.MigrationSource, repo: r.Name}, nil
 }

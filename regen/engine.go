@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -209,15 +210,22 @@ func (e *Engine) resolveDatabases(ctx context.Context, cfg *Config) error {
 	if !missing {
 		return nil
 	}
-	answers, from, err := e.repoConfigs(ctx, cfg)
-	if err != nil {
-		return err
-	}
+	// Each app of an umbrella answers for its own repos, in its own folder.
+	answersByApp := map[string][]migrator.RepoConfig{}
+	fromByApp := map[string]string{}
 	for i := range cfg.Repos {
 		r := &cfg.Repos[i]
 		if r.Database != "" {
 			continue
 		}
+		if _, done := answersByApp[r.App]; !done {
+			answers, from, err := e.repoConfigs(ctx, cfg, r.App)
+			if err != nil {
+				return err
+			}
+			answersByApp[r.App], fromByApp[r.App] = answers, from
+		}
+		answers, from := answersByApp[r.App], fromByApp[r.App]
 		for _, a := range answers {
 			if !repoMatches(*r, a) {
 				continue
@@ -226,7 +234,7 @@ func (e *Engine) resolveDatabases(ctx context.Context, cfg *Config) error {
 			case a.IsSQLite():
 				r.Database, r.Adapter = a.Database, "sqlite"
 				if r.Database != "" && !filepath.IsAbs(r.Database) {
-					r.Database = filepath.Join(cfg.Root, r.Database)
+					r.Database = filepath.Join(cfg.Root, filepath.FromSlash(r.App), r.Database)
 				}
 			case a.IsPostgres():
 				r.Database, r.Adapter = postgresURL(a), "postgres"
@@ -260,6 +268,11 @@ func repoMatches(r RepoConfig, a migrator.RepoConfig) bool {
 	if r.Module != "" && a.Repo == r.Module {
 		return true
 	}
+	// An umbrella app answers with paths relative to the app.
+	if r.App != "" {
+		r.Migrations = strings.TrimPrefix(r.Migrations, r.App+"/")
+		r.Name = path.Base(r.Name)
+	}
 	priv := strings.TrimSuffix(filepath.ToSlash(a.Priv), "/")
 	if priv == "" {
 		// Ecto's default priv is priv/<repo name underscored>.
@@ -269,10 +282,13 @@ func repoMatches(r RepoConfig, a migrator.RepoConfig) bool {
 	return strings.HasSuffix(priv, "/"+r.Name) && strings.HasPrefix(r.Migrations, priv+"/") || priv+"/migrations" == r.Migrations
 }
 
-func (e *Engine) repoConfigs(ctx context.Context, cfg *Config) ([]migrator.RepoConfig, string, error) {
+func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]migrator.RepoConfig, string, error) {
 	key, err := configHash(cfg.Root)
 	if err != nil {
 		return nil, "", err
+	}
+	if app != "" {
+		key += "-" + strings.ReplaceAll(app, "/", "_")
 	}
 	cacheFile := filepath.Join(e.stateDir, "cache", "repos-"+key+".txt")
 	if data, err := os.ReadFile(cacheFile); err == nil && !strings.Contains(string(data), passwordMarker) {
@@ -285,7 +301,7 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config) ([]migrator.RepoC
 	runner := &migrator.Runner{Stdout: &out, Stderr: &out, Timeout: 5 * time.Minute}
 	e.rep.StepStart("config", "asking the project for its repos' databases (once; cached)")
 	start := time.Now()
-	res, err := runner.Run(ctx, migrator.Command{Argv: argv, Dir: cfg.Root})
+	res, err := runner.Run(ctx, migrator.Command{Argv: argv, Dir: filepath.Join(cfg.Root, filepath.FromSlash(app))})
 	e.rep.StepEnd("config", time.Since(start), err)
 	if err != nil {
 		return nil, "", &InputError{What: fmt.Sprintf("cannot run %s: %v", cfg.Mix[0], err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or set each repo's database there."}

@@ -17,7 +17,8 @@ import (
 // oneVM builds the combined command, or says why the steps must stay apart.
 func (t *txn) oneVM(strategy string) ([]string, bool) {
 	cfg := t.proj.cfg
-	if !cfg.OneVM {
+	if !cfg.OneVM || cfg.Umbrella {
+		// An umbrella's repo tasks run in their app's folder: no shared start.
 		return nil, false
 	}
 	for _, rp := range t.plan.Repos {

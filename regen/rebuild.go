@@ -37,7 +37,7 @@ func (t *txn) rollbackRepo(ctx context.Context, i int, rp RepoPlan, dir string) 
 		return t.rebuild(ctx, i, rp, "--rollback rebuild")
 	}
 	argv := expand(t.proj.cfg.Rollback, t.proj.cfg.Mix, map[string]string{"dir": dir, "repo": t.proj.cfg.Repos[i].Module})
-	err := t.runMix(ctx, stepRollback, argv)
+	err := t.runMixIn(ctx, t.proj.cfg.Repos[i].App, stepRollback, argv)
 	rec := &t.j.Repos[i]
 	if err == nil {
 		return t.expectApplied(ctx, i, minus(rec.Before, rec.Rollback), "after the rollback")
@@ -130,7 +130,7 @@ func (t *txn) rebuild(ctx context.Context, i int, rp RepoPlan, why string) error
 		return fmt.Errorf("cannot move the database aside for the rebuild: %w", err)
 	}
 	argv := expand(t.proj.cfg.RebuildMigrate, t.proj.cfg.Mix, map[string]string{"dir": dir, "repo": t.proj.cfg.Repos[i].Module})
-	if err := t.runMix(ctx, stepRollback, argv); err != nil {
+	if err := t.runMixIn(ctx, t.proj.cfg.Repos[i].App, stepRollback, argv); err != nil {
 		return fmt.Errorf("recreating the database from the tracked migrations failed: %w", err)
 	}
 	if err := t.expectApplied(ctx, i, versions(keep), "after recreating the database"); err != nil {

@@ -126,7 +126,7 @@ func (t *txn) rollbackTenants(ctx context.Context, i int) error {
 		return err
 	}
 	t.e.rep.StepStart(stepRollback, fmt.Sprintf("%s: %d tenant schema(s)", t.plan.Repos[i].Name, len(tasks)))
-	if err := t.runMix(ctx, stepRollback, doCommand(t.proj.cfg.Mix, tasks)); err != nil {
+	if err := t.runMixIn(ctx, t.proj.cfg.Repos[i].App, stepRollback, doCommand(t.proj.cfg.Mix, tasks)); err != nil {
 		return err
 	}
 	return t.expectTenants(ctx, i, false)

@@ -252,7 +252,7 @@ func (t *txn) begin(ctx context.Context) error {
 		if rec.DBRestore == "remigrate" {
 			cfg := t.proj.cfg
 			vars := map[string]string{"repo": cfg.Repos[i].Module}
-			rec.Remigrate = &Remigrate{Dir: t.root, Migrations: cfg.Repos[i].Migrations,
+			rec.Remigrate = &Remigrate{Dir: filepath.Join(t.root, filepath.FromSlash(cfg.Repos[i].App)), Migrations: cfg.Repos[i].Migrations,
 				Rollback: expand(cfg.Rollback, cfg.Mix, vars), Migrate: expand(cfg.Remigrate, cfg.Mix, vars)}
 			e.rep.Warn("%s", rec.Note)
 			if pg, ok := t.proj.dbs[i].(*pgDB); ok {
@@ -611,7 +611,13 @@ func (t *txn) commit() error {
 // runMix runs one mix command and turns a non-zero exit into an error that
 // quotes the end of its stderr.
 func (t *txn) runMix(ctx context.Context, step string, argv []string) error {
-	res, err := t.e.runner.Run(ctx, migrator.Command{Argv: argv, Dir: t.root})
+	return t.runMixIn(ctx, "", step, argv)
+}
+
+// runMixIn runs a mix command in an umbrella app's folder (app "" is the
+// project root): tasks that name one repo run where that repo's app is.
+func (t *txn) runMixIn(ctx context.Context, app, step string, argv []string) error {
+	res, err := t.e.runner.Run(ctx, migrator.Command{Argv: argv, Dir: filepath.Join(t.root, filepath.FromSlash(app))})
 	t.children += res.Duration
 	if err != nil {
 		return err
