@@ -80,6 +80,8 @@ func mustSame(t *testing.T, before, after regentest.State) {
 	if d := before.Diff(after); d != "" {
 		t.Fatalf("state changed:\n%s", d)
 	}
+	// Read by scripts/reltable for the results table.
+	t.Logf("compared %d files, %d tables", len(after.Files), len(after.Tables))
 }
 
 func applied(t *testing.T, p *regentest.Project) []int64 {
