@@ -21,7 +21,8 @@ type session struct {
 	now    func() time.Time
 
 	proj        *project
-	appBanner   bool // "==> app" printed
+	apps        []*session // at an umbrella root (proj nil): one per app
+	appBanner   bool       // "==> app" printed
 	compiled    bool
 	lie         bool      // current task runs under MIXSIM_LIE
 	midSleep    sleepSpec // current task's MIXSIM_SLEEP ...:mid
@@ -71,6 +72,12 @@ func runIn(root string, getenv func(string) string, args []string, stdout, stder
 	if args[0] == "help" || args[0] == "--help" {
 		return s.report(s.help())
 	}
+	if appsPath, ok := umbrellaAppsPath(root); ok {
+		if err := s.loadUmbrella(appsPath, getenv); err != nil {
+			return s.report(err)
+		}
+		return s.runSteps(args)
+	}
 	proj, err := loadProject(root)
 	if err != nil {
 		return s.report(mixError("%s", err.Error()))
@@ -84,6 +91,11 @@ func runIn(root string, getenv func(string) string, args []string, stdout, stder
 	if !proj.postgres {
 		fmt.Fprintln(stdout, "==> exqlite")
 	}
+	return s.runSteps(args)
+}
+
+// runSteps runs one task, or each step of `do` until one fails.
+func (s *session) runSteps(args []string) int {
 	if args[0] == "do" {
 		for _, step := range splitDo(args[1:]) {
 			if len(step) == 0 {
@@ -129,6 +141,7 @@ func splitDo(args []string) [][]string {
 // runTask applies the fault switches around one task.
 func (s *session) runTask(name string, args []string) int {
 	if s.faults.failBefore[name] {
+		s.umbrellaFailBanner(name, args)
 		fmt.Fprint(s.stderr, injectedCompileError(name))
 		return 1
 	}
@@ -185,6 +198,9 @@ func (s *session) report(err error) int {
 }
 
 func (s *session) dispatch(name string, args []string) error {
+	if s.apps != nil {
+		return s.dispatchUmbrella(name, args)
+	}
 	if s.proj.postgres {
 		if err, handled := s.dispatchPostgres(name, args); handled {
 			return err

@@ -211,11 +211,7 @@ func (s *session) displayCreated(abs string, absolute bool) string {
 	if err != nil {
 		return abs
 	}
-	p := filepath.Join(s.proj.buildPrefix(), rel)
-	if absolute {
-		return filepath.Join(s.root, p)
-	}
-	return p
+	return s.proj.viaBuild(rel, absolute)
 }
 
 func (s *session) planRepo(r *repoConf, want map[string]*snapshot, o codegenOpts) (*repoPlan, error) {
@@ -395,7 +391,7 @@ func (s *session) nextVersion(p *repoPlan) int64 {
 	// The real clock never goes back: a regenerated migration always gets a
 	// newer version than the one it replaces, even when that file is gone.
 	// Fast tests would reuse it, so the last issued version is remembered.
-	clock := filepath.Join(s.root, "_build", "mixsim_clock")
+	clock := s.clockPath()
 	if data, err := os.ReadFile(clock); err == nil {
 		bump(strings.TrimSpace(string(data)) + "_x.exs")
 	}

@@ -15,6 +15,18 @@
 // ash_postgres.rollback, --prefix P, --tenants (all_tenants/0: a literal
 // list or its query), tenant_migrations, extensions.json; see pg*.go.
 //
+// Umbrella projects (see umbrella.go): inside an app folder, the app is a
+// plain project reading config through config_path and building under
+// build_path. At the root (apps_path, no app:), each task of a run (each
+// `do` step) recurses into the apps in folder-name order, "==> <app>"
+// before each; -r R runs only in apps whose config has R (the others are
+// skipped silently, a simplification: real Ecto fails there). `run -e` at
+// the root answers for every app's repos, priv relative to the root
+// (apps/<app>/priv/repo). Relative --migrations-path values resolve
+// against each app's folder, since Mix runs recursive tasks inside it.
+// Fault switches apply to the task as a whole (MIXSIM_FAIL fails it in the
+// first app).
+//
 // Fault injection (environment):
 //
 //	MIXSIM_FAIL=<task>[,<task>:after]  the task fails like a compile error

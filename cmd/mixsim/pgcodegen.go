@@ -303,7 +303,9 @@ func (s *session) newPGVersions(r *repoConf) *pgVersionClock {
 	return &pgVersionClock{next: t}
 }
 
-func (s *session) clockPath() string { return filepath.Join(s.root, "_build", "mixsim_clock") }
+func (s *session) clockPath() string {
+	return filepath.Join(s.root, s.proj.buildPath, "mixsim_clock")
+}
 
 func (v *pgVersionClock) take() int64 { v.next++; return v.next - 1 }
 

@@ -17,6 +17,9 @@ type project struct {
 	prefix   string // Blog
 	repos    []*repoConf
 	postgres bool // AshPostgres project (see pgproject.go)
+	// buildPath is mix.exs's build_path (relative to root): an umbrella
+	// app's is "../../_build", shared with its siblings.
+	buildPath string
 }
 
 type repoConf struct {
@@ -43,6 +46,8 @@ var (
 	reMigSource  = regexp.MustCompile(`migration_source:\s*"([^"]*)"`)
 	rePriv       = regexp.MustCompile(`priv:\s*"([^"]*)"`)
 	reModuleHead = regexp.MustCompile(`^([A-Z][A-Za-z0-9_]*(?:\.[A-Z][A-Za-z0-9_]*)*)\s*,\s*(.*)$`)
+	reBuildPath  = regexp.MustCompile(`\bbuild_path:\s*"([^"]*)"`)
+	reConfigPath = regexp.MustCompile(`\bconfig_path:\s*"([^"]*)"`)
 )
 
 func loadProject(root string) (*project, error) {
@@ -54,8 +59,21 @@ func loadProject(root string) (*project, error) {
 	if m == nil {
 		return nil, fmt.Errorf("mix.exs has no `app: :name`")
 	}
-	p := &project{root: root, app: string(m[1])}
+	p := &project{root: root, app: string(m[1]), buildPath: "_build"}
 	p.prefix = camelize(p.app)
+	if m := reBuildPath.FindSubmatch(mixExs); m != nil {
+		p.buildPath = filepath.Clean(string(m[1]))
+	}
+	// config_path (an umbrella app's "../../config/config.exs") names the
+	// main file; the env file sits beside it.
+	configDir, configFiles := filepath.Join(root, "config"), []string{"config.exs", "dev.exs"}
+	if m := reConfigPath.FindSubmatch(mixExs); m != nil {
+		cp := string(m[1])
+		if !filepath.IsAbs(cp) {
+			cp = filepath.Join(root, cp)
+		}
+		configDir, configFiles = filepath.Dir(cp), []string{filepath.Base(cp), "dev.exs"}
+	}
 
 	type block struct {
 		module string
@@ -65,8 +83,8 @@ func loadProject(root string) (*project, error) {
 	var blocks []block
 	var ectoRepos []string
 	// config.exs first, then dev.exs: later keys win, like Config's deep merge.
-	for _, name := range []string{"config.exs", "dev.exs"} {
-		path := filepath.Join(root, "config", name)
+	for _, name := range configFiles {
+		path := filepath.Join(configDir, name)
 		data, err := os.ReadFile(path)
 		if err != nil {
 			continue
@@ -154,9 +172,21 @@ func (p *project) repo(mod string) *repoConf {
 	return nil
 }
 
-// buildPrefix is where real AshSqlite prints paths from (the _build symlink).
+// buildPrefix is where real AshSqlite prints paths from (the _build symlink),
+// relative to root.
 func (p *project) buildPrefix() string {
-	return filepath.Join("_build", "dev", "lib", p.app)
+	return filepath.Join(p.buildPath, "dev", "lib", p.app)
+}
+
+// viaBuild renders rel (relative to root, under priv/) through the _build
+// symlink as Path.relative_to_cwd would: relative when the _build is inside
+// root, absolute when it is not (an umbrella app's ../../_build).
+func (p *project) viaBuild(rel string, absolute bool) string {
+	v := filepath.Join(p.buildPrefix(), rel)
+	if absolute || v == ".." || strings.HasPrefix(v, ".."+string(filepath.Separator)) {
+		return filepath.Join(p.root, v)
+	}
+	return v
 }
 
 // displayPath renders a path as Elixir would show it in a stack trace.
@@ -166,7 +196,7 @@ func (p *project) displayPath(abs string) string {
 		return abs
 	}
 	if strings.HasPrefix(rel, "priv"+string(filepath.Separator)) {
-		return filepath.Join(p.buildPrefix(), rel)
+		return p.viaBuild(rel, false)
 	}
 	return rel
 }

@@ -11,46 +11,78 @@ import (
 
 const repoQueryMarker = "regen-repo"
 
-func (s *session) runEvalTask(args []string) error {
-	code, haveCode, noCompile := "", false, false
+type runOpts struct {
+	code      string
+	haveCode  bool
+	noCompile bool
+}
+
+func parseRunArgs(args []string) (runOpts, error) {
+	var o runOpts
 	for i := 0; i < len(args); i++ {
 		switch args[i] {
 		case "-e", "--eval":
 			if i+1 >= len(args) {
-				return mixError("-e : Missing argument of type string")
+				return o, mixError("-e : Missing argument of type string")
 			}
 			i++
-			code, haveCode = args[i], true
+			o.code, o.haveCode = args[i], true
 		case "--no-compile":
-			noCompile = true
+			o.noCompile = true
 		case "--no-start", "--no-deps-check", "--no-halt", "--no-archives-check":
 		default:
-			return mixError("mixsim run supports only -e CODE, got %q", args[i])
+			return o, mixError("mixsim run supports only -e CODE, got %q", args[i])
 		}
 	}
-	if !noCompile {
+	return o, nil
+}
+
+// checkEval is the one piece of Elixir mixsim "evaluates".
+func (o runOpts) checkEval() error {
+	if !strings.Contains(o.code, repoQueryMarker) {
+		return &exception{kind: "RuntimeError", msg: "mixsim cannot evaluate Elixir"}
+	}
+	return nil
+}
+
+func (s *session) runEvalTask(args []string) error {
+	o, err := parseRunArgs(args)
+	if err != nil {
+		return err
+	}
+	if !o.noCompile {
 		if err := s.ensureCompiled(); err != nil {
 			return err
 		}
 	}
-	if !haveCode {
+	if !o.haveCode {
 		return nil
 	}
-	if !strings.Contains(code, repoQueryMarker) {
-		return &exception{kind: "RuntimeError", msg: "mixsim cannot evaluate Elixir"}
+	if err := o.checkEval(); err != nil {
+		return err
 	}
+	s.printRepoAnswers("")
+	return nil
+}
+
+// printRepoAnswers prints one answer line per repo; privBase (the app's
+// folder relative to an umbrella root) prefixes relative priv paths.
+func (s *session) printRepoAnswers(privBase string) {
 	for _, r := range s.proj.repos {
-		if r.pg != nil {
-			fmt.Fprintln(s.stdout, pgRepoAnswer(s.proj, r))
+		rc := *r
+		if privBase != "" && !filepath.IsAbs(rc.priv) {
+			rc.priv = filepath.Join(privBase, rc.priv)
+		}
+		if rc.pg != nil {
+			fmt.Fprintln(s.stdout, pgRepoAnswer(s.proj, &rc))
 			continue
 		}
 		fmt.Fprintf(s.stdout, "%s repo=%s adapter=%s database=%s priv=%s migration_source=%s otp_app=%s\n",
 			repoQueryMarker,
-			encodeWWWForm(r.module), encodeWWWForm("Ecto.Adapters.SQLite3"),
-			encodeWWWForm(r.database), encodeWWWForm(filepath.ToSlash(r.priv)),
-			encodeWWWForm(r.migrationSource), encodeWWWForm(s.proj.app))
+			encodeWWWForm(rc.module), encodeWWWForm("Ecto.Adapters.SQLite3"),
+			encodeWWWForm(rc.database), encodeWWWForm(filepath.ToSlash(rc.priv)),
+			encodeWWWForm(rc.migrationSource), encodeWWWForm(s.proj.app))
 	}
-	return nil
 }
 
 // encodeWWWForm mirrors URI.encode_www_form/1: unreserved bytes stay,
