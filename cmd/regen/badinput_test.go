@@ -75,3 +75,92 @@ func TestBadInputChangesNothing(t *testing.T) {
 		})
 	}
 }
+
+// Repositories go-git cannot read alone, linked worktrees, and file names
+// with spaces and unicode: the run works (through the git CLI where needed)
+// and keeps state in the right git directory.
+func TestUnusualRepositoriesWork(t *testing.T) {
+	cases := map[string]func(t *testing.T, p *regentest.Project) string{
+		"split index": func(t *testing.T, p *regentest.Project) string {
+			p.Git("update-index", "--split-index")
+			return p.Root
+		},
+		"extensions.worktreeConfig": func(t *testing.T, p *regentest.Project) string {
+			p.Git("config", "extensions.worktreeConfig", "true")
+			return p.Root
+		},
+		"linked worktree": func(t *testing.T, p *regentest.Project) string {
+			wt := filepath.Join(t.TempDir(), "wt")
+			p.Git("worktree", "add", "-q", "-b", "wt", wt)
+			// The feature work, again, in the linked worktree.
+			for _, f := range p.Untracked("priv") {
+				data, _ := os.ReadFile(filepath.Join(p.Root, f))
+				os.MkdirAll(filepath.Dir(filepath.Join(wt, f)), 0o755)
+				os.WriteFile(filepath.Join(wt, f), data, 0o644)
+			}
+			data, _ := os.ReadFile(filepath.Join(p.Root, "lib/blog/post.ex"))
+			os.WriteFile(filepath.Join(wt, "lib/blog/post.ex"), data, 0o644)
+			// Its own database, as config/config.exs puts it beside the checkout.
+			db, _ := os.ReadFile(p.DB)
+			os.WriteFile(filepath.Join(wt, "blog_dev.db"), db, 0o644)
+			// The stand-in's clock (real time never goes back; a fresh
+			// checkout of the stand-in would reuse a version).
+			clock, _ := os.ReadFile(filepath.Join(p.Root, "_build", "mixsim_clock"))
+			os.MkdirAll(filepath.Join(wt, "_build"), 0o755)
+			os.WriteFile(filepath.Join(wt, "_build", "mixsim_clock"), clock, 0o644)
+			return wt
+		},
+	}
+	for name, setup := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := feature(t)
+			dir := setup(t, p)
+			cmd := p.RegenCmd("add_subtitle_and_views", "-m")
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			if exitCode(err) != 0 {
+				t.Fatalf("exit %d\n%s", exitCode(err), out)
+			}
+			if name == "linked worktree" {
+				gitDir := strings.TrimSpace(p.Git("-C", dir, "rev-parse", "--absolute-git-dir"))
+				if _, err := os.Stat(filepath.Join(gitDir, "regen", "last")); err != nil {
+					t.Fatalf("state should live in the worktree's own git dir %s: %v", gitDir, err)
+				}
+				if _, err := os.Stat(filepath.Join(dir, ".git", "regen")); err == nil {
+					t.Fatal("state written into the work tree")
+				}
+			}
+		})
+	}
+}
+
+func TestFileNamesWithSpacesAndUnicodeAreKept(t *testing.T) {
+	p := feature(t)
+	strays := []string{"priv/repo/migrations/my notes.txt", "priv/repo/migrations/ñotes – draft.md", "priv/resource_snapshots/repo/posts/übersicht.txt"}
+	for _, f := range strays {
+		p.Write(f, "keep "+f)
+	}
+	before := p.Capture()
+	if got, code := p.Regen("add_subtitle_and_views", "-m"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, got)
+	}
+	for _, f := range strays {
+		if data, err := os.ReadFile(filepath.Join(p.Root, f)); err != nil || string(data) != "keep "+f {
+			t.Fatalf("%s: %v %q", f, err, data)
+		}
+	}
+	// And undo puts the rest back around them.
+	if got, code := p.Regen("undo"); code != 0 {
+		t.Fatalf("undo: exit %d\n%s", code, got)
+	}
+	mustSame(t, before, p.Capture())
+}
+
+func TestPostgresDownIsOneClearLine(t *testing.T) {
+	p := featureOf(t, regentest.Postgres)
+	p.Write(".regen.toml", "[[repos]]\nname = \"repo\"\ndatabase = \"postgres://postgres@127.0.0.1:1/nothing\"\n")
+	got, code := p.Regen("add_subtitle_and_views", "-m")
+	if code != 2 || !strings.Contains(got, "127.0.0.1:1") || !strings.Contains(got, "Nothing was changed") {
+		t.Fatalf("exit %d\n%s", code, got)
+	}
+}
