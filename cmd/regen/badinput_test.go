@@ -164,3 +164,36 @@ func TestPostgresDownIsOneClearLine(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, got)
 	}
 }
+
+func TestInitWritesAConfigThatLoadsBackTheSame(t *testing.T) {
+	for _, kind := range regentest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			p := featureOf(t, kind)
+			before, code := p.Regen("status", "--json")
+			if code != 0 {
+				t.Fatalf("status: %d\n%s", code, before)
+			}
+			got, code := p.Regen("init")
+			if code != 0 || !strings.Contains(got, "wrote") {
+				t.Fatalf("init: exit %d\n%s", code, got)
+			}
+			text, _ := os.ReadFile(filepath.Join(p.Root, ".regen.toml"))
+			if pw := "regen-test-pw"; strings.Contains(string(text), pw) {
+				t.Fatal("the password was written into .regen.toml")
+			}
+			if _, code := p.Regen("init"); code != 2 {
+				t.Fatal("a second init must not replace the file")
+			}
+			if kind == regentest.Postgres {
+				return // without a password the config needs PGPASSWORD: checked above that none is written
+			}
+			after, code := p.Regen("status", "--json")
+			if code != 0 {
+				t.Fatalf("status with the written config: %d\n%s", code, after)
+			}
+			if !strings.Contains(string(text), `database = "blog_dev.db"`) || !strings.Contains(string(text), `module = "Blog.Repo"`) {
+				t.Fatalf("config:\n%s", text)
+			}
+		})
+	}
+}

@@ -13,6 +13,7 @@ import (
 	checkcmd "github.com/regen-tool/regen/cmd/regen/check"
 	"github.com/regen-tool/regen/cmd/regen/cmdutil"
 	hookcmd "github.com/regen-tool/regen/cmd/regen/hook"
+	"github.com/regen-tool/regen/cmd/regen/initcmd"
 	recovercmd "github.com/regen-tool/regen/cmd/regen/recover"
 	statuscmd "github.com/regen-tool/regen/cmd/regen/status"
 	undocmd "github.com/regen-tool/regen/cmd/regen/undo"
@@ -102,6 +103,7 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	cmd.AddCommand(recovercmd.NewCmdRecover(f, nil))
 	cmd.AddCommand(undocmd.NewCmdUndo(f, nil, &opts.ConfigFile))
 	cmd.AddCommand(versioncmd.NewCmdVersion(f))
+	cmd.AddCommand(initcmd.NewCmdInit(f, nil))
 	cmd.AddCommand(checkcmd.NewCmdCheck(f, nil, &opts.ConfigFile))
 	cmd.AddCommand(hookcmd.NewCmdHook(f))
 	return cmd
