@@ -338,6 +338,9 @@ func configHash(root string) (string, error) {
 		files = append(files, rel)
 	}
 	h := sha256.New()
+	// The answer holds absolute paths: a copied or moved checkout (its .git
+	// copied with it) must not reuse another checkout's databases.
+	fmt.Fprintf(h, "root\x00%s\x00", root)
 	for _, f := range files {
 		data, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {

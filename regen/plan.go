@@ -235,25 +235,17 @@ func (p *project) planRepo(ctx context.Context, r RepoConfig, db database) (*Rep
 	var tenantUntracked, tenantTracked []Migration
 	gitFolders := p.gitPaths(folders)
 
-	untracked, err := p.git.Untracked(gitFolders)
-	if err != nil {
-		return nil, fmt.Errorf("git: %w", err)
+	scan, applied, gitErr, err := p.readRepoState(ctx, gitFolders, db)
+	if gitErr != nil {
+		return nil, fmt.Errorf("git: %w", gitErr)
 	}
-	tracked, err := p.git.Tracked(gitFolders)
+	untracked, tracked, changed, ignored := scan.Untracked, scan.Tracked, scan.Changed, scan.Ignored
 	if err != nil {
-		return nil, fmt.Errorf("git: %w", err)
-	}
-	changed, err := p.git.Changed(gitFolders)
-	if err != nil {
-		return nil, fmt.Errorf("git: %w", err)
-	}
-	ignored, err := p.git.Ignored(gitFolders)
-	if err != nil {
-		return nil, fmt.Errorf("git: %w", err)
-	}
-	applied, err := db.Applied(ctx)
-	if err != nil {
-		return nil, &InputError{What: fmt.Sprintf("cannot read the applied migrations of repo %q from %s: %v", r.Name, db, err), Next: "Check the database path (.regen.toml `database`) and that the file is a SQLite database."}
+		next := "Check the database path (.regen.toml `database`) and that the file is a SQLite database."
+		if _, ok := db.(*pgDB); ok {
+			next = "Check that the server runs and the connection (.regen.toml `database`, DATABASE_URL, or the project's config) is right."
+		}
+		return nil, &InputError{What: fmt.Sprintf("cannot read the applied migrations of repo %q from %s: %v", r.Name, db, err), Next: next}
 	}
 	rp.Applied = applied
 	isApplied := map[int64]bool{}

@@ -288,14 +288,11 @@ func backupFiles(root string, folders []string, backupDir string, p *project) (F
 	if err != nil {
 		return set, fmt.Errorf("cannot read the folders: %w", err)
 	}
-	tracked, err := p.git.Tracked(p.gitPaths(folders))
+	scan, err := p.git.Scan(p.gitPaths(folders))
 	if err != nil {
 		return set, err
 	}
-	changed, err := p.git.Changed(p.gitPaths(folders))
-	if err != nil {
-		return set, err
-	}
+	tracked, changed := scan.Tracked, scan.Changed
 	clean := map[string]bool{}
 	for _, g := range tracked {
 		clean[p.projectPath(g)] = true

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -196,4 +197,33 @@ func TestInitWritesAConfigThatLoadsBackTheSame(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A copied checkout (its .git and the repo-config cache with it) must use
+// its own database, not the original's.
+func TestCopiedCheckoutUsesItsOwnDatabase(t *testing.T) {
+	p := feature(t)
+	if got, code := p.Regen("status"); code != 0 { // fills the cache
+		t.Fatalf("%d\n%s", code, got)
+	}
+	copyDir := filepath.Join(t.TempDir(), "copy")
+	if out, err := exec.Command("cp", "-a", p.Root, copyDir).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	originalBefore := p.Capture()
+	cmd := p.RegenCmd("status", "--json")
+	cmd.Dir = copyDir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), filepath.Join(copyDir, "blog_dev.db")) || strings.Contains(string(out), p.DB) {
+		t.Fatalf("the copy reads the wrong database:\n%s", out)
+	}
+	cmd = p.RegenCmd("add_subtitle_and_views", "-m")
+	cmd.Dir = copyDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	mustSame(t, originalBefore, p.Capture())
 }

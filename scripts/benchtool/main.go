@@ -275,7 +275,9 @@ func feature(args []string) error {
 	}
 	root := *dir
 	env := gitEnv(root)
-	mix := func(a ...string) error { return run(root, []string{"MIXSIM_BOOT_DELAY_MS=0", "MIXSIM_LOG="}, *mixsim, a...) }
+	mix := func(a ...string) error {
+		return run(root, []string{"MIXSIM_BOOT_DELAY_MS=0", "MIXSIM_LOG="}, *mixsim, a...)
+	}
 	post := func(extra ...string) error {
 		return write(root, "lib/blog/post.ex", resource("Post", "posts", append([]string{
 			"attribute :title, :string, allow_nil?: false, public?: true",
@@ -345,7 +347,7 @@ func sqliteDB(args []string) error {
 		return err
 	}
 	defer db.Close()
-	rows := *mb * 1000 * 1000 / 1130 // measured: ~1,130 bytes per row with the index
+	rows := *mb * 1000 * 1000 / 1000 // measured: ~1,000 bytes per row with the index
 	for _, q := range []string{
 		`PRAGMA journal_mode = WAL`,
 		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, inserted_at TEXT)`,
