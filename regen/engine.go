@@ -44,6 +44,7 @@ type Engine struct {
 	rep      Reporter
 	runner   *migrator.Runner
 	faults   faultPlan
+	hashes *fileHasher // file hashes by stat, for the forward steps of one run
 	// conns are the live PostgreSQL connections (with their passwords) of
 	// the loaded project, by repo name; journals never hold passwords.
 	conns map[string]migrator.PGConn
@@ -85,6 +86,7 @@ func Open(opts Options) (*Engine, error) {
 		stateDir: filepath.Join(git.GitDir, "regen"),
 		rep:      opts.Reporter,
 		runner:   &migrator.Runner{Stdout: opts.ChildOut, Stderr: opts.ChildOut, Indent: "    │ ", Timeout: opts.Timeout},
+		hashes:   &fileHasher{},
 		faults:   faults,
 	}, nil
 }
@@ -153,7 +155,7 @@ func (e *Engine) loadProject(ctx context.Context) (*project, error) {
 	if err := e.resolveDatabases(ctx, cfg); err != nil {
 		return nil, err
 	}
-	p := &project{cfg: cfg, git: e.git, prefix: prefix}
+	p := &project{cfg: cfg, git: e.git, prefix: prefix, hasher: e.hashes}
 	for _, r := range cfg.Repos {
 		for _, folder := range r.Folders() {
 			if err := checkFolder(root, folder); err != nil {

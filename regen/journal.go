@@ -103,7 +103,8 @@ type Remigrate struct {
 func journalPath(stateDir string) string { return filepath.Join(stateDir, "journal.json") }
 
 func (j *Journal) save(stateDir string) error {
-	data, err := json.MarshalIndent(j, "", "  ")
+	// Compact: it is written before every step, with the whole inventory.
+	data, err := json.Marshal(j)
 	if err != nil {
 		return err
 	}
@@ -119,10 +120,14 @@ func (j *Journal) announce(stateDir, step string) error {
 	return nil
 }
 
+// markDone records a finished step in memory; the next announce writes it.
+// A crash in between leaves the step looking unfinished, which recovery
+// treats conservatively (it reverses instead of finishing), so the extra
+// fsync per step buys nothing.
 func (j *Journal) markDone(stateDir, step string, d time.Duration) error {
 	j.Done = append(j.Done, step)
 	j.Timings = append(j.Timings, StepTiming{Step: step, Duration: d})
-	return j.save(stateDir)
+	return nil
 }
 
 func (j *Journal) did(step string) bool {

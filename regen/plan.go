@@ -155,6 +155,7 @@ type project struct {
 	prefix string // project root relative to the git top ("" when equal)
 	dbs    []database
 	base   string // merge-base commit with --base ("" without)
+	hasher *fileHasher
 }
 
 func (p *project) gitPath(rel string) string {

@@ -284,7 +284,7 @@ func (t *txn) begin(ctx context.Context) error {
 // backupFiles inventories the folders and copies every file git cannot give
 // back (untracked, or changed since the index) into the backup folder.
 func backupFiles(root string, folders []string, backupDir string, p *project) (FileSet, error) {
-	set, err := inventory(root, folders)
+	set, err := p.hasher.inventory(root, folders)
 	if err != nil {
 		return set, fmt.Errorf("cannot read the folders: %w", err)
 	}
@@ -460,14 +460,14 @@ func (t *txn) codegen(ctx context.Context) error {
 // generate runs a command that includes codegen and records the files it
 // wrote and the new migration versions.
 func (t *txn) generate(ctx context.Context, step string, argv []string) error {
-	before, err := inventory(t.root, t.folders())
+	before, err := t.e.hashes.inventory(t.root, t.folders())
 	if err != nil {
 		return err
 	}
 	if err := t.runMix(ctx, step, argv); err != nil {
 		return err
 	}
-	after, err := inventory(t.root, t.folders())
+	after, err := t.e.hashes.inventory(t.root, t.folders())
 	if err != nil {
 		return err
 	}
@@ -551,7 +551,7 @@ func (t *txn) verify(ctx context.Context) error {
 		want := minus(rec.Before, rec.Rollback)
 		if t.opts.Migrate || len(rec.Reapply) > 0 {
 			// `migrate` applies every migration that has a file.
-			set, err := inventory(t.root, []string{r.Migrations})
+			set, err := t.e.hashes.inventory(t.root, []string{r.Migrations})
 			if err != nil {
 				return err
 			}
@@ -580,7 +580,7 @@ func (t *txn) commit() error {
 	if err := t.e.faults.at("before", stepCommit); err != nil {
 		return err
 	}
-	after, err := inventory(t.root, t.folders())
+	after, err := t.e.hashes.inventory(t.root, t.folders())
 	if err != nil {
 		return err
 	}
