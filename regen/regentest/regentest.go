@@ -101,7 +101,9 @@ type Project struct {
 	pg   migrator.PGConn
 }
 
-const mixExs = `defmodule Blog.MixProject do
+// MixExs and ConfigExs are the baseline AshSqlite project's mix.exs and
+// config (scripts/benchtool builds its scenarios from them too).
+const MixExs = `defmodule Blog.MixProject do
   use Mix.Project
 
   def project do
@@ -114,7 +116,7 @@ const mixExs = `defmodule Blog.MixProject do
 end
 `
 
-const configExs = `import Config
+const ConfigExs = `import Config
 
 config :blog, ecto_repos: [Blog.Repo]
 config :blog, ash_domains: [Blog.Domain]
@@ -179,8 +181,8 @@ func NewProjectOf(t testing.TB, kind string) *Project {
 	if kind == Postgres {
 		p.setupPostgres()
 	} else {
-		p.Write("mix.exs", mixExs)
-		p.Write("config/config.exs", configExs)
+		p.Write("mix.exs", MixExs)
+		p.Write("config/config.exs", ConfigExs)
 	}
 	p.Write("lib/blog/post.ex", p.Resource("Post", "posts", []string{"attribute :title, :string, allow_nil?: false, public?: true", "attribute :body, :string, public?: true"}, nil))
 	p.Write("lib/blog/comment.ex", p.Resource("Comment", "comments", []string{"attribute :body, :string, allow_nil?: false, public?: true"}, []string{"belongs_to :post, Blog.Post, allow_nil?: false"}))

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/regen-tool/regen/regen/regentest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,29 +71,6 @@ func main() {
 }
 
 // ---- scenarios ---------------------------------------------------------
-
-const mixExs = `defmodule Blog.MixProject do
-  use Mix.Project
-
-  def project do
-    [app: :blog, version: "0.1.0", elixir: "~> 1.15", deps: deps()]
-  end
-
-  defp deps do
-    [{:ash, "~> 3.0"}, {:ash_sqlite, "~> 0.2"}]
-  end
-end
-`
-
-const configExs = `import Config
-
-config :blog, ecto_repos: [Blog.Repo]
-config :blog, ash_domains: [Blog.Domain]
-
-config :blog, Blog.Repo,
-  database: Path.expand("../blog_dev.db", __DIR__),
-  pool_size: 5
-`
 
 const migs = "priv/repo/migrations"
 const snaps = "priv/resource_snapshots/repo"
@@ -164,8 +142,8 @@ func bigRepo(args []string) error {
 		return err
 	}
 	files := map[string]string{
-		"mix.exs":           mixExs,
-		"config/config.exs": configExs,
+		"mix.exs":           regentest.MixExs,
+		"config/config.exs": regentest.ConfigExs,
 		".gitignore":        "/_build/\n/deps/\n*.db\n*.db-*\n*.swp\n*.bak\n",
 		".regen.toml": `preset = "ash_sqlite"
 
@@ -248,15 +226,7 @@ func gitEnv(root string) []string {
 }
 
 func resource(module, table string, attributes []string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "defmodule Blog.%s do\n  use Ash.Resource,\n    domain: Blog.Domain,\n    data_layer: AshSqlite.DataLayer\n\n", module)
-	fmt.Fprintf(&b, "  sqlite do\n    table \"%s\"\n    repo Blog.Repo\n  end\n\n", table)
-	b.WriteString("  attributes do\n    uuid_primary_key :id\n")
-	for _, a := range attributes {
-		b.WriteString("    " + a + "\n")
-	}
-	b.WriteString("  end\nend\n")
-	return b.String()
+	return regentest.Resource(module, table, attributes, nil)
 }
 
 // feature writes the regeneration scenario, played by the stand-in: a
@@ -284,8 +254,8 @@ func feature(args []string) error {
 			"attribute :body, :string, public?: true"}, extra...)))
 	}
 	for rel, content := range map[string]string{
-		"mix.exs":           mixExs,
-		"config/config.exs": configExs,
+		"mix.exs":           regentest.MixExs,
+		"config/config.exs": regentest.ConfigExs,
 		".gitignore":        "/_build/\n/deps/\n*.db\n*.db-*\n",
 	} {
 		if err := write(root, rel, content); err != nil {
