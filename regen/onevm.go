@@ -119,6 +119,6 @@ func (t *txn) mixDo(ctx context.Context, argv []string) error {
 	if t.opts.Migrate {
 		parts = append(parts, "migrate")
 	}
-	t.e.rep.StepStart("mix do", strings.Join(parts, "; "))
+	t.e.rep.StepStart(stepMixDo, strings.Join(parts, "; "))
 	return t.generate(ctx, stepMixDo, argv)
 }

@@ -108,7 +108,13 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	started := time.Now()
 	defer func() { res.Total, res.Children, res.DBBackup = time.Since(started), t.children, t.dbBackup }()
 	if err := t.begin(ctx); err != nil {
-		return res, t.abandon(err)
+		err = t.abandon(err)
+		var sig *migrator.SignalCause
+		if errors.As(context.Cause(ctx), &sig) {
+			// Interrupted before anything changed: nothing to restore.
+			return res, &InterruptedError{Signal: sig.Signal, Restored: true}
+		}
+		return res, err
 	}
 	res.RunID, res.BackupDir = t.j.RunID, t.j.BackupDir
 
