@@ -44,7 +44,7 @@ type Engine struct {
 	rep      Reporter
 	runner   *migrator.Runner
 	faults   faultPlan
-	hashes *fileHasher // file hashes by stat, for the forward steps of one run
+	hashes   *fileHasher // file hashes by stat, for the forward steps of one run
 	// conns are the live PostgreSQL connections (with their passwords) of
 	// the loaded project, by repo name; journals never hold passwords.
 	conns map[string]migrator.PGConn

@@ -119,10 +119,7 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	res.RunID, res.BackupDir = t.j.RunID, t.j.BackupDir
 
 	// 3–6. The steps that change things; a failure in any is compensated.
-	steps := []struct {
-		name string
-		do   func(context.Context) error
-	}{
+	steps := []txnStep{
 		{stepRollback, t.rollback},
 		{stepRemove, t.remove},
 		{stepCodegen, t.codegen},
@@ -130,23 +127,14 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 		{stepVerify, t.verify},
 	}
 	if argv, ok := t.oneVM(strategy); ok {
-		t.combined = true
 		// One mix start for rollback, codegen and migrate: the files are
 		// prepared and removed first, the database is verified after.
-		steps = steps[:0]
-		steps = append(steps,
-			struct {
-				name string
-				do   func(context.Context) error
-			}{stepRemove, t.remove},
-			struct {
-				name string
-				do   func(context.Context) error
-			}{stepMixDo, func(ctx context.Context) error { return t.mixDo(ctx, argv) }},
-			struct {
-				name string
-				do   func(context.Context) error
-			}{stepVerify, t.verify})
+		t.combined = true
+		steps = []txnStep{
+			{stepRemove, t.remove},
+			{stepMixDo, func(ctx context.Context) error { return t.mixDo(ctx, argv) }},
+			{stepVerify, t.verify},
+		}
 	}
 	for _, s := range steps {
 		if err := t.step(ctx, s.name, s.do); err != nil {
@@ -160,6 +148,12 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	}
 	res.Created, res.NoChanges, res.Timings, res.Report = t.j.Created, len(t.j.Created) == 0, t.j.Timings, t.j.Report
 	return res, nil
+}
+
+// txnStep is one announced step of the transaction.
+type txnStep struct {
+	name string
+	do   func(context.Context) error
 }
 
 // errSkip marks a step that had nothing to do.
