@@ -71,10 +71,21 @@ func parseTOML(src string) (*tomlDoc, error) {
 				return nil, fmt.Errorf("line %d: key %q is not supported (use letters, digits, _ and -)", n, key)
 			}
 			raw := strings.TrimSpace(line[eq+1:])
-			// Arrays may continue over several lines.
-			for strings.HasPrefix(raw, "[") && !arrayClosed(raw) && i+1 < len(lines) {
-				i++
-				raw += " " + strings.TrimSpace(stripComment(lines[i]))
+			// Arrays may continue over several lines: gather lines until the
+			// brackets balance, counting as we go (re-parsing the growing
+			// value at every line was quadratic; the fuzzer found it).
+			if strings.HasPrefix(raw, "[") {
+				depth := bracketBalance(raw)
+				var b strings.Builder
+				b.WriteString(raw)
+				for depth > 0 && i+1 < len(lines) {
+					i++
+					next := strings.TrimSpace(stripComment(lines[i]))
+					b.WriteString(" ")
+					b.WriteString(next)
+					depth += bracketBalance(next)
+				}
+				raw = b.String()
 			}
 			v, rest, err := parseTOMLValue(raw)
 			if err != nil {
@@ -132,9 +143,34 @@ func stripComment(s string) string {
 	return s
 }
 
-func arrayClosed(s string) bool {
-	_, _, err := parseTOMLValue(s)
-	return err == nil
+// bracketBalance counts [ minus ] outside strings.
+func bracketBalance(s string) int {
+	depth := 0
+	inBasic, inLiteral := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inBasic:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inBasic = false
+			}
+		case inLiteral:
+			if c == '\'' {
+				inLiteral = false
+			}
+		case c == '"':
+			inBasic = true
+		case c == '\'':
+			inLiteral = true
+		case c == '[':
+			depth++
+		case c == ']':
+			depth--
+		}
+	}
+	return depth
 }
 
 func parseTOMLValue(s string) (any, string, error) {
