@@ -116,8 +116,9 @@ func isBareKey(s string) bool {
 	return true
 }
 
-// stripComment removes a trailing # comment that is not inside a string.
-func stripComment(s string) string {
+// outsideStrings calls visit with each byte that is not inside a TOML
+// string (basic "…" with escapes, or literal '…'), until visit says stop.
+func outsideStrings(s string, visit func(i int, c byte) (stop bool)) {
 	inBasic, inLiteral := false, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -136,40 +137,39 @@ func stripComment(s string) string {
 			inBasic = true
 		case c == '\'':
 			inLiteral = true
-		case c == '#':
-			return s[:i]
+		default:
+			if visit(i, c) {
+				return
+			}
 		}
 	}
-	return s
+}
+
+// stripComment removes a trailing # comment that is not inside a string.
+func stripComment(s string) string {
+	cut := len(s)
+	outsideStrings(s, func(i int, c byte) bool {
+		if c == '#' {
+			cut = i
+			return true
+		}
+		return false
+	})
+	return s[:cut]
 }
 
 // bracketBalance counts [ minus ] outside strings.
 func bracketBalance(s string) int {
 	depth := 0
-	inBasic, inLiteral := false, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case inBasic:
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inBasic = false
-			}
-		case inLiteral:
-			if c == '\'' {
-				inLiteral = false
-			}
-		case c == '"':
-			inBasic = true
-		case c == '\'':
-			inLiteral = true
-		case c == '[':
+	outsideStrings(s, func(_ int, c byte) bool {
+		switch c {
+		case '[':
 			depth++
-		case c == ']':
+		case ']':
 			depth--
 		}
-	}
+		return false
+	})
 	return depth
 }
 
