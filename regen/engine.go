@@ -293,8 +293,17 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]mi
 		key += "-" + strings.ReplaceAll(app, "/", "_")
 	}
 	cacheFile := filepath.Join(e.stateDir, "cache", "repos-"+key+".txt")
-	if data, err := os.ReadFile(cacheFile); err == nil && !strings.Contains(string(data), passwordMarker) {
-		if answers, err := migrator.ParseRepoConfig(string(data)); err == nil {
+	secretFile := e.secretCacheFile(key)
+	if data, err := os.ReadFile(cacheFile); err == nil {
+		if strings.Contains(string(data), passwordMarker) {
+			// The answer with its password lives in the user's own cache,
+			// never under the git directory.
+			data, err = os.ReadFile(secretFile)
+			if err != nil {
+				data = nil
+			}
+		}
+		if answers, err := migrator.ParseRepoConfig(string(data)); err == nil && data != nil {
 			return answers, "mix config (cached)", nil
 		}
 	}
@@ -318,16 +327,39 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]mi
 	// Only regen-repo lines are cached, and never a password: an answer that
 	// had one is marked, and asked again next time (or use DATABASE_URL,
 	// PGPASSWORD or ~/.pgpass to avoid the mix start).
-	var keep []string
+	var keep, full []string
 	for _, l := range strings.Split(out.String(), "\n") {
 		if strings.HasPrefix(l, "regen-repo ") {
 			keep = append(keep, stripPassword(l))
+			full = append(full, l)
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(cacheFile), 0o700); err == nil {
 		writeFileAtomic(cacheFile, []byte(strings.Join(keep, "\n")+"\n"), 0o600)
 	}
+	if strings.Join(keep, "\n") != strings.Join(full, "\n") && secretFile != "" {
+		if err := os.MkdirAll(filepath.Dir(secretFile), 0o700); err == nil {
+			writeFileAtomic(secretFile, []byte(strings.Join(full, "\n")+"\n"), 0o600)
+		}
+	}
 	return answers, "mix config", nil
+}
+
+// secretCacheFile is where an answer that holds a password is cached: the
+// user's cache folder (like ~/.pgpass, mode 0600), keyed by the git
+// directory and the config hash, so `regen status` stays free of mix
+// starts without a password ever landing in the repository's metadata.
+func (e *Engine) secretCacheFile(key string) string {
+	base := e.opts.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home := e.opts.Getenv("HOME")
+		if home == "" {
+			return ""
+		}
+		base = filepath.Join(home, ".cache")
+	}
+	id := sha256.Sum256([]byte(e.stateDir + "\x00" + key))
+	return filepath.Join(base, "regen", hex.EncodeToString(id[:12])+".repos")
 }
 
 // configHash keys the repo-config cache by the files that decide it.

@@ -62,11 +62,22 @@ func TestPostgresWrongPasswordIsOneClearLineAndLeaksNowhere(t *testing.T) {
 }
 
 // The project's own password (config/config.exs) is never written under
-// .git/regen either, not even in the repo-config cache or a journal.
+// .git/regen either, not even in the repo-config cache or a journal; the
+// answer with it is cached in the user's cache folder, so the next command
+// needs no mix start.
 func TestPostgresProjectPasswordIsNotCached(t *testing.T) {
 	p := featureOf(t, regentest.Postgres)
 	if _, err, out := run(t, p, regen.RunOptions{Name: "add_subtitle_and_views", Migrate: true}); err != nil {
 		t.Fatalf("%v\n%s", err, out)
+	}
+	log := filepath.Join(t.TempDir(), "mix.log")
+	t.Setenv("MIXSIM_LOG", log)
+	e, _ := engine(t, p)
+	if _, err := e.Status(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls, _ := os.ReadFile(log); len(calls) > 0 {
+		t.Fatalf("status started mix again:\n%s", calls)
 	}
 	u, _ := url.Parse(p.DB)
 	pw, _ := u.User.Password()
