@@ -72,23 +72,83 @@ type genFile struct {
 	content string
 }
 
-func (s *session) codegenTask(args []string, ash bool) error {
+// codegenInput parses a codegen task's options, compiles and loads the
+// resources; ash.codegen announces the data layer in between.
+func (s *session) codegenInput(args []string, ash bool, layer string) (codegenOpts, []*resource, error) {
 	o, err := parseCodegenArgs(args)
 	if err != nil {
-		return err
+		return o, nil, err
 	}
 	if err := s.ensureCompiled(); err != nil {
-		return err
+		return o, nil, err
 	}
 	if ash {
-		fmt.Fprintln(s.stdout, "Getting extensions in current project...")
-		fmt.Fprintln(s.stdout, "Running codegen for AshSqlite.DataLayer...")
+		s.ashBanner("Running codegen for " + layer + "...")
 	}
 	files, err := libFiles(s.root)
 	if err != nil {
-		return err
+		return o, nil, err
 	}
 	res, err := loadResources(s.proj, files)
+	return o, res, err
+}
+
+// pendingFiles counts what --check reports for one migration's changes:
+// the migration plus a snapshot per table that is not dropped.
+func pendingFiles(changes []tableChange) int {
+	if len(changes) == 0 {
+		return 0
+	}
+	n := 1
+	for _, c := range changes {
+		if c.new != nil {
+			n++
+		}
+	}
+	return n
+}
+
+func pendingError(n int) error {
+	return &taskError{code: 1, text: fmt.Sprintf("** (Mix) Pending Code Generation Detected for %d files\n\n\nRun with --dry-run to view pending changes", n)}
+}
+
+// writeGenerated prints (--dry-run) or writes the generated files and
+// announces each; display names a file for either.
+func (s *session) writeGenerated(out []genFile, dryRun bool, display func(path string, dryRun bool) string) error {
+	for i, f := range out {
+		if dryRun {
+			if i > 0 {
+				fmt.Fprintln(s.stdout)
+			}
+			fmt.Fprintf(s.stdout, "%s\n%s\n", display(f.path, true), f.content)
+			continue
+		}
+		if !s.lie {
+			if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(f.path, []byte(f.content), 0o644); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(s.stdout, "* creating %s\n", display(f.path, false))
+	}
+	return nil
+}
+
+// removeAll deletes the snapshot folders of dropped tables (Ash removes
+// the whole folder).
+func removeAll(dirs []string) error {
+	for _, d := range dirs {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *session) codegenTask(args []string, ash bool) error {
+	o, res, err := s.codegenInput(args, ash, "AshSqlite.DataLayer")
 	if err != nil {
 		return err
 	}
@@ -125,20 +185,13 @@ func (s *session) codegenTask(args []string, ash bool) error {
 		// (they must be squashed into a named migration before commit).
 		n := 0
 		for _, p := range plans {
-			if len(p.changes) > 0 {
-				n++ // the migration
-			}
-			for _, c := range p.changes {
-				if c.new != nil {
-					n++
-				}
-			}
+			n += pendingFiles(p.changes)
 		}
 		if n == 0 && devPresent {
 			n = 1
 		}
 		if n > 0 {
-			return &taskError{code: 1, text: fmt.Sprintf("** (Mix) Pending Code Generation Detected for %d files\n\n\nRun with --dry-run to view pending changes", n)}
+			return pendingError(n)
 		}
 		return nil
 	}
@@ -167,31 +220,13 @@ func (s *session) codegenTask(args []string, ash bool) error {
 		}
 		out = append(out, g...)
 	}
-	for i, f := range out {
-		if o.dryRun {
-			if i > 0 {
-				fmt.Fprintln(s.stdout)
-			}
-			fmt.Fprintf(s.stdout, "%s\n%s\n", s.displayCreated(f.path, true), f.content)
-			continue
-		}
-		if !s.lie {
-			if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
-				return err
-			}
-			if err := os.WriteFile(f.path, []byte(f.content), 0o644); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(s.stdout, "* creating %s\n", s.displayCreated(f.path, false))
+	if err := s.writeGenerated(out, o.dryRun, s.displayCreated); err != nil {
+		return err
 	}
 	if !o.dryRun && !s.lie {
 		for _, p := range plans {
-			for _, d := range p.dropFolder {
-				// Ash removes the whole snapshot folder of a dropped table.
-				if err := os.RemoveAll(d); err != nil {
-					return err
-				}
+			if err := removeAll(p.dropFolder); err != nil {
+				return err
 			}
 		}
 	}
@@ -218,50 +253,19 @@ func (s *session) planRepo(r *repoConf, want map[string]*snapshot, o codegenOpts
 	p := &repoPlan{repo: r}
 	migDir := filepath.Join(s.root, r.migrationsDir())
 	snapDir := filepath.Join(s.root, r.snapshotsDir())
-	if entries, err := os.ReadDir(migDir); err == nil {
-		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), "_dev.exs") {
-				p.devMigs = append(p.devMigs, filepath.Join(migDir, e.Name()))
-			}
-		}
-	}
+	p.devMigs = devMigrations(migDir)
 	tables, err := snapshotTables(snapDir)
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range tables {
-		entries, _ := os.ReadDir(filepath.Join(snapDir, t))
-		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), "_dev.json") {
-				p.devSnaps = append(p.devSnaps, filepath.Join(snapDir, t, e.Name()))
-			}
-		}
-	}
+	p.devSnaps = devSnapshots(snapDir, tables)
 	// Without --dev, dev snapshots are about to be discarded: diff against
 	// the latest non-dev one. With --dev, the plain maximum wins.
 	skipDev := !o.dev && len(p.devMigs)+len(p.devSnaps) > 0
-	all := map[string]bool{}
-	for _, t := range tables {
-		all[t] = true
-	}
-	for t := range want {
-		all[t] = true
-	}
-	var names []string
-	for t := range all {
-		names = append(names, t)
-	}
-	sort.Strings(names)
-	for _, t := range names {
-		var old *snapshot
-		latest, err := latestSnapshotFile(filepath.Join(snapDir, t), skipDev)
+	for _, t := range tableNames(tables, want) {
+		old, err := readLatest(filepath.Join(snapDir, t), skipDev, readSnapshot)
 		if err != nil {
 			return nil, err
-		}
-		if latest != "" {
-			if old, err = readSnapshot(latest); err != nil {
-				return nil, err
-			}
 		}
 		nw := want[t]
 		switch {
@@ -276,6 +280,51 @@ func (s *session) planRepo(r *repoConf, want map[string]*snapshot, o codegenOpts
 		}
 	}
 	return p, nil
+}
+
+// devMigrations lists the *_dev.exs files of migDir (absolute).
+func devMigrations(migDir string) []string {
+	var out []string
+	if entries, err := os.ReadDir(migDir); err == nil {
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), "_dev.exs") {
+				out = append(out, filepath.Join(migDir, e.Name()))
+			}
+		}
+	}
+	return out
+}
+
+// devSnapshots lists the *_dev.json files of the tables' snapshot folders.
+func devSnapshots(snapDir string, tables []string) []string {
+	var out []string
+	for _, t := range tables {
+		entries, _ := os.ReadDir(filepath.Join(snapDir, t))
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), "_dev.json") {
+				out = append(out, filepath.Join(snapDir, t, e.Name()))
+			}
+		}
+	}
+	return out
+}
+
+// tableNames is every table with a snapshot folder or a wanted snapshot,
+// sorted.
+func tableNames[S any](tables []string, want map[string]S) []string {
+	all := map[string]bool{}
+	for _, t := range tables {
+		all[t] = true
+	}
+	for t := range want {
+		all[t] = true
+	}
+	names := make([]string, 0, len(all))
+	for t := range all {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // removeDev rolls back the applied _dev migrations newest first in ONE
@@ -303,16 +352,7 @@ func (s *session) removeDev(plans []*repoPlan) error {
 }
 
 func (s *session) rollbackDev(p *repoPlan) error {
-	var files []migFile
-	for _, f := range p.devMigs {
-		m := reMigName.FindStringSubmatch(filepath.Base(f))
-		if m == nil {
-			continue
-		}
-		v, _ := strconv.ParseInt(m[1], 10, 64)
-		files = append(files, migFile{version: v, name: m[2], path: f})
-	}
-	sort.Slice(files, func(i, j int) bool { return files[i].version > files[j].version })
+	files := devMigFiles(p.devMigs)
 	db, closeDB, err := s.openRepoDB(p.repo)
 	if err != nil {
 		return err
@@ -322,10 +362,7 @@ func (s *session) rollbackDev(p *repoPlan) error {
 	if err != nil {
 		return err
 	}
-	isApplied := map[int64]bool{}
-	for _, v := range applied {
-		isApplied[v] = true
-	}
+	isApplied := versionSet(applied)
 	var todo []migFile
 	for _, f := range files {
 		if isApplied[f.version] {
@@ -406,24 +443,14 @@ func (s *session) generate(p *repoPlan, o codegenOpts) ([]genFile, error) {
 	migDir := filepath.Join(s.root, r.migrationsDir())
 	name := o.name
 	if name == "" {
-		// Unnamed (--dev or --dry-run): migrate_resources<N>, N counted from
-		// existing files the way the generator does.
-		n := 1
-		if entries, err := os.ReadDir(migDir); err == nil {
-			for _, e := range entries {
-				if strings.Contains(e.Name(), "_migrate_resources") {
-					n++
-				}
-			}
-		}
-		name = "migrate_resources" + strconv.Itoa(n)
+		name = unnamedMigration(migDir)
 	}
 	v := s.nextVersion(p)
 	suffix := ""
 	if o.dev {
 		suffix = "_dev"
 	}
-	up, down := migrationBodies(p.changes)
+	up, down := migrationBodies(p.changes, sqliteStyle())
 	text := migrationText(r.module+".Migrations."+camelize(name), up, down)
 	out := []genFile{{filepath.Join(migDir, fmt.Sprintf("%d_%s%s.exs", v, name, suffix)), text}}
 	k := int64(1)
@@ -438,14 +465,35 @@ func (s *session) generate(p *repoPlan, o codegenOpts) ([]genFile, error) {
 	return out, nil
 }
 
+// unnamedMigration names a migration made without a name (--dev or
+// --dry-run): migrate_resources<N>, N counted from existing files the way
+// the generator does.
+func unnamedMigration(migDir string) string {
+	n := 1
+	if entries, err := os.ReadDir(migDir); err == nil {
+		for _, e := range entries {
+			if strings.Contains(e.Name(), "_migrate_resources") {
+				n++
+			}
+		}
+	}
+	return "migrate_resources" + strconv.Itoa(n)
+}
+
 // --- migration text, laid out like AshSqlite + mix format ---
 
 func migrationText(module string, up, down []string) string {
+	return generatedMigration(module, "ash_sqlite", up, down)
+}
+
+// generatedMigration is the module the data layer's generate_migrations
+// task (named by layer, e.g. ash_sqlite) writes, without a final newline.
+func generatedMigration(module, layer string, up, down []string) string {
 	return "defmodule " + module + ` do
   @moduledoc """
   Updates resources based on their most recent snapshots.
 
-  This file was autogenerated with ` + "`mix ash_sqlite.generate_migrations`" + `
+  This file was autogenerated with ` + "`mix " + layer + ".generate_migrations`" + `
   """
 
   use Ecto.Migration
@@ -529,27 +577,57 @@ func orderChanges(changes []tableChange) []tableChange {
 	return append(append(creates, alters...), drops...)
 }
 
+// migrationStyle is where AshSqlite's and AshPostgres's generated
+// migrations differ; the diff and the statement order are the same.
+type migrationStyle struct {
+	tableOpts string                 // inside table(...), after the name
+	create    func(*snapshot) string // a create table block
+	add       func(snapAttr) string  // an `add` line
+	// fkDown is what a down does about a foreign key before its column or
+	// table goes: AshSqlite raises, AshPostgres drops the constraint.
+	fkDown func(table, constraint string) string
+	// dropFKsOnDrop: AshPostgres drops a dropped table's constraints
+	// first; SQLite has no way to.
+	dropFKsOnDrop bool
+}
+
+// sqliteStyle is AshSqlite's generated migration text.
+func sqliteStyle() migrationStyle {
+	return migrationStyle{
+		create: createBlock,
+		add:    func(a snapAttr) string { return addLine("add", a, true) },
+		fkDown: fkRaise,
+	}
+}
+
 // migrationBodies returns the up and down statements (each already
 // indented by 4) for the ordered changes; down reverses the order.
-func migrationBodies(changes []tableChange) ([]string, []string) {
+func migrationBodies(changes []tableChange, st migrationStyle) ([]string, []string) {
 	var up []string
 	var downs [][]string
+	fkDowns := func(s *snapshot) []string {
+		var d []string
+		for _, a := range s.Attributes {
+			if a.References != nil {
+				d = append(d, st.fkDown(s.Table, a.References.Name))
+			}
+		}
+		return d
+	}
 	for _, c := range orderChanges(changes) {
+		dropTable := "    drop table(:" + c.table + st.tableOpts + ")"
 		switch {
 		case c.old == nil:
-			up = append(up, createBlock(c.new))
-			var d []string
-			for _, a := range c.new.Attributes {
-				if a.References != nil {
-					d = append(d, fkRaise(c.table, a.References.Name))
-				}
-			}
-			downs = append(downs, append(d, "    drop table(:"+c.table+")"))
+			up = append(up, st.create(c.new))
+			downs = append(downs, append(fkDowns(c.new), dropTable))
 		case c.new == nil:
-			up = append(up, "    drop table(:"+c.table+")")
-			downs = append(downs, []string{createBlock(c.old)})
+			if st.dropFKsOnDrop {
+				dropTable = strings.Join(append(fkDowns(c.old), dropTable), "\n\n")
+			}
+			up = append(up, dropTable)
+			downs = append(downs, []string{st.create(c.old)})
 		default:
-			u, d := alterBlocks(c.old, c.new)
+			u, d := alterBlocks(c.old, c.new, st)
 			up = append(up, u)
 			downs = append(downs, d)
 		}
@@ -623,7 +701,7 @@ func addLine(verb string, a snapAttr, withPK bool) string {
 	return head + ",\n        " + strings.Join(opts, ", ")
 }
 
-func alterBlocks(old, nw *snapshot) (string, []string) {
+func alterBlocks(old, nw *snapshot, st migrationStyle) (string, []string) {
 	oldBy := map[string]snapAttr{}
 	for _, a := range old.Attributes {
 		oldBy[a.Source] = a
@@ -632,16 +710,15 @@ func alterBlocks(old, nw *snapshot) (string, []string) {
 	for _, a := range nw.Attributes {
 		newBy[a.Source] = a
 	}
-	var upLines, downLines []string
-	var raises []string
+	var upLines, downLines, fkDowns []string
 	for _, a := range nw.Attributes {
 		o, ok := oldBy[a.Source]
 		switch {
 		case !ok:
-			upLines = append(upLines, addLine("add", a, true))
+			upLines = append(upLines, st.add(a))
 			downLines = append(downLines, "      remove :"+a.Source)
 			if a.References != nil {
-				raises = append(raises, fkRaise(nw.Table, a.References.Name))
+				fkDowns = append(fkDowns, st.fkDown(nw.Table, a.References.Name))
 			}
 		case !sameAttr(o, a):
 			// Simplification: one modify per changed column; ecto_sqlite3
@@ -653,14 +730,14 @@ func alterBlocks(old, nw *snapshot) (string, []string) {
 	for _, a := range old.Attributes {
 		if _, ok := newBy[a.Source]; !ok {
 			upLines = append(upLines, "      remove :"+a.Source)
-			downLines = append(downLines, addLine("add", a, true))
+			downLines = append(downLines, st.add(a))
 		}
 	}
 	for i, j := 0, len(downLines)-1; i < j; i, j = i+1, j-1 {
 		downLines[i], downLines[j] = downLines[j], downLines[i]
 	}
-	head := "alter table(:" + nw.Table + ")"
-	return block(head, upLines), append(raises, block(head, downLines))
+	head := "alter table(:" + nw.Table + st.tableOpts + ")"
+	return block(head, upLines), append(fkDowns, block(head, downLines))
 }
 
 func sameAttr(a, b snapAttr) bool {

@@ -122,36 +122,39 @@ func openDB(t *testing.T, dir string) *sql.DB {
 	return db
 }
 
-func versions(t *testing.T, dir string) []int64 {
+// queryColumn runs a one-column query and collects its values.
+func queryColumn[T any](t *testing.T, db *sql.DB, q string, args ...any) []T {
 	t.Helper()
-	rows, err := openDB(t, dir).Query(`SELECT version FROM schema_migrations ORDER BY version`)
+	rows, err := db.Query(q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return scanColumn[T](t, rows)
+}
+
+// scanColumn collects (and closes) a one-column result.
+func scanColumn[T any](t *testing.T, rows *sql.Rows) []T {
+	t.Helper()
 	defer rows.Close()
-	var out []int64
+	var out []T
 	for rows.Next() {
-		var v int64
-		rows.Scan(&v)
+		var v T
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
 		out = append(out, v)
 	}
 	return out
 }
 
+func versions(t *testing.T, dir string) []int64 {
+	t.Helper()
+	return queryColumn[int64](t, openDB(t, dir), `SELECT version FROM schema_migrations ORDER BY version`)
+}
+
 func columns(t *testing.T, dir, table string) []string {
 	t.Helper()
-	rows, err := openDB(t, dir).Query(`SELECT name FROM pragma_table_info(?) ORDER BY name`, table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		out = append(out, n)
-	}
-	return out
+	return queryColumn[string](t, openDB(t, dir), `SELECT name FROM pragma_table_info(?) ORDER BY name`, table)
 }
 
 func tableSQL(t *testing.T, dir, table string) string {

@@ -427,13 +427,9 @@ func columnDef(c colOp, pkInline bool) (string, error) {
 func sqlFor(st stmt) (string, []string, error) {
 	switch st.kind {
 	case "create_table":
-		var defs, pks []string
-		for _, c := range st.cols {
-			if v, ok := c.opts.get("primary_key"); ok && v.kind == vBool && v.b {
-				pks = append(pks, quoteIdent(c.name))
-			}
-		}
-		if v, ok := st.tblOpts.get("primary_key"); !ok || !(v.kind == vBool && !v.b) {
+		var defs []string
+		pks := pkColumns(st.cols)
+		if defaultID(st) {
 			defs = append(defs, `"id" INTEGER PRIMARY KEY AUTOINCREMENT`)
 		}
 		for _, c := range st.cols {
@@ -449,10 +445,7 @@ func sqlFor(st stmt) (string, []string, error) {
 		if len(pks) > 1 {
 			defs = append(defs, "PRIMARY KEY ("+strings.Join(pks, ", ")+")")
 		}
-		verb, log := "CREATE TABLE ", "create table "
-		if st.ifExist {
-			verb, log = "CREATE TABLE IF NOT EXISTS ", "create table if not exists "
-		}
+		verb, log := createTableVerb(st.ifExist)
 		return log + st.table, []string{verb + quoteIdent(st.table) + " (" + strings.Join(defs, ", ") + ")"}, nil
 	case "alter_table":
 		var sqls []string
@@ -477,26 +470,60 @@ func sqlFor(st stmt) (string, []string, error) {
 		}
 		return "drop table " + st.table, []string{"DROP TABLE " + quoteIdent(st.table)}, nil
 	case "create_index":
-		var cols []string
-		for _, c := range st.index.columns {
-			cols = append(cols, quoteIdent(c))
-		}
-		verb := "CREATE INDEX "
-		if st.index.unique {
-			verb = "CREATE UNIQUE INDEX "
-		}
-		if st.ifExist {
-			verb += "IF NOT EXISTS "
-		}
-		return "create index " + st.index.name, []string{verb + quoteIdent(st.index.name) + " ON " + quoteIdent(st.index.table) + " (" + strings.Join(cols, ", ") + ")"}, nil
+		return "create index " + st.index.name, []string{createIndexSQL(st, quoteIdent(st.index.table))}, nil
 	case "drop_index":
-		verb := "DROP INDEX "
-		if st.ifExist {
-			verb += "IF EXISTS "
-		}
-		return "drop index " + st.index.name, []string{verb + quoteIdent(st.index.name)}, nil
+		return "drop index " + st.index.name, []string{dropIndexVerb(st.ifExist) + quoteIdent(st.index.name)}, nil
 	case "execute":
 		return "execute " + fmt.Sprintf("%q", st.sql), []string{st.sql}, nil
 	}
 	return "", nil, fmt.Errorf("not DDL")
+}
+
+// pkColumns lists the quoted columns declared primary_key: true.
+func pkColumns(cols []colOp) []string {
+	var pks []string
+	for _, c := range cols {
+		if v, ok := c.opts.get("primary_key"); ok && v.kind == vBool && v.b {
+			pks = append(pks, quoteIdent(c.name))
+		}
+	}
+	return pks
+}
+
+// defaultID: Ecto adds an "id" key unless the table says primary_key: false.
+func defaultID(st stmt) bool {
+	v, ok := st.tblOpts.get("primary_key")
+	return !ok || !(v.kind == vBool && !v.b)
+}
+
+// createTableVerb is the SQL verb and the log words of a create table.
+func createTableVerb(ifExist bool) (verb, log string) {
+	if ifExist {
+		return "CREATE TABLE IF NOT EXISTS ", "create table if not exists "
+	}
+	return "CREATE TABLE ", "create table "
+}
+
+// createIndexSQL is a create_index statement on table (already quoted the
+// database's way).
+func createIndexSQL(st stmt, table string) string {
+	var cols []string
+	for _, c := range st.index.columns {
+		cols = append(cols, quoteIdent(c))
+	}
+	verb := "CREATE INDEX "
+	if st.index.unique {
+		verb = "CREATE UNIQUE INDEX "
+	}
+	if st.ifExist {
+		verb += "IF NOT EXISTS "
+	}
+	return verb + quoteIdent(st.index.name) + " ON " + table + " (" + strings.Join(cols, ", ") + ")"
+}
+
+func dropIndexVerb(ifExist bool) string {
+	if ifExist {
+		return "DROP INDEX IF EXISTS "
+	}
+	return "DROP INDEX "
 }

@@ -152,6 +152,11 @@ func appliedVersions(db *sql.DB, source string) ([]int64, error) {
 	if err != nil {
 		return nil, sqlException(err, "")
 	}
+	return scanVersions(rows)
+}
+
+// scanVersions reads and closes a schema_migrations version query.
+func scanVersions(rows *sql.Rows) ([]int64, error) {
 	defer rows.Close()
 	var out []int64
 	for rows.Next() {
@@ -162,6 +167,15 @@ func appliedVersions(db *sql.DB, source string) ([]int64, error) {
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// versionSet is the applied versions as a set.
+func versionSet(applied []int64) map[int64]bool {
+	set := map[int64]bool{}
+	for _, v := range applied {
+		set[v] = true
+	}
+	return set
 }
 
 var reSqliteMsg = regexp.MustCompile(`^(?:[a-zA-Z ]+: )?(.*?)(?: \(\d+\))?$`)
@@ -184,43 +198,77 @@ type execer interface {
 	Exec(query string, args ...any) (sql.Result, error)
 }
 
+// migrationDialect is what running one migration needs from a database;
+// the rest (which function runs, reversal, logs, faults) is Ecto's.
+type migrationDialect struct {
+	tracePath string          // the file as stack traces name it
+	prepare   func(stmt) stmt // nil: statements as parsed
+	sqlFor    func(stmt) (log string, sqls []string, err error)
+	sqlErr    func(err error, query string) error
+	record    func(version int64, up bool) (query string, args []any) // schema_migrations row
+}
+
 // runMigration executes one migration's up or down inside tx, including its
 // schema_migrations row. The caller commits or rolls back.
 func (s *session) runMigration(tx execer, r *repoConf, mf migFile, up bool) error {
-	m, err := parseMigrationFile(mf.path)
-	if err != nil {
-		return &exception{kind: "CompileError", msg: fmt.Sprintf("%s: %v", s.proj.displayPath(mf.path), err)}
-	}
+	return s.runMigrationWith(tx, mf, up, migrationDialect{
+		tracePath: s.proj.displayPath(mf.path),
+		sqlFor:    sqlFor,
+		sqlErr:    sqlException,
+		record: func(v int64, up bool) (string, []any) {
+			if up {
+				return `INSERT INTO ` + quoteIdent(r.migrationSource) + ` ("version", "inserted_at") VALUES (?, ?)`,
+					[]any{v, time.Now().UTC().Format("2006-01-02T15:04:05")}
+			}
+			return `DELETE FROM ` + quoteIdent(r.migrationSource) + ` WHERE "version" = ?`, []any{v}
+		},
+	})
+}
+
+// migrationBody picks the function Ecto runs (up/0, down/0, or change/0,
+// reversed for a rollback) and its statements.
+func (s *session) migrationBody(m *migration, mf migFile, up bool) (string, []stmt, error) {
 	fn := "down"
 	if up {
 		fn = "up"
 	}
-	var body []stmt
 	switch {
 	case up && m.hasUp:
-		body = m.up
+		return fn, m.up, nil
 	case !up && m.hasDown:
-		body = m.down
+		return fn, m.down, nil
 	case m.hasChg:
-		fn = "change"
-		body = m.change
-		if !up {
-			rev, bad := reverseStatements(m.change)
-			if bad != nil {
-				s.info(fmt.Sprintf("== Running %d %s.%s/0", mf.version, m.module, fn))
-				return &exception{kind: "Ecto.MigrationError", msg: fmt.Sprintf("cannot reverse migration command: %s. You will need to explicitly define up/0 and down/0 in your migration", bad.text)}
-			}
-			body = rev
+		if up {
+			return "change", m.change, nil
 		}
-	default:
-		return &exception{kind: "UndefinedFunctionError", msg: fmt.Sprintf("function %s.%s/0 is undefined or private", m.module, fn)}
+		rev, bad := reverseStatements(m.change)
+		if bad != nil {
+			s.info(fmt.Sprintf("== Running %d %s.%s/0", mf.version, m.module, "change"))
+			return "change", nil, &exception{kind: "Ecto.MigrationError", msg: fmt.Sprintf("cannot reverse migration command: %s. You will need to explicitly define up/0 and down/0 in your migration", bad.text)}
+		}
+		return "change", rev, nil
+	}
+	return fn, nil, &exception{kind: "UndefinedFunctionError", msg: fmt.Sprintf("function %s.%s/0 is undefined or private", m.module, fn)}
+}
+
+func (s *session) runMigrationWith(tx execer, mf migFile, up bool, d migrationDialect) error {
+	m, err := parseMigrationFile(mf.path)
+	if err != nil {
+		return &exception{kind: "CompileError", msg: fmt.Sprintf("%s: %v", s.proj.displayPath(mf.path), err)}
+	}
+	fn, body, err := s.migrationBody(m, mf, up)
+	if err != nil {
+		return err
 	}
 	start := time.Now()
 	s.info(fmt.Sprintf("== Running %d %s.%s/0", mf.version, m.module, fn))
 	trace := func(st stmt) []string {
-		return append([]string{fmt.Sprintf("%s:%d: %s.%s/0", s.proj.displayPath(mf.path), st.line, m.module, fn)}, ectoRunnerTrace...)
+		return append([]string{fmt.Sprintf("%s:%d: %s.%s/0", d.tracePath, st.line, m.module, fn)}, ectoRunnerTrace...)
 	}
 	for i, st := range body {
+		if d.prepare != nil {
+			st = d.prepare(st)
+		}
 		switch st.kind {
 		case "noop":
 		case "raise":
@@ -228,7 +276,7 @@ func (s *session) runMigration(tx execer, r *repoConf, mf migFile, up bool) erro
 		case "unsupported":
 			return &exception{kind: "RuntimeError", msg: "mixsim cannot interpret this migration statement: " + st.text, trace: trace(st)}
 		default:
-			log, sqls, err := sqlFor(st)
+			log, sqls, err := d.sqlFor(st)
 			if log != "" {
 				s.info(log)
 			}
@@ -242,7 +290,7 @@ func (s *session) runMigration(tx execer, r *repoConf, mf migFile, up bool) erro
 			}
 			for _, q := range sqls {
 				if _, err := tx.Exec(q); err != nil {
-					return sqlException(err, q)
+					return d.sqlErr(err, q)
 				}
 			}
 		}
@@ -252,17 +300,9 @@ func (s *session) runMigration(tx execer, r *repoConf, mf migFile, up bool) erro
 			s.faults.doSleep(s.midSleep.d)
 		}
 	}
-	var q string
-	var args []any
-	if up {
-		q = `INSERT INTO ` + quoteIdent(r.migrationSource) + ` ("version", "inserted_at") VALUES (?, ?)`
-		args = []any{mf.version, time.Now().UTC().Format("2006-01-02T15:04:05")}
-	} else {
-		q = `DELETE FROM ` + quoteIdent(r.migrationSource) + ` WHERE "version" = ?`
-		args = []any{mf.version}
-	}
+	q, args := d.record(mf.version, up)
 	if _, err := tx.Exec(q, args...); err != nil {
-		return sqlException(err, q)
+		return d.sqlErr(err, q)
 	}
 	s.info(fmt.Sprintf("== Migrated %d in %.1fs", mf.version, time.Since(start).Seconds()))
 	return nil
@@ -354,6 +394,23 @@ func (s *session) selectRepos(names []string) ([]*repoConf, error) {
 	return out, nil
 }
 
+// migratorRepos parses a migrator task's options and picks its repos.
+func (s *session) migratorRepos(args []string) (migratorOpts, []*repoConf, error) {
+	o, err := parseMigratorArgs(args)
+	if err != nil {
+		return o, nil, err
+	}
+	repos, err := s.selectRepos(o.repos)
+	return o, repos, err
+}
+
+// ashBanner is what an ash.* task prints before handing over to the data
+// layer.
+func (s *session) ashBanner(running string) {
+	fmt.Fprintln(s.stdout, "Getting extensions in current project...")
+	fmt.Fprintln(s.stdout, running)
+}
+
 func (s *session) pathsFor(r *repoConf, o migratorOpts) []string {
 	if len(o.paths) == 0 {
 		return []string{filepath.Join(s.root, r.migrationsDir())}
@@ -368,21 +425,27 @@ func (s *session) pathsFor(r *repoConf, o migratorOpts) []string {
 	return out
 }
 
-func (s *session) migrateTask(args []string, ash bool) error {
+// migrateSetup is migrateTask's start: options, compile (unless
+// --no-compile), ash.migrate's banner for layer, then the repos.
+func (s *session) migrateSetup(args []string, ash bool, layer string) (migratorOpts, []*repoConf, error) {
 	o, err := parseMigratorArgs(args)
 	if err != nil {
-		return err
+		return o, nil, err
 	}
 	if !o.noComp {
 		if err := s.ensureCompiled(); err != nil {
-			return err
+			return o, nil, err
 		}
 	}
 	if ash {
-		fmt.Fprintln(s.stdout, "Getting extensions in current project...")
-		fmt.Fprintln(s.stdout, "Running migration for AshSqlite.DataLayer...")
+		s.ashBanner("Running migration for " + layer + "...")
 	}
 	repos, err := s.selectRepos(o.repos)
+	return o, repos, err
+}
+
+func (s *session) migrateTask(args []string, ash bool) error {
+	o, repos, err := s.migrateSetup(args, ash, "AshSqlite.DataLayer")
 	if err != nil {
 		return err
 	}
@@ -395,11 +458,7 @@ func (s *session) migrateTask(args []string, ash bool) error {
 }
 
 func (s *session) rollbackTask(args []string) error {
-	o, err := parseMigratorArgs(args)
-	if err != nil {
-		return err
-	}
-	repos, err := s.selectRepos(o.repos)
+	o, repos, err := s.migratorRepos(args)
 	if err != nil {
 		return err
 	}
@@ -426,10 +485,33 @@ func (s *session) migrateRepo(r *repoConf, o migratorOpts, up bool) error {
 	if err != nil {
 		return err
 	}
-	isApplied := map[int64]bool{}
-	for _, v := range applied {
-		isApplied[v] = true
+	todo := selectMigrations(files, applied, o, up)
+	if len(todo) == 0 {
+		s.alreadyMigrated(up)
+		return nil
 	}
+	for _, f := range todo {
+		tx, err := db.Begin()
+		if err != nil {
+			return sqlException(err, "BEGIN")
+		}
+		if err := s.runMigration(tx, r, f, up); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return sqlException(err, "COMMIT")
+		}
+	}
+	return nil
+}
+
+// selectMigrations is Ecto's choice of migrations to run: the unapplied
+// files oldest first (up to --to), or for a rollback the applied ones
+// newest first (down to --to). -n limits the count; --to and --all lift
+// the limit; rollback defaults to one step, migrate to all.
+func selectMigrations(files []migFile, applied []int64, o migratorOpts, up bool) []migFile {
+	isApplied := versionSet(applied)
 	var todo []migFile
 	if up {
 		for _, f := range files {
@@ -452,42 +534,25 @@ func (s *session) migrateRepo(r *repoConf, o migratorOpts, up bool) error {
 	case o.nSet:
 		limit = o.n
 	case !up:
-		limit = 1 // rollback defaults to one step; migrate to all
+		limit = 1
 	}
 	if limit < len(todo) {
 		todo = todo[:max(limit, 0)]
 	}
-	if len(todo) == 0 {
-		if up {
-			s.info("Migrations already up")
-		} else {
-			s.info("Migrations already down")
-		}
-		return nil
+	return todo
+}
+
+func (s *session) alreadyMigrated(up bool) {
+	if up {
+		s.info("Migrations already up")
+	} else {
+		s.info("Migrations already down")
 	}
-	for _, f := range todo {
-		tx, err := db.Begin()
-		if err != nil {
-			return sqlException(err, "BEGIN")
-		}
-		if err := s.runMigration(tx, r, f, up); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return sqlException(err, "COMMIT")
-		}
-	}
-	return nil
 }
 
 // statusTask prints `mix ecto.migrations`.
 func (s *session) statusTask(args []string) error {
-	o, err := parseMigratorArgs(args)
-	if err != nil {
-		return err
-	}
-	repos, err := s.selectRepos(o.repos)
+	o, repos, err := s.migratorRepos(args)
 	if err != nil {
 		return err
 	}
@@ -505,36 +570,55 @@ func (s *session) statusTask(args []string) error {
 		if err != nil {
 			return err
 		}
-		type row struct {
-			status string
-			v      int64
-			name   string
-		}
-		var rows []row
-		isApplied := map[int64]bool{}
-		for _, v := range applied {
-			isApplied[v] = true
-		}
-		byVersion := map[int64]bool{}
-		for _, f := range files {
-			byVersion[f.version] = true
-			st := "down"
-			if isApplied[f.version] {
-				st = "up"
-			}
-			rows = append(rows, row{st, f.version, f.name})
-		}
-		for _, v := range applied {
-			if !byVersion[v] {
-				rows = append(rows, row{"up", v, "** FILE NOT FOUND **"})
-			}
-		}
-		sort.Slice(rows, func(i, j int) bool { return rows[i].v < rows[j].v })
-		fmt.Fprintf(s.stdout, "\nRepo: %s\n\n  Status    Migration ID    Migration Name\n%s\n", r.module, strings.Repeat("-", 50))
-		for _, rw := range rows {
-			fmt.Fprintf(s.stdout, "  %-10s%-16d%s\n", rw.status, rw.v, rw.name)
-		}
-		fmt.Fprintln(s.stdout)
+		s.printStatus(r.module, files, applied)
 	}
 	return nil
+}
+
+// printStatus prints one repo's table of `mix ecto.migrations`: every file
+// and every applied version without one, by version.
+func (s *session) printStatus(module string, files []migFile, applied []int64) {
+	type row struct {
+		status string
+		v      int64
+		name   string
+	}
+	var rows []row
+	isApplied := versionSet(applied)
+	hasFile := map[int64]bool{}
+	for _, f := range files {
+		hasFile[f.version] = true
+		st := "down"
+		if isApplied[f.version] {
+			st = "up"
+		}
+		rows = append(rows, row{st, f.version, f.name})
+	}
+	for _, v := range applied {
+		if !hasFile[v] {
+			rows = append(rows, row{"up", v, "** FILE NOT FOUND **"})
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].v < rows[j].v })
+	fmt.Fprintf(s.stdout, "\nRepo: %s\n\n  Status    Migration ID    Migration Name\n%s\n", module, strings.Repeat("-", 50))
+	for _, rw := range rows {
+		fmt.Fprintf(s.stdout, "  %-10s%-16d%s\n", rw.status, rw.v, rw.name)
+	}
+	fmt.Fprintln(s.stdout)
+}
+
+// devMigFiles turns the _dev migration paths into migration files, newest
+// first (the order they are rolled back in).
+func devMigFiles(paths []string) []migFile {
+	var files []migFile
+	for _, f := range paths {
+		m := reMigName.FindStringSubmatch(filepath.Base(f))
+		if m == nil {
+			continue
+		}
+		v, _ := strconv.ParseInt(m[1], 10, 64)
+		files = append(files, migFile{version: v, name: m[2], path: f})
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].version > files[j].version })
+	return files
 }

@@ -205,33 +205,11 @@ func pgVersions(t *testing.T, db *sql.DB, prefix string) []int64 {
 		}
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var v int64
-		if err := rows.Scan(&v); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v)
-	}
-	return out
+	return scanColumn[int64](t, rows)
 }
 
 // pgColumns lists a table's columns (sorted), nil when it does not exist.
 func pgColumns(t *testing.T, db *sql.DB, schema, table string) []string {
 	t.Helper()
-	rows, err := db.Query(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY 1`, schema, table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, c)
-	}
-	return out
+	return queryColumn[string](t, db, `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY 1`, schema, table)
 }

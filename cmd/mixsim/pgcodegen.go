@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -47,22 +46,7 @@ const pgNameRequiredText = "** (RuntimeError) Name must be provided when generat
 	"    (elixir 1.18.4) lib/enum.ex:1714: Enum.\"-map/2-lists^map/1-1-\"/2"
 
 func (s *session) pgCodegenTask(args []string, ash bool) error {
-	o, err := parseCodegenArgs(args)
-	if err != nil {
-		return err
-	}
-	if err := s.ensureCompiled(); err != nil {
-		return err
-	}
-	if ash {
-		fmt.Fprintln(s.stdout, "Getting extensions in current project...")
-		fmt.Fprintln(s.stdout, "Running codegen for AshPostgres.DataLayer...")
-	}
-	files, err := libFiles(s.root)
-	if err != nil {
-		return err
-	}
-	res, err := loadResources(s.proj, files)
+	o, res, err := s.codegenInput(args, ash, "AshPostgres.DataLayer")
 	if err != nil {
 		return err
 	}
@@ -104,21 +88,14 @@ func (s *session) pgCodegenTask(args []string, ash bool) error {
 	if o.check {
 		n := 0
 		for _, sc := range scopes {
-			if len(sc.changes) > 0 {
-				n++
-			}
-			for _, c := range sc.changes {
-				if c.new != nil {
-					n++
-				}
-			}
+			n += pendingFiles(sc.changes)
 		}
 		n += 2 * len(extNeeded)
 		if n == 0 && devPresent {
 			n = 1
 		}
 		if n > 0 {
-			return &taskError{code: 1, text: fmt.Sprintf("** (Mix) Pending Code Generation Detected for %d files\n\n\nRun with --dry-run to view pending changes", n)}
+			return pendingError(n)
 		}
 		return nil
 	}
@@ -144,31 +121,22 @@ func (s *session) pgCodegenTask(args []string, ash bool) error {
 		out = append(out, g...)
 	}
 	fmt.Fprintln(s.stdout, "Please always manually review the generated migrations for correctness.")
-	for i, f := range out {
-		rel, _ := filepath.Rel(s.root, f.path)
-		if o.dryRun {
-			if i > 0 {
-				fmt.Fprintln(s.stdout)
-			}
-			fmt.Fprintf(s.stdout, "%s\n%s\n", f.path, f.content)
-			continue
+	// AshPostgres prints absolute paths for --dry-run, relative ones when
+	// creating (no _build detour, unlike AshSqlite).
+	err = s.writeGenerated(out, o.dryRun, func(path string, dryRun bool) string {
+		if dryRun {
+			return path
 		}
-		if !s.lie {
-			if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
-				return err
-			}
-			if err := os.WriteFile(f.path, []byte(f.content), 0o644); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(s.stdout, "* creating %s\n", filepath.ToSlash(rel))
+		rel, _ := filepath.Rel(s.root, path)
+		return filepath.ToSlash(rel)
+	})
+	if err != nil {
+		return err
 	}
 	if !o.dryRun && !s.lie {
 		for _, sc := range scopes {
-			for _, d := range sc.dropFolder {
-				if err := os.RemoveAll(d); err != nil {
-					return err
-				}
+			if err := removeAll(sc.dropFolder); err != nil {
+				return err
 			}
 		}
 		// AshPostgres rewrites extensions.json on every generating run.
@@ -208,48 +176,17 @@ func (s *session) planPGScope(r *repoConf, tenant bool, want map[string]*pgSnaps
 		sc.migDir = filepath.Join(s.root, r.priv, "tenant_migrations")
 		sc.snapDir = filepath.Join(sc.snapDir, "tenants")
 	}
-	if entries, err := os.ReadDir(sc.migDir); err == nil {
-		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), "_dev.exs") {
-				sc.devMigs = append(sc.devMigs, filepath.Join(sc.migDir, e.Name()))
-			}
-		}
-	}
+	sc.devMigs = devMigrations(sc.migDir)
 	tables, err := snapshotTables(sc.snapDir) // skips tenants/
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range tables {
-		entries, _ := os.ReadDir(filepath.Join(sc.snapDir, t))
-		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), "_dev.json") {
-				sc.devSnaps = append(sc.devSnaps, filepath.Join(sc.snapDir, t, e.Name()))
-			}
-		}
-	}
+	sc.devSnaps = devSnapshots(sc.snapDir, tables)
 	skipDev := !o.dev && len(sc.devMigs)+len(sc.devSnaps) > 0
-	all := map[string]bool{}
-	for _, t := range tables {
-		all[t] = true
-	}
-	for t := range want {
-		all[t] = true
-	}
-	names := make([]string, 0, len(all))
-	for t := range all {
-		names = append(names, t)
-	}
-	sort.Strings(names)
-	for _, t := range names {
-		var old *pgSnapshot
-		latest, err := latestSnapshotFile(filepath.Join(sc.snapDir, t), skipDev)
+	for _, t := range tableNames(tables, want) {
+		old, err := readLatest(filepath.Join(sc.snapDir, t), skipDev, readPGSnapshot)
 		if err != nil {
 			return nil, err
-		}
-		if latest != "" {
-			if old, err = readPGSnapshot(latest); err != nil {
-				return nil, err
-			}
 		}
 		nw := want[t]
 		switch {
@@ -336,15 +273,7 @@ func (s *session) pgGenerateRepo(r *repoConf, scopes []*pgScope, ext bool, o cod
 	}
 	name := o.name
 	if name == "" {
-		n := 1
-		if entries, err := os.ReadDir(filepath.Join(s.root, r.priv, "migrations")); err == nil {
-			for _, e := range entries {
-				if strings.Contains(e.Name(), "_migrate_resources") {
-					n++
-				}
-			}
-		}
-		name = "migrate_resources" + strconv.Itoa(n)
+		name = unnamedMigration(filepath.Join(s.root, r.priv, "migrations"))
 	}
 	var out []genFile
 	if ext {
@@ -361,7 +290,7 @@ func (s *session) pgGenerateRepo(r *repoConf, scopes []*pgScope, ext bool, o cod
 			continue
 		}
 		v := vs.take()
-		up, down := pgMigrationBodies(sc.changes, sc.tenant)
+		up, down := migrationBodies(sc.changes, pgStyle(sc.tenant))
 		out = append(out, genFile{
 			filepath.Join(sc.migDir, fmt.Sprintf("%d_%s%s.exs", v, name, suffix)),
 			pgMigrationText(sc.moduleBase()+camelize(name), up, down),
@@ -380,25 +309,9 @@ func (s *session) pgGenerateRepo(r *repoConf, scopes []*pgScope, ext bool, o cod
 	return out, nil
 }
 
+// pgMigrationText ends with a newline, unlike AshSqlite's.
 func pgMigrationText(module string, up, down []string) string {
-	return "defmodule " + module + ` do
-  @moduledoc """
-  Updates resources based on their most recent snapshots.
-
-  This file was autogenerated with ` + "`mix ash_postgres.generate_migrations`" + `
-  """
-
-  use Ecto.Migration
-
-  def up do
-` + strings.Join(up, "\n\n") + `
-  end
-
-  def down do
-` + strings.Join(down, "\n\n") + `
-  end
-end
-`
+	return generatedMigration(module, "ash_postgres", up, down) + "\n"
 }
 
 // pgAshFunctions are cheap stand-ins for AshPostgres's ash-functions: real
@@ -455,40 +368,20 @@ func pgTableOpts(tenant bool) string {
 	return ""
 }
 
-// pgMigrationBodies: creates (referenced first), alters, drops. Unlike
-// AshSqlite, a down drops the foreign key constraint and then the table.
-func pgMigrationBodies(changes []tableChange, tenant bool) ([]string, []string) {
+// pgStyle is AshPostgres's migration text for the public or tenant scope:
+// unlike AshSqlite, a down drops the foreign key constraint and then the
+// table.
+func pgStyle(tenant bool) migrationStyle {
 	to := pgTableOpts(tenant)
-	var up []string
-	var downs [][]string
-	dropFKs := func(s *snapshot) []string {
-		var d []string
-		for _, a := range s.Attributes {
-			if a.References != nil {
-				d = append(d, fmt.Sprintf("    drop constraint(:%s, %q%s)", s.Table, a.References.Name, to))
-			}
-		}
-		return d
+	return migrationStyle{
+		tableOpts: to,
+		create:    func(s *snapshot) string { return pgCreateBlock(s, tenant) },
+		add:       func(a snapAttr) string { return pgAddLine(a, tenant) },
+		fkDown: func(table, constraint string) string {
+			return fmt.Sprintf("    drop constraint(:%s, %q%s)", table, constraint, to)
+		},
+		dropFKsOnDrop: true,
 	}
-	for _, c := range orderChanges(changes) {
-		switch {
-		case c.old == nil:
-			up = append(up, pgCreateBlock(c.new, tenant))
-			downs = append(downs, append(dropFKs(c.new), "    drop table(:"+c.table+to+")"))
-		case c.new == nil:
-			up = append(up, strings.Join(append(dropFKs(c.old), "    drop table(:"+c.table+to+")"), "\n\n"))
-			downs = append(downs, []string{pgCreateBlock(c.old, tenant)})
-		default:
-			u, d := pgAlterBlocks(c.old, c.new, tenant)
-			up = append(up, u)
-			downs = append(downs, d)
-		}
-	}
-	var down []string
-	for i := len(downs) - 1; i >= 0; i-- {
-		down = append(down, downs[i]...)
-	}
-	return up, down
 }
 
 func pgCreateBlock(s *snapshot, tenant bool) string {
@@ -522,42 +415,4 @@ func pgAddLine(a snapAttr, tenant bool) string {
 		return line
 	}
 	return head + ",\n        " + strings.Join(opts, ", ")
-}
-
-func pgAlterBlocks(old, nw *snapshot, tenant bool) (string, []string) {
-	to := pgTableOpts(tenant)
-	oldBy := map[string]snapAttr{}
-	for _, a := range old.Attributes {
-		oldBy[a.Source] = a
-	}
-	newBy := map[string]snapAttr{}
-	for _, a := range nw.Attributes {
-		newBy[a.Source] = a
-	}
-	var upLines, downLines, drops []string
-	for _, a := range nw.Attributes {
-		o, ok := oldBy[a.Source]
-		switch {
-		case !ok:
-			upLines = append(upLines, pgAddLine(a, tenant))
-			downLines = append(downLines, "      remove :"+a.Source)
-			if a.References != nil {
-				drops = append(drops, fmt.Sprintf("    drop constraint(:%s, %q%s)", nw.Table, a.References.Name, to))
-			}
-		case !sameAttr(o, a):
-			upLines = append(upLines, modifyLine(a, o))
-			downLines = append(downLines, modifyLine(o, a))
-		}
-	}
-	for _, a := range old.Attributes {
-		if _, ok := newBy[a.Source]; !ok {
-			upLines = append(upLines, "      remove :"+a.Source)
-			downLines = append(downLines, pgAddLine(a, tenant))
-		}
-	}
-	for i, j := 0, len(downLines)-1; i < j; i, j = i+1, j-1 {
-		downLines[i], downLines[j] = downLines[j], downLines[i]
-	}
-	head := "alter table(:" + nw.Table + to + ")"
-	return block(head, upLines), append(drops, block(head, downLines))
 }

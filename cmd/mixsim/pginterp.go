@@ -188,13 +188,9 @@ func pgSQLFor(st stmt, migPrefix string) (string, []string, error) {
 	switch st.kind {
 	case "create_table":
 		prefix := pgPrefixOf(st.tblOpts, migPrefix)
-		var defs, pks []string
-		for _, c := range st.cols {
-			if v, ok := c.opts.get("primary_key"); ok && v.kind == vBool && v.b {
-				pks = append(pks, quoteIdent(c.name))
-			}
-		}
-		if v, ok := st.tblOpts.get("primary_key"); !ok || !(v.kind == vBool && !v.b) {
+		var defs []string
+		pks := pkColumns(st.cols)
+		if defaultID(st) {
 			defs = append(defs, `"id" bigserial PRIMARY KEY`)
 		}
 		for _, c := range st.cols {
@@ -210,10 +206,7 @@ func pgSQLFor(st stmt, migPrefix string) (string, []string, error) {
 		if len(pks) > 1 {
 			defs = append(defs, "PRIMARY KEY ("+strings.Join(pks, ", ")+")")
 		}
-		verb, log := "CREATE TABLE ", "create table "
-		if st.ifExist {
-			verb, log = "CREATE TABLE IF NOT EXISTS ", "create table if not exists "
-		}
+		verb, log := createTableVerb(st.ifExist)
 		return log + pgLogName(prefix, st.table), []string{verb + pgName(prefix, st.table) + " (" + strings.Join(defs, ", ") + ")"}, nil
 	case "alter_table":
 		prefix := pgPrefixOf(st.tblOpts, migPrefix)
@@ -248,24 +241,9 @@ func pgSQLFor(st stmt, migPrefix string) (string, []string, error) {
 		}
 		return "drop table " + pgLogName(prefix, st.table), []string{"DROP TABLE " + pgName(prefix, st.table)}, nil
 	case "create_index":
-		var cols []string
-		for _, c := range st.index.columns {
-			cols = append(cols, quoteIdent(c))
-		}
-		verb := "CREATE INDEX "
-		if st.index.unique {
-			verb = "CREATE UNIQUE INDEX "
-		}
-		if st.ifExist {
-			verb += "IF NOT EXISTS "
-		}
-		return "create index " + st.index.name, []string{verb + quoteIdent(st.index.name) + " ON " + pgName(migPrefix, st.index.table) + " (" + strings.Join(cols, ", ") + ")"}, nil
+		return "create index " + st.index.name, []string{createIndexSQL(st, pgName(migPrefix, st.index.table))}, nil
 	case "drop_index":
-		verb := "DROP INDEX "
-		if st.ifExist {
-			verb += "IF EXISTS "
-		}
-		return "drop index " + st.index.name, []string{verb + pgName(migPrefix, st.index.name)}, nil
+		return "drop index " + st.index.name, []string{dropIndexVerb(st.ifExist) + pgName(migPrefix, st.index.name)}, nil
 	case "execute":
 		return "execute " + fmt.Sprintf("%q", st.sql), []string{st.sql}, nil
 	case "drop_constraint":

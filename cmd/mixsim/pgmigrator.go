@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -119,16 +118,7 @@ func pgAppliedVersions(db *sql.DB, prefix, source string) ([]int64, error) {
 	if err != nil {
 		return nil, pgException(err, q)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var v int64
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return scanVersions(rows)
 }
 
 func (s *session) pgPaths(r *repoConf, o migratorOpts, tenant bool) []string {
@@ -147,20 +137,7 @@ func (s *session) pgMigrateTask(args []string, ash bool) error {
 	if err != nil {
 		return err
 	}
-	o, err := parseMigratorArgs(rest)
-	if err != nil {
-		return err
-	}
-	if !o.noComp {
-		if err := s.ensureCompiled(); err != nil {
-			return err
-		}
-	}
-	if ash {
-		fmt.Fprintln(s.stdout, "Getting extensions in current project...")
-		fmt.Fprintln(s.stdout, "Running migration for AshPostgres.DataLayer...")
-	}
-	repos, err := s.selectRepos(o.repos)
+	o, repos, err := s.migrateSetup(rest, ash, "AshPostgres.DataLayer")
 	if err != nil {
 		return err
 	}
@@ -183,11 +160,7 @@ func (s *session) pgRollbackTask(args []string, ashPostgres bool) error {
 	if err != nil {
 		return err
 	}
-	o, err := parseMigratorArgs(rest)
-	if err != nil {
-		return err
-	}
-	repos, err := s.selectRepos(o.repos)
+	o, repos, err := s.migratorRepos(rest)
 	if err != nil {
 		return err
 	}
@@ -303,42 +276,9 @@ func (s *session) pgMigrateRepo(r *repoConf, o migratorOpts, prefix string, path
 	if err != nil {
 		return err
 	}
-	isApplied := map[int64]bool{}
-	for _, v := range applied {
-		isApplied[v] = true
-	}
-	var todo []migFile
-	if up {
-		for _, f := range files {
-			if !isApplied[f.version] && (!o.toSet || f.version <= o.to) {
-				todo = append(todo, f)
-			}
-		}
-	} else {
-		for i := len(files) - 1; i >= 0; i-- {
-			f := files[i]
-			if isApplied[f.version] && (!o.toSet || f.version >= o.to) {
-				todo = append(todo, f)
-			}
-		}
-	}
-	limit := len(todo)
-	switch {
-	case o.toSet || o.all:
-	case o.nSet:
-		limit = o.n
-	case !up:
-		limit = 1
-	}
-	if limit < len(todo) {
-		todo = todo[:max(limit, 0)]
-	}
+	todo := selectMigrations(files, applied, o, up)
 	if len(todo) == 0 {
-		if up {
-			s.info("Migrations already up")
-		} else {
-			s.info("Migrations already down")
-		}
+		s.alreadyMigrated(up)
 		return nil
 	}
 	for _, f := range todo {
@@ -379,83 +319,25 @@ func (s *session) redefiningWarning(f migFile) {
 // pgRunMigration executes one migration's up or down in tx with its
 // schema_migrations row; the caller commits.
 func (s *session) pgRunMigration(tx *sql.Tx, r *repoConf, mf migFile, up bool, prefix string) error {
-	m, err := parseMigrationFile(mf.path)
-	if err != nil {
-		return &exception{kind: "CompileError", msg: fmt.Sprintf("%s: %v", s.proj.displayPath(mf.path), err)}
-	}
-	fn := "down"
-	if up {
-		fn = "up"
-	}
-	var body []stmt
-	switch {
-	case up && m.hasUp:
-		body = m.up
-	case !up && m.hasDown:
-		body = m.down
-	case m.hasChg:
-		fn = "change"
-		body = m.change
-		if !up {
-			rev, bad := reverseStatements(m.change)
-			if bad != nil {
-				s.info(fmt.Sprintf("== Running %d %s.%s/0", mf.version, m.module, fn))
-				return &exception{kind: "Ecto.MigrationError", msg: fmt.Sprintf("cannot reverse migration command: %s. You will need to explicitly define up/0 and down/0 in your migration", bad.text)}
-			}
-			body = rev
-		}
-	default:
-		return &exception{kind: "UndefinedFunctionError", msg: fmt.Sprintf("function %s.%s/0 is undefined or private", m.module, fn)}
-	}
 	rel, _ := filepath.Rel(s.root, mf.path)
-	start := time.Now()
-	s.info(fmt.Sprintf("== Running %d %s.%s/0", mf.version, m.module, fn))
-	trace := func(st stmt) []string {
-		return append([]string{fmt.Sprintf("%s:%d: %s.%s/0", filepath.ToSlash(rel), st.line, m.module, fn)}, ectoRunnerTrace...)
-	}
-	for i, st := range body {
-		if st.kind == "unsupported" {
-			st = pgConstraintStmt(st)
-		}
-		switch st.kind {
-		case "noop":
-		case "raise":
-			return &exception{kind: "RuntimeError", msg: st.msg, trace: trace(st)}
-		case "unsupported":
-			return &exception{kind: "RuntimeError", msg: "mixsim cannot interpret this migration statement: " + st.text, trace: trace(st)}
-		default:
-			log, sqls, err := pgSQLFor(st, prefix)
-			if log != "" {
-				s.info(log)
+	return s.runMigrationWith(tx, mf, up, migrationDialect{
+		tracePath: filepath.ToSlash(rel),
+		prepare: func(st stmt) stmt {
+			if st.kind == "unsupported" {
+				return pgConstraintStmt(st)
 			}
-			if err != nil {
-				return &exception{kind: "ArgumentError", msg: err.Error(), trace: trace(st)}
+			return st
+		},
+		sqlFor: func(st stmt) (string, []string, error) { return pgSQLFor(st, prefix) },
+		sqlErr: pgException,
+		record: func(v int64, up bool) (string, []any) {
+			if up {
+				return `INSERT INTO ` + pgSource(prefix, r.migrationSource) + ` ("version", "inserted_at") VALUES ($1, $2)`,
+					[]any{v, time.Now().UTC().Format("2006-01-02 15:04:05")}
 			}
-			for _, q := range sqls {
-				if _, err := tx.Exec(q); err != nil {
-					return pgException(err, q)
-				}
-			}
-		}
-		if i == 0 && s.midSleep.d > 0 && !s.midSleptFor {
-			s.midSleptFor = true
-			s.faults.doSleep(s.midSleep.d)
-		}
-	}
-	var q string
-	var args []any
-	if up {
-		q = `INSERT INTO ` + pgSource(prefix, r.migrationSource) + ` ("version", "inserted_at") VALUES ($1, $2)`
-		args = []any{mf.version, time.Now().UTC().Format("2006-01-02 15:04:05")}
-	} else {
-		q = `DELETE FROM ` + pgSource(prefix, r.migrationSource) + ` WHERE "version" = $1`
-		args = []any{mf.version}
-	}
-	if _, err := tx.Exec(q, args...); err != nil {
-		return pgException(err, q)
-	}
-	s.info(fmt.Sprintf("== Migrated %d in %.1fs", mf.version, time.Since(start).Seconds()))
-	return nil
+			return `DELETE FROM ` + pgSource(prefix, r.migrationSource) + ` WHERE "version" = $1`, []any{v}
+		},
+	})
 }
 
 // pgRemoveDev is the named run after --dev runs: roll back the applied dev
@@ -481,17 +363,7 @@ func (s *session) pgRemoveDev(scopes []*pgScope) error {
 }
 
 func (s *session) pgRollbackDev(sc *pgScope) error {
-	var files []migFile
-	for _, f := range sc.devMigs {
-		m := reMigName.FindStringSubmatch(filepath.Base(f))
-		if m == nil {
-			continue
-		}
-		var v int64
-		fmt.Sscan(m[1], &v)
-		files = append(files, migFile{version: v, name: m[2], path: f})
-	}
-	sort.Slice(files, func(i, j int) bool { return files[i].version > files[j].version })
+	files := devMigFiles(sc.devMigs)
 	db, err := s.openPG(sc.repo)
 	if err != nil {
 		return err
@@ -501,10 +373,7 @@ func (s *session) pgRollbackDev(sc *pgScope) error {
 	if err != nil {
 		return err
 	}
-	isApplied := map[int64]bool{}
-	for _, v := range applied {
-		isApplied[v] = true
-	}
+	isApplied := versionSet(applied)
 	tx, err := db.Begin()
 	if err != nil {
 		return pgException(err, "BEGIN")
@@ -536,11 +405,7 @@ func (s *session) pgStatusTask(args []string) error {
 	if err != nil {
 		return err
 	}
-	o, err := parseMigratorArgs(rest)
-	if err != nil {
-		return err
-	}
-	repos, err := s.selectRepos(o.repos)
+	o, repos, err := s.migratorRepos(rest)
 	if err != nil {
 		return err
 	}
@@ -558,36 +423,7 @@ func (s *session) pgStatusTask(args []string) error {
 		if err != nil {
 			return err
 		}
-		isApplied := map[int64]bool{}
-		for _, v := range applied {
-			isApplied[v] = true
-		}
-		type row struct {
-			status string
-			v      int64
-			name   string
-		}
-		var rows []row
-		seen := map[int64]bool{}
-		for _, f := range files {
-			seen[f.version] = true
-			st := "down"
-			if isApplied[f.version] {
-				st = "up"
-			}
-			rows = append(rows, row{st, f.version, f.name})
-		}
-		for _, v := range applied {
-			if !seen[v] {
-				rows = append(rows, row{"up", v, "** FILE NOT FOUND **"})
-			}
-		}
-		sort.Slice(rows, func(i, j int) bool { return rows[i].v < rows[j].v })
-		fmt.Fprintf(s.stdout, "\nRepo: %s\n\n  Status    Migration ID    Migration Name\n%s\n", r.module, strings.Repeat("-", 50))
-		for _, rw := range rows {
-			fmt.Fprintf(s.stdout, "  %-10s%-16d%s\n", rw.status, rw.v, rw.name)
-		}
-		fmt.Fprintln(s.stdout)
+		s.printStatus(r.module, files, applied)
 	}
 	return nil
 }

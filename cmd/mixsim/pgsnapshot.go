@@ -6,11 +6,8 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -106,33 +103,18 @@ func buildPGSnapshots(res []*resource) (map[string]*pgSnapshotSet, error) {
 			})
 		}
 		for _, b := range r.belong {
-			dest, ok := byModule[b.dest]
-			if !ok {
-				return nil, &compileError{r.file, 1, fmt.Sprintf("mixsim: belongs_to %s: %s is not an AshPostgres resource under lib/", b.name, b.dest)}
+			ref, err := resolveBelongsTo(byModule, r, b, "AshPostgres")
+			if err != nil {
+				return nil, err
 			}
-			var pk *attribute
-			for i := range dest.attrs {
-				if dest.attrs[i].pk {
-					pk = &dest.attrs[i]
-					break
-				}
-			}
-			if pk == nil {
-				return nil, &compileError{dest.file, 1, "mixsim: destination resource has no primary key"}
-			}
-			typ := pk.ashType
-			if b.attrType != "" {
-				typ = b.attrType
-			}
-			src := b.name + "_id"
 			s.Attributes = append(s.Attributes, pgSnapAttr{
-				AllowNil: b.allowNil, Default: "nil", Source: src, Type: typ,
+				AllowNil: b.allowNil, Default: "nil", Source: ref.src, Type: ref.typ,
 				References: &pgSnapRef{
-					DestinationAttribute: pk.name,
-					Name:                 r.table + "_" + src + "_fkey",
+					DestinationAttribute: ref.pk.name,
+					Name:                 ref.name,
 					PrimaryKey:           true,
 					Schema:               "public",
-					Table:                dest.table,
+					Table:                ref.dest.table,
 				},
 			})
 		}
@@ -157,28 +139,15 @@ func buildPGSnapshots(res []*resource) (map[string]*pgSnapshotSet, error) {
 func pgSnapshotHash(s *pgSnapshot) string {
 	c := *s
 	c.Hash = ""
-	data, _ := json.Marshal(&c)
-	sum := sha256.Sum256(data)
-	return strings.ToUpper(hex.EncodeToString(sum[:]))
+	return jsonHash(&c)
 }
 
-func encodePGSnapshot(s *pgSnapshot) string {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(s)
-	return strings.TrimSuffix(buf.String(), "\n")
-}
+func encodePGSnapshot(s *pgSnapshot) string { return snapshotJSON(s) }
 
 func readPGSnapshot(path string) (*pgSnapshot, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var s pgSnapshot
-	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := readJSON(path, &s); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }
@@ -187,9 +156,7 @@ func readPGSnapshot(path string) (*pgSnapshot, error) {
 func samePGSnapshot(a, b *pgSnapshot) bool {
 	x, y := *a, *b
 	x.Hash, y.Hash = "", ""
-	ja, _ := json.Marshal(&x)
-	jb, _ := json.Marshal(&y)
-	return bytes.Equal(ja, jb)
+	return sameJSON(&x, &y)
 }
 
 // asGeneric converts to the SQLite snapshot type the shared migration

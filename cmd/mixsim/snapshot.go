@@ -85,32 +85,17 @@ func buildSnapshots(res []*resource) (map[string]map[string]*snapshot, error) {
 			})
 		}
 		for _, b := range r.belong {
-			dest, ok := byModule[b.dest]
-			if !ok {
-				return nil, &compileError{r.file, 1, fmt.Sprintf("mixsim: belongs_to %s: %s is not an AshSqlite resource under lib/", b.name, b.dest)}
+			ref, err := resolveBelongsTo(byModule, r, b, "AshSqlite")
+			if err != nil {
+				return nil, err
 			}
-			var pk *attribute
-			for i := range dest.attrs {
-				if dest.attrs[i].pk {
-					pk = &dest.attrs[i]
-					break
-				}
-			}
-			if pk == nil {
-				return nil, &compileError{dest.file, 1, "mixsim: destination resource has no primary key"}
-			}
-			typ := pk.ashType
-			if b.attrType != "" {
-				typ = b.attrType
-			}
-			src := b.name + "_id"
 			s.Attributes = append(s.Attributes, snapAttr{
-				AllowNil: b.allowNil, Default: "nil", Source: src, Type: typ,
+				AllowNil: b.allowNil, Default: "nil", Source: ref.src, Type: ref.typ,
 				References: &snapRef{
-					DestinationAttribute: pk.name,
-					Name:                 r.table + "_" + src + "_fkey",
+					DestinationAttribute: ref.pk.name,
+					Name:                 ref.name,
 					PrimaryKey:           true,
-					Table:                dest.table,
+					Table:                ref.dest.table,
 				},
 			})
 		}
@@ -126,22 +111,65 @@ func buildSnapshots(res []*resource) (map[string]map[string]*snapshot, error) {
 	return out, nil
 }
 
+// belongsToRef is a belongs_to resolved against its destination resource.
+type belongsToRef struct {
+	dest *resource
+	pk   *attribute // the destination's primary key
+	src  string     // the source column
+	typ  string     // the source column's Ash type
+	name string     // the foreign key constraint
+}
+
+// resolveBelongsTo finds b's destination among the data layer's resources
+// (layer names it in the error) and the column it adds to r.
+func resolveBelongsTo(byModule map[string]*resource, r *resource, b belongsTo, layer string) (belongsToRef, error) {
+	dest, ok := byModule[b.dest]
+	if !ok {
+		return belongsToRef{}, &compileError{r.file, 1, fmt.Sprintf("mixsim: belongs_to %s: %s is not an %s resource under lib/", b.name, b.dest, layer)}
+	}
+	var pk *attribute
+	for i := range dest.attrs {
+		if dest.attrs[i].pk {
+			pk = &dest.attrs[i]
+			break
+		}
+	}
+	if pk == nil {
+		return belongsToRef{}, &compileError{dest.file, 1, "mixsim: destination resource has no primary key"}
+	}
+	typ := pk.ashType
+	if b.attrType != "" {
+		typ = b.attrType
+	}
+	src := b.name + "_id"
+	return belongsToRef{dest: dest, pk: pk, src: src, typ: typ, name: r.table + "_" + src + "_fkey"}, nil
+}
+
 // snapshotHash is an uppercase sha256 of the snapshot without its hash: an
 // opaque but stable stand-in for Ash's hash of an inspected term.
 func snapshotHash(s *snapshot) string {
 	c := *s
 	c.Hash = ""
-	data, _ := json.Marshal(&c)
+	return jsonHash(&c)
+}
+
+// jsonHash is the uppercase hex sha256 of v's compact JSON.
+func jsonHash(v any) string {
+	data, _ := json.Marshal(v)
 	sum := sha256.Sum256(data)
 	return strings.ToUpper(hex.EncodeToString(sum[:]))
 }
 
-func encodeSnapshot(s *snapshot) string {
+func encodeSnapshot(s *snapshot) string { return snapshotJSON(s) }
+
+// snapshotJSON is Jason's pretty layout: 2-space indent, no HTML escaping,
+// no trailing newline.
+func snapshotJSON(v any) string {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	_ = enc.Encode(s)
+	_ = enc.Encode(v)
 	return strings.TrimSuffix(buf.String(), "\n")
 }
 
@@ -149,8 +177,12 @@ func encodeSnapshot(s *snapshot) string {
 func sameSnapshot(a, b *snapshot) bool {
 	x, y := *a, *b
 	x.Hash, y.Hash = "", ""
-	ja, _ := json.Marshal(&x)
-	jb, _ := json.Marshal(&y)
+	return sameJSON(&x, &y)
+}
+
+func sameJSON(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
 	return bytes.Equal(ja, jb)
 }
 
@@ -182,16 +214,34 @@ func latestSnapshotFile(dir string, skipDev bool) (string, error) {
 	return filepath.Join(dir, names[len(names)-1]), nil
 }
 
-func readSnapshot(path string) (*snapshot, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
+// readLatest reads dir's latest snapshot (see latestSnapshotFile) with
+// read; nil when there is none.
+func readLatest[S any](dir string, skipDev bool, read func(string) (*S, error)) (*S, error) {
+	latest, err := latestSnapshotFile(dir, skipDev)
+	if err != nil || latest == "" {
 		return nil, err
 	}
+	return read(latest)
+}
+
+func readSnapshot(path string) (*snapshot, error) {
 	var s snapshot
-	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := readJSON(path, &s); err != nil {
+		return nil, err
 	}
 	return &s, nil
+}
+
+// readJSON decodes the file at path into v; a decoding error names the file.
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // snapshotTables lists the table folders of a repo's snapshot dir.

@@ -136,18 +136,7 @@ func dbAt(t *testing.T, path string) *sql.DB {
 
 func dbTables(t *testing.T, path string) []string {
 	t.Helper()
-	rows, err := dbAt(t, path).Query(`SELECT name FROM sqlite_master WHERE type='table' ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		out = append(out, n)
-	}
-	return out
+	return queryColumn[string](t, dbAt(t, path), `SELECT name FROM sqlite_master WHERE type='table' ORDER BY name`)
 }
 
 func dbVersionCount(t *testing.T, path string) int {
