@@ -179,7 +179,8 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 	e.loadProject(ctx)
 	j, err := loadJournal(e.stateDir)
 	if err != nil {
-		return nil, &UnrestoredError{Step: "recover", Cause: err, Problems: []string{"the journal cannot be read, so regen cannot tell what to restore"}, BackupDir: filepath.Join(e.stateDir, "backup")}
+		return nil, &UnrestoredError{Step: "recover", Cause: err, Problems: []string{"the journal cannot be read, so regen cannot tell what to restore",
+			"each run's copies are in its folder under the backup folder below (files/, db-*, run.json); once you have put back what you need, move " + journalPath(e.stateDir) + " aside to use regen again"}, BackupDir: filepath.Join(e.stateDir, "backup")}
 	}
 	if j == nil {
 		return &RecoverResult{Action: "none"}, nil
