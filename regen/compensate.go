@@ -126,7 +126,7 @@ func (e *Engine) restoreState(ctx context.Context, j *Journal, quarantine string
 	now, err := inventory(j.Root, j.Files.Folders)
 	if err != nil {
 		problems = append(problems, fmt.Sprintf("cannot check the files after restoring: %v", err))
-	} else if diff := diffSets(j.Files, now); len(diff) > 0 {
+	} else if diff := diffSets(j.Root, j.Files, now); len(diff) > 0 {
 		problems = append(problems, "files still differ after restoring: "+strings.Join(diff, ", "))
 	}
 	return problems

@@ -1,6 +1,8 @@
 package regen
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -22,8 +24,13 @@ type FileSet struct {
 }
 
 type FileEntry struct {
-	Path    string      `json:"path"` // project-relative, slash-separated
-	SHA256  string      `json:"sha256,omitempty"`
+	Path   string `json:"path"` // project-relative, slash-separated
+	SHA256 string `json:"sha256,omitempty"`
+	// Blob identifies a file git sees as unmodified by the hash the index
+	// records (git's SHA-1 of the content) instead of a sha256 of its
+	// bytes: 2,000 clean migrations need not be read. A regular file has
+	// exactly one of SHA256 and Blob.
+	Blob    string      `json:"blob,omitempty"`
 	Mode    fs.FileMode `json:"mode"`
 	Size    int64       `json:"size"`
 	Symlink string      `json:"symlink,omitempty"` // link target; links are never followed
@@ -51,6 +58,24 @@ func inventory(root string, folders []string) (FileSet, error) {
 type fileHasher struct {
 	mu   sync.Mutex
 	sums map[string]statSum
+	// clean: absolute path -> the index's blob hash, for files git sees as
+	// unmodified at the start of the run; they are identified without
+	// being read (see FileEntry.Blob).
+	clean map[string]string
+}
+
+// blobPrefix marks an identity taken from the index rather than read.
+const blobPrefix = "blob:"
+
+// trustIndex records the files git reports unmodified, with their blob
+// hashes, for the inventories of this run.
+func (h *fileHasher) trustIndex(clean map[string]string) {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	h.clean = clean
+	h.mu.Unlock()
 }
 
 type statSum struct {
@@ -67,13 +92,20 @@ func (h *fileHasher) sha256(p string, info fs.FileInfo) (string, error) {
 	key := statSum{size: info.Size(), mtime: info.ModTime().UnixNano(), ctime: st.Ctim.Nano(), ino: st.Ino}
 	h.mu.Lock()
 	cached, hit := h.sums[p]
+	blob, isClean := h.clean[p]
 	h.mu.Unlock()
 	if hit && cached.size == key.size && cached.mtime == key.mtime && cached.ctime == key.ctime && cached.ino == key.ino {
 		return cached.sum, nil
 	}
-	sum, err := sha256File(p)
-	if err != nil {
-		return "", err
+	var sum string
+	if isClean && !hit {
+		// First sight in this run of a file git vouches for.
+		sum = blobPrefix + blob
+	} else {
+		var err error
+		if sum, err = sha256File(p); err != nil {
+			return "", err
+		}
 	}
 	key.sum = sum
 	h.mu.Lock()
@@ -172,7 +204,11 @@ func (h *fileHasher) hashAll(root string, files []FileEntry, infos map[string]fs
 					}
 					continue
 				}
-				files[i].SHA256 = sum
+				if blob, ok := strings.CutPrefix(sum, blobPrefix); ok {
+					files[i].Blob = blob
+				} else {
+					files[i].SHA256 = sum
+				}
 			}
 		}()
 	}
@@ -190,7 +226,7 @@ func (h *fileHasher) hashAll(root string, files []FileEntry, infos map[string]fs
 }
 
 // diffSets lists what differs between a wanted state and the present one.
-func diffSets(want, have FileSet) []string {
+func diffSets(root string, want, have FileSet) []string {
 	var out []string
 	hm := have.lookup()
 	for _, w := range want.Files {
@@ -198,7 +234,7 @@ func diffSets(want, have FileSet) []string {
 		switch {
 		case !ok:
 			out = append(out, "missing "+w.Path)
-		case h.SHA256 != w.SHA256 || h.Symlink != w.Symlink || h.Mode != w.Mode:
+		case !sameEntry(root, w, *h):
 			out = append(out, "changed "+w.Path)
 		}
 		delete(hm, w.Path)
@@ -236,7 +272,7 @@ func restoreFiles(root string, want FileSet, backupDir, quarantine string, fromI
 	hm := have.lookup()
 	for _, w := range want.Files {
 		h, ok := hm[w.Path]
-		if ok && h.SHA256 == w.SHA256 && h.Symlink == w.Symlink && h.Mode == w.Mode {
+		if ok && sameEntry(root, w, *h) {
 			continue
 		}
 		if err := restoreOne(root, w, backupDir, fromIndex); err != nil {
@@ -290,7 +326,7 @@ func restoreOne(root string, w FileEntry, backupDir string, fromIndex indexSourc
 		if err != nil {
 			return fmt.Errorf("cannot read it from the git index: %w", err)
 		}
-		if sha256Bytes(data) != w.SHA256 {
+		if !contentMatches(w, data) {
 			return fmt.Errorf("the git index no longer holds the recorded content")
 		}
 		return replaceFile(dst, data, w.Mode)
@@ -353,4 +389,78 @@ func under(p, folder string) bool {
 func isRegular(root, rel string) bool {
 	fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(rel)))
 	return err == nil && fi.Mode().IsRegular()
+}
+
+// sameEntry tells whether the file have (found under root) is the file
+// want recorded: same kind, mode and link target, and the same content. The
+// two may identify content differently (sha256 or the index's blob hash);
+// then the file is read and hashed the way want needs.
+func sameEntry(root string, want, have FileEntry) bool {
+	if want.Symlink != have.Symlink || want.Mode != have.Mode {
+		return false
+	}
+	if !want.Mode.IsRegular() {
+		return true
+	}
+	switch {
+	case want.SHA256 != "" && have.SHA256 != "":
+		return want.SHA256 == have.SHA256
+	case want.Blob != "" && have.Blob != "":
+		return want.Blob == have.Blob
+	}
+	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(want.Path)))
+	return err == nil && contentMatches(want, data)
+}
+
+// contentMatches checks bytes against the recorded identity.
+func contentMatches(want FileEntry, data []byte) bool {
+	if want.Blob != "" {
+		return gitBlobHash(data) == want.Blob
+	}
+	return want.SHA256 != "" && sha256Bytes(data) == want.SHA256
+}
+
+// gitBlobHash is git's object id of a blob: SHA-1 of "blob <len>\0" and the
+// content.
+func gitBlobHash(data []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(data))
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// listFiles lists the non-folder entries under the folders by name only
+// (no stat, no hash, links not followed), sorted.
+func listFiles(root string, folders []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, folder := range folders {
+		base := filepath.Join(root, filepath.FromSlash(folder))
+		if fi, err := os.Lstat(base); err != nil || !fi.IsDir() {
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, err
+			}
+			continue
+		}
+		err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				return nil
+			}
+			rel, _ := filepath.Rel(root, p)
+			rel = filepath.ToSlash(rel)
+			if !seen[rel] {
+				seen[rel] = true
+				out = append(out, rel)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }

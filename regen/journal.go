@@ -188,7 +188,7 @@ func checkRelative(p string) error {
 // tells its own story and the state directory has no open journal.
 func (j *Journal) close(stateDir, outcome string, now time.Time) error {
 	j.Outcome, j.Finished, j.Step = outcome, now, ""
-	data, err := json.MarshalIndent(j, "", "  ")
+	data, err := json.Marshal(j)
 	if err != nil {
 		return err
 	}

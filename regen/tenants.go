@@ -170,12 +170,12 @@ func (t *txn) expectTenants(ctx context.Context, i int, migrated bool) error {
 	}
 	var files []int64
 	if migrated {
-		set, err := inventory(t.root, []string{t.proj.cfg.Repos[i].TenantMigrations})
+		names, err := listFiles(t.root, []string{t.proj.cfg.Repos[i].TenantMigrations})
 		if err != nil {
 			return err
 		}
-		for _, f := range set.Files {
-			if m, ok := migrationAt(f.Path, t.proj.cfg.Repos[i].TenantMigrations); ok {
+		for _, p := range names {
+			if m, ok := migrationAt(p, t.proj.cfg.Repos[i].TenantMigrations); ok {
 				files = append(files, m.Version)
 			}
 		}

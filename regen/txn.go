@@ -284,13 +284,9 @@ func (t *txn) begin(ctx context.Context) error {
 // backupFiles inventories the folders and copies every file git cannot give
 // back (untracked, or changed since the index) into the backup folder.
 func backupFiles(root string, folders []string, backupDir string, p *project) (FileSet, error) {
-	set, err := p.hasher.inventory(root, folders)
-	if err != nil {
-		return set, fmt.Errorf("cannot read the folders: %w", err)
-	}
 	scan, err := p.git.Scan(p.gitPaths(folders))
 	if err != nil {
-		return set, err
+		return FileSet{}, err
 	}
 	tracked, changed := scan.Tracked, scan.Changed
 	clean := map[string]bool{}
@@ -303,6 +299,25 @@ func backupFiles(root string, folders []string, backupDir string, p *project) (F
 		if !c.Staged || c.Kind == gitops.Unmerged {
 			delete(clean, p.projectPath(c.Path))
 		}
+	}
+	if p.hasher != nil {
+		// Files git sees as unmodified are identified by the index's blob
+		// hash instead of being read and hashed.
+		hashes, err := p.git.IndexHashes(p.gitPaths(folders))
+		if err != nil {
+			return FileSet{}, err
+		}
+		trusted := map[string]string{}
+		for g, h := range hashes {
+			if rel := p.projectPath(g); clean[rel] {
+				trusted[filepath.Join(root, filepath.FromSlash(rel))] = h
+			}
+		}
+		p.hasher.trustIndex(trusted)
+	}
+	set, err := p.hasher.inventory(root, folders)
+	if err != nil {
+		return set, fmt.Errorf("cannot read the folders: %w", err)
 	}
 	for i := range set.Files {
 		f := &set.Files[i]
@@ -460,21 +475,26 @@ func (t *txn) codegen(ctx context.Context) error {
 // generate runs a command that includes codegen and records the files it
 // wrote and the new migration versions.
 func (t *txn) generate(ctx context.Context, step string, argv []string) error {
-	before, err := t.e.hashes.inventory(t.root, t.folders())
+	// Names are enough to see what codegen wrote (contents are checked
+	// by the inventories of the backup and the commit).
+	before, err := listFiles(t.root, t.folders())
 	if err != nil {
 		return err
 	}
 	if err := t.runMix(ctx, step, argv); err != nil {
 		return err
 	}
-	after, err := t.e.hashes.inventory(t.root, t.folders())
+	after, err := listFiles(t.root, t.folders())
 	if err != nil {
 		return err
 	}
-	old := before.lookup()
-	for _, f := range after.Files {
-		if _, ok := old[f.Path]; !ok {
-			t.j.Created = append(t.j.Created, f.Path)
+	old := map[string]bool{}
+	for _, p := range before {
+		old[p] = true
+	}
+	for _, p := range after {
+		if !old[p] {
+			t.j.Created = append(t.j.Created, p)
 		}
 	}
 	for i, r := range t.proj.cfg.Repos {
@@ -551,12 +571,12 @@ func (t *txn) verify(ctx context.Context) error {
 		want := minus(rec.Before, rec.Rollback)
 		if t.opts.Migrate || len(rec.Reapply) > 0 {
 			// `migrate` applies every migration that has a file.
-			set, err := t.e.hashes.inventory(t.root, []string{r.Migrations})
+			files, err := listFiles(t.root, []string{r.Migrations})
 			if err != nil {
 				return err
 			}
-			for _, f := range set.Files {
-				if m, ok := migrationAt(f.Path, r.Migrations); ok {
+			for _, p := range files {
+				if m, ok := migrationAt(p, r.Migrations); ok {
 					want = append(want, m.Version)
 				}
 			}

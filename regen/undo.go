@@ -66,7 +66,7 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 	if err != nil {
 		return nil, err
 	}
-	drift := diffSets(*run.After, now)
+	drift := diffSets(run.Root, *run.After, now)
 	for _, rec := range run.Repos {
 		have, err := e.databaseFor(rec).Applied(ctx)
 		if err != nil {
@@ -171,7 +171,7 @@ func describeTransition(from, to FileSet) []string {
 		switch {
 		case !ok:
 			out = append(out, "moved aside  "+f.Path)
-		case t.SHA256 != f.SHA256 || t.Mode != f.Mode || t.Symlink != f.Symlink:
+		case !sameIdentity(*t, f):
 			out = append(out, "restored     "+f.Path)
 		}
 	}
@@ -181,4 +181,9 @@ func describeTransition(from, to FileSet) []string {
 		}
 	}
 	return out
+}
+
+// sameIdentity compares two records without reading files (for a summary).
+func sameIdentity(a, b FileEntry) bool {
+	return a.Mode == b.Mode && a.Symlink == b.Symlink && a.SHA256 == b.SHA256 && a.Blob == b.Blob
 }
