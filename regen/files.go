@@ -120,7 +120,7 @@ func (h *fileHasher) sha256(p string, info fs.FileInfo) (string, error) {
 func (h *fileHasher) inventory(root string, folders []string) (FileSet, error) {
 	set := FileSet{Folders: folders}
 	seen := map[string]bool{}
-	infos := map[string]fs.FileInfo{}
+	regular := map[string]bool{} // stat and hash happen below, in parallel
 	for _, folder := range folders {
 		base := filepath.Join(root, filepath.FromSlash(folder))
 		fi, err := os.Lstat(base)
@@ -146,6 +146,11 @@ func (h *fileHasher) inventory(root string, folders []string) (FileSet, error) {
 				return nil
 			}
 			seen[rel] = true
+			if d.Type().IsRegular() {
+				set.Files = append(set.Files, FileEntry{Path: rel})
+				regular[rel] = true
+				return nil
+			}
 			info, err := d.Info()
 			if err != nil {
 				return err
@@ -159,10 +164,6 @@ func (h *fileHasher) inventory(root string, folders []string) (FileSet, error) {
 					return err
 				}
 				set.Files = append(set.Files, FileEntry{Path: rel, Mode: info.Mode(), Symlink: target})
-			case info.Mode().IsRegular():
-				// Hashed below, in parallel.
-				set.Files = append(set.Files, FileEntry{Path: rel, Mode: info.Mode().Perm(), Size: info.Size()})
-				infos[rel] = info
 			default:
 				// Sockets, fifos: recorded so they are never treated as new, never touched.
 				set.Files = append(set.Files, FileEntry{Path: rel, Mode: info.Mode()})
@@ -173,7 +174,7 @@ func (h *fileHasher) inventory(root string, folders []string) (FileSet, error) {
 			return set, err
 		}
 	}
-	if err := h.hashAll(root, set.Files, infos); err != nil {
+	if err := h.hashAll(root, set.Files, regular); err != nil {
 		return set, err
 	}
 	sort.Strings(set.Dirs)
@@ -183,7 +184,7 @@ func (h *fileHasher) inventory(root string, folders []string) (FileSet, error) {
 
 // hashAll fills SHA256 of the regular files, on every core: 2,000
 // migrations are 2,000 opens and reads.
-func (h *fileHasher) hashAll(root string, files []FileEntry, infos map[string]fs.FileInfo) error {
+func (h *fileHasher) hashAll(root string, files []FileEntry, regular map[string]bool) error {
 	work := make(chan int)
 	errs := make(chan error, 1)
 	var wg sync.WaitGroup
@@ -192,11 +193,19 @@ func (h *fileHasher) hashAll(root string, files []FileEntry, infos map[string]fs
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				info, ok := infos[files[i].Path]
-				if !ok {
+				if !regular[files[i].Path] {
 					continue
 				}
-				sum, err := h.sha256(filepath.Join(root, filepath.FromSlash(files[i].Path)), info)
+				p := filepath.Join(root, filepath.FromSlash(files[i].Path))
+				info, err := os.Lstat(p)
+				if err == nil && !info.Mode().IsRegular() {
+					err = fmt.Errorf("%s changed while being read", files[i].Path)
+				}
+				var sum string
+				if err == nil {
+					files[i].Mode, files[i].Size = info.Mode().Perm(), info.Size()
+					sum, err = h.sha256(p, info)
+				}
 				if err != nil {
 					select {
 					case errs <- err:
