@@ -125,18 +125,70 @@ func FindProjectRoot(dir, stopAt string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	start := d
 	for {
 		if _, err := os.Stat(filepath.Join(d, "mix.exs")); err == nil {
 			return d, nil
 		}
 		if d == stopAt || filepath.Dir(d) == d {
-			return "", &InputError{
-				What: fmt.Sprintf("no mix.exs in %s or any folder above it inside the git work tree %s.", dir, stopAt),
-				Next: "Run regen inside an Elixir project (the folder with mix.exs, or below it).",
-			}
+			break
 		}
 		d = filepath.Dir(d)
 	}
+	// Started at the top of a repository whose Elixir project sits in a
+	// subfolder (git runs hooks there): one project one or two levels down
+	// is the project.
+	if start == stopAt {
+		found, err := projectsBelow(start)
+		if err == nil && len(found) == 1 {
+			return found[0], nil
+		}
+		if len(found) > 1 {
+			return "", &InputError{
+				What: fmt.Sprintf("no mix.exs in %s, and several Elixir projects below it: %s.", start, strings.Join(found, ", ")),
+				Next: "Run regen inside the project you mean.",
+			}
+		}
+	}
+	return "", &InputError{
+		What: fmt.Sprintf("no mix.exs in %s or any folder above it inside the git work tree %s.", dir, stopAt),
+		Next: "Run regen inside an Elixir project (the folder with mix.exs, or below it).",
+	}
+}
+
+// projectsBelow finds folders one, else two, levels below top that hold a
+// mix.exs (never inside deps, _build, node_modules or hidden folders).
+func projectsBelow(top string) ([]string, error) {
+	skip := func(name string) bool {
+		return strings.HasPrefix(name, ".") || name == "deps" || name == "_build" || name == "node_modules"
+	}
+	level1, err := os.ReadDir(top)
+	if err != nil {
+		return nil, err
+	}
+	var found, deeper []string
+	for _, e := range level1 {
+		if !e.IsDir() || skip(e.Name()) {
+			continue
+		}
+		dir := filepath.Join(top, e.Name())
+		if _, err := os.Stat(filepath.Join(dir, "mix.exs")); err == nil {
+			found = append(found, dir)
+			continue
+		}
+		level2, _ := os.ReadDir(dir)
+		for _, e2 := range level2 {
+			if e2.IsDir() && !skip(e2.Name()) {
+				if _, err := os.Stat(filepath.Join(dir, e2.Name(), "mix.exs")); err == nil {
+					deeper = append(deeper, filepath.Join(dir, e2.Name()))
+				}
+			}
+		}
+	}
+	if len(found) > 0 {
+		return found, nil
+	}
+	return deeper, nil
 }
 
 // LoadConfig detects the project's layout under root and applies the

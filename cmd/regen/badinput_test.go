@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -226,4 +227,51 @@ func TestCopiedCheckoutUsesItsOwnDatabase(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	mustSame(t, originalBefore, p.Capture())
+}
+
+// A project in a subfolder of its repository, run from the repository's top
+// (where git runs hooks): the one project below is the project.
+func TestProjectInASubfolderFoundFromTheTop(t *testing.T) {
+	p := feature(t)
+	untracked := p.Untracked(".")
+	sub := filepath.Join(p.Root, "backend")
+	os.MkdirAll(sub, 0o755)
+	entries, _ := os.ReadDir(p.Root)
+	for _, e := range entries {
+		if e.Name() != ".git" && e.Name() != "backend" {
+			if err := os.Rename(filepath.Join(p.Root, e.Name()), filepath.Join(sub, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p.Git("add", "-A")
+	for _, f := range untracked { // what was untracked stays so
+		p.Git("reset", "-q", "--", "backend/"+f)
+	}
+	p.Git("commit", "-qm", "move into backend/")
+	stdout, err := p.RegenCmd("status", "--json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Plan struct {
+			Repos []struct {
+				Untracked []struct{ Path string } `json:"untracked"`
+				Rollback  []struct{ Path string } `json:"rollback"`
+			} `json:"repos"`
+		} `json:"plan"`
+	}
+	if err := json.Unmarshal(stdout, &st); err != nil {
+		t.Fatal(err)
+	}
+	r := st.Plan.Repos[0]
+	if len(r.Untracked) != 1 || len(r.Rollback) != 1 || !strings.HasPrefix(r.Rollback[0].Path, "priv/repo/migrations/") || !strings.HasSuffix(r.Rollback[0].Path, "_add_subtitle.exs") {
+		t.Fatalf("want exactly the one untracked, applied migration, relative to backend/: %+v", r)
+	}
+	// Two projects below: refused, naming both.
+	p.Write("other/mix.exs", "defmodule Other.MixProject do\nend\n")
+	got, code := p.Regen("status")
+	if code != 2 || !strings.Contains(got, "several Elixir projects") {
+		t.Fatalf("exit %d\n%s", code, got)
+	}
 }
