@@ -197,21 +197,27 @@ func (g *gitCLI) indexBlob(path string) ([]byte, os.FileMode, error) {
 		if !ok || name != path || len(f) != 3 || f[2] != "0" {
 			continue
 		}
-		m, err := strconv.ParseUint(f[0], 8, 32)
-		if err != nil {
-			return nil, 0, fmt.Errorf("gitops: git ls-files -s: bad mode %q", f[0])
-		}
-		mode, err := osMode(filemode.FileMode(m))
-		if err != nil {
-			return nil, 0, fmt.Errorf("gitops: %s: %w", path, err)
-		}
-		data, err := g.run("cat-file", "blob", f[1])
-		if err != nil {
-			return nil, 0, err
-		}
-		return data, mode, nil
+		return g.blob(path, f[0], f[1], "ls-files -s")
 	}
 	return nil, 0, fmt.Errorf("gitops: %s: %w", path, ErrNotInIndex)
+}
+
+// blob reads an object's content with the mode git listed for it (octal,
+// as ls-files and ls-tree print it).
+func (g *gitCLI) blob(path, octalMode, hash, listedBy string) ([]byte, os.FileMode, error) {
+	m, err := strconv.ParseUint(octalMode, 8, 32)
+	if err != nil {
+		return nil, 0, fmt.Errorf("gitops: git %s: bad mode %q", listedBy, octalMode)
+	}
+	mode, err := osMode(filemode.FileMode(m))
+	if err != nil {
+		return nil, 0, fmt.Errorf("gitops: %s: %w", path, err)
+	}
+	data, err := g.run("cat-file", "blob", hash)
+	if err != nil {
+		return nil, 0, err
+	}
+	return data, mode, nil
 }
 
 func (g *gitCLI) headHash() (string, error) {

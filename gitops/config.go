@@ -31,26 +31,8 @@ const maxIncludeDepth = 10 // git's own limit
 func loadSettings(root, commonDir string) (settings, error) {
 	s := settings{fileMode: true}
 	excludesSet := false
-	var files []string
-	if !envBool("GIT_CONFIG_NOSYSTEM") {
-		if f := os.Getenv("GIT_CONFIG_SYSTEM"); f != "" {
-			files = append(files, f)
-		} else {
-			files = append(files, "/etc/gitconfig")
-		}
-	}
-	if f := os.Getenv("GIT_CONFIG_GLOBAL"); f != "" {
-		files = append(files, expandHome(f))
-	} else {
-		if x := xdgConfigPath("config"); x != "" {
-			files = append(files, x)
-		}
-		if home, err := os.UserHomeDir(); err == nil {
-			files = append(files, filepath.Join(home, ".gitconfig"))
-		}
-	}
-	local := filepath.Join(commonDir, "config")
-	files = append(files, local)
+	files := configFiles(commonDir)
+	local := files[len(files)-1]
 
 	for _, f := range files {
 		entries, err := readConfigFile(f, 0)

@@ -71,15 +71,9 @@ func (r *Repo) MergeBase(ref string) (string, error) {
 // commit's tree, sorted bytewise; only those subtrees are read. commit may
 // be any ref ResolveRef accepts.
 func (r *Repo) FilesAt(commit string, folders []string) ([]string, error) {
-	if err := checkRefArg(commit); err != nil {
+	fs, err := refAndFolders(commit, folders)
+	if err != nil || len(fs) == 0 {
 		return nil, err
-	}
-	fs, err := cleanFolders(folders)
-	if err != nil {
-		return nil, err
-	}
-	if len(fs) == 0 {
-		return nil, nil
 	}
 	if r.cli != nil {
 		return r.cli.filesAt(commit, fs)
@@ -150,15 +144,9 @@ func (r *Repo) BlobAt(commit, path string) ([]byte, os.FileMode, error) {
 // A file committed since base and then removed from the index still counts
 // (it is in HEAD); untracked files do not (see Untracked). Sorted bytewise.
 func (r *Repo) AddedSince(base string, folders []string) ([]string, error) {
-	if err := checkRefArg(base); err != nil {
+	fs, err := refAndFolders(base, folders)
+	if err != nil || len(fs) == 0 {
 		return nil, err
-	}
-	fs, err := cleanFolders(folders)
-	if err != nil {
-		return nil, err
-	}
-	if len(fs) == 0 {
-		return nil, nil
 	}
 	if r.cli != nil {
 		return r.cli.addedSince(base, fs)
@@ -273,4 +261,12 @@ func checkRefArg(ref string) error {
 		return fmt.Errorf("gitops: %q: %w (a revision cannot start with -)", ref, ErrUnknownRef)
 	}
 	return nil
+}
+
+// refAndFolders checks the arguments the history functions share.
+func refAndFolders(ref string, folders []string) ([]string, error) {
+	if err := checkRefArg(ref); err != nil {
+		return nil, err
+	}
+	return cleanFolders(folders)
 }

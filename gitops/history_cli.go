@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
-
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 )
 
 // The git CLI side of history.go. Revisions are checked by checkRefArg
@@ -84,19 +81,7 @@ func (g *gitCLI) blobAt(commit, path string) ([]byte, os.FileMode, error) {
 		if f[1] == "tree" {
 			return nil, 0, fmt.Errorf("gitops: %s at %s is a folder", path, commit)
 		}
-		m, err := strconv.ParseUint(f[0], 8, 32)
-		if err != nil {
-			return nil, 0, fmt.Errorf("gitops: git ls-tree: bad mode %q", f[0])
-		}
-		mode, err := osMode(filemode.FileMode(m))
-		if err != nil {
-			return nil, 0, fmt.Errorf("gitops: %s: %w", path, err)
-		}
-		data, err := g.run("cat-file", "blob", f[2])
-		if err != nil {
-			return nil, 0, err
-		}
-		return data, mode, nil
+		return g.blob(path, f[0], f[2], "ls-tree")
 	}
 	return nil, 0, fmt.Errorf("gitops: %s at %s: %w", path, commit, os.ErrNotExist)
 }

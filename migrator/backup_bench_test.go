@@ -3,7 +3,6 @@ package migrator
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -46,33 +45,9 @@ func BenchmarkBackupSQLite(b *testing.B) {
 		}
 	}
 	b.Run("file_copy", func(b *testing.B) {
-		run(b, func(dst string) error { return copyFileSynced(src, dst) })
+		run(b, func(dst string) error { return snapshotCopyFile(src, dst) })
 	})
 	b.Run("vacuum_into", func(b *testing.B) {
 		run(b, func(dst string) error { return BackupSQLite(context.Background(), src, dst) })
 	})
-}
-
-func copyFileSynced(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(dst))
 }

@@ -131,6 +131,17 @@ func hashRows(ctx context.Context, db *sql.DB, h hash.Hash, table string) error 
 		return err
 	}
 	defer rows.Close()
+	return hashResult(rows, h)
+}
+
+// hashResult folds every value of every row into h (NULL and ” apart),
+// then the row count, so "no rows" and "one empty row" cannot collide.
+// SQLite and PostgreSQL digests share it.
+func hashResult(rows *sql.Rows, h hash.Hash) error {
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
 	vals := make([]sql.NullString, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
@@ -142,15 +153,17 @@ func hashRows(ctx context.Context, db *sql.DB, h hash.Hash, table string) error 
 			return err
 		}
 		for _, v := range vals {
-			writeField(h, v.String)
+			if v.Valid {
+				writeField(h, "v"+v.String)
+			} else {
+				writeField(h, "n")
+			}
 		}
 		n++
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	// The row count closes the stream, so "no rows" and "one empty row"
-	// cannot collide.
 	var buf [8]byte
 	binary.BigEndian.PutUint64(buf[:], n)
 	h.Write(buf[:])

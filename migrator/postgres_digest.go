@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
 	"encoding/hex"
 	"hash"
 )
@@ -104,35 +103,5 @@ func hashPGRows(ctx context.Context, tx *sql.Tx, h hash.Hash, q string, args ...
 		return err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	vals := make([]sql.NullString, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	var n uint64
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		for _, v := range vals {
-			// NULL and '' must differ.
-			if v.Valid {
-				writeField(h, "v"+v.String)
-			} else {
-				writeField(h, "n")
-			}
-		}
-		n++
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	var buf [8]byte
-	binary.BigEndian.PutUint64(buf[:], n)
-	h.Write(buf[:])
-	return nil
+	return hashResult(rows, h)
 }

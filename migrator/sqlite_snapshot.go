@@ -77,10 +77,10 @@ func SnapshotSQLite(ctx context.Context, dbPath, dst string) error {
 	if err := os.Chmod(dst, 0o600); err != nil {
 		return err
 	}
-	if err := snapshotSyncPath(dst); err != nil {
+	if err := syncFile(dst); err != nil {
 		return err
 	}
-	return snapshotSyncPath(filepath.Dir(dst))
+	return syncDir(filepath.Dir(dst))
 }
 
 func snapshotCopyFile(src, dst string) error {
@@ -105,14 +105,5 @@ func snapshotCopyFile(src, dst string) error {
 	if err := out.Close(); err != nil {
 		return err
 	}
-	return snapshotSyncPath(filepath.Dir(dst))
-}
-
-func snapshotSyncPath(p string) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
+	return syncDir(filepath.Dir(dst))
 }
