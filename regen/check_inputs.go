@@ -16,30 +16,7 @@ import (
 // loadCheckProject loads the config and the git view the checks need:
 // no database and no mix run, so the static part works without Elixir.
 func (e *Engine) loadCheckProject() (*project, error) {
-	root, err := FindProjectRoot(e.opts.Dir, e.git.Root)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := LoadConfig(root, e.opts.ConfigFile, e.opts.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	prefix, err := filepath.Rel(e.git.Root, root)
-	if err != nil || prefix == ".." || strings.HasPrefix(prefix, ".."+string(filepath.Separator)) {
-		return nil, &InputError{What: fmt.Sprintf("the project %s is outside the git work tree %s.", root, e.git.Root), Next: "Run regen check inside the checkout."}
-	}
-	prefix = filepath.ToSlash(prefix)
-	if prefix == "." {
-		prefix = ""
-	}
-	for _, r := range cfg.Repos {
-		for _, folder := range []string{r.Migrations, r.Snapshots} {
-			if err := checkFolder(root, folder); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return &project{cfg: cfg, git: e.git, prefix: prefix}, nil
+	return e.loadProjectFiles()
 }
 
 // checkInput is what the static checks read, gathered once: the listing of

@@ -76,17 +76,15 @@ type preset struct {
 	adapter                               string // the databases' kind unless the project says otherwise
 	rollback, codegen, migrate, rebuild   []string
 	tenantRollback, tenantMigrate, remigr []string
-	snapshots                             bool
 }
 
 var presets = map[string]preset{
 	"ash_sqlite": {
-		adapter:   "sqlite",
-		rollback:  []string{"{mix}", "ash_sqlite.rollback", "--migrations-path", "{dir}", "--all"},
-		codegen:   []string{"{mix}", "ash.codegen", "{name}"},
-		migrate:   []string{"{mix}", "ash.migrate"},
-		rebuild:   []string{"{mix}", "ash_sqlite.migrate", "--migrations-path", "{dir}"},
-		snapshots: true,
+		adapter:  "sqlite",
+		rollback: []string{"{mix}", "ash_sqlite.rollback", "--migrations-path", "{dir}", "--all"},
+		codegen:  []string{"{mix}", "ash.codegen", "{name}"},
+		migrate:  []string{"{mix}", "ash.migrate"},
+		rebuild:  []string{"{mix}", "ash_sqlite.migrate", "--migrations-path", "{dir}"},
 	},
 	"ash_postgres": {
 		adapter: "postgres",
@@ -98,7 +96,6 @@ var presets = map[string]preset{
 		tenantRollback: []string{"{mix}", "ecto.rollback", "-r", "{repo}", "--prefix", "{prefix}", "--migrations-path", "{dir}", "--all"},
 		tenantMigrate:  []string{"{mix}", "ash.migrate", "--tenants"},
 		remigr:         []string{"{mix}", "ecto.migrate", "-r", "{repo}", "--migrations-path", "{dir}"},
-		snapshots:      true,
 	},
 	"ecto": {
 		rollback: []string{"{mix}", "ecto.rollback", "-r", "{repo}", "--migrations-path", "{dir}", "--all"},
@@ -234,26 +231,18 @@ func LoadConfig(root, explicitFile string, getenv func(string) string) (*Config,
 			Next: "Set preset in .regen.toml, or use a project on a supported stack.",
 		}
 	}
-	if cfg.Rollback == nil {
-		cfg.Rollback = p.rollback
-	}
-	if cfg.Codegen == nil {
-		cfg.Codegen = p.codegen
-	}
-	if cfg.Migrate == nil {
-		cfg.Migrate = p.migrate
-	}
-	if cfg.RebuildMigrate == nil {
-		cfg.RebuildMigrate = p.rebuild
-	}
-	if cfg.TenantRollback == nil {
-		cfg.TenantRollback = p.tenantRollback
-	}
-	if cfg.TenantMigrate == nil {
-		cfg.TenantMigrate = p.tenantMigrate
-	}
-	if cfg.Remigrate == nil {
-		cfg.Remigrate = p.remigr
+	// The preset's command templates, where .regen.toml set none.
+	for _, d := range []struct {
+		set    *[]string
+		preset []string
+	}{
+		{&cfg.Rollback, p.rollback}, {&cfg.Codegen, p.codegen}, {&cfg.Migrate, p.migrate},
+		{&cfg.RebuildMigrate, p.rebuild}, {&cfg.TenantRollback, p.tenantRollback},
+		{&cfg.TenantMigrate, p.tenantMigrate}, {&cfg.Remigrate, p.remigr},
+	} {
+		if *d.set == nil {
+			*d.set = d.preset
+		}
 	}
 	if len(cfg.Repos) == 0 {
 		if cfg.Umbrella {

@@ -135,33 +135,18 @@ func (e *Engine) refuseIfJournal() error {
 	return nil
 }
 
+// loadProject loads the project with its databases, for the commands that
+// read or change them.
 func (e *Engine) loadProject(ctx context.Context) (*project, error) {
-	root, err := FindProjectRoot(e.opts.Dir, e.git.Root)
+	p, err := e.loadProjectFiles()
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := LoadConfig(root, e.opts.ConfigFile, e.opts.Getenv)
-	if err != nil {
+	if err := e.resolveDatabases(ctx, p.cfg); err != nil {
 		return nil, err
 	}
-	prefix, err := filepath.Rel(e.git.Root, root)
-	if err != nil || strings.HasPrefix(prefix, "..") {
-		return nil, &InputError{What: fmt.Sprintf("the project %s is outside the git work tree %s.", root, e.git.Root), Next: "Run regen inside the checkout."}
-	}
-	prefix = filepath.ToSlash(prefix)
-	if prefix == "." {
-		prefix = ""
-	}
-	if err := e.resolveDatabases(ctx, cfg); err != nil {
-		return nil, err
-	}
-	p := &project{cfg: cfg, git: e.git, prefix: prefix, hasher: e.hashes}
-	for _, r := range cfg.Repos {
-		for _, folder := range r.Folders() {
-			if err := checkFolder(root, folder); err != nil {
-				return nil, err
-			}
-		}
+	p.hasher = e.hashes
+	for _, r := range p.cfg.Repos {
 		db, err := openDatabase(r, e.opts.Getenv, e.opts.TerminateConnections)
 		if err != nil {
 			return nil, err
@@ -175,6 +160,35 @@ func (e *Engine) loadProject(ctx context.Context) (*project, error) {
 		}
 	}
 	return p, nil
+}
+
+// loadProjectFiles finds the project, reads its config and checks its
+// folders: what every command needs, without touching a database or mix.
+func (e *Engine) loadProjectFiles() (*project, error) {
+	root, err := FindProjectRoot(e.opts.Dir, e.git.Root)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := LoadConfig(root, e.opts.ConfigFile, e.opts.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	prefix, err := filepath.Rel(e.git.Root, root)
+	if err != nil || prefix == ".." || strings.HasPrefix(prefix, ".."+string(filepath.Separator)) {
+		return nil, &InputError{What: fmt.Sprintf("the project %s is outside the git work tree %s.", root, e.git.Root), Next: "Run regen inside the checkout."}
+	}
+	prefix = filepath.ToSlash(prefix)
+	if prefix == "." {
+		prefix = ""
+	}
+	for _, r := range cfg.Repos {
+		for _, folder := range r.Folders() {
+			if err := checkFolder(root, folder); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &project{cfg: cfg, git: e.git, prefix: prefix}, nil
 }
 
 // checkFolder refuses a configured folder that is, or passes through, a
