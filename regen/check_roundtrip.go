@@ -2,7 +2,6 @@ package regen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -13,16 +12,15 @@ import (
 	"github.com/regen-tool/regen/migrator"
 )
 
-// The round trip runs on the dev database swapped in place, not on a copy
-// the project is pointed at: a project's database path lives in its own
-// config/*.exs, which no environment variable can redirect in general. So
-// the database is copied byte for byte first (migrator.SnapshotSQLite, under
-// SQLite's write lock), regen's lock is held so no regen run interleaves,
-// and the copy is put back byte for byte afterwards whatever happened
-// (migrator.RestoreSQLite), then verified by sha256. A database that did not
-// exist is removed again. Only a kill -9 in between can leave the dev
-// database migrated; the copy then stays in .git/regen/check-roundtrip-*
-// and the error says so.
+// The round trip runs on the dev database in place, not on a copy the
+// project is pointed at: a project's database path lives in its own
+// config/*.exs, which no environment variable can redirect in general. So it
+// is a journaled transaction of kind "roundtrip" like every other change
+// (roundtrip_txn.go): the database (and the repo's folders) are backed up
+// first, each migration step is announced, the database is put back by the
+// compensation whatever happened, and a kill -9 in between is reversed by
+// `regen recover`. A database that did not exist is moved aside, never
+// deleted.
 
 // roundtripFindings migrates up, rolls back the new migrations and migrates
 // up again, per repo with new migrations.
@@ -60,46 +58,33 @@ func (e *Engine) roundtripFindings(ctx context.Context, p *project, fresh []chec
 			return nil, nil, err
 		}
 		out = append(out, fs...)
-		notes = append(notes, fmt.Sprintf("round trip of %d new migration(s) in %s ran on %s, restored byte for byte afterwards", len(mine), r.Migrations, r.Database))
+		notes = append(notes, fmt.Sprintf("round trip of %d new migration(s) in %s ran on %s, put back from its backup and checked afterwards", len(mine), r.Migrations, r.Database))
 	}
 	return out, notes, nil
 }
 
-func (e *Engine) roundtripRepo(ctx context.Context, p *project, r RepoConfig, mine []checkMigration) (fs []Finding, err error) {
+func (e *Engine) roundtripRepo(ctx context.Context, p *project, r RepoConfig, mine []checkMigration) ([]Finding, error) {
 	if r.Database == "" {
 		return nil, &InputError{What: fmt.Sprintf("the database of repo %q is not known.", r.Name), Next: "Set `database = \"path/to/dev.db\"` for this repo in .regen.toml."}
 	}
-	work, err := os.MkdirTemp(e.stateDir, "check-roundtrip-")
+	j, err := e.beginRoundtrip(ctx, p, r)
 	if err != nil {
-		return nil, fmt.Errorf("cannot create a work folder under %s: %w", e.stateDir, err)
+		return nil, err
 	}
-	backup := filepath.Join(work, "db-"+filepath.Base(r.Database))
-	absent := !exists(r.Database)
-	var wantSum string
-	if !absent {
-		if err := migrator.SnapshotSQLite(ctx, r.Database, backup); err != nil {
-			os.RemoveAll(work)
-			return nil, &InputError{What: fmt.Sprintf("cannot copy the database %s for the round trip: %v.", r.Database, err), Next: "Stop whatever is writing to it, or run without --roundtrip."}
-		}
-		if wantSum, err = sha256File(backup); err != nil {
-			os.RemoveAll(work)
-			return nil, err
-		}
-	}
-	defer func() {
-		rerr := roundtripRestore(r.Database, backup, absent, wantSum)
-		if rerr != nil {
-			err = fmt.Errorf("the round trip could not put the database back: %v; the copy taken before it is kept at %s (copy it over %s)", rerr, backup, r.Database)
-			fs = nil
-			return
-		}
-		os.RemoveAll(work)
-	}()
+	fs, err := e.roundtripSteps(ctx, p, r, mine, j)
+	return e.endRoundtrip(ctx, p, j, fs, err)
+}
 
+// roundtripSteps runs up, down and up again, each announced in the journal.
+func (e *Engine) roundtripSteps(ctx context.Context, p *project, r RepoConfig, mine []checkMigration, j *Journal) ([]Finding, error) {
+	var (
+		res migrator.Result
+		out string
+		err error
+	)
 	db := &sqliteDB{path: r.Database, source: r.MigrationSource}
 	migrate := expand(p.cfg.Migrate, p.cfg.Mix, map[string]string{"repo": r.Module})
-	res, out, err := e.checkRun(ctx, p, migrate)
-	if err != nil {
+	if err := e.roundtripStep(j, stepRoundtripUp, func() error { res, out, err = e.checkRun(ctx, p, migrate); return err }); err != nil {
 		return nil, err
 	}
 	if res.ExitCode != 0 {
@@ -109,7 +94,7 @@ func (e *Engine) roundtripRepo(ctx context.Context, p *project, r RepoConfig, mi
 			"Fix the migration's `up` (or regenerate it with `regen NAME`).")}, nil
 	}
 
-	downDir := filepath.Join(work, "down")
+	downDir := filepath.Join(j.BackupDir, "down")
 	if err := os.Mkdir(downDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -119,8 +104,7 @@ func (e *Engine) roundtripRepo(ctx context.Context, p *project, r RepoConfig, mi
 		}
 	}
 	rollback := expand(p.cfg.Rollback, p.cfg.Mix, map[string]string{"dir": downDir, "repo": r.Module})
-	res, out, err = e.checkRun(ctx, p, rollback)
-	if err != nil {
+	if err := e.roundtripStep(j, stepRoundtripDown, func() error { res, out, err = e.checkRun(ctx, p, rollback); return err }); err != nil {
 		return nil, err
 	}
 	applied, aerr := db.Applied(ctx)
@@ -148,8 +132,7 @@ func (e *Engine) roundtripRepo(ctx context.Context, p *project, r RepoConfig, mi
 			"Run the rollback yourself to see why.")}, nil
 	}
 
-	res, out, err = e.checkRun(ctx, p, migrate)
-	if err != nil {
+	if err := e.roundtripStep(j, stepRoundtripUpAgain, func() error { res, out, err = e.checkRun(ctx, p, migrate); return err }); err != nil {
 		return nil, err
 	}
 	if res.ExitCode != 0 {
@@ -188,29 +171,6 @@ func checkErrorLine(out string) string {
 		}
 	}
 	return strings.TrimSpace(lines[len(lines)-1])
-}
-
-// roundtripRestore puts the database back as it was and verifies it.
-func roundtripRestore(dbPath, backup string, absent bool, wantSum string) error {
-	if absent {
-		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-			if err := os.Remove(dbPath + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := migrator.RestoreSQLite(backup, dbPath); err != nil {
-		return err
-	}
-	got, err := sha256File(dbPath)
-	if err != nil {
-		return err
-	}
-	if got != wantSum {
-		return fmt.Errorf("%s differs from its copy after the restore", dbPath)
-	}
-	return nil
 }
 
 // checkCopyFile copies a migration into the rollback folder.

@@ -47,6 +47,9 @@ func (e *Engine) compensate(ctx context.Context, j *Journal, outcome string) []s
 	if err := j.announce(e.stateDir, stepCompensate); err != nil {
 		return []string{err.Error()}
 	}
+	if err := e.faults.at("before", stepCompensate); err != nil {
+		return []string{err.Error()}
+	}
 	start := time.Now()
 	e.rep.StepStart("restore", "files and databases from "+j.BackupDir)
 	quarantine := filepath.Join(j.BackupDir, "moved-aside", e.opts.Now().UTC().Format("20060102T150405.000"))
@@ -162,6 +165,9 @@ func (e *Engine) indexSource(prefix string) indexSource {
 type RecoverResult struct {
 	Journal *Journal
 	Action  string // "none", "restored", "finished", "nothing-changed"
+	// The journal was damaged: the manifest the run was reversed from, and
+	// where the damaged journal is kept.
+	FromManifest, JournalKept string
 }
 
 // Recover completes an interrupted run from its journal: a run that had
@@ -179,8 +185,7 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 	e.loadProject(ctx)
 	j, err := loadJournal(e.stateDir)
 	if err != nil {
-		return nil, &UnrestoredError{Step: "recover", Cause: err, Problems: []string{"the journal cannot be read, so regen cannot tell what to restore",
-			"each run's copies are in its folder under the backup folder below (files/, db-*, run.json); once you have put back what you need, move " + journalPath(e.stateDir) + " aside to use regen again"}, BackupDir: filepath.Join(e.stateDir, "backup")}
+		return e.recoverDamaged(ctx, err)
 	}
 	if j == nil {
 		return &RecoverResult{Action: "none"}, nil
@@ -219,12 +224,15 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 		}
 		res.Action = "finished"
 		return res, nil
+	case j.Step == stepCommit && j.did(stepUndo) && j.Kind == "undo":
+		// The undo had restored and verified everything.
+		if err := e.finishUndo(j); err != nil {
+			return nil, err
+		}
+		res.Action = "finished"
+		return res, nil
 	}
-	if problems := e.compensate(ctx, j, "recovered"); len(problems) > 0 {
-		return nil, &UnrestoredError{Step: "recover", Cause: fmt.Errorf("run %s", j.RunID), Problems: problems, BackupDir: j.BackupDir}
-	}
-	res.Action = "restored"
-	return res, nil
+	return e.reverse(ctx, j)
 }
 
 // dropRestoredCopies drops the PostgreSQL template copies of a run whose

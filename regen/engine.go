@@ -127,7 +127,7 @@ func (e *Engine) Running() *LockInfo {
 func (e *Engine) refuseIfJournal() error {
 	j, err := loadJournal(e.stateDir)
 	if err != nil {
-		return &NeedsRecoverError{RunID: "unknown", Step: "unknown", Journal: journalPath(e.stateDir)}
+		return &NeedsRecoverError{RunID: "unknown", Step: "unknown", Journal: journalPath(e.stateDir), Damaged: err}
 	}
 	if j != nil {
 		return &NeedsRecoverError{RunID: j.RunID, Step: j.Step, Journal: journalPath(e.stateDir)}

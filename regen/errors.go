@@ -42,9 +42,16 @@ type NeedsRecoverError struct {
 	RunID   string
 	Step    string
 	Journal string
+	Damaged error // the journal cannot be read (RunID and Step unknown)
 }
 
 func (e *NeedsRecoverError) Error() string {
+	if e.Damaged != nil {
+		return joinMessage(
+			fmt.Sprintf("an interrupted regen run left its journal %s, and it is damaged: %v.", e.Journal, e.Damaged),
+			"Files and database may be half-way; nothing more was changed.",
+			"Run `regen recover`: it reverses the run from the manifest kept with its backup, or says what else to do.")
+	}
 	return joinMessage(
 		fmt.Sprintf("an interrupted regen run (%s) stopped during %q; its journal is %s.", e.RunID, e.Step, e.Journal),
 		"Files and database may be half-way; nothing more was changed.",

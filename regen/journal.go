@@ -123,10 +123,14 @@ func (j *Journal) announce(stateDir, step string) error {
 // markDone records a finished step in memory; the next announce writes it.
 // A crash in between leaves the step looking unfinished, which recovery
 // treats conservatively (it reverses instead of finishing), so the extra
-// fsync per step buys nothing.
+// fsync per step buys nothing. A finished backup also writes its manifest
+// (see manifest.go) before any step can change anything.
 func (j *Journal) markDone(stateDir, step string, d time.Duration) error {
 	j.Done = append(j.Done, step)
 	j.Timings = append(j.Timings, StepTiming{Step: step, Duration: d})
+	if step == stepBackup {
+		return j.writeManifest()
+	}
 	return nil
 }
 

@@ -24,7 +24,7 @@ func (e *Engine) Status(ctx context.Context) (*Status, error) {
 	st := &Status{StateDir: e.stateDir}
 	j, err := loadJournal(e.stateDir)
 	if err != nil {
-		return nil, &NeedsRecoverError{RunID: "unknown", Step: "unknown", Journal: journalPath(e.stateDir)}
+		return nil, &NeedsRecoverError{RunID: "unknown", Step: "unknown", Journal: journalPath(e.stateDir), Damaged: err}
 	}
 	st.Running = e.Running()
 	if st.Running == nil {

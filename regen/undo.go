@@ -2,7 +2,6 @@ package regen
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -93,6 +92,9 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 	if err := j.announce(e.stateDir, stepBackup); err != nil {
 		return nil, err
 	}
+	if err := e.faults.at("before", stepBackup); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	e.rep.StepStart(stepBackup, "the present state → "+j.BackupDir)
 	set, err := e.backupPresent(run, j.BackupDir)
@@ -113,7 +115,13 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 		j.Repos = append(j.Repos, cur)
 	}
 	e.rep.StepEnd(stepBackup, time.Since(start), nil)
-	j.markDone(e.stateDir, stepBackup, time.Since(start))
+	if err := e.faults.at("after", stepBackup); err != nil {
+		return nil, err
+	}
+	if err := j.markDone(e.stateDir, stepBackup, time.Since(start)); err != nil {
+		j.close(e.stateDir, "abandoned", e.opts.Now())
+		return nil, &InputError{What: err.Error(), Next: "Fix the cause and run `regen undo` again."}
+	}
 
 	// Put the pre-run state back.
 	if err := j.announce(e.stateDir, stepUndo); err != nil {
@@ -134,16 +142,20 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 	e.rep.StepEnd(stepUndo, time.Since(start), nil)
 	j.markDone(e.stateDir, stepUndo, time.Since(start))
 
-	// Commit: the run is undone; its backup stays until pruned.
-	os.Remove(filepath.Join(e.stateDir, "last"))
+	// Commit, announced first (see undo_commit.go): the run is undone; its
+	// backup stays until pruned.
+	if err := j.announce(e.stateDir, stepCommit); err != nil {
+		return nil, e.undoFailed(ctx, j, err)
+	}
+	if err := e.faults.at("before", stepCommit); err != nil {
+		return nil, e.undoFailed(ctx, j, err)
+	}
+	if err := e.finishUndo(j); err != nil {
+		return nil, &UnrestoredError{Step: "undo", Cause: err, BackupDir: j.BackupDir,
+			Problems: []string{"files and databases are as they were before run " + run.RunID + ", but the undo's records could not be completed; `regen recover` completes them"}}
+	}
 	run.Outcome = "undone"
-	if data, err := json.MarshalIndent(run, "", "  "); err == nil {
-		writeFileAtomic(filepath.Join(run.BackupDir, "run.json"), append(data, '\n'), 0o600)
-	}
-	if err := j.close(e.stateDir, "committed", e.opts.Now()); err != nil {
-		return nil, err
-	}
-	return &UndoResult{Run: run, RunID: id, Changed: describeTransition(set, run.Files)}, nil
+	return &UndoResult{Run: run, RunID: id, Changed: describeTransition(run.Root, set, run.Files)}, nil
 }
 
 // backupPresent backs up the folders as they are now, before undo changes
@@ -162,8 +174,11 @@ func (e *Engine) undoFailed(ctx context.Context, j *Journal, cause error) error 
 }
 
 // describeTransition says, per file, how the folders went from one state to
-// the other, in words for the user.
-func describeTransition(from, to FileSet) []string {
+// the other, in words for the user. It runs after the folders were verified
+// equal to `to`, so a file both states have is compared by content against
+// what is on disk now (one side may be identified by the index's blob hash,
+// the other by sha256): only files whose bytes or mode changed are listed.
+func describeTransition(root string, from, to FileSet) []string {
 	var out []string
 	fm, tm := from.lookup(), to.lookup()
 	for _, f := range from.Files {
@@ -171,7 +186,7 @@ func describeTransition(from, to FileSet) []string {
 		switch {
 		case !ok:
 			out = append(out, "moved aside  "+f.Path)
-		case !sameIdentity(*t, f):
+		case !sameEntry(root, f, *t):
 			out = append(out, "restored     "+f.Path)
 		}
 	}
@@ -181,9 +196,4 @@ func describeTransition(from, to FileSet) []string {
 		}
 	}
 	return out
-}
-
-// sameIdentity compares two records without reading files (for a summary).
-func sameIdentity(a, b FileEntry) bool {
-	return a.Mode == b.Mode && a.Symlink == b.Symlink && a.SHA256 == b.SHA256 && a.Blob == b.Blob
 }

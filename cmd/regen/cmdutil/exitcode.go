@@ -39,6 +39,7 @@ func ExitCode(err error) int {
 		conflict *regen.ConflictError
 		usage    *UsageError
 		findings *regen.CheckFindingsError
+		damaged  *regen.DamagedJournalError
 	)
 	switch {
 	case err == nil:
@@ -53,7 +54,7 @@ func ExitCode(err error) int {
 		return ExitSIGINT
 	case errors.As(err, &findings):
 		return ExitFindings
-	case errors.As(err, &unrest):
+	case errors.As(err, &unrest), errors.As(err, &damaged):
 		return ExitUnrestored
 	case errors.As(err, &restored):
 		return ExitRestored

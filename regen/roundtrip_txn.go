@@ -1,0 +1,125 @@
+package regen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/regen-tool/regen/migrator"
+)
+
+// `regen check --roundtrip` as a transaction: journal, backup (with its
+// manifest), announced steps, and the compensation as its normal end, so the
+// dev database comes back whatever happens and `regen recover` reverses a
+// round trip killed half-way.
+
+const (
+	stepRoundtripUp      = "up"
+	stepRoundtripDown    = "down"
+	stepRoundtripUpAgain = "up-again"
+)
+
+// beginRoundtrip writes the journal and backs up the repo's folders and its
+// database. Nothing has changed if it fails.
+func (e *Engine) beginRoundtrip(ctx context.Context, p *project, r RepoConfig) (*Journal, error) {
+	now := e.opts.Now()
+	id := newRunID(now)
+	j := &Journal{Format: journalFormat, RunID: id, Kind: "roundtrip", Command: "regen check --roundtrip", Started: now,
+		Root: p.cfg.Root, BackupDir: filepath.Join(e.stateDir, "backup", id), GitPrefix: p.prefix}
+	if err := os.MkdirAll(j.BackupDir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create the backup folder: %w", err)
+	}
+	fail := func(err error) (*Journal, error) {
+		j.Problems = append(j.Problems, err.Error())
+		j.close(e.stateDir, "abandoned", e.opts.Now())
+		var ie *InputError
+		if errors.As(err, &ie) {
+			return nil, err
+		}
+		return nil, &InputError{What: fmt.Sprintf("the backup before the round trip failed: %v.", err), Next: "Stop whatever is writing to the database, or run without --roundtrip."}
+	}
+	if err := j.announce(e.stateDir, stepBackup); err != nil {
+		return nil, err
+	}
+	if err := e.faults.at("before", stepBackup); err != nil {
+		return fail(err)
+	}
+	start := time.Now()
+	set, err := backupFiles(p.cfg.Root, r.Folders(), j.BackupDir, p)
+	if err != nil {
+		return fail(err)
+	}
+	j.Files = set
+	db := &sqliteDB{path: r.Database, source: r.MigrationSource, repo: r.Name}
+	rec, err := db.Backup(ctx, j.BackupDir)
+	if err != nil {
+		return fail(err)
+	}
+	rec.Name, rec.Kind, rec.Source = r.Name, "sqlite", r.MigrationSource
+	if rec.Before, err = db.Applied(ctx); err != nil {
+		return fail(err)
+	}
+	j.Repos = append(j.Repos, rec)
+	if err := e.faults.at("after", stepBackup); err != nil {
+		return fail(err)
+	}
+	if err := j.markDone(e.stateDir, stepBackup, time.Since(start)); err != nil {
+		return fail(err)
+	}
+	return j, nil
+}
+
+// roundtripStep announces a step, then runs it (with the test's fault points).
+func (e *Engine) roundtripStep(j *Journal, name string, do func() error) error {
+	if err := j.announce(e.stateDir, name); err != nil {
+		return err
+	}
+	if err := e.faults.at("before", name); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := do(); err != nil {
+		return err
+	}
+	if err := e.faults.at("after", name); err != nil {
+		return err
+	}
+	return j.markDone(e.stateDir, name, time.Since(start))
+}
+
+// endRoundtrip puts the database and the folders back from the backup
+// (always: the round trip is a check) and turns the outcome into the result.
+func (e *Engine) endRoundtrip(ctx context.Context, p *project, j *Journal, fs []Finding, cause error) ([]Finding, error) {
+	if problems := e.compensate(context.WithoutCancel(ctx), j, "checked"); len(problems) > 0 {
+		if cause != nil {
+			problems = append([]string{"the round trip itself failed: " + cause.Error()}, problems...)
+		}
+		return nil, &UnrestoredError{Step: "check --roundtrip", Cause: fmt.Errorf("the database could not be put back (%s)", strings.Join(j.RepoNames(), ", ")), Problems: problems, BackupDir: j.BackupDir}
+	}
+	var sig *migrator.SignalCause
+	if errors.As(context.Cause(ctx), &sig) {
+		return nil, &InterruptedError{Signal: sig.Signal, Restored: true}
+	}
+	if cause != nil {
+		return nil, &RestoredError{Step: "check --roundtrip", Cause: cause}
+	}
+	keep := ""
+	if run, err := e.lastRun(); err == nil {
+		keep = run.RunID // the run `regen undo` would reverse keeps its backup
+	}
+	e.pruneBackups(ctx, p.cfg.Keep, keep)
+	return fs, nil
+}
+
+// RepoNames lists the databases a journal records.
+func (j *Journal) RepoNames() []string {
+	var out []string
+	for _, r := range j.Repos {
+		out = append(out, r.Database)
+	}
+	return out
+}
