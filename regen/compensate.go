@@ -276,7 +276,12 @@ func (e *Engine) pruneBackups(ctx context.Context, keep int, keepID string) {
 				e.dropRestoredCopies(ctx, old)
 			}
 		}
-		os.RemoveAll(filepath.Join(dir, name))
+		// Renamed first: a crash mid-removal must not leave what looks like
+		// an unfinished run's folder (no run.json, an old manifest).
+		gone := filepath.Join(dir, name+".pruned")
+		if os.Rename(filepath.Join(dir, name), gone) == nil {
+			os.RemoveAll(gone)
+		}
 	}
 }
 

@@ -104,6 +104,10 @@ func (e *Engine) endRoundtrip(ctx context.Context, p *project, j *Journal, fs []
 	if errors.As(context.Cause(ctx), &sig) {
 		return nil, &InterruptedError{Signal: sig.Signal, Restored: true}
 	}
+	var ie *InputError
+	if errors.As(cause, &ie) {
+		return nil, cause // e.g. mix could not start: true as said, the database is back
+	}
 	if cause != nil {
 		return nil, &RestoredError{Step: "check --roundtrip", Cause: cause}
 	}

@@ -59,42 +59,44 @@ func TestReliabilityKillDuringUndo(t *testing.T) {
 		{"kill:after:unmark", true}, // the last-run marker is gone, the journal still open
 		{"kill:after:commit", true},
 	}
-	for _, pt := range points {
-		t.Run(strings.ReplaceAll(pt.fault, ":", "-"), func(t *testing.T) {
-			p := feature(t)
-			before := p.Capture()
-			mustRegen(t, p, 0, "add_subtitle_and_views", "-m")
-			after := p.Capture()
-			killed(t, p, pt.fault, "undo")
-			if got, code := p.Regen("undo"); code != 4 || !strings.Contains(got, "regen recover") {
-				t.Fatalf("undo after the crash: exit %d, want 4 naming `regen recover`\n%s", code, got)
-			}
-			got := mustRegen(t, p, 0, "recover")
-			if pt.finished {
-				if !strings.Contains(got, "finished") {
-					t.Fatalf("recover should finish the undo:\n%s", got)
+	for _, kind := range regentest.Kinds {
+		for _, pt := range points {
+			t.Run(kind+"/"+strings.ReplaceAll(pt.fault, ":", "-"), func(t *testing.T) {
+				p := featureOf(t, kind)
+				before := p.Capture()
+				mustRegen(t, p, 0, "add_subtitle_and_views", "-m")
+				after := p.Capture()
+				killed(t, p, pt.fault, "undo")
+				if got, code := p.Regen("undo"); code != 4 || !strings.Contains(got, "regen recover") {
+					t.Fatalf("undo after the crash: exit %d, want 4 naming `regen recover`\n%s", code, got)
 				}
-				mustSame(t, before, p.Capture())
-				if got := mustRegen(t, p, 2, "undo"); !strings.Contains(got, "no regen run to undo") {
-					t.Fatalf("the run was undone; a second undo should say so:\n%s", got)
-				}
-			} else {
-				if strings.Contains(pt.fault, "backup") {
-					if !strings.Contains(got, "before it changed anything") {
-						t.Fatalf("recover:\n%s", got)
+				got := mustRegen(t, p, 0, "recover")
+				if pt.finished {
+					if !strings.Contains(got, "finished") {
+						t.Fatalf("recover should finish the undo:\n%s", got)
 					}
-				} else if !strings.Contains(got, "`regen undo` can still undo it") {
-					t.Fatalf("recover should reverse the undo and say the run stays undoable:\n%s", got)
+					mustSame(t, before, p.Capture())
+					if got := mustRegen(t, p, 2, "undo"); !strings.Contains(got, "no regen run to undo") {
+						t.Fatalf("the run was undone; a second undo should say so:\n%s", got)
+					}
+				} else {
+					if strings.Contains(pt.fault, "backup") {
+						if !strings.Contains(got, "before it changed anything") {
+							t.Fatalf("recover:\n%s", got)
+						}
+					} else if !strings.Contains(got, "`regen undo` can still undo it") {
+						t.Fatalf("recover should reverse the undo and say the run stays undoable:\n%s", got)
+					}
+					mustSame(t, after, p.Capture())
+					mustRegen(t, p, 0, "undo")
+					mustSame(t, before, p.Capture())
 				}
-				mustSame(t, after, p.Capture())
-				mustRegen(t, p, 0, "undo")
-				mustSame(t, before, p.Capture())
-			}
-			if got := mustRegen(t, p, 0, "recover"); !strings.Contains(got, "nothing to recover") {
-				t.Fatalf("second recover:\n%s", got)
-			}
-			mustRegen(t, p, 0, "add_subtitle_and_views", "-m")
-		})
+				if got := mustRegen(t, p, 0, "recover"); !strings.Contains(got, "nothing to recover") {
+					t.Fatalf("second recover:\n%s", got)
+				}
+				mustRegen(t, p, 0, "add_subtitle_and_views", "-m")
+			})
+		}
 	}
 }
 
@@ -193,64 +195,66 @@ func TestReliabilityDamagedJournal(t *testing.T) {
 			truncate(t, p, j)
 		}, false, ""},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := feature(t)
-			before := p.Capture()
-			killed(t, p, c.fault, "add_subtitle_and_views", "-m")
-			journal, err := os.ReadFile(journalFile(p))
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.spoil(t, p, journal)
-			got := mustRegen(t, p, 4, "add_subtitle_and_views", "-m")
-			if !strings.Contains(got, "regen recover") {
-				t.Fatalf("a run should point at `regen recover`:\n%s", got)
-			}
-			hintsHold(t, got)
-			got, code := p.Regen("recover")
-			switch {
-			case c.says != "":
-				if code != 0 || !strings.Contains(got, c.says) {
-					t.Fatalf("recover: exit %d, want 0 saying %q\n%s", code, c.says, got)
+	for _, kind := range regentest.Kinds {
+		for _, c := range cases {
+			t.Run(kind+"/"+c.name, func(t *testing.T) {
+				p := featureOf(t, kind)
+				before := p.Capture()
+				killed(t, p, c.fault, "add_subtitle_and_views", "-m")
+				journal, err := os.ReadFile(journalFile(p))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.spoil(t, p, journal)
+				got := mustRegen(t, p, 4, "add_subtitle_and_views", "-m")
+				if !strings.Contains(got, "regen recover") {
+					t.Fatalf("a run should point at `regen recover`:\n%s", got)
 				}
 				hintsHold(t, got)
-				mustSame(t, before, p.Capture())
-				if c.restored {
-					kept, _ := filepath.Glob(filepath.Join(stateDir(p), "backup", "*", "journal.damaged.json"))
-					if len(kept) != 1 {
-						t.Fatalf("the damaged journal should be kept beside the backup: %v", kept)
+				got, code := p.Regen("recover")
+				switch {
+				case c.says != "":
+					if code != 0 || !strings.Contains(got, c.says) {
+						t.Fatalf("recover: exit %d, want 0 saying %q\n%s", code, c.says, got)
 					}
+					hintsHold(t, got)
+					mustSame(t, before, p.Capture())
+					if c.restored {
+						kept, _ := filepath.Glob(filepath.Join(stateDir(p), "backup", "*", "journal.damaged.json"))
+						if len(kept) != 1 {
+							t.Fatalf("the damaged journal should be kept beside the backup: %v", kept)
+						}
+					}
+				default:
+					if code != 5 || !strings.Contains(got, "regen recover --discard-journal") || strings.Contains(got, "to try again") {
+						t.Fatalf("recover: exit %d, want 5 offering --discard-journal\n%s", code, got)
+					}
+					into := hintsHold(t, got)
+					if into == "" {
+						t.Fatalf("the hint should say where the journal goes:\n%s", got)
+					}
+					if _, err := os.Stat(journalFile(p)); err != nil {
+						t.Fatal("recover removed the journal it could not use")
+					}
+					got = mustRegen(t, p, 0, "recover", "--discard-journal")
+					hintsHold(t, got)
+					if _, err := os.Stat(filepath.Join(into, "journal.discarded.json")); err != nil {
+						t.Fatalf("the journal should now be in %s:\n%s", into, got)
+					}
+					if !strings.Contains(got, "Check by hand") {
+						t.Fatalf("discarding should say what may be half-way:\n%s", got)
+					}
+					// The journal is gone from the way, nothing is restored.
+					mustRegen(t, p, 0, "status")
 				}
-			default:
-				if code != 5 || !strings.Contains(got, "regen recover --discard-journal") || strings.Contains(got, "to try again") {
-					t.Fatalf("recover: exit %d, want 5 offering --discard-journal\n%s", code, got)
+				if got := mustRegen(t, p, 0, "recover"); !strings.Contains(got, "nothing to recover") {
+					t.Fatalf("second recover:\n%s", got)
 				}
-				into := hintsHold(t, got)
-				if into == "" {
-					t.Fatalf("the hint should say where the journal goes:\n%s", got)
+				if c.says != "" {
+					mustRegen(t, p, 0, "add_subtitle_and_views", "-m")
 				}
-				if _, err := os.Stat(journalFile(p)); err != nil {
-					t.Fatal("recover removed the journal it could not use")
-				}
-				got = mustRegen(t, p, 0, "recover", "--discard-journal")
-				hintsHold(t, got)
-				if _, err := os.Stat(filepath.Join(into, "journal.discarded.json")); err != nil {
-					t.Fatalf("the journal should now be in %s:\n%s", into, got)
-				}
-				if !strings.Contains(got, "Check by hand") {
-					t.Fatalf("discarding should say what may be half-way:\n%s", got)
-				}
-				// The journal is gone from the way, nothing is restored.
-				mustRegen(t, p, 0, "status")
-			}
-			if got := mustRegen(t, p, 0, "recover"); !strings.Contains(got, "nothing to recover") {
-				t.Fatalf("second recover:\n%s", got)
-			}
-			if c.says != "" {
-				mustRegen(t, p, 0, "add_subtitle_and_views", "-m")
-			}
-		})
+			})
+		}
 	}
 }
 

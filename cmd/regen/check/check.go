@@ -43,8 +43,10 @@ Optional: --unsafe scans new migrations (untracked, staged, or added since
 --base) for drop-column, rename, index-not-concurrent (PostgreSQL),
 not-null-without-default and execute-without-down; a comment
 ` + "`# regen:allow <rule>`" + ` on the line or the line above accepts one. --roundtrip
-migrates the new migrations up, down and up again on the dev database and
-puts the database back byte for byte afterwards.
+migrates the new migrations up, down and up again on the dev database, as a
+journaled transaction: the database is backed up first and put back from the
+backup afterwards (one that did not exist is moved aside); after a crash,
+regen recover puts it back.
 
 Exit codes: 0 no findings; 1 findings; 2 the check cannot run (not a git
 repository, no mix.exs, bad config, unreadable git, unknown --base).`
@@ -90,7 +92,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *Options) error,
 	fl.BoolVar(&opts.NoCodegen, "no-codegen", false, "skip the compile and codegen check (mix compile, mix ash.codegen --check)")
 	fl.StringVar(&opts.Codegen, "codegen", "", "when to run the codegen check: always, auto (only when staged changes touch --codegen-paths or generated files) or never (default: always; auto with --staged)")
 	fl.StringSliceVar(&opts.CodegenPaths, "codegen-paths", regen.DefaultCodegenPaths(), "project-relative globs (** allowed) whose staged changes trigger the codegen check in auto mode")
-	fl.BoolVar(&opts.Roundtrip, "roundtrip", false, "migrate the new migrations up, down and up again (dev database restored byte for byte afterwards)")
+	fl.BoolVar(&opts.Roundtrip, "roundtrip", false, "migrate the new migrations up, down and up again (the dev database is backed up first and put back afterwards; regen recover after a crash)")
 	fl.BoolVar(&opts.Unsafe, "unsafe", false, "report unsafe operations in new migrations")
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop a mix task that runs longer than this (e.g. 10m)")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.UsageError{Err: err} })
