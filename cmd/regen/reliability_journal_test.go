@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/regen-tool/regen/regen/regentest"
 )
@@ -424,4 +428,104 @@ func TestReliabilityUndoSummaryListsWhatChanged(t *testing.T) {
 		t.Fatalf("undo listed:\n  %s\nthe run changed:\n  %s\noutput:\n%s", strings.Join(listed, "\n  "), strings.Join(want, "\n  "), got)
 	}
 	mustSame(t, before, p.Capture())
+}
+
+// A signal, or a kill -9 of regen and its child (power loss), while a mix
+// task of the round trip is half-way: the database comes back (by the
+// compensation, or by recover after the kill), with and without a database
+// before.
+func TestReliabilityInterruptedRoundtrip(t *testing.T) {
+	for _, absent := range []bool{false, true} {
+		for _, task := range []string{"ash.migrate", "ash_sqlite.rollback"} {
+			for _, how := range []string{"SIGINT", "SIGTERM", "SIGKILL"} {
+				name := map[bool]string{false: "with-db", true: "no-db"}[absent] + "/" + task + "/" + how
+				t.Run(name, func(t *testing.T) {
+					p := roundtripProject(t)
+					if absent {
+						os.Remove(p.DB)
+					}
+					var before regentest.State
+					if !absent {
+						before = p.Capture()
+					}
+					files := fileState(t, p)
+					ready := filepath.Join(t.TempDir(), "ready")
+					cmd := p.RegenCmd("check", "--roundtrip")
+					cmd.Env = append(cmd.Env, "MIXSIM_SLEEP="+task+":60:mid", "MIXSIM_READY_FILE="+ready)
+					var out bytes.Buffer
+					cmd.Stdout, cmd.Stderr = &out, &out
+					if err := cmd.Start(); err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { cmd.Process.Kill() })
+					deadline := time.Now().Add(30 * time.Second)
+					for !fileHas(ready) {
+						if time.Now().After(deadline) {
+							t.Fatalf("%s never started:\n%s", task, out.String())
+						}
+						time.Sleep(10 * time.Millisecond)
+					}
+					var child int
+					data, _ := os.ReadFile(ready)
+					fmt.Sscan(strings.TrimSpace(string(data)), &child)
+					sig := map[string]syscall.Signal{"SIGINT": syscall.SIGINT, "SIGTERM": syscall.SIGTERM, "SIGKILL": syscall.SIGKILL}[how]
+					cmd.Process.Signal(sig)
+					if sig == syscall.SIGKILL {
+						syscall.Kill(child, syscall.SIGKILL)
+					}
+					code := exitCode(cmd.Wait())
+					want := map[syscall.Signal]int{syscall.SIGINT: 130, syscall.SIGTERM: 143, syscall.SIGKILL: 137}[sig]
+					if code != want {
+						t.Fatalf("exit %d, want %d\n%s", code, want, out.String())
+					}
+					if sig == syscall.SIGKILL {
+						if got := mustRegen(t, p, 0, "recover"); !strings.Contains(got, "the database is as it was before it") {
+							t.Fatalf("recover:\n%s", got)
+						}
+					} else if !strings.Contains(out.String(), "Everything was restored") {
+						t.Fatalf("the message should say it restored:\n%s", out.String())
+					}
+					if _, err := os.Stat(journalFile(p)); err == nil {
+						t.Fatal("a journal is left open")
+					}
+					if d := diffMaps(files, fileState(t, p)); d != "" {
+						t.Fatalf("after:\n%s", d)
+					}
+					if !absent {
+						mustSame(t, before, p.Capture())
+					}
+				})
+			}
+		}
+	}
+}
+
+// recover itself killed half-way (a damaged journal being reversed from the
+// manifest; an undo being reversed): the next recover completes it, and the
+// run stays undoable.
+func TestReliabilityKillDuringRecover(t *testing.T) {
+	t.Run("damaged-journal", func(t *testing.T) {
+		p := feature(t)
+		before := p.Capture()
+		killed(t, p, "kill:before:codegen", "add_subtitle_and_views", "-m")
+		os.WriteFile(journalFile(p), []byte("garbage"), 0o600)
+		killed(t, p, "kill:before:compensate", "recover")
+		mustRegen(t, p, 0, "recover")
+		mustSame(t, before, p.Capture())
+		mustRegen(t, p, 0, "add_subtitle_and_views", "-m")
+	})
+	t.Run("reversing-an-undo", func(t *testing.T) {
+		p := feature(t)
+		before := p.Capture()
+		mustRegen(t, p, 0, "add_subtitle_and_views", "-m")
+		after := p.Capture()
+		killed(t, p, "kill:after:undo", "undo")
+		killed(t, p, "kill:before:compensate", "recover")
+		if got := mustRegen(t, p, 0, "recover"); !strings.Contains(got, "can still undo") {
+			t.Fatalf("recover:\n%s", got)
+		}
+		mustSame(t, after, p.Capture())
+		mustRegen(t, p, 0, "undo")
+		mustSame(t, before, p.Capture())
+	})
 }
