@@ -28,13 +28,18 @@ func (e *Engine) lastRun() (*Journal, error) {
 	}
 	name := strings.TrimSpace(string(id))
 	if strings.ContainsAny(name, `/\`) || name == "" || name == "." || name == ".." {
-		return nil, fmt.Errorf("the record of the last run is damaged")
+		return nil, fmt.Errorf("the record of the last run, %s, is damaged", e.lastMarker())
 	}
-	data, err := os.ReadFile(filepath.Join(e.stateDir, "backup", name, "run.json"))
+	p := filepath.Join(e.stateDir, "backup", name, "run.json")
+	data, err := os.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("the backup of the last run (%s) is missing: %w", name, err)
 	}
-	return decodeJournal(data)
+	run, err := decodeJournal(data)
+	if err != nil {
+		return nil, fmt.Errorf("the record of the last run, %s, cannot be used: %w", p, err)
+	}
+	return run, nil
 }
 
 // Undo puts back exactly what the last successful regen replaced: the files
