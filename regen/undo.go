@@ -98,7 +98,8 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 		return nil, err
 	}
 	if err := e.faults.at("before", stepBackup); err != nil {
-		return nil, err
+		j.close(e.stateDir, "abandoned", e.opts.Now())
+		return nil, &InputError{What: err.Error(), Next: "Run `regen undo` again."}
 	}
 	start := time.Now()
 	e.rep.StepStart(stepBackup, "the present state → "+j.BackupDir)
@@ -121,7 +122,8 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 	}
 	e.rep.StepEnd(stepBackup, time.Since(start), nil)
 	if err := e.faults.at("after", stepBackup); err != nil {
-		return nil, err
+		j.close(e.stateDir, "abandoned", e.opts.Now())
+		return nil, &InputError{What: err.Error(), Next: "Run `regen undo` again."}
 	}
 	if err := j.markDone(e.stateDir, stepBackup, time.Since(start)); err != nil {
 		j.close(e.stateDir, "abandoned", e.opts.Now())
