@@ -164,7 +164,7 @@ func (e *Engine) indexSource(prefix string) indexSource {
 // RecoverResult says what `regen recover` did.
 type RecoverResult struct {
 	Journal *Journal
-	Action  string // "none", "restored", "finished", "nothing-changed"
+	Action  string // "none", "restored", "finished", "nothing-changed", "already-closed"
 	// The journal was damaged: the manifest the run was reversed from, and
 	// where the damaged journal is kept.
 	FromManifest, JournalKept string

@@ -146,6 +146,16 @@ func (e *Engine) recoverDamaged(ctx context.Context, cause error) (*RecoverResul
 	raw, _ := os.ReadFile(journalPath(e.stateDir))
 	h := readHints(raw)
 	m, folder, why := e.manifestFor(h)
+	if folder != "" && exists(filepath.Join(folder, "run.json")) {
+		// The run was closed (its record is written before the journal is
+		// removed): the journal is a leftover, and reversing would undo a
+		// finished run behind the user's back.
+		to, err := e.moveJournalAside(folder, damagedJournalName)
+		if err != nil {
+			return nil, err
+		}
+		return &RecoverResult{Journal: &Journal{RunID: filepath.Base(folder), Kind: h.Kind}, Action: "already-closed", JournalKept: to}, nil
+	}
 	if m == nil {
 		if folder != "" && h.Step == stepBackup && !exists(filepath.Join(folder, manifestName)) {
 			// Write-ahead: a run still in its backup had changed nothing.

@@ -529,3 +529,33 @@ func TestReliabilityKillDuringRecover(t *testing.T) {
 		mustSame(t, before, p.Capture())
 	})
 }
+
+// A damaged journal left beside a run that was closed (its run.json is
+// written before the journal goes): recover changes nothing and keeps the
+// journal beside the run's record; reversing would undo a finished run.
+func TestReliabilityDamagedJournalOfAClosedRun(t *testing.T) {
+	p := feature(t)
+	killed(t, p, "kill:before:codegen", "add_subtitle_and_views", "-m")
+	dirs, _ := filepath.Glob(filepath.Join(stateDir(p), "backup", "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("backup folders: %v", dirs)
+	}
+	manifest, err := os.ReadFile(filepath.Join(dirs[0], "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dirs[0], "run.json"), manifest, 0o600)
+	journal, _ := os.ReadFile(journalFile(p))
+	os.WriteFile(journalFile(p), journal[:len(journal)/3], 0o600)
+	now := p.Capture()
+	got := mustRegen(t, p, 0, "recover")
+	if !strings.Contains(got, "had already finished") {
+		t.Fatalf("recover:\n%s", got)
+	}
+	hintsHold(t, got)
+	mustSame(t, now, p.Capture())
+	if _, err := os.Stat(filepath.Join(dirs[0], "journal.damaged.json")); err != nil {
+		t.Fatal("the journal should be kept beside the run's record")
+	}
+	mustRegen(t, p, 0, "status")
+}

@@ -4,6 +4,7 @@ package recover
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/regen-tool/regen/cmd/regen/cmdutil"
 	"github.com/spf13/cobra"
@@ -72,6 +73,8 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	switch {
 	case res.Action == "none":
 		fmt.Fprintln(w, "nothing to recover: no interrupted run.")
+	case res.Action == "already-closed":
+		fmt.Fprintf(w, "run %s had already finished (its record is in %s); nothing to recover, nothing was changed.\n", j.RunID, filepath.Dir(res.JournalKept))
 	case res.Action == "nothing-changed":
 		fmt.Fprintf(w, "run %s was interrupted before it changed anything; closed it.\n", j.RunID)
 	case res.Action == "finished" && j.Kind == "undo":
