@@ -27,13 +27,16 @@ func (e *Engine) lastRun() (*Journal, error) {
 		return nil, err
 	}
 	name := strings.TrimSpace(string(id))
-	if strings.ContainsAny(name, `/\`) || name == "" || name == "." || name == ".." {
-		return nil, fmt.Errorf("the record of the last run, %s, is damaged", e.lastMarker())
+	if !runIDShape.MatchString(name) {
+		return nil, fmt.Errorf("the record of the last run, %s, is damaged (it names no run)", e.lastMarker())
 	}
 	p := filepath.Join(e.stateDir, "backup", name, "run.json")
 	data, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("the backup of the last run (%s) is missing: %s does not exist", name, p)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("the backup of the last run (%s) is missing: %w", name, err)
+		return nil, fmt.Errorf("cannot read the record of the last run: %w", err)
 	}
 	run, err := decodeJournal(data)
 	if err != nil {
@@ -59,7 +62,7 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 		return nil, &InputError{What: "there is no regen run to undo (none has completed here, or the last one was already undone).", Next: ""}
 	}
 	if err != nil {
-		return nil, &InputError{What: err.Error(), Next: "The backups are under " + filepath.Join(e.stateDir, "backup") + "."}
+		return nil, &InputError{What: err.Error(), Next: e.damagedLastHint()}
 	}
 	if run.After == nil {
 		return nil, &InputError{What: "the last run's record has no after-state; it cannot be undone safely.", Next: ""}

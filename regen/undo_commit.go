@@ -85,3 +85,13 @@ func (e *Engine) setRunOutcome(runID, from, to string) error {
 	}
 	return writeFileAtomic(p, append(out, '\n'), 0o600)
 }
+
+// damagedLastHint is the way on when the record of the last run cannot be
+// used: it names only what exists.
+func (e *Engine) damagedLastHint() string {
+	hint := "undo cannot tell what the last run replaced."
+	if exists(e.backupRoot()) {
+		hint += " The copies each run took before it started are in its folder under " + e.backupRoot() + " (run.json says which run, files/ and db-* hold the copies)."
+	}
+	return hint + " The next successful `regen NAME` replaces " + e.lastMarker() + "."
+}

@@ -559,3 +559,40 @@ func TestReliabilityDamagedJournalOfAClosedRun(t *testing.T) {
 	}
 	mustRegen(t, p, 0, "status")
 }
+
+// The record of the last run damaged (the marker, or the run's run.json):
+// undo refuses, changes nothing, and its hints name files that exist; the
+// next run replaces the record.
+func TestReliabilityDamagedUndoRecord(t *testing.T) {
+	for _, damage := range []string{"marker", "marker-path", "run-record", "run-record-missing"} {
+		t.Run(damage, func(t *testing.T) {
+			p := feature(t)
+			mustRegen(t, p, 0, "add_subtitle_and_views", "-m")
+			marker := filepath.Join(stateDir(p), "last")
+			id, _ := os.ReadFile(marker)
+			record := filepath.Join(stateDir(p), "backup", strings.TrimSpace(string(id)), "run.json")
+			switch damage {
+			case "marker":
+				os.WriteFile(marker, []byte("\x00garbage"), 0o600)
+			case "marker-path":
+				os.WriteFile(marker, []byte("../../etc\n"), 0o600)
+			case "run-record":
+				data, _ := os.ReadFile(record)
+				os.WriteFile(record, data[:len(data)/2], 0o600)
+			case "run-record-missing":
+				os.Remove(record)
+			}
+			now := p.Capture()
+			got := mustRegen(t, p, 2, "undo")
+			hintsHold(t, got)
+			if !strings.Contains(got, "Nothing was changed") || !strings.Contains(got, "regen NAME") {
+				t.Fatalf("undo:\n%s", got)
+			}
+			mustSame(t, now, p.Capture())
+			mustRegen(t, p, 0, "add_more", "-m")
+			if _, code := p.Regen("undo"); code != 0 {
+				t.Fatal("the next run should make undo work again")
+			}
+		})
+	}
+}
