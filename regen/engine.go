@@ -111,18 +111,10 @@ func (e *Engine) guard(command string) (*lock, error) {
 	return lk, nil
 }
 
-// Running reports the live run holding the lock, if any.
-func (e *Engine) Running() *LockInfo {
-	lk, err := acquireLock(e.stateDir, "regen status", e.opts.Now())
-	var le *LockedError
-	if errors.As(err, &le) {
-		return &le.Holder
-	}
-	if err == nil {
-		lk.release()
-	}
-	return nil
-}
+// Running reports the live run holding the lock, if any. It only looks:
+// taking the lock, even for an instant, would make a run starting then
+// refuse.
+func (e *Engine) Running() *LockInfo { return observeLock(e.stateDir) }
 
 func (e *Engine) refuseIfJournal() error {
 	j, err := loadJournal(e.stateDir)

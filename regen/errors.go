@@ -27,8 +27,11 @@ type LockedError struct {
 
 func (e *LockedError) Error() string {
 	h := e.Holder
-	who := "another regen process"
-	if h.PID != 0 {
+	who := fmt.Sprintf("another regen process (it has not written its details to %s)", e.Path)
+	switch {
+	case h.PID != 0 && h.Unwritten:
+		who = fmt.Sprintf("regen (pid %d on %s; it has not written its start and command to %s yet)", h.PID, h.Host, e.Path)
+	case h.PID != 0:
 		who = fmt.Sprintf("regen (pid %d on %s, started %s: %s)", h.PID, h.Host, h.Started.Local().Format("15:04:05"), h.Command)
 	}
 	return joinMessage(

@@ -59,8 +59,15 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 		return nil, &InputError{What: fmt.Sprintf("--rollback %q is not a strategy.", o.Rollback), Next: "Use auto, down or rebuild."}
 	}
 	// The lock first: a live run holds it (and has its journal open); only
-	// a journal without a live holder means an interrupted run.
-	lk, err := e.guard(o.Command)
+	// a journal without a live holder means an interrupted run. A dry run
+	// changes nothing, so it only looks at the lock.
+	var lk *lock
+	var err error
+	if o.DryRun {
+		err = e.observeGuard()
+	} else {
+		lk, err = e.guard(o.Command)
+	}
 	if err != nil {
 		return nil, err
 	}

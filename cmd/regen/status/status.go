@@ -53,7 +53,9 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		return enc.Encode(st)
 	}
 	fmt.Fprintf(ios.Out, "config  %s\npreset  %s\nmix     %s\ngit     %s\n\n", st.Config, st.Preset, st.Mix, st.Plan.Git)
-	if st.Running != nil {
+	if st.Running != nil && st.Running.Unwritten {
+		fmt.Fprintf(ios.Out, "A REGEN RUN IS STARTING (pid %d on %s).\n\n", st.Running.PID, st.Running.Host)
+	} else if st.Running != nil {
 		fmt.Fprintf(ios.Out, "A REGEN RUN IS IN PROGRESS (pid %d on %s, since %s: %s).\n\n", st.Running.PID, st.Running.Host, st.Running.Started.Local().Format("15:04:05"), st.Running.Command)
 	}
 	if st.OpenJournal != nil {
