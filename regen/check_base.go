@@ -98,7 +98,7 @@ func (in *checkInput) baseRepoFindings(cr checkRepo, ref, refHash, mb string) ([
 			}
 			continue
 		}
-		if f, ok := snapshots.Classify(strings.TrimPrefix(rel, cr.cfg.Snapshots+"/")); ok && f.Kind == snapshots.KindSnapshot && !inBase[rel] {
+		if f, ok := snapshots.InFolder(rel, cr.cfg.Snapshots); ok && f.Kind == snapshots.KindSnapshot && !inBase[rel] {
 			theirs[f.Key()] = append(theirs[f.Key()], rel)
 		}
 	}
@@ -118,7 +118,7 @@ func (in *checkInput) baseRepoFindings(cr checkRepo, ref, refHash, mb string) ([
 			}
 			continue
 		}
-		if f, ok := snapshots.Classify(strings.TrimPrefix(rel, cr.cfg.Snapshots+"/")); ok && f.Kind == snapshots.KindSnapshot {
+		if f, ok := snapshots.InFolder(rel, cr.cfg.Snapshots); ok && f.Kind == snapshots.KindSnapshot {
 			mine[f.Key()] = append(mine[f.Key()], rel)
 		}
 	}

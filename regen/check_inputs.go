@@ -86,7 +86,7 @@ func (p *project) checkInputs(staged bool) (*checkInput, error) {
 				rel := p.projectPath(g)
 				if dir, _ := path.Split(rel); strings.TrimSuffix(dir, "/") == r.Migrations {
 					cr.migrations = append(cr.migrations, rel)
-				} else if checkUnder(rel, r.Snapshots) {
+				} else if _, ok := snapshots.InFolder(rel, r.Snapshots); ok {
 					cr.snapshots = append(cr.snapshots, rel)
 				}
 			}
@@ -116,7 +116,7 @@ func (in *checkInput) generated(rel string) bool {
 			return almost
 		}
 		if checkUnder(rel, r.Snapshots) {
-			_, ok := snapshots.Classify(strings.TrimPrefix(rel, r.Snapshots+"/"))
+			_, ok := snapshots.InFolder(rel, r.Snapshots)
 			return ok
 		}
 	}

@@ -121,7 +121,7 @@ func almostMigration(base string) (suggestion string, almost bool) {
 func (in *checkInput) snapshotFindings(cr checkRepo) []Finding {
 	var out []Finding
 	for _, rel := range cr.snapshots {
-		f, ok := snapshots.Classify(strings.TrimPrefix(rel, cr.cfg.Snapshots+"/"))
+		f, ok := snapshots.InFolder(rel, cr.cfg.Snapshots)
 		if !ok || f.Kind != snapshots.KindSnapshot {
 			continue
 		}

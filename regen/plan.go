@@ -331,7 +331,9 @@ func (p *project) planRepo(ctx context.Context, r RepoConfig, db database) (*Rep
 			continue // index vs HEAD: staged work is the user's; the index is the baseline
 		}
 		switch {
-		case under(rel, r.Snapshots):
+		case isSnapshotFile(rel, r.Snapshots):
+			// Only generated files: a tracked note under the folder is the
+			// user's, never put back to the index.
 			rp.RestoreTracked = append(rp.RestoreTracked, rel)
 		case under(rel, r.Migrations):
 			rp.ChangedMigrations = append(rp.ChangedMigrations, rel)
@@ -388,10 +390,10 @@ func migrationAt(rel, folder string) (Migration, bool) {
 	return Migration{Version: v, Slug: slug, Path: rel, Dev: snapshots.IsDevMigration(base)}, true
 }
 
-var snapshotName = regexp.MustCompile(`^(\d{14}(_dev)?\.json|extensions\.json)$`)
-
+// isSnapshotFile is snapshots.InFolder, the rule `regen check` uses too.
 func isSnapshotFile(rel, folder string) bool {
-	return snapshotName.MatchString(path.Base(rel)) && under(rel, folder)
+	_, ok := snapshots.InFolder(rel, folder)
+	return ok
 }
 
 // checkNameUnused refuses a name whose module a kept migration already uses:

@@ -242,3 +242,27 @@ func mustWrite(t *testing.T, p, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestInFolderIsAshsLayoutUnderTheFolder(t *testing.T) {
+	const folder = "priv/resource_snapshots/repo"
+	for rel, want := range map[string]bool{
+		folder + "/posts/20990101000001.json":                     true,
+		folder + "/posts/20990101000001_dev.json":                 true,
+		folder + "/extensions.json":                               true,
+		folder + "/tenants/notes/20990101000001.json":             true,
+		folder + "/public.posts/20990101000001.json":              true,
+		folder + "/posts/old/20990101000001.json":                 false,
+		folder + "/20990101000001.json":                           false,
+		folder + "/posts/extensions.json":                         false,
+		folder + "x/posts/20990101000001.json":                    false, // a sibling folder sharing the prefix
+		"priv/resource_snapshots/other/posts/20990101000001.json": false,
+	} {
+		f, ok := InFolder(rel, folder)
+		if ok != want {
+			t.Errorf("InFolder(%q) = %v, want %v", rel, ok, want)
+		}
+		if ok && f.Path != rel {
+			t.Errorf("InFolder(%q).Path = %q", rel, f.Path)
+		}
+	}
+}
