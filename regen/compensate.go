@@ -22,6 +22,8 @@ func (t *txn) fail(ctx context.Context, step string, cause error) error {
 	interrupted := errors.As(context.Cause(ctx), &sig)
 	if interrupted {
 		t.e.rep.Warn("interrupted by %v during %s: restoring everything…", sig.Signal, step)
+	} else if s := storageIn(cause); s != nil && s.journal {
+		t.e.rep.Warn("regen could not write its journal during %s (%s): restoring everything…", step, s.what)
 	} else {
 		t.e.rep.Warn("%s failed: restoring everything…", step)
 	}
@@ -34,7 +36,7 @@ func (t *txn) fail(ctx context.Context, step string, cause error) error {
 	case len(problems) == 0:
 		return &RestoredError{Step: step, Cause: cause}
 	default:
-		return &UnrestoredError{Step: step, Cause: cause, Problems: problems, BackupDir: t.j.BackupDir}
+		return &UnrestoredError{Step: step, Cause: cause, Problems: problems, BackupDir: t.j.BackupDir, Storage: storageIn(cause, t.j.writeErr)}
 	}
 }
 

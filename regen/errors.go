@@ -68,10 +68,14 @@ type RestoredError struct {
 }
 
 func (e *RestoredError) Error() string {
+	next := "Fix the cause above and run the same command again."
+	if s := storageIn(e.Cause); s != nil {
+		next = s.advice("run the same command again")
+	}
 	return joinMessage(
 		fmt.Sprintf("%s failed: %v", e.Step, e.Cause),
 		"Everything was restored: files and database are as they were before regen started.",
-		"Fix the cause above and run the same command again.")
+		next)
 }
 
 func (e *RestoredError) Unwrap() error { return e.Cause }
@@ -83,13 +87,25 @@ type UnrestoredError struct {
 	Cause     error
 	Problems  []string
 	BackupDir string
+	// Storage: the file system refused a write (disk full, quota,
+	// read-only…); then that is the cause to name and to fix first.
+	Storage *storageFault
 }
 
 func (e *UnrestoredError) Error() string {
-	return joinMessage(
-		fmt.Sprintf("%s failed: %v", e.Step, e.Cause),
+	head, next := fmt.Sprintf("%s failed: %v", e.Step, e.Cause), "Run `regen recover` to try again."
+	if s := e.Storage; s != nil {
+		var jw *JournalWriteError
+		if errors.As(e.Cause, &jw) {
+			head = fmt.Sprintf("regen could not write its journal (step %s): %s.\n%v", e.Step, s.what, e.Cause)
+		} else {
+			head += fmt.Sprintf("\nThen regen could not write to %s: %s.", s.dir, s.what)
+		}
+		next = s.advice("run `regen recover` to put everything back")
+	}
+	return joinMessage(head,
 		"Restoring did not complete:\n  - "+strings.Join(e.Problems, "\n  - "),
-		fmt.Sprintf("The backup is kept in %s. Run `regen recover` to try again.", e.BackupDir))
+		fmt.Sprintf("The backup is kept in %s.", e.BackupDir), next)
 }
 
 // InterruptedError: a signal stopped the run; Restored tells whether the

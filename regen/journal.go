@@ -30,6 +30,10 @@ const (
 )
 
 type Journal struct {
+	// writeErr is the last failed write of this journal, for the message:
+	// when the disk is full, that is the real cause of what follows.
+	writeErr error
+
 	Format    int           `json:"format"`
 	RunID     string        `json:"run_id"`
 	Kind      string        `json:"kind"` // "regen" or "undo"
@@ -108,16 +112,17 @@ func (j *Journal) save(stateDir string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(journalPath(stateDir), append(data, '\n'), 0o600)
+	if err := writeFileAtomic(journalPath(stateDir), append(data, '\n'), 0o600); err != nil {
+		j.writeErr = &JournalWriteError{Path: journalPath(stateDir), Err: err}
+		return j.writeErr
+	}
+	return nil
 }
 
 // announce records the step about to start: write-ahead.
 func (j *Journal) announce(stateDir, step string) error {
 	j.Step = step
-	if err := j.save(stateDir); err != nil {
-		return fmt.Errorf("cannot write the journal: %w", err)
-	}
-	return nil
+	return j.save(stateDir)
 }
 
 // markDone records a finished step in memory; the next announce writes it.
@@ -200,7 +205,8 @@ func (j *Journal) close(stateDir, outcome string, now time.Time) error {
 		return err
 	}
 	if err := writeFileAtomic(filepath.Join(j.BackupDir, "run.json"), append(data, '\n'), 0o600); err != nil {
-		return err
+		j.writeErr = &JournalWriteError{Path: filepath.Join(j.BackupDir, "run.json"), Err: err}
+		return j.writeErr
 	}
 	if err := os.Remove(journalPath(stateDir)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err

@@ -358,7 +358,11 @@ func (t *txn) abandon(cause error) error {
 	if errors.As(cause, &ie) {
 		return cause
 	}
-	return &InputError{What: fmt.Sprintf("the backup failed: %v", cause), Next: "Fix the cause and run again."}
+	next := "Fix the cause and run again."
+	if s := storageIn(cause); s != nil {
+		next = s.advice("run again")
+	}
+	return &InputError{What: fmt.Sprintf("the backup failed: %v", cause), Next: next}
 }
 
 // rollback rolls back exactly the rollback set of each repo: the set's files
