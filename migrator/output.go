@@ -79,8 +79,11 @@ func (w *lineWriter) emit(line []byte) {
 		return
 	}
 	w.out = w.out[:0]
-	// Blank lines stay blank: an indent alone is invisible trailing space.
-	if !(len(line) == 1 && line[0] == '\n') {
+	// A blank line keeps the gutter ("    │") so the child's output stays
+	// one block, without the prefix's trailing space.
+	if len(bytes.TrimRight(line, "\r\n")) == 0 {
+		w.out = append(w.out, bytes.TrimRight(w.prefix, " \t")...)
+	} else {
 		w.out = append(w.out, w.prefix...)
 	}
 	w.out = append(w.out, line...)

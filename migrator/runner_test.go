@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func TestRunSharedWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(strings.TrimSuffix(both.String(), "\n"), "\n") {
-		if line != "" && !strings.HasPrefix(line, "| ") {
+		if line != "|" && !strings.HasPrefix(line, "| ") {
 			t.Errorf("line without indent: %q", line)
 		}
 	}
@@ -361,5 +362,38 @@ func TestSignalCause(t *testing.T) {
 	cancel2()
 	if forwardSignal(ctx2) != syscall.SIGINT {
 		t.Error("default is not SIGINT")
+	}
+}
+
+// Issue 10: a blank line in a mix task's output keeps the `│` gutter (the
+// engine's indent), so the child's output reads as one block; without the
+// indent's trailing space. A CRLF blank line too.
+func TestRunBlankLinesKeepTheGutter(t *testing.T) {
+	var both watchBuffer
+	r := Runner{Stdout: &both, Stderr: &both, Indent: "    │ "}
+	if _, err := r.Run(context.Background(), childCommand("output")); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(both.String(), "\n"), "\n")
+	blank := 0
+	for _, line := range lines {
+		if !strings.HasPrefix(line, "    │") {
+			t.Errorf("line without the gutter: %q", line)
+		}
+		if strings.TrimRight(line, " \t") != line {
+			t.Errorf("trailing space: %q", line)
+		}
+		if line == "    │" {
+			blank++
+		}
+	}
+	if blank != 1 {
+		t.Errorf("want the one blank line as a bare gutter, got %d in:\n%s", blank, both.String())
+	}
+	var crlf watchBuffer
+	w := newLineWriter(&crlf, "    │ ", &sync.Mutex{})
+	w.Write([]byte("a\r\n\r\nb\n"))
+	if got := crlf.String(); got != "    │ a\r\n    │\r\n    │ b\n" {
+		t.Errorf("CRLF: %q", got)
 	}
 }

@@ -95,7 +95,7 @@ func ValidateName(name string) error {
 	case len(name) > 120:
 		return &InputError{What: fmt.Sprintf("the migration name is %d characters long; at most 120 keep file names portable.", len(name)), Next: "Choose a shorter snake_case name."}
 	case strings.HasPrefix(name, "-"):
-		return &InputError{What: fmt.Sprintf("%q looks like a flag, not a name.", name), Next: "Put the name first, e.g. `regen add_tags -m`; to use a name starting with -, there is none: names are snake_case."}
+		return &InputError{What: fmt.Sprintf("%q looks like a flag, not a name.", name), Next: "Migration names are snake_case and cannot start with -: put the name first, e.g. `regen add_tags -m`."}
 	case !namePattern.MatchString(name):
 		suggestion := snakeCase(name)
 		next := "Use lowercase letters, digits and underscores, starting with a letter."

@@ -12,6 +12,7 @@ import (
 
 	checkcmd "github.com/regen-tool/regen/cmd/regen/check"
 	"github.com/regen-tool/regen/cmd/regen/cmdutil"
+	completioncmd "github.com/regen-tool/regen/cmd/regen/completion"
 	hookcmd "github.com/regen-tool/regen/cmd/regen/hook"
 	"github.com/regen-tool/regen/cmd/regen/initcmd"
 	recovercmd "github.com/regen-tool/regen/cmd/regen/recover"
@@ -73,9 +74,14 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 		},
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       cmdutil.Version,
+		Version:       versioncmd.Line(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
+			// The name's own rules first: an empty or flag-like name is not
+			// "a command misspelt", and needs no repository to be refused.
+			if err := regen.ValidateName(opts.Name); err != nil {
+				return err
+			}
 			if sug := cmd.SuggestionsFor(opts.Name); len(sug) > 0 && !opts.Yes {
 				return &cmdutil.UsageError{Err: fmt.Errorf("%q looks like the command `regen %s`, not a migration name; to use it as a name anyway, run `regen %s --yes`", opts.Name, sug[0], opts.Name)}
 			}
@@ -97,15 +103,26 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	fl.BoolVar(&opts.Terminate, "terminate-connections", false, "PostgreSQL: end other sessions on the database so a full template backup can be taken")
 	fl.BoolVar(&opts.Timings, "timings", false, "print the time of every step and regen's own share")
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop a mix task that runs longer than this (e.g. 10m), then restore")
-	cmd.PersistentFlags().StringVar(&opts.ConfigFile, "config", "", "config file (default: .regen.toml at the project root)")
-
-	cmd.AddCommand(statuscmd.NewCmdStatus(f, nil, &opts.ConfigFile))
+	// `regen -v`, `--version` and `regen version` print the same line.
+	cmd.SetVersionTemplate("{{.Version}}\n")
+	// --config only on the commands that read the config, so that it does
+	// not show in the help of version, completion, hook, init or recover.
+	withConfig := []*cobra.Command{
+		cmd,
+		statuscmd.NewCmdStatus(f, nil, &opts.ConfigFile),
+		undocmd.NewCmdUndo(f, nil, &opts.ConfigFile),
+		checkcmd.NewCmdCheck(f, nil, &opts.ConfigFile),
+	}
+	for _, c := range withConfig {
+		c.Flags().StringVar(&opts.ConfigFile, "config", "", "config file (default: .regen.toml at the project root)")
+	}
+	cmd.AddCommand(withConfig[1:]...)
 	cmd.AddCommand(recovercmd.NewCmdRecover(f, nil))
-	cmd.AddCommand(undocmd.NewCmdUndo(f, nil, &opts.ConfigFile))
 	cmd.AddCommand(versioncmd.NewCmdVersion(f))
 	cmd.AddCommand(initcmd.NewCmdInit(f, nil))
-	cmd.AddCommand(checkcmd.NewCmdCheck(f, nil, &opts.ConfigFile))
 	cmd.AddCommand(hookcmd.NewCmdHook(f))
+	cmd.CompletionOptions.DisableDefaultCmd = true
+	cmd.AddCommand(completioncmd.NewCmdCompletion(f))
 	return cmd
 }
 

@@ -9,13 +9,18 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// Line is what `regen version`, `regen -v` and `regen --version` print.
+func Line() string {
+	return fmt.Sprintf("regen %s (%s, %s/%s)", cmdutil.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
 func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
+		Short: "Print the version (same as regen -v)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprintf(f.IOStreams.Out, "regen %s (%s, %s/%s)\n", cmdutil.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			_, err := fmt.Fprintln(f.IOStreams.Out, Line())
 			return err
 		},
 	}
