@@ -20,10 +20,16 @@ type IOStreams struct {
 
 // System returns the process's streams.
 func System(getenv func(string) string) *IOStreams {
+	return FromFiles(os.Stdin, os.Stdout, os.Stderr, getenv)
+}
+
+// FromFiles returns streams on the given files, deciding colour and prompts
+// from whether they are terminals and from the environment.
+func FromFiles(in, out, errOut *os.File, getenv func(string) string) *IOStreams {
 	return &IOStreams{
-		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
-		stdinTTY:  isTerminal(os.Stdin),
-		stderrTTY: isTerminal(os.Stderr),
+		In: in, Out: out, ErrOut: errOut,
+		stdinTTY:  isTerminal(in),
+		stderrTTY: isTerminal(errOut),
 		noColor:   getenv("NO_COLOR") != "" || getenv("TERM") == "dumb",
 	}
 }
@@ -40,7 +46,6 @@ func (s *IOStreams) ColorEnabled() bool { return s.stderrTTY && !s.noColor }
 // CanPrompt: only when a person is at the keyboard.
 func (s *IOStreams) CanPrompt() bool { return s.stdinTTY && s.stderrTTY }
 
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
+// isTerminal asks the terminal driver (see tty_*.go): /dev/null is a
+// character device too, and `regen … < /dev/null` must never prompt.
+func isTerminal(f *os.File) bool { return f != nil && isTTY(f) }
