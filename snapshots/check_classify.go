@@ -14,15 +14,12 @@ func Classify(rel string) (File, bool) { return classify(rel) }
 // (what `regen NAME` removes or restores) and `regen check` (what it
 // checks and reports as untracked or unstaged) both ask it, so a run never
 // touches a file the check does not count as generated, nor the other way
-// round. Anything else under the folder is a stray.
+// round. Anything else under the folder is a stray. As with List, the
+// File's Path (and so its Key) is relative to folder.
 func InFolder(rel, folder string) (File, bool) {
 	inner, ok := strings.CutPrefix(rel, strings.TrimSuffix(folder, "/")+"/")
 	if !ok || folder == "" {
 		return File{}, false
 	}
-	f, ok := classify(inner)
-	if ok {
-		f.Path = rel
-	}
-	return f, ok
+	return classify(inner)
 }

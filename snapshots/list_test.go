@@ -261,8 +261,8 @@ func TestInFolderIsAshsLayoutUnderTheFolder(t *testing.T) {
 		if ok != want {
 			t.Errorf("InFolder(%q) = %v, want %v", rel, ok, want)
 		}
-		if ok && f.Path != rel {
-			t.Errorf("InFolder(%q).Path = %q", rel, f.Path)
+		if ok && folder+"/"+f.Path != rel {
+			t.Errorf("InFolder(%q).Path = %q, want it relative to the folder", rel, f.Path)
 		}
 	}
 }
