@@ -150,3 +150,38 @@ func mustOpen(t *testing.T, p string) *os.File {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// Changing runs racing for the lock: every refusal names the holder (its
+// details, or at least the kernel's PID), never "another regen process".
+func TestRacingAcquiresAlwaysNameTheHolder(t *testing.T) {
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	var refused, empty atomic.Int64
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				lk, err := acquireLock(dir, "regen race", time.Now())
+				if err == nil {
+					lk.release()
+					continue
+				}
+				var le *LockedError
+				if !errors.As(err, &le) {
+					t.Errorf("not a LockedError: %v", err)
+					return
+				}
+				refused.Add(1)
+				if le.Holder.PID == 0 || !strings.Contains(le.Error(), "pid ") {
+					empty.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if empty.Load() > 0 {
+		t.Fatalf("%d of %d refusals named no holder", empty.Load(), refused.Load())
+	}
+	t.Logf("%d refusals, each naming the holder", refused.Load())
+}

@@ -14,12 +14,13 @@ import (
 )
 
 // Issue 10 case 8: read-only commands (status, status --json, a dry run,
-// check without --roundtrip) run in tight loops, in parallel, while real
+// check without --roundtrip, and check --staged as the pre-commit hook runs
+// it) run in tight loops, in parallel, while real
 // runs and undos follow one another: no changing run is refused (exit 3),
 // and no read-only command fails.
 func TestReliabilityReadOnlyCommandsNeverMakeARunFail(t *testing.T) {
 	p := feature(t)
-	readOnly := [][]string{{"status"}, {"status", "--json"}, {"add_subtitle_and_views", "--dry-run"}, {"check", "--codegen", "never"}}
+	readOnly := [][]string{{"status"}, {"status", "--json"}, {"add_subtitle_and_views", "--dry-run"}, {"check", "--codegen", "never"}, {"check", "--staged", "--codegen", "never"}}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var mu sync.Mutex
