@@ -27,11 +27,11 @@ var storageKinds = []struct {
 	errno     syscall.Errno
 	what, fix string
 }{
-	{syscall.ENOSPC, "the file system is full (no space left on device)", "Free space on the file system holding %s (`df -h %s`)"},
-	{syscall.EDQUOT, "the disk quota is exhausted (disk quota exceeded)", "Free space or raise your quota on the file system holding %s (`quota`, `df -h %s`)"},
-	{syscall.EFBIG, "a file size limit was reached (file too large)", "Raise the file size limit (`ulimit -f`) for %s (`ulimit -a`; %s)"},
-	{syscall.EROFS, "the file system is read-only", "Make the file system holding %s writable again (`mount | grep` it; %s)"},
-	{syscall.EIO, "the disk reported an I/O error", "Check the disk holding %s (`dmesg`; %s)"},
+	{syscall.ENOSPC, "the file system is full (no space left on device)", "Free space on the file system holding %[1]s (`df -h %[1]s`)"},
+	{syscall.EDQUOT, "the disk quota is exhausted (disk quota exceeded)", "Free space, or raise your quota, on the file system holding %[1]s (`quota -s`, `df -h %[1]s`)"},
+	{syscall.EFBIG, "a file size limit was reached (file too large)", "Raise the file size limit (`ulimit -f`, see `ulimit -a`) that stopped a write in %[1]s"},
+	{syscall.EROFS, "the file system is read-only", "Make the file system holding %[1]s writable again (`findmnt -T %[1]s`)"},
+	{syscall.EIO, "the disk reported an I/O error", "Check the disk holding %[1]s (`dmesg`, `df -h %[1]s`)"},
 }
 
 // storageFault is a storage error found in an error chain, with the folder
@@ -71,5 +71,5 @@ func storageIn(errs ...error) *storageFault {
 
 // advice is what to do about it, then next (e.g. "run `regen recover`").
 func (f *storageFault) advice(next string) string {
-	return fmt.Sprintf(f.fix, f.dir, f.dir) + ", then " + next + "."
+	return fmt.Sprintf(f.fix, f.dir) + ", then " + next + "."
 }

@@ -358,11 +358,12 @@ func (t *txn) abandon(cause error) error {
 	if errors.As(cause, &ie) {
 		return cause
 	}
-	next := "Fix the cause and run again."
+	what, next := fmt.Sprintf("the backup failed: %v", cause), "Fix the cause and run again."
 	if s := storageIn(cause); s != nil {
+		what = fmt.Sprintf("the backup failed: %s.\n%v", s.what, cause)
 		next = s.advice("run again")
 	}
-	return &InputError{What: fmt.Sprintf("the backup failed: %v", cause), Next: next}
+	return &InputError{What: what, Next: next}
 }
 
 // rollback rolls back exactly the rollback set of each repo: the set's files

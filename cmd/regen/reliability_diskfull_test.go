@@ -130,3 +130,28 @@ func TestReliabilityDiskFullAtTheBackupSaysToFreeSpace(t *testing.T) {
 		t.Fatalf("after freeing space: exit %d\n%s", code, got)
 	}
 }
+
+// The class without root: a file size limit (RLIMIT_FSIZE, `ulimit -f`)
+// makes the backup's copy of the database fail with EFBIG. Exit 2, nothing
+// changed, and the message names the limit and what to do.
+func TestReliabilityFileSizeLimitAtTheBackupSaysWhatToDo(t *testing.T) {
+	p := feature(t)
+	// A database of about 1 MB; the limit, 100 kB, leaves room for SQLite's
+	// shared-memory file (32 kB) and the journal, not for the copy.
+	p.SQL(`INSERT INTO posts (id, title, body) VALUES ('00000000-0000-0000-0000-000000000009', 'big', replace(hex(zeroblob(500000)), '0', 'x'))`)
+	before := p.Capture()
+	cmd := p.RegenCmd("add_subtitle_and_views", "-m")
+	cmd.Args = append([]string{"sh", "-c", `ulimit -f 200 && exec "$0" "$@"`, cmd.Path}, cmd.Args[1:]...)
+	cmd.Path = "/bin/sh"
+	out, err := cmd.CombinedOutput()
+	got, code := string(out), exitCode(err)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2:\n%s", code, got)
+	}
+	for _, want := range []string{"file too large", "a file size limit was reached", "ulimit -f", "Nothing was changed.", "then run again"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the message lacks %q:\n%s", want, got)
+		}
+	}
+	mustSame(t, before, p.Capture())
+}
