@@ -71,9 +71,23 @@ func openReadOnly(ctx context.Context, dbPath string) (*sql.DB, error) {
 // SQLite primary result codes (sqlite3.h) the messages below distinguish.
 const (
 	sqliteBusy    = 5
+	sqliteIOErr   = 10
 	sqliteCorrupt = 11
+	sqliteFull    = 13
 	sqliteNotADB  = 26
 )
+
+// IsSQLiteStorageError tells an SQLite error that comes from the storage
+// (SQLITE_FULL, SQLITE_IOERR: a full disk, a file size limit, a failing
+// disk) from one about the file itself, so the message can say what to do.
+func IsSQLiteStorageError(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	c := se.Code() & 0xff
+	return c == sqliteFull || c == sqliteIOErr
+}
 
 // describeOpenError turns SQLite's terse codes into something a user can act
 // on; the original error stays wrapped.
@@ -85,6 +99,11 @@ func describeOpenError(dbPath string, err error) error {
 			return fmt.Errorf("%s is not a SQLite database (or is corrupt): %w", dbPath, err)
 		case sqliteCorrupt:
 			return fmt.Errorf("SQLite database %s is corrupt: %w", dbPath, err)
+		case sqliteFull:
+			return fmt.Errorf("SQLite could not write beside %s: the database or disk is full: %w", dbPath, err)
+		case sqliteIOErr:
+			// Reading takes writes too (the -shm and -wal files).
+			return fmt.Errorf("SQLite reported an I/O error on %s (the disk is full, a file size limit, `ulimit -f`, was reached, or the disk is failing): %w", dbPath, err)
 		case sqliteBusy:
 			return fmt.Errorf("SQLite database %s stayed locked by another process for %ds: %w", dbPath, busyTimeoutMillis/1000, err)
 		}

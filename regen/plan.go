@@ -245,6 +245,8 @@ func (p *project) planRepo(ctx context.Context, r RepoConfig, db database) (*Rep
 		next := "Check the database path (.regen.toml `database`) and that the file is a SQLite database."
 		if _, ok := db.(*pgDB); ok {
 			next = "Check that the server runs and the connection (.regen.toml `database`, DATABASE_URL, or the project's config) is right."
+		} else if migrator.IsSQLiteStorageError(err) {
+			next = "Check the free space (`df -h`) and the file size limit (`ulimit -f`) where the database is, then run again."
 		}
 		return nil, &InputError{What: fmt.Sprintf("cannot read the applied migrations of repo %q from %s: %v", r.Name, db, err), Next: next}
 	}

@@ -155,3 +155,28 @@ func TestReliabilityFileSizeLimitAtTheBackupSaysWhatToDo(t *testing.T) {
 	}
 	mustSame(t, before, p.Capture())
 }
+
+// The class at the plan: a file size limit so small that SQLite cannot grow
+// its shared-memory file while reading the applied versions. The message
+// names the storage, not "is it a SQLite database?".
+func TestReliabilityFileSizeLimitAtThePlanSaysWhatToDo(t *testing.T) {
+	p := feature(t)
+	before := p.Capture()
+	cmd := p.RegenCmd("add_subtitle_and_views", "-m")
+	cmd.Args = append([]string{"sh", "-c", `ulimit -f 8 && exec "$0" "$@"`, cmd.Path}, cmd.Args[1:]...)
+	cmd.Path = "/bin/sh"
+	out, err := cmd.CombinedOutput()
+	got, code := string(out), exitCode(err)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2:\n%s", code, got)
+	}
+	for _, want := range []string{"I/O error", "ulimit -f", "Nothing was changed."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the message lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "is a SQLite database") {
+		t.Errorf("the message blames the file, not the storage:\n%s", got)
+	}
+	mustSame(t, before, p.Capture())
+}
