@@ -3,8 +3,8 @@ package regen
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -30,12 +30,12 @@ type Problem struct {
 
 // Problem kinds.
 const (
-	ProblemOrphan      = "orphaned_version"      // applied, no file anywhere
-	ProblemDeleted     = "deleted_tracked"       // tracked, missing from the work tree
-	ProblemSymlink     = "symlink"               // regen never follows it; mix does
-	ProblemNotFile     = "not_a_regular_file"    // a FIFO, socket or device named like a migration
-	ProblemUnreadable  = "unreadable"            // mix would fail to read it
-	ProblemBadSnapshot = "malformed_snapshot"    // codegen would fail to decode it
+	ProblemOrphan      = "orphaned_version"     // applied, no file anywhere
+	ProblemDeleted     = "deleted_tracked"      // tracked, missing from the work tree
+	ProblemSymlink     = "symlink"              // regen never follows it; mix does
+	ProblemNotFile     = "not_a_regular_file"   // a FIFO, socket or device named like a migration
+	ProblemUnreadable  = "unreadable"           // mix would fail to read it
+	ProblemBadSnapshot = "malformed_snapshot"   // codegen would fail to decode it
 	ProblemHidden      = "hidden_from_worktree" // sparse checkout / skip-worktree
 )
 

@@ -53,4 +53,3 @@ func (e *Engine) Status(ctx context.Context) (*Status, error) {
 	st.Plan = plan
 	return st, nil
 }
-
