@@ -327,6 +327,9 @@ func TestReliabilityForceDryRunNamesDroppedRows(t *testing.T) {
 			p := teammateFeature(t, kind)
 			mig := glob1Rel(t, p.Root, "priv/repo/migrations/*_add_tags.exs")
 			before := p.Capture()
+			if st, _ := p.Regen("status"); !strings.Contains(st, "next: roll back the tracked migrations by hand, or `regen <name> -m --force`") {
+				t.Fatalf("status should name --force as the way on:\n%s", st)
+			}
 			out, code := p.Regen("add_subtitle_and_views", "-m", "--force", "--dry-run")
 			if code != 0 {
 				t.Fatalf("--dry-run: exit %d\n%s", code, out)
@@ -356,4 +359,48 @@ func TestReliabilityForceDryRunNamesDroppedRows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// 10,000 untracked snapshot files: status, the run and undo print a
+// screenful each and count the rest (--verbose lists all); status --json
+// lists every one; undo gives everything back.
+func TestReliabilityListingsAreSummarised(t *testing.T) {
+	const n = 10000
+	p := feature(t)
+	dir := filepath.Join(p.Root, "priv", "resource_snapshots", "repo", "posts")
+	data, err := os.ReadFile(glob1(t, p.Root, "priv/resource_snapshots/repo/comments/*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("2001%010d.json", i)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := p.Capture()
+	summary := "… and 9,982 more (use --verbose to list all)" // 10,002 files to remove, 20 shown
+	out, code := p.Regen("status")
+	if code != 0 || strings.Count(out, "\n") > 120 || !strings.Contains(out, summary) || !strings.Contains(out, "next: `regen <name> -m`") {
+		t.Fatalf("status: exit %d, %d lines\n%s", code, strings.Count(out, "\n"), out)
+	}
+	js, err := p.RegenCmd("status", "--json").Output()
+	var st struct {
+		Plan struct {
+			Repos []struct {
+				Remove []string `json:"remove"`
+			} `json:"repos"`
+		} `json:"plan"`
+	}
+	if err != nil || json.Unmarshal(js, &st) != nil || len(st.Plan.Repos[0].Remove) != n+2 {
+		t.Fatalf("status --json: %v, %d files", err, len(st.Plan.Repos))
+	}
+	out, code = p.Regen("add_subtitle_and_views", "-m")
+	if code != 0 || strings.Count(out, "\n") > 200 || !strings.Contains(out, summary) {
+		t.Fatalf("run: exit %d, %d lines\n%s", code, strings.Count(out, "\n"), out)
+	}
+	out, code = p.Regen("undo")
+	if code != 0 || strings.Count(out, "\n") > 100 || !strings.Contains(out, "more (use --verbose to list all)") {
+		t.Fatalf("undo: exit %d, %d lines\n%s", code, strings.Count(out, "\n"), out)
+	}
+	mustSame(t, before, p.Capture())
 }
