@@ -208,6 +208,7 @@ func (p *project) plan(ctx context.Context, name string, migrate, force bool) (*
 	var blocked []string
 	for i := range pl.Repos {
 		rp := &pl.Repos[i]
+		rp.migrateProblems(migrate)
 		for _, tp := range rp.Tenants {
 			if len(tp.BlockedBy) > 0 {
 				blocked = append(blocked, fmt.Sprintf("tenant %s: tracked tenant migrations %v applied after the untracked ones", tp.Prefix, tp.BlockedBy))

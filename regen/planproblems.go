@@ -37,6 +37,8 @@ const (
 	ProblemUnreadable  = "unreadable"           // mix would fail to read it
 	ProblemBadSnapshot = "malformed_snapshot"   // codegen would fail to decode it
 	ProblemHidden      = "hidden_from_worktree" // sparse checkout / skip-worktree
+	ProblemConflict    = "merge_conflict"       // unmerged in the index: conflict markers in the file
+	ProblemDuplicate   = "duplicate_version"    // two migrations with one version: Ecto refuses to migrate
 )
 
 // Blocking returns the problems that make the run refuse.
@@ -104,6 +106,8 @@ func (p *project) fileProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderSc
 	}
 	p.orphanProblems(r, rp, explained)
 	p.deletedProblems(r, rp, scan, isApplied)
+	p.conflictProblems(rp, scan)
+	duplicateProblems(rp)
 	p.hiddenProblems(r, rp, scan)
 	p.snapshotProblems(r, rp, tracked)
 }
@@ -132,6 +136,9 @@ func (p *project) migrationFolderProblems(folder string, rp *RepoPlan, tracked m
 			rp.Problems = append(rp.Problems, Problem{Kind: ProblemNotFile, Path: rel, Version: v, Blocks: !isTracked,
 				What: fmt.Sprintf("%s is not a regular file (%s); Ecto would try to read it as migration %d.", rel, en.Type(), v),
 				Next: fmt.Sprintf("Move it out of %s.", folder)})
+		case isTracked && isApplied[v] && !inVersions(rp.Rollback, v):
+			// Neither regen nor Ecto reads a tracked, applied migration
+			// the run does not roll back: no need to open it.
 		default:
 			f, err := os.Open(file)
 			if err == nil {
@@ -145,9 +152,8 @@ func (p *project) migrationFolderProblems(folder string, rp *RepoPlan, tracked m
 				continue
 			}
 			// Ecto reads it to roll it back or to apply it, regen to back
-			// it up; a tracked, applied one is read by neither.
-			blocks := !isTracked || !isApplied[v] || inVersions(rp.Rollback, v)
-			rp.Problems = append(rp.Problems, Problem{Kind: ProblemUnreadable, Path: rel, Version: v, Blocks: blocks,
+			// it up.
+			rp.Problems = append(rp.Problems, Problem{Kind: ProblemUnreadable, Path: rel, Version: v, Blocks: true,
 				What: fmt.Sprintf("%s cannot be read (%v); regen backs it up and mix reads it to roll it back or apply it.", rel, err),
 				Next: fmt.Sprintf("`chmod u+r %s`", shellQuote(rel))})
 		}
@@ -241,6 +247,55 @@ func (p *project) deletedProblems(r RepoConfig, rp *RepoPlan, scan *gitops.Folde
 	}
 }
 
+// conflictProblems: a file under the folders with a merge conflict holds
+// conflict markers: codegen cannot decode such a snapshot, Ecto cannot
+// compile such a migration.
+func (p *project) conflictProblems(rp *RepoPlan, scan *gitops.FolderScan) {
+	for _, c := range scan.Changed {
+		if c.Kind != gitops.Unmerged {
+			continue
+		}
+		rel := p.projectPath(c.Path)
+		q := shellQuote(rel)
+		rp.Problems = append(rp.Problems, Problem{Kind: ProblemConflict, Path: rel, Blocks: true,
+			What: fmt.Sprintf("%s has an unresolved merge conflict; codegen and Ecto would read its conflict markers and fail.", rel),
+			Next: fmt.Sprintf("Resolve it (`git checkout --theirs -- %s` or `--ours`, or edit it), then `git add %s`.", q, q)})
+	}
+}
+
+// duplicateProblems: two kept migrations with one version. Ecto refuses to
+// migrate ("migration version N is duplicated"); the rollback, which runs
+// on a folder of its own, is not affected. So it stops `-m` runs (marked
+// once the plan knows whether it migrates).
+func duplicateProblems(rp *RepoPlan) {
+	removed := map[string]bool{}
+	for _, f := range rp.Remove {
+		removed[f] = true
+	}
+	seen := map[int64]string{}
+	for _, m := range rp.Tracked {
+		if removed[m.Path] {
+			continue
+		}
+		if prev, dup := seen[m.Version]; dup {
+			rp.Problems = append(rp.Problems, Problem{Kind: ProblemDuplicate, Path: m.Path, Version: m.Version,
+				What: fmt.Sprintf("%s and %s have the same version %d; Ecto refuses to migrate then (\"migration version %d is duplicated\"), so a run with -m would fail at migrate.", prev, m.Path, m.Version, m.Version),
+				Next: fmt.Sprintf("Give one of them a new timestamp: `git mv %s %s/<new 14-digit timestamp>_%s.exs`, then commit.", shellQuote(m.Path), path.Dir(m.Path), m.Slug)})
+			continue
+		}
+		seen[m.Version] = m.Path
+	}
+}
+
+// migrateProblems marks the problems that only a run with -m meets.
+func (rp *RepoPlan) migrateProblems(migrate bool) {
+	for i := range rp.Problems {
+		if rp.Problems[i].Kind == ProblemDuplicate {
+			rp.Problems[i].Blocks = migrate
+		}
+	}
+}
+
 // hiddenProblems: tracked files with the skip-worktree bit that are not
 // in the work tree (a sparse checkout leaves them out, or `git update-index
 // --skip-worktree`): git status never reports them, and codegen and Ecto
@@ -293,6 +348,16 @@ func (p *project) snapshotProblems(r RepoConfig, rp *RepoPlan, tracked map[strin
 	restored := map[string]bool{}
 	for _, f := range rp.RestoreTracked {
 		restored[f] = true
+	}
+	for _, pr := range rp.Problems {
+		removed[pr.Path] = true // already explained (a conflict): not twice
+	}
+	if ext := path.Join(r.Snapshots, "extensions.json"); !removed[ext] {
+		if fi, err := os.Lstat(filepath.Join(p.cfg.Root, filepath.FromSlash(ext))); err == nil {
+			if pr, bad := p.checkSnapshot(ext, fi.Mode().Type(), tracked[ext], restored[ext]); bad {
+				rp.Problems = append(rp.Problems, pr)
+			}
+		}
 	}
 	for _, dir := range snapshotTableDirs(p.cfg.Root, r.Snapshots, rp) {
 		entries, err := os.ReadDir(filepath.Join(p.cfg.Root, filepath.FromSlash(dir)))
@@ -351,8 +416,10 @@ func snapshotTableDirs(root, snaps string, rp *RepoPlan) []string {
 }
 
 func (p *project) checkSnapshot(rel string, typ os.FileMode, isTracked, restored bool) (Problem, bool) {
-	table := path.Base(path.Dir(rel))
-	lead := fmt.Sprintf("%s is the newest snapshot of table %s, the one codegen reads", rel, table)
+	lead := fmt.Sprintf("%s is the newest snapshot of table %s, the one codegen reads", rel, path.Base(path.Dir(rel)))
+	if path.Base(rel) == "extensions.json" {
+		lead = rel + " is read by codegen (AshPostgres's extensions)"
+	}
 	if typ&os.ModeSymlink != 0 {
 		target, _ := os.Readlink(filepath.Join(p.cfg.Root, filepath.FromSlash(rel)))
 		return Problem{Kind: ProblemSymlink, Path: rel, Blocks: true,

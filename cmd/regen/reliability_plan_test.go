@@ -404,3 +404,45 @@ func TestReliabilityListingsAreSummarised(t *testing.T) {
 	}
 	mustSame(t, before, p.Capture())
 }
+
+// A merge left a snapshot with conflict markers: codegen would fail on it.
+func TestReliabilityPlanMergeConflictInSnapshot(t *testing.T) {
+	p := feature(t)
+	snap := glob1Rel(t, p.Root, "priv/resource_snapshots/repo/comments/*.json")
+	orig, _ := os.ReadFile(filepath.Join(p.Root, snap))
+	p.Git("checkout", "-q", "-b", "other")
+	p.Write(snap, strings.Replace(string(orig), "{", "{\"other\": 1, ", 1))
+	p.Git("commit", "-qam", "other")
+	p.Git("checkout", "-q", "main")
+	p.Write(snap, strings.Replace(string(orig), "{", "{\"mine\": 1, ", 1))
+	p.Git("commit", "-qam", "mine")
+	merge := exec.Command("git", "merge", "-q", "other")
+	merge.Dir, merge.Env = p.Root, append(os.Environ(), p.GitEnv()...)
+	if out, err := merge.CombinedOutput(); err == nil {
+		t.Fatalf("the merge should conflict:\n%s", out)
+	}
+	refusesBeforeAnyChange(t, p, []string{"add_subtitle_and_views", "-m"},
+		snap+" has an unresolved merge conflict", "`git checkout --theirs -- "+snap+"`")
+}
+
+// Two tracked migrations with one version: Ecto refuses to migrate, so a
+// run with -m refuses first; without -m the run does not migrate and goes.
+func TestReliabilityPlanDuplicateVersion(t *testing.T) {
+	p := feature(t)
+	first := glob1Rel(t, p.Root, "priv/repo/migrations/*_initial_blog.exs")
+	v := strings.SplitN(filepath.Base(first), "_", 2)[0]
+	data, _ := os.ReadFile(filepath.Join(p.Root, first))
+	dup := "priv/repo/migrations/" + v + "_initial_blog_copy.exs"
+	p.Write(dup, strings.Replace(string(data), "InitialBlog", "InitialBlogCopy", 1))
+	p.Git("add", dup)
+	p.Git("commit", "-qm", "a bad cherry-pick")
+	st, code := p.Regen("status")
+	if code != 0 || strings.Contains(st, "WOULD FAIL") {
+		t.Fatalf("status: exit %d\n%s", code, st)
+	}
+	mustContain(t, "status", st, "have the same version "+v, "a run with -m would fail at migrate")
+	runRefuses(t, p, []string{"add_subtitle_and_views", "-m"}, "have the same version "+v, "`git mv "+dup)
+	if out, code := p.Regen("add_subtitle_and_views"); code != 0 {
+		t.Fatalf("without -m: exit %d\n%s", code, out)
+	}
+}
