@@ -20,7 +20,7 @@ func (p *project) rowsForPlan(ctx context.Context, db database, rp *RepoPlan) ma
 		return rows
 	case *pgDB:
 		var tables []string
-		for _, m := range rp.Rollback {
+		for _, m := range append(append([]Migration{}, rp.Rollback...), rp.BlockedBy...) {
 			_, ts, _, _ := migrationEffects(p.cfg.Root, m)
 			tables = append(tables, ts...)
 		}
@@ -33,10 +33,15 @@ func (p *project) rowsForPlan(ctx context.Context, db database, rp *RepoPlan) ma
 // predictForceDrops names, for --force, what rolling back a teammate's
 // tracked migration and applying it again costs: its `down` drops the
 // tables it created (their rows are gone; it comes back empty) and the
-// columns it added.
+// columns it added. Without --force, the same for the migrations that
+// block the run, so that status says what --force would cost.
 func predictForceDrops(root string, rp *RepoPlan, rows map[string]int64) {
 	rp.ForceDrops = nil
-	for _, m := range rp.Reapply {
+	ms := rp.Reapply
+	if len(ms) == 0 {
+		ms = rp.BlockedBy
+	}
+	for _, m := range ms {
 		_, tables, columns, ok := migrationEffects(root, m)
 		if !ok {
 			continue

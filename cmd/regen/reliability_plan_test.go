@@ -327,7 +327,7 @@ func TestReliabilityForceDryRunNamesDroppedRows(t *testing.T) {
 			p := teammateFeature(t, kind)
 			mig := glob1Rel(t, p.Root, "priv/repo/migrations/*_add_tags.exs")
 			before := p.Capture()
-			if st, _ := p.Regen("status"); !strings.Contains(st, "next: roll back the tracked migrations by hand, or `regen <name> -m --force`") {
+			if st, _ := p.Regen("status"); !strings.Contains(st, "next: roll back the tracked migrations by hand, or `regen <name> -m --force`") || !strings.Contains(st, "table tags (3 row(s) now)") {
 				t.Fatalf("status should name --force as the way on:\n%s", st)
 			}
 			out, code := p.Regen("add_subtitle_and_views", "-m", "--force", "--dry-run")
