@@ -442,6 +442,7 @@ func (p *project) predict(ctx context.Context, pl *Plan, strategy string) {
 		rows := p.rowsForPlan(ctx, p.dbs[i], rp)
 		predictRollback(p.cfg.Root, rp, s, rows)
 		predictForceDrops(p.cfg.Root, rp, rows)
+		rp.strategyProblems(strategy, isSQLite)
 		rp.rebuildProblems()
 	}
 }

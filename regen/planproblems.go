@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/regen-tool/regen/gitops"
@@ -30,15 +31,17 @@ type Problem struct {
 
 // Problem kinds.
 const (
-	ProblemOrphan      = "orphaned_version"     // applied, no file anywhere
-	ProblemDeleted     = "deleted_tracked"      // tracked, missing from the work tree
-	ProblemSymlink     = "symlink"              // regen never follows it; mix does
-	ProblemNotFile     = "not_a_regular_file"   // a FIFO, socket or device named like a migration
-	ProblemUnreadable  = "unreadable"           // mix would fail to read it
-	ProblemBadSnapshot = "malformed_snapshot"   // codegen would fail to decode it
-	ProblemHidden      = "hidden_from_worktree" // sparse checkout / skip-worktree
-	ProblemConflict    = "merge_conflict"       // unmerged in the index: conflict markers in the file
-	ProblemDuplicate   = "duplicate_version"    // two migrations with one version: Ecto refuses to migrate
+	ProblemOrphan      = "orphaned_version"           // applied, no file anywhere
+	ProblemDeleted     = "deleted_tracked"            // tracked, missing from the work tree
+	ProblemSymlink     = "symlink"                    // regen never follows it; mix does
+	ProblemNotFile     = "not_a_regular_file"         // a FIFO, socket or device named like a migration
+	ProblemUnreadable  = "unreadable"                 // mix would fail to read it
+	ProblemBadSnapshot = "malformed_snapshot"         // codegen would fail to decode it
+	ProblemHidden      = "hidden_from_worktree"       // sparse checkout / skip-worktree
+	ProblemConflict    = "merge_conflict"             // unmerged in the index: conflict markers in the file
+	ProblemDuplicate   = "duplicate_version"          // two migrations with one version: Ecto refuses to migrate
+	ProblemStranded    = "snapshot_without_migration" // a committed snapshot of an untracked migration
+	ProblemAdapter     = "strategy_not_supported"     // --rollback rebuild on PostgreSQL
 )
 
 // Blocking returns the problems that make the run refuse.
@@ -108,6 +111,7 @@ func (p *project) fileProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderSc
 	p.deletedProblems(r, rp, scan, isApplied)
 	p.conflictProblems(rp, scan)
 	duplicateProblems(rp)
+	p.strandedSnapshotProblems(r, rp, scan)
 	p.hiddenProblems(r, rp, scan)
 	p.snapshotProblems(r, rp, tracked)
 }
@@ -284,6 +288,63 @@ func duplicateProblems(rp *RepoPlan) {
 			continue
 		}
 		seen[m.Version] = m.Path
+	}
+}
+
+// strandedSnapshotProblems: a tracked snapshot written by the same codegen
+// run as an untracked migration (snapshots are named after the run's
+// timestamp: the migration gets T, its snapshots T+1, T+2, …; so a
+// snapshot belongs to the newest migration not after it). The snapshot was
+// committed without its migration: after the rollback, codegen compares
+// against it, finds no changes, and the rolled-back change (and its data)
+// is gone while the run says done.
+func (p *project) strandedSnapshotProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
+	if len(rp.Untracked) == 0 {
+		return
+	}
+	type owner struct {
+		m         Migration
+		untracked bool
+	}
+	var all []owner
+	for _, m := range rp.Tracked {
+		all = append(all, owner{m, false})
+	}
+	for _, m := range rp.Untracked {
+		all = append(all, owner{m, !m.Committed})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].m.Version < all[j].m.Version })
+	stranded := map[string][]string{}
+	var order []string
+	for _, g := range scan.Tracked {
+		rel := p.projectPath(g)
+		base := path.Base(rel)
+		if !under(rel, r.Snapshots) || len(base) != len("20060102150405.json") || !snapshotName.MatchString(base) {
+			continue
+		}
+		t, err := strconv.ParseInt(strings.TrimSuffix(base, ".json"), 10, 64)
+		if err != nil {
+			continue
+		}
+		i := sort.Search(len(all), func(i int) bool { return all[i].m.Version > t }) - 1
+		if i < 0 || !all[i].untracked {
+			continue
+		}
+		mp := all[i].m.Path
+		if _, ok := stranded[mp]; !ok {
+			order = append(order, mp)
+		}
+		stranded[mp] = append(stranded[mp], rel)
+	}
+	for _, mp := range order {
+		snaps := stranded[mp]
+		quoted := make([]string, len(snaps))
+		for i, s := range snaps {
+			quoted[i] = shellQuote(s)
+		}
+		rp.Problems = append(rp.Problems, Problem{Kind: ProblemStranded, Path: mp, Blocks: true,
+			What: fmt.Sprintf("%s is untracked, but the snapshot(s) codegen wrote with it are committed (%s). After the rollback codegen would compare against them, find no changes and write nothing: the change and its data would be gone while the run says done.", mp, strings.Join(snaps, ", ")),
+			Next: fmt.Sprintf("To regenerate it, untrack those snapshots: `git rm --cached %s` (the run then replaces them); to keep the migration as it is, commit it: `git add %s`.", strings.Join(quoted, " "), shellQuote(mp))})
 	}
 }
 
@@ -465,6 +526,16 @@ func (rp *RepoPlan) neededProblems() {
 			pr.Blocks = true
 			pr.What += " The run rolls it back and applies it again (--force), which needs the file."
 		}
+	}
+}
+
+// strategyProblems: a rebuild exists on SQLite only; on PostgreSQL the
+// run would fail at its rollback step.
+func (rp *RepoPlan) strategyProblems(strategy string, isSQLite bool) {
+	if strategy == StrategyRebuild && !isSQLite && len(rp.Rollback) > 0 {
+		rp.Problems = append(rp.Problems, Problem{Kind: ProblemAdapter, Blocks: true,
+			What: fmt.Sprintf("repo %s is on PostgreSQL, and the rebuild strategy works on SQLite only (a failing `down` rolls back in its own transaction there).", rp.Name),
+			Next: "Run with `--rollback down` (or set rollback_strategy = \"down\" in .regen.toml)."})
 	}
 }
 

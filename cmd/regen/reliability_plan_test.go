@@ -446,3 +446,36 @@ func TestReliabilityPlanDuplicateVersion(t *testing.T) {
 		t.Fatalf("without -m: exit %d\n%s", code, out)
 	}
 }
+
+// The snapshot codegen wrote with an untracked migration was committed
+// without it: after the rollback codegen would find no changes, and the
+// run would end "done" with the change and its data gone.
+func TestReliabilityPlanSnapshotCommittedWithoutItsMigration(t *testing.T) {
+	for _, kind := range regentest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			p := featureOf(t, kind)
+			mig := glob1Rel(t, p.Root, "priv/repo/migrations/*_add_subtitle.exs")
+			snaps := p.Untracked("priv/resource_snapshots")
+			p.Git(append([]string{"add", "--"}, snaps...)...)
+			p.Git("commit", "-qm", "snapshots only")
+			refusesBeforeAnyChange(t, p, []string{"add_subtitle_and_views", "-m"},
+				mig+" is untracked, but the snapshot(s) codegen wrote with it are committed", "`git rm --cached "+snaps[0])
+			// The fix named works: the run regenerates the change and keeps the data.
+			p.Git(append([]string{"rm", "-q", "--cached", "--"}, snaps...)...)
+			if out, code := p.Regen("add_subtitle_and_views", "-m"); code != 0 {
+				t.Fatalf("after the fix: exit %d\n%s", code, out)
+			}
+			if n := p.Count("posts"); n != 1 {
+				t.Fatalf("posts: %d rows", n)
+			}
+		})
+	}
+}
+
+// --rollback rebuild on PostgreSQL would fail at the rollback step: the
+// plan says so and the run refuses first.
+func TestReliabilityPlanRebuildOnPostgres(t *testing.T) {
+	p := featureOf(t, regentest.Postgres)
+	runRefuses(t, p, []string{"add_subtitle_and_views", "-m", "--rollback", "rebuild"},
+		"the rebuild strategy works on SQLite only", "`--rollback down`")
+}
