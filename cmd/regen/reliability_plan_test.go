@@ -216,9 +216,25 @@ func TestReliabilityPlanUnreadableMigration(t *testing.T) {
 	}
 	p := planFeature(t, regentest.SQLite)
 	f := glob1(t, p.Root, "priv/repo/migrations/*_add_views.exs")
+	fi, _ := os.Stat(f)
+	before := p.Capture() // Capture reads every file: taken while readable
 	os.Chmod(f, 0)
-	t.Cleanup(func() { os.Chmod(f, 0o644) })
-	refusesBeforeAnyChange(t, p, []string{"again", "-m"}, "cannot be read", "`chmod u+r "+mustRel(t, p.Root, f)+"`")
+	t.Cleanup(func() { os.Chmod(f, fi.Mode().Perm()) })
+	wants := []string{"cannot be read", "`chmod u+r " + mustRel(t, p.Root, f) + "`"}
+	st, code := p.Regen("status")
+	if code != 0 {
+		t.Fatalf("status: exit %d\n%s", code, st)
+	}
+	mustContain(t, "status", st, append([]string{"WOULD FAIL"}, wants...)...)
+	for _, args := range [][]string{{"again", "-m", "--dry-run"}, {"again", "-m"}} {
+		out, code := p.Regen(args...)
+		if code != 2 || strings.Contains(out, "▸ backup") {
+			t.Fatalf("regen %v: exit %d, want 2 before any change\n%s", args, code, out)
+		}
+		mustContain(t, "the run", out, append([]string{"Nothing was changed."}, wants...)...)
+	}
+	os.Chmod(f, fi.Mode().Perm())
+	mustSame(t, before, p.Capture())
 }
 
 // A tracked migration deleted from the work tree: Ecto does not see it. The
