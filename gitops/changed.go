@@ -77,7 +77,7 @@ func (r *Repo) Changed(folders []string) (_ []Change, err error) {
 	if err != nil {
 		return nil, err
 	}
-	out, unmerged, err := r.worktreeChanges(fs, snap)
+	out, unmerged, _, err := r.worktreeChanges(fs, snap)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,8 @@ func (r *Repo) Changed(folders []string) (_ []Change, err error) {
 // worktreeChanges compares the stage-0 entries under the folders with the
 // work tree (Staged=false) and reports merge conflicts (Unmerged,
 // Staged=true) with their paths in unmerged. Unsorted.
-func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot) (out []Change, unmerged map[string]bool, err error) {
+// skip lists the entries it did not inspect for their skip-worktree bit.
+func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot) (out []Change, unmerged map[string]bool, skip []string, err error) {
 	done := map[string]bool{}
 	unmerged = map[string]bool{}
 	var check []*index.Entry
@@ -107,7 +108,11 @@ func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot) (out []Cha
 				continue
 			}
 			done[e.Name] = true
-			if e.SkipWorktree || e.Mode == filemode.Submodule {
+			if e.SkipWorktree {
+				skip = append(skip, e.Name)
+				continue
+			}
+			if e.Mode == filemode.Submodule {
 				continue
 			}
 			check = append(check, e)
@@ -115,7 +120,7 @@ func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot) (out []Cha
 	}
 	kinds, changed, err := r.compareWorktree(check, snap.stamp.mtimeNano)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for i, e := range check {
 		if changed[i] {
@@ -125,7 +130,7 @@ func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot) (out []Cha
 	for p := range unmerged {
 		out = append(out, Change{Path: p, Kind: Unmerged, Staged: true})
 	}
-	return out, unmerged, nil
+	return out, unmerged, skip, nil
 }
 
 // statChunk is how many entries one goroutine compares: an lstat costs

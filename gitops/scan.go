@@ -2,6 +2,8 @@ package gitops
 
 import (
 	"runtime/debug"
+	"sort"
+	"strings"
 	"sync"
 )
 
@@ -18,6 +20,9 @@ type FolderScan struct {
 	// a 100,000-file repository), more than everything else here. Sorted
 	// as Changed.
 	Changed []Change
+	// SkipWorktree are tracked files with the skip-worktree bit (a sparse
+	// checkout leaves them out): git status never reports them. Sorted.
+	SkipWorktree []string
 }
 
 // Scan answers Untracked, Ignored, Tracked and the work-tree side of
@@ -45,7 +50,7 @@ func (r *Repo) Scan(folders []string) (_ *FolderScan, err error) {
 	go func() {
 		defer wg.Done()
 		defer guardMapped(debug.SetPanicOnFault(true), &changeErr)
-		out.Changed, _, changeErr = r.worktreeChanges(dirs, snap)
+		out.Changed, _, out.SkipWorktree, changeErr = r.worktreeChanges(dirs, snap)
 	}()
 	untracked, ignored, walkErr := r.walkSnap(dirs, snap, true)
 	for _, f := range dirs {
@@ -60,6 +65,7 @@ func (r *Repo) Scan(folders []string) (_ *FolderScan, err error) {
 	}
 	out.Untracked, out.Ignored, out.Tracked = untracked, ignored, sortedUnique(out.Tracked)
 	sortChanges(out.Changed)
+	sort.Strings(out.SkipWorktree)
 	return out, nil
 }
 
@@ -76,6 +82,9 @@ func (c *gitCLI) scan(folders []string) (*FolderScan, error) {
 	if out.Tracked, err = c.lsFiles(folders); err != nil {
 		return nil, err
 	}
+	if out.SkipWorktree, err = c.skipWorktree(folders); err != nil {
+		return nil, err
+	}
 	changed, err := c.changed(folders)
 	if err != nil {
 		return nil, err
@@ -86,4 +95,21 @@ func (c *gitCLI) scan(folders []string) (*FolderScan, error) {
 		}
 	}
 	return &out, nil
+}
+
+// skipWorktree lists the tracked files with the skip-worktree bit (`git
+// ls-files -t` tags them S).
+func (c *gitCLI) skipWorktree(folders []string) ([]string, error) {
+	tagged, err := c.lsFiles(folders, "-t")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range tagged {
+		if tag, path, ok := strings.Cut(l, " "); ok && tag == "S" {
+			out = append(out, path)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }

@@ -76,6 +76,12 @@ type RepoPlan struct {
 	Strategy string `json:"strategy,omitempty"`
 	// WouldDrop estimates, from the rolled-back files, what a rebuild drops.
 	WouldDrop []string `json:"would_drop,omitempty"`
+	// ForceDrops: with --force, the tables (and columns) of the tracked
+	// migrations rolled back and applied again, whose rows do not survive.
+	ForceDrops []string `json:"force_drops,omitempty"`
+	// Problems are what would make the run fail in codegen or migrate
+	// (Blocks: it refuses first), or what it leaves as it is.
+	Problems []Problem `json:"problems"`
 	// Tenant schemas (AshPostgres): each one's rollback set.
 	TenantMigrations string       `json:"tenant_migrations_folder,omitempty"`
 	TenantUntracked  []Migration  `json:"tenant_untracked,omitempty"`
@@ -203,6 +209,7 @@ func (p *project) plan(ctx context.Context, name string, migrate, force bool) (*
 	var blocked []string
 	for i := range pl.Repos {
 		rp := &pl.Repos[i]
+		rp.migrateProblems(migrate)
 		for _, tp := range rp.Tenants {
 			if len(tp.BlockedBy) > 0 {
 				blocked = append(blocked, fmt.Sprintf("tenant %s: tracked tenant migrations %v applied after the untracked ones", tp.Prefix, tp.BlockedBy))
@@ -216,6 +223,7 @@ func (p *project) plan(ctx context.Context, name string, migrate, force bool) (*
 			rp.Rollback = append(rp.Rollback, rp.BlockedBy...)
 			sortMigrations(rp.Rollback)
 			rp.BlockedBy = nil
+			rp.neededProblems()
 			continue
 		}
 		for _, m := range rp.BlockedBy {
@@ -337,7 +345,7 @@ func (p *project) planRepo(ctx context.Context, r RepoConfig, db database) (*Rep
 			// Only generated files: a tracked note under the folder is the
 			// user's, never put back to the index.
 			rp.RestoreTracked = append(rp.RestoreTracked, rel)
-		case under(rel, r.Migrations):
+		case under(rel, r.Migrations) && c.Kind != gitops.Deleted: // deleted ones are problems
 			rp.ChangedMigrations = append(rp.ChangedMigrations, rel)
 		}
 	}
@@ -373,6 +381,7 @@ func (p *project) planRepo(ctx context.Context, r RepoConfig, db database) (*Rep
 	sort.Strings(rp.Remove)
 	sort.Strings(rp.RestoreTracked)
 	sort.Strings(rp.Stray)
+	p.fileProblems(r, rp, scan)
 	return rp, nil
 }
 
@@ -430,16 +439,16 @@ func inMigrations(ms []Migration, m Migration) bool {
 func (p *project) predict(ctx context.Context, pl *Plan, strategy string) {
 	for i := range pl.Repos {
 		rp := &pl.Repos[i]
-		var rows map[string]int64
-		db, isSQLite := p.dbs[i].(*sqliteDB)
-		if len(rp.Rollback) > 0 && isSQLite {
-			rows, _ = migrator.SQLiteTableRowCounts(ctx, db.path)
-		}
+		_, isSQLite := p.dbs[i].(*sqliteDB)
 		s := strategy
 		if !isSQLite {
 			s = StrategyDown // no rebuild on PostgreSQL
 		}
+		rows := p.rowsForPlan(ctx, p.dbs[i], rp)
 		predictRollback(p.cfg.Root, rp, s, rows)
+		predictForceDrops(p.cfg.Root, rp, rows)
+		rp.strategyProblems(strategy, isSQLite)
+		rp.rebuildProblems()
 	}
 }
 

@@ -219,6 +219,31 @@ var (
 	raiseInDown = regexp.MustCompile(`\braise\b`)
 )
 
+// migrationEffects reads a migration's file for the plan: whether its
+// `down` raises, the tables its up creates and the columns it adds
+// ("table.column"). ok is false when the file cannot be read.
+func migrationEffects(root string, m Migration) (raises bool, tables, columns []string, ok bool) {
+	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(m.Path)))
+	if err != nil {
+		return false, nil, nil, false
+	}
+	src := string(data)
+	if d := downSection.FindStringSubmatch(src); d != nil && raiseInDown.MatchString(d[1]) {
+		raises = true
+	}
+	if u := upSection.FindStringSubmatch(src); u != nil {
+		for _, c := range createTable.FindAllStringSubmatch(u[1], -1) {
+			tables = append(tables, c[1])
+		}
+		for _, a := range alterTable.FindAllStringSubmatch(u[1], -1) {
+			for _, c := range addColumn.FindAllStringSubmatch(a[2], -1) {
+				columns = append(columns, a[1]+"."+c[1])
+			}
+		}
+	}
+	return raises, tables, columns, true
+}
+
 // predictRollback reads the rollback set's files for --dry-run: whether a
 // `down` raises (so auto would rebuild), and what a rebuild would drop.
 func predictRollback(root string, rp *RepoPlan, strategy string, dbRows map[string]int64) {
@@ -226,23 +251,18 @@ func predictRollback(root string, rp *RepoPlan, strategy string, dbRows map[stri
 	raising := ""
 	var tables, columns []string
 	for _, m := range rp.Rollback {
-		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(m.Path)))
-		if err != nil {
+		raises, ts, cs, ok := migrationEffects(root, m)
+		if !ok {
 			continue
 		}
-		src := string(data)
-		if d := downSection.FindStringSubmatch(src); d != nil && raiseInDown.MatchString(d[1]) && raising == "" {
+		if raises && raising == "" {
 			raising = m.Path
 		}
-		if u := upSection.FindStringSubmatch(src); u != nil {
-			for _, c := range createTable.FindAllStringSubmatch(u[1], -1) {
-				tables = append(tables, fmt.Sprintf("table %s (%d rows now)", c[1], dbRows[c[1]]))
-			}
-			for _, a := range alterTable.FindAllStringSubmatch(u[1], -1) {
-				for _, c := range addColumn.FindAllStringSubmatch(a[2], -1) {
-					columns = append(columns, "column "+a[1]+"."+c[1])
-				}
-			}
+		for _, t := range ts {
+			tables = append(tables, fmt.Sprintf("table %s (%d rows now)", t, dbRows[t]))
+		}
+		for _, c := range cs {
+			columns = append(columns, "column "+c)
 		}
 	}
 	if len(rp.Rollback) == 0 {

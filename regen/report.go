@@ -21,6 +21,9 @@ type Reporter interface {
 type TextReporter struct {
 	W     io.Writer
 	Color bool
+	// PlanWriter renders the plan (the cmd layer's renderer); without one,
+	// a line per repo counts what the run will do.
+	PlanWriter func(io.Writer, *Plan)
 }
 
 func (r *TextReporter) paint(code, s string) string {
@@ -50,7 +53,19 @@ func (r *TextReporter) Warn(format string, args ...any) {
 	fmt.Fprintf(r.W, "%s %s\n", r.paint("33", "!"), strings.TrimRight(fmt.Sprintf(format, args...), "\n"))
 }
 
-func (r *TextReporter) Plan(p *Plan) { WritePlan(r.W, p) }
+func (r *TextReporter) Plan(p *Plan) {
+	if r.PlanWriter != nil {
+		r.PlanWriter(r.W, p)
+		return
+	}
+	for _, rp := range p.Repos {
+		fmt.Fprintf(r.W, "repo %s: will roll back %d migration(s), remove %d file(s), restore %d; %d problem(s) that stop the run\n",
+			rp.Name, len(rp.Rollback), len(rp.Remove), len(rp.RestoreTracked), len(rp.Blocking()))
+	}
+	if p.Blocked != "" {
+		fmt.Fprintf(r.W, "A run would stop: %s\n", p.Blocked)
+	}
+}
 
 func formatDuration(d time.Duration) string {
 	switch {

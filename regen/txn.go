@@ -100,6 +100,9 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	}
 	proj.predict(ctx, plan, strategy)
 	e.rep.Plan(plan)
+	if err := plan.problemsError(); err != nil {
+		return res, err // the run would fail and restore: refuse first
+	}
 	if plan.Blocked != "" {
 		return res, &ConflictError{What: plan.Blocked, Next: "Roll back by hand, or run again with --force to roll those tracked migrations back too and apply them again afterwards."}
 	}

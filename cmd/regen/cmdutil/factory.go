@@ -3,10 +3,12 @@
 package cmdutil
 
 import (
+	"io"
 	"os"
 	"time"
 
 	"github.com/regen-tool/regen/cmd/regen/iostreams"
+	"github.com/regen-tool/regen/cmd/regen/render"
 	"github.com/regen-tool/regen/regen"
 )
 
@@ -28,21 +30,37 @@ func (f *Factory) Engine(configFile string, timeout time.Duration) (*regen.Engin
 
 // EngineWith also sets whether other PostgreSQL sessions may be ended.
 func (f *Factory) EngineWith(configFile string, timeout time.Duration, terminate bool) (*regen.Engine, error) {
+	return f.EngineFor(EngineSettings{ConfigFile: configFile, Timeout: timeout, Terminate: terminate})
+}
+
+// EngineSettings are what a command asks of its engine.
+type EngineSettings struct {
+	ConfigFile string
+	Timeout    time.Duration
+	Terminate  bool // end other PostgreSQL sessions for a template backup
+	Verbose    bool // list every item of long listings in the plan
+}
+
+// EngineFor opens the engine with the given settings; its reporter shows
+// the plan through the one plan renderer.
+func (f *Factory) EngineFor(s EngineSettings) (*regen.Engine, error) {
 	dir, err := f.Dir()
 	if err != nil {
 		return nil, err
 	}
 	ios := f.IOStreams
+	verbose := s.Verbose
 	return regen.Open(regen.Options{
 		Dir:        dir,
-		ConfigFile: configFile,
+		ConfigFile: s.ConfigFile,
 		Getenv:     f.Getenv,
-		Reporter:   &regen.TextReporter{W: ios.ErrOut, Color: ios.ColorEnabled()},
-		ChildOut:   ios.ErrOut,
-		Timeout:    timeout,
-		Now:        f.Now,
+		Reporter: &regen.TextReporter{W: ios.ErrOut, Color: ios.ColorEnabled(),
+			PlanWriter: func(w io.Writer, p *regen.Plan) { render.Plan(w, p, render.PlanOptions{Verbose: verbose}) }},
+		ChildOut: ios.ErrOut,
+		Timeout:  s.Timeout,
+		Now:      f.Now,
 
-		TerminateConnections: terminate,
+		TerminateConnections: s.Terminate,
 	})
 }
 

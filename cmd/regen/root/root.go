@@ -16,6 +16,7 @@ import (
 	hookcmd "github.com/regen-tool/regen/cmd/regen/hook"
 	"github.com/regen-tool/regen/cmd/regen/initcmd"
 	recovercmd "github.com/regen-tool/regen/cmd/regen/recover"
+	"github.com/regen-tool/regen/cmd/regen/render"
 	statuscmd "github.com/regen-tool/regen/cmd/regen/status"
 	undocmd "github.com/regen-tool/regen/cmd/regen/undo"
 	versioncmd "github.com/regen-tool/regen/cmd/regen/version"
@@ -31,6 +32,7 @@ type Options struct {
 	Force      bool
 	Rollback   string
 	Timings    bool
+	Verbose    bool
 	Base       string
 	Terminate  bool
 	ConfigFile string
@@ -102,6 +104,7 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	fl.StringVar(&opts.Base, "base", "", "feature-branch mode: also regenerate migrations committed since the merge base with this ref (e.g. main)")
 	fl.BoolVar(&opts.Terminate, "terminate-connections", false, "PostgreSQL: end other sessions on the database so a full template backup can be taken")
 	fl.BoolVar(&opts.Timings, "timings", false, "print the time of every step and regen's own share")
+	fl.BoolVar(&opts.Verbose, "verbose", false, "list every item of long listings in the plan")
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop a mix task that runs longer than this (e.g. 10m), then restore")
 	// `regen -v`, `--version` and `regen version` print the same line.
 	cmd.SetVersionTemplate("{{.Version}}\n")
@@ -129,13 +132,13 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	ios := f.IOStreams
 	if opts.Force && !opts.Yes && !opts.DryRun && ios.CanPrompt() {
-		fmt.Fprint(ios.ErrOut, "--force rolls back tracked migrations too (and applies them again). Continue? [y/N] ")
+		fmt.Fprint(ios.ErrOut, "--force rolls back tracked migrations too and applies them again: the rows of the tables they create do not come back (`--dry-run --force` names them). Continue? [y/N] ")
 		answer, _ := bufio.NewReader(ios.In).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
 			return &regen.InputError{What: "cancelled.", Next: ""}
 		}
 	}
-	eng, err := f.EngineWith(opts.ConfigFile, opts.Timeout, opts.Terminate)
+	eng, err := f.EngineFor(cmdutil.EngineSettings{ConfigFile: opts.ConfigFile, Timeout: opts.Timeout, Terminate: opts.Terminate, Verbose: opts.Verbose})
 	if err != nil {
 		return err
 	}
@@ -162,7 +165,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	case res.NoChanges:
 		fmt.Fprintf(ios.ErrOut, "\ndone: codegen found no changes, so no migration was written. `regen undo` puts back what was there.\n")
 	default:
-		fmt.Fprintf(ios.ErrOut, "\ndone: %s\n", strings.Join(res.Created, ", "))
+		fmt.Fprintf(ios.ErrOut, "\ndone: %s\n", strings.Join(render.Summarize(res.Created, opts.Verbose), ", "))
 		if res.Plan.Base != "" {
 			fmt.Fprintf(ios.ErrOut, "The branch's commits still hold the migrations this run replaced: amend them or add a commit (git add -A %s).\n", strings.Join(repoFolders(res.Plan), " "))
 		}

@@ -7,12 +7,14 @@ import (
 	"fmt"
 
 	"github.com/regen-tool/regen/cmd/regen/cmdutil"
+	"github.com/regen-tool/regen/cmd/regen/render"
 	"github.com/regen-tool/regen/regen"
 	"github.com/spf13/cobra"
 )
 
 type Options struct {
 	JSON       bool
+	Verbose    bool
 	ConfigFile *string
 }
 
@@ -33,7 +35,8 @@ it, orphaned versions, and stray files that are never touched.`,
 			return run(cmd.Context(), f, opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON on stdout")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON on stdout (always complete)")
+	cmd.Flags().BoolVar(&opts.Verbose, "verbose", false, "list every item of long listings")
 	return cmd
 }
 
@@ -61,9 +64,35 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if st.OpenJournal != nil {
 		fmt.Fprintf(ios.Out, "AN INTERRUPTED RUN (%s) stopped during %q: run `regen recover`.\n\n", st.OpenJournal.RunID, st.OpenJournal.Step)
 	}
-	regen.WritePlan(ios.Out, st.Plan)
+	render.Plan(ios.Out, st.Plan, render.PlanOptions{Verbose: opts.Verbose, ListApplied: true})
 	if st.LastRun != "" {
 		fmt.Fprintf(ios.Out, "\n`regen undo` would put back what run %s replaced.\n", st.LastRun)
 	}
+	fmt.Fprintf(ios.Out, "\nnext: %s\n", Next(st))
 	return nil
+}
+
+// Next is the one thing to do now, most urgent first.
+func Next(st *regen.Status) string {
+	switch {
+	case st.Running != nil:
+		return "wait for the running regen to finish, then `regen status` again"
+	case st.OpenJournal != nil:
+		return "`regen recover` (an interrupted run left its journal)"
+	}
+	p := st.Plan
+	for _, rp := range p.Repos {
+		if len(rp.Blocking()) > 0 {
+			return "fix what a run would fail on (listed above), then `regen status` again"
+		}
+	}
+	if p.Blocked != "" {
+		return "roll back the tracked migrations by hand, or `regen <name> -m --force` to roll them back and apply them again (`--dry-run` first shows what that drops)"
+	}
+	for _, rp := range p.Repos {
+		if !rp.Empty() || len(rp.Untracked) > 0 {
+			return "`regen <name> -m` to regenerate the untracked migrations as one named <name> and migrate (`--dry-run` first to see the plan)"
+		}
+	}
+	return "nothing to do: no untracked migrations or snapshots"
 }

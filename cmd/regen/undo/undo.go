@@ -6,11 +6,13 @@ import (
 	"fmt"
 
 	"github.com/regen-tool/regen/cmd/regen/cmdutil"
+	"github.com/regen-tool/regen/cmd/regen/render"
 	"github.com/spf13/cobra"
 )
 
 type Options struct {
 	Force      bool
+	Verbose    bool
 	ConfigFile *string
 }
 
@@ -32,6 +34,7 @@ is backed up first).`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "undo even though files or databases changed since the run")
+	cmd.Flags().BoolVar(&opts.Verbose, "verbose", false, "list every file undo changed")
 	return cmd
 }
 
@@ -45,10 +48,8 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		return err
 	}
 	fmt.Fprintf(f.IOStreams.ErrOut, "undone: run %s (%s). Files and database are as they were before it.\n", res.Run.RunID, res.Run.Command)
-	if len(res.Changed) > 0 {
-		for _, c := range res.Changed {
-			fmt.Fprintf(f.IOStreams.ErrOut, "  %s\n", c)
-		}
+	for _, c := range render.Summarize(res.Changed, opts.Verbose) {
+		fmt.Fprintf(f.IOStreams.ErrOut, "  %s\n", c)
 	}
 	return nil
 }

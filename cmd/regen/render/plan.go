@@ -1,0 +1,142 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/regen-tool/regen/regen"
+)
+
+// PlanOptions say how much of a plan to show.
+type PlanOptions struct {
+	Verbose     bool // list every item of long listings
+	ListApplied bool // list the applied versions (status), not only count them
+}
+
+// Plan renders a plan for people: per repo, what is there, what a run
+// would do, and what would make it fail.
+func Plan(w io.Writer, p *regen.Plan, o PlanOptions) {
+	for _, rp := range p.Repos {
+		writeRepo(w, rp, o)
+	}
+	if p.Blocked != "" {
+		fmt.Fprintf(w, "\nA run would stop: %s\n", p.Blocked)
+	}
+	for _, rp := range p.Repos {
+		if len(rp.Blocking()) > 0 {
+			fmt.Fprintf(w, "\nA run would fail in codegen or migrate (WOULD FAIL above), so it refuses before changing anything: run the fixes first.\n")
+			break
+		}
+	}
+}
+
+func writeRepo(w io.Writer, rp regen.RepoPlan, o PlanOptions) {
+	list := func(label string, items []string) {
+		for i, it := range Summarize(items, o.Verbose) {
+			if i > 0 {
+				label = ""
+			}
+			fmt.Fprintf(w, "  %-19s %s\n", label, it)
+		}
+	}
+	fmt.Fprintf(w, "repo %s  (%s, %s)\n", rp.Name, rp.Migrations, rp.Database)
+	if o.ListApplied && len(rp.Applied) > 0 {
+		list("applied", appliedLines(rp))
+	} else {
+		fmt.Fprintf(w, "  %-19s %s version(s)\n", "applied", Count(len(rp.Applied)))
+	}
+	var untracked []string
+	for _, m := range rp.Untracked {
+		state := "not applied"
+		if m.Applied {
+			state = "applied"
+		}
+		if m.Committed {
+			state += ", committed since the base"
+		}
+		untracked = append(untracked, fmt.Sprintf("%s  (%s)", m.Path, state))
+	}
+	list("untracked", untracked)
+	var rb []string
+	for i := len(rp.Rollback) - 1; i >= 0; i-- {
+		rb = append(rb, rp.Rollback[i].Path)
+	}
+	list("will roll back", rb)
+	list("will remove", rp.Remove)
+	list("will restore", rp.RestoreTracked)
+	list("back to base", rp.RestoreBase)
+	if rp.Strategy != "" {
+		list("rollback by", []string{rp.Strategy})
+	}
+	list("rebuild drops", rp.WouldDrop)
+	if len(rp.Tenants) > 0 {
+		rolled := 0
+		var lines []string
+		for _, tp := range rp.Tenants {
+			if len(tp.Rollback) > 0 {
+				rolled++
+				lines = append(lines, fmt.Sprintf("%s: roll back %v", tp.Prefix, tp.Rollback))
+			}
+		}
+		list("tenants", append([]string{fmt.Sprintf("%s schema(s), %s to roll back", Count(len(rp.Tenants)), Count(rolled))}, lines...))
+		list("tenant notes", rp.TenantNotes)
+	}
+	var re []string
+	for _, m := range rp.Reapply {
+		re = append(re, m.Path+"  (tracked: rolled back, then applied again)")
+	}
+	list("will re-apply", re)
+	list("--force drops", rp.ForceDrops)
+	var blocked []string
+	for _, m := range rp.BlockedBy {
+		blocked = append(blocked, m.Path+"  (tracked, applied after an untracked one)")
+	}
+	list("blocks the run", blocked)
+	var orphans []string
+	for _, v := range rp.Orphans {
+		orphans = append(orphans, fmt.Sprintf("%d  (applied, no file: Ecto skips it)", v))
+	}
+	list("orphaned versions", orphans)
+	var fails, notes []string
+	for _, pr := range rp.Problems {
+		lines := []string{pr.What}
+		if pr.Next != "" {
+			lines = append(lines, "  fix: "+pr.Next)
+		}
+		if pr.Blocks {
+			fails = append(fails, lines...)
+		} else {
+			notes = append(notes, lines...)
+		}
+	}
+	list("WOULD FAIL", fails)
+	list("note", notes)
+	list("edited (kept)", rp.ChangedMigrations)
+	list("stray (kept)", rp.Stray)
+	list("ignored (kept)", rp.Ignored)
+	if rp.Empty() && len(rp.BlockedBy) == 0 {
+		fmt.Fprintf(w, "  nothing to roll back or remove\n")
+	}
+}
+
+// appliedLines names each applied version by its file and whether git
+// tracks it.
+func appliedLines(rp regen.RepoPlan) []string {
+	name := map[int64]string{}
+	for _, m := range rp.Tracked {
+		name[m.Version] = m.Path + "  (tracked)"
+	}
+	for _, m := range rp.Untracked {
+		name[m.Version] = m.Path + "  (untracked)"
+	}
+	out := make([]string, 0, len(rp.Applied))
+	for _, v := range rp.Applied {
+		n, ok := name[v]
+		if !ok {
+			n = "(no file)"
+		}
+		out = append(out, strconv.FormatInt(v, 10)+"  "+n)
+	}
+	return out
+}

@@ -1,0 +1,44 @@
+package migrator
+
+import (
+	"context"
+	"database/sql"
+)
+
+// PGTableRowCounts returns the row count of each of the named tables of
+// schema ("" = public) that exists, read in one read-only snapshot: the
+// numbers a plan shows for tables a run would drop.
+func PGTableRowCounts(ctx context.Context, c PGConn, schema string, tables []string) (map[string]int64, error) {
+	if schema == "" {
+		schema = "public"
+	}
+	counts := map[string]int64{}
+	if len(tables) == 0 {
+		return counts, nil
+	}
+	db, err := openPG(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, c.fail("row counts in schema "+schema, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, t := range tables {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgQualified(schema, t)).Scan(&exists); err != nil {
+			return nil, c.fail("row counts in schema "+schema, err)
+		}
+		if !exists {
+			continue
+		}
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+pgQualified(schema, t)).Scan(&n); err != nil {
+			return nil, c.fail("row count of "+schema+"."+t, err)
+		}
+		counts[t] = n
+	}
+	return counts, nil
+}

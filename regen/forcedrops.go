@@ -1,0 +1,61 @@
+package regen
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/regen-tool/regen/migrator"
+)
+
+// rowsForPlan counts, read-only, the rows of the tables the rollback set
+// creates (SQLite: every table, one cheap query each), for the plan's
+// "drops" lines. An unreadable count is left out rather than guessed.
+func (p *project) rowsForPlan(ctx context.Context, db database, rp *RepoPlan) map[string]int64 {
+	if len(rp.Rollback) == 0 {
+		return nil
+	}
+	switch d := db.(type) {
+	case *sqliteDB:
+		rows, _ := migrator.SQLiteTableRowCounts(ctx, d.path)
+		return rows
+	case *pgDB:
+		var tables []string
+		for _, m := range append(append([]Migration{}, rp.Rollback...), rp.BlockedBy...) {
+			_, ts, _, _ := migrationEffects(p.cfg.Root, m)
+			tables = append(tables, ts...)
+		}
+		rows, _ := migrator.PGTableRowCounts(ctx, d.conn, "", tables)
+		return rows
+	}
+	return nil
+}
+
+// predictForceDrops names, for --force, what rolling back a teammate's
+// tracked migration and applying it again costs: its `down` drops the
+// tables it created (their rows are gone; it comes back empty) and the
+// columns it added. Without --force, the same for the migrations that
+// block the run, so that status says what --force would cost.
+func predictForceDrops(root string, rp *RepoPlan, rows map[string]int64) {
+	rp.ForceDrops = nil
+	ms := rp.Reapply
+	if len(ms) == 0 {
+		ms = rp.BlockedBy
+	}
+	for _, m := range ms {
+		_, tables, columns, ok := migrationEffects(root, m)
+		if !ok {
+			continue
+		}
+		for _, t := range tables {
+			n, known := rows[t]
+			count := "its rows"
+			if known {
+				count = fmt.Sprintf("%d row(s) now", n)
+			}
+			rp.ForceDrops = append(rp.ForceDrops, fmt.Sprintf("table %s (%s): created by the tracked %s; rolled back, it comes back empty", t, count, m.Path))
+		}
+		for _, c := range columns {
+			rp.ForceDrops = append(rp.ForceDrops, fmt.Sprintf("column %s: added by the tracked %s; its values do not come back", c, m.Path))
+		}
+	}
+}
