@@ -70,7 +70,7 @@ func SQLiteTableRowCounts(ctx context.Context, dbPath string) (map[string]int64,
 
 type tableInfo struct{ name, sql string }
 
-func listTables(ctx context.Context, db *sql.DB) ([]tableInfo, error) {
+func listTables(ctx context.Context, db carryQueryer) ([]tableInfo, error) {
 	rows, err := db.QueryContext(ctx,
 		`SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'table' ORDER BY name`)
 	if err != nil {
@@ -90,7 +90,7 @@ func listTables(ctx context.Context, db *sql.DB) ([]tableInfo, error) {
 
 // hashAttachedSchema folds in the indexes and triggers of a table: a
 // migration that only adds an index changes the schema too.
-func hashAttachedSchema(ctx context.Context, db *sql.DB, h hash.Hash, table string) error {
+func hashAttachedSchema(ctx context.Context, db carryQueryer, h hash.Hash, table string) error {
 	rows, err := db.QueryContext(ctx,
 		`SELECT type, name, coalesce(sql, '') FROM sqlite_master
 		 WHERE tbl_name = ? AND type IN ('index', 'trigger') ORDER BY type, name`, table)
@@ -110,7 +110,7 @@ func hashAttachedSchema(ctx context.Context, db *sql.DB, h hash.Hash, table stri
 	return rows.Err()
 }
 
-func hashRows(ctx context.Context, db *sql.DB, h hash.Hash, table string) error {
+func hashRows(ctx context.Context, db carryQueryer, h hash.Hash, table string) error {
 	cols, err := tableColumns(ctx, db, table)
 	if err != nil {
 		return err
@@ -171,7 +171,7 @@ func hashResult(rows *sql.Rows, h hash.Hash) error {
 }
 
 // tableColumns lists the columns SELECT * would return, without reading a row.
-func tableColumns(ctx context.Context, db *sql.DB, table string) ([]string, error) {
+func tableColumns(ctx context.Context, db carryQueryer, table string) ([]string, error) {
 	rows, err := db.QueryContext(ctx, "SELECT * FROM "+quoteIdent(table)+" LIMIT 0")
 	if err != nil {
 		return nil, err
