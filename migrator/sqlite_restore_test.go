@@ -185,4 +185,3 @@ func mustExecConn(t *testing.T, c *sql.Conn, stmts ...string) {
 		}
 	}
 }
-
