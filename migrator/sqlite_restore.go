@@ -329,3 +329,9 @@ func rowsNote(pre string, n int64, post string) string {
 	}
 	return fmt.Sprintf("%s%d%s", pre, n, post)
 }
+
+// SQLiteBackupTableStates is SQLiteTableStates of one of regen's own copies
+// (opened immutable: no lock, no -shm beside it).
+func SQLiteBackupTableStates(ctx context.Context, path string) (map[string]TableState, error) {
+	return sqliteTableStatesOf(ctx, path, true)
+}

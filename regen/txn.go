@@ -213,6 +213,7 @@ func (t *txn) step(ctx context.Context, name string, do func(context.Context) er
 	if err != nil {
 		return err
 	}
+	t.recordState(ctx, name)
 	return t.j.markDone(t.e.stateDir, name, d)
 }
 
@@ -624,6 +625,7 @@ func (t *txn) commit() error {
 		}
 		t.j.Repos[i].After = v
 	}
+	t.recordState(context.Background(), stepCommit)
 	if err := t.j.save(t.e.stateDir); err != nil {
 		return err
 	}
