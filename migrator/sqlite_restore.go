@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -60,10 +61,32 @@ func RestoreSQLiteInPlace(ctx context.Context, backup, dbPath string, wait LockW
 	if err != nil {
 		return fmt.Errorf("restoring %s from %s: %w", dbPath, backup, err)
 	}
+	leaveWAL(ctx, conn, backup)
 	if err := conn.Close(); err != nil {
 		return fmt.Errorf("restoring %s: %w", dbPath, err)
 	}
 	return CheckSameAsBackup(ctx, dbPath, backup)
+}
+
+// leaveWAL gives back a rollback-journal database that was switched to WAL
+// since its backup: WAL mode is persistent in the file, and the backup API
+// keeps a WAL destination in WAL. It needs the database to itself, so with
+// other connections open the database stays in WAL (their data is the same).
+func leaveWAL(ctx context.Context, conn *sql.Conn, backup string) {
+	header := make([]byte, 20)
+	f, err := os.Open(backup)
+	if err != nil {
+		return
+	}
+	_, err = io.ReadFull(f, header)
+	f.Close()
+	if err != nil || header[18] != 1 {
+		return
+	}
+	var mode string
+	if conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode) == nil && strings.EqualFold(mode, "wal") {
+		_ = conn.QueryRowContext(ctx, "PRAGMA journal_mode=DELETE").Scan(&mode)
+	}
 }
 
 // restorer is the part of modernc's connection that runs sqlite3_backup
