@@ -17,9 +17,9 @@ import (
 //
 // Rows are ordered by their values, not by rowid: VACUUM (and so a backup
 // made with VACUUM INTO) may renumber rowids of tables without an INTEGER
-// PRIMARY KEY, which must not count as a change. Values are rendered by
-// SQLite's quote(), which keeps the storage class (1 vs 1.0 vs '1' vs X'31')
-// and the exact text, so the driver's type conversions cannot hide a change.
+// PRIMARY KEY, which must not count as a change. Each value is hashed with
+// its storage class (typeof: 1 vs 1.0 vs '1' vs X'31'), so the driver's type
+// conversions cannot hide a change.
 func SQLiteTableDigests(ctx context.Context, dbPath string) (map[string]string, error) {
 	db, err := openReadOnly(ctx, dbPath)
 	if err != nil {
@@ -118,11 +118,16 @@ func hashRows(ctx context.Context, db carryQueryer, h hash.Hash, table string) e
 	if len(cols) == 0 {
 		return nil
 	}
+	// typeof() then the value: the storage class and the exact value (the
+	// driver renders a REAL with every digit), cheaper than quote(). The
+	// order compares bytes (BINARY, whatever the column's collation) and
+	// then the class (1 = 1.0 as values), so only identical rows tie.
 	quoted := make([]string, len(cols))
 	order := make([]string, len(cols))
 	for i, c := range cols {
-		quoted[i] = "quote(" + quoteIdent(c) + ")"
-		order[i] = fmt.Sprint(i + 1)
+		q := quoteIdent(c)
+		quoted[i] = "typeof(" + q + "), " + q
+		order[i] = q + " COLLATE BINARY, typeof(" + q + ")"
 	}
 	q := fmt.Sprintf("SELECT %s FROM %s ORDER BY %s",
 		strings.Join(quoted, ", "), quoteIdent(table), strings.Join(order, ", "))

@@ -205,7 +205,8 @@ func (t *txn) step(ctx context.Context, name string, do func(context.Context) er
 		err = context.Cause(ctx)
 	}
 	d := time.Since(start)
-	if errors.Is(err, errSkip) {
+	skipped := errors.Is(err, errSkip)
+	if skipped {
 		err = nil
 	} else {
 		t.e.rep.StepEnd(name, d, err)
@@ -213,7 +214,9 @@ func (t *txn) step(ctx context.Context, name string, do func(context.Context) er
 	if err != nil {
 		return err
 	}
-	t.recordState(ctx, name)
+	if !skipped {
+		t.recordState(ctx, name)
+	}
 	return t.j.markDone(t.e.stateDir, name, d)
 }
 

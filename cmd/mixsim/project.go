@@ -26,7 +26,7 @@ type repoConf struct {
 	module          string // Blog.Repo
 	database        string // absolute path, "" when not configured
 	migrationSource string
-	journalMode     string // ecto_sqlite3's :journal_mode ("" = its default, WAL)
+	journalMode     string   // ecto_sqlite3's :journal_mode ("" = its default, WAL)
 	priv            string   // relative to root, e.g. priv/repo
 	dirName         string   // repo, other_repo
 	rawOpts         []string // option text of each config block, in order
