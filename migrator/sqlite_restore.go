@@ -358,3 +358,43 @@ func rowsNote(pre string, n int64, post string) string {
 func SQLiteBackupTableStates(ctx context.Context, path string) (map[string]TableState, error) {
 	return sqliteTableStatesOf(ctx, path, true)
 }
+
+// EmptySQLiteInPlace turns the live database at dbPath into an empty one
+// (no tables), through SQLite's backup API from an empty database made in
+// scratchDir: connections that have it open see the empty database, and
+// then whatever is built in it, rather than going on with a file that was
+// moved away under them. Its journal mode (WAL or not) stays.
+func EmptySQLiteInPlace(ctx context.Context, dbPath, scratchDir string, wait LockWait) error {
+	f, err := os.CreateTemp(scratchDir, "empty-*.db")
+	if err != nil {
+		return err
+	}
+	empty := f.Name()
+	f.Close()
+	defer os.Remove(empty)
+	src, err := immutableURI(empty)
+	if err != nil {
+		return err
+	}
+	db, err := openReadWrite(dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot open %s: %w", dbPath, describeOpenError(dbPath, err))
+	}
+	defer conn.Close()
+	err = retryLocked(ctx, dbPath, "empty it for the rebuild", RestoreLockLimit, wait, func() error {
+		return conn.Raw(func(dc any) error { return restorePages(dc, src) })
+	})
+	if err != nil {
+		return fmt.Errorf("emptying %s: %w", dbPath, err)
+	}
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil || n != 0 {
+		return fmt.Errorf("emptying %s: %d schema objects left (%v)", dbPath, n, err)
+	}
+	return conn.Close()
+}

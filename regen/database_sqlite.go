@@ -112,3 +112,18 @@ func movedFiles(quarantine string) bool {
 	}
 	return false
 }
+
+// keepAndEmpty copies repo i's database to old and empties the live file
+// in place for the rebuild: a process holding it open (a dev server) then
+// follows the rebuilt database instead of keeping the file that a rename
+// would have moved away under it.
+func (t *txn) keepAndEmpty(ctx context.Context, i int, old string) error {
+	d, ok := t.proj.dbs[i].(*sqliteDB)
+	if !ok {
+		return fmt.Errorf("only a SQLite database can be rebuilt")
+	}
+	if err := migrator.SnapshotSQLiteWait(ctx, d.path, old, d.lockWait); err != nil {
+		return err
+	}
+	return migrator.EmptySQLiteInPlace(ctx, d.path, filepath.Dir(old), d.lockWait)
+}

@@ -342,3 +342,49 @@ func TestReliabilitySQLiteCreatedDatabaseHeldOpen(t *testing.T) {
 		t.Fatal("the database the run created is still there")
 	}
 }
+
+// The rebuild (rollback by recreating the database) used to move the file
+// away under its holders: the holder now follows the rebuilt database.
+func TestReliabilitySQLiteHolderFollowsARebuild(t *testing.T) {
+	for _, mode := range journalModes {
+		t.Run(mode, func(t *testing.T) {
+			p := regentest.NewProject(t)
+			if mode != "wal" {
+				p.Write("config/config.exs", strings.Replace(regentest.ConfigExs, "pool_size: 5", "pool_size: 5,\n  journal_mode: :"+mode, 1))
+				p.Git("commit", "-qam", "journal_mode: :"+mode)
+				p.SQL("PRAGMA journal_mode=" + mode)
+			}
+			tag := func(extra ...string) string {
+				return regentest.Resource("Tag", "tags", append([]string{"attribute :label, :string, allow_nil?: false, public?: true"}, extra...), []string{"belongs_to :post, Blog.Post, allow_nil?: false"})
+			}
+			p.Write("lib/blog/tag.ex", tag())
+			p.Mix("ash.codegen", "add_tags")
+			p.Mix("ash.migrate")
+			p.SQL(`INSERT INTO posts (id, title, body) VALUES ('p1', 'Hello', 'b')`, `INSERT INTO tags (id, label, post_id) VALUES ('t1', 'go', 'p1')`)
+			p.Write("lib/blog/tag.ex", tag("attribute :color, :string, public?: true"))
+			h := p.Hold()
+			if out, code := p.Regen("add_tags", "-m", "--rollback", "rebuild"); code != 0 || !strings.Contains(out, "rebuild") {
+				t.Fatalf("run: exit %d\n%s", code, out)
+			}
+			seen, fresh := h.State(), p.Tables()
+			if len(seen) != len(fresh) {
+				t.Fatalf("the second process sees %d tables, the file has %d", len(seen), len(fresh))
+			}
+			for name, st := range fresh {
+				if seen[name] != st {
+					t.Errorf("table %s: the second process sees %+v, the file holds %+v", name, seen[name], st)
+				}
+			}
+			if fresh["tags"].Rows != 0 || fresh["posts"].Rows != 1 {
+				t.Fatalf("after the rebuild: %+v", fresh)
+			}
+			h.Exec(`INSERT INTO posts (id, title, body) VALUES ('p2', 'after', 'rebuild')`)
+			if n := p.Count("posts"); n != 2 {
+				t.Fatalf("the second process's commit after the rebuild is not in the file: %d posts", n)
+			}
+			if got := journalMode(t, p); got != mode {
+				t.Errorf("journal mode %s after the rebuild, want %s", got, mode)
+			}
+		})
+	}
+}
