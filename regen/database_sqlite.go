@@ -24,7 +24,8 @@ func (d *sqliteDB) restoreInPlace(ctx context.Context, backup, kept string) erro
 	if err := os.MkdirAll(filepath.Dir(kept), 0o700); err != nil {
 		return err
 	}
-	err := migrator.SnapshotSQLiteWait(ctx, d.path, kept, d.lockWait)
+	keepWait := func(p, _ string, limit time.Duration) { d.lockWait(p, "keep a copy of it before restoring it", limit) }
+	err := migrator.SnapshotSQLiteWait(ctx, d.path, kept, keepWait)
 	var locked *migrator.SQLiteLockedError
 	switch {
 	case errors.As(err, &locked):

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -385,6 +387,48 @@ func TestReliabilitySQLiteHolderFollowsARebuild(t *testing.T) {
 			if got := journalMode(t, p); got != mode {
 				t.Errorf("journal mode %s after the rebuild, want %s", got, mode)
 			}
+		})
+	}
+}
+
+// A second process holding a write transaction when the compensation
+// restores: regen says what it waits for and for whom, restores once the
+// transaction ends, and everything is as before.
+func TestReliabilitySQLiteBusyDuringRestoreIsExplained(t *testing.T) {
+	for _, mode := range journalModes {
+		t.Run(mode, func(t *testing.T) {
+			p := sqliteFeature(t, mode)
+			before := p.Capture()
+			h := p.Hold()
+			ready := filepath.Join(t.TempDir(), "ready")
+			cmd := p.RegenCmd("add_subtitle_and_views", "-m")
+			cmd.Env = append(cmd.Env, "MIXSIM_SLEEP=ash.codegen:60", "MIXSIM_READY_FILE="+ready)
+			out := &syncBuffer{}
+			cmd.Stdout, cmd.Stderr = out, out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill() })
+			deadline := time.Now().Add(60 * time.Second)
+			for !fileHas(ready) {
+				if time.Now().After(deadline) {
+					t.Fatalf("codegen never started:\n%s", out.String())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			h.Exec("BEGIN IMMEDIATE")
+			h.Exec(`INSERT INTO posts (id, title, body) VALUES ('` + newPost + `', 'in', 'a transaction')`)
+			cmd.Process.Signal(syscall.SIGINT)
+			waitFor(t, out, "is locked by another connection: waiting")
+			if msg := out.String(); !strings.Contains(msg, "before restoring it") || !strings.Contains(msg, fmt.Sprintf("pid %d (", h.PID)) {
+				t.Fatalf("the message should say what regen waits for and name pid %d:\n%s", h.PID, msg)
+			}
+			h.Exec("ROLLBACK")
+			if code := exitCode(cmd.Wait()); code != 130 || !strings.Contains(out.String(), "Everything was restored") {
+				t.Fatalf("exit %d, want 130 and restored\n%s", code, out.String())
+			}
+			mustSame(t, before, p.Capture())
+			holderMatchesFile(t, p, h, before)
 		})
 	}
 }
