@@ -432,3 +432,28 @@ func TestReliabilitySQLiteBusyDuringRestoreIsExplained(t *testing.T) {
 		})
 	}
 }
+
+// A database file that is no SQLite database any more (overwritten after a
+// crash) is kept byte for byte and the copy put back over it.
+func TestReliabilitySQLiteDamagedDatabaseIsKeptThenRestored(t *testing.T) {
+	p := sqliteFeature(t, "wal")
+	before := p.Capture()
+	cmd := p.RegenCmd("add_subtitle_and_views", "-m")
+	cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=kill:after:codegen")
+	if out, err := cmd.CombinedOutput(); exitCode(err) != 128+9 {
+		t.Fatalf("want SIGKILL, got %v\n%s", err, out)
+	}
+	garbage := bytes.Repeat([]byte("not a database "), 500)
+	if err := os.WriteFile(p.DB, garbage, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := p.Regen("recover")
+	if code != 0 {
+		t.Fatalf("recover: exit %d\n%s", code, out)
+	}
+	kept, err := os.ReadFile(keptDatabase(t, out))
+	if err != nil || !bytes.Equal(kept, garbage) {
+		t.Fatalf("the damaged file should be kept byte for byte (%v)", err)
+	}
+	mustSame(t, before, p.Capture())
+}
