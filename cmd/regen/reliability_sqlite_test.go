@@ -29,17 +29,24 @@ var journalModes = []string{"wal", "delete"}
 func sqliteFeature(t *testing.T, mode string) *regentest.Project {
 	t.Helper()
 	p := feature(t)
+	withJournalMode(t, p, mode)
+	p.Env = append(p.Env, "REGEN_ONE_VM=0")
+	return p
+}
+
+// withJournalMode puts the project's database in the journal mode, and its
+// config too: ecto_sqlite3 sets WAL on every connection unless the repo
+// says otherwise.
+func withJournalMode(t *testing.T, p *regentest.Project, mode string) {
+	t.Helper()
 	if mode != "wal" {
-		// ecto_sqlite3 sets WAL on every connection unless the repo says otherwise.
 		p.Write("config/config.exs", strings.Replace(regentest.ConfigExs, "pool_size: 5", "pool_size: 5,\n  journal_mode: :"+mode, 1))
-		p.Git("commit", "-qam", "journal_mode: :"+mode)
+		p.Git("commit", "-qm", "journal_mode: :"+mode, "--", "config/config.exs")
 	}
 	p.SQL("PRAGMA journal_mode=" + mode)
 	if got := journalMode(t, p); got != mode {
 		t.Fatalf("journal mode %s, want %s", got, mode)
 	}
-	p.Env = append(p.Env, "REGEN_ONE_VM=0")
-	return p
 }
 
 // holderMatchesFile checks that the second process sees what a fresh
@@ -351,11 +358,7 @@ func TestReliabilitySQLiteHolderFollowsARebuild(t *testing.T) {
 	for _, mode := range journalModes {
 		t.Run(mode, func(t *testing.T) {
 			p := regentest.NewProject(t)
-			if mode != "wal" {
-				p.Write("config/config.exs", strings.Replace(regentest.ConfigExs, "pool_size: 5", "pool_size: 5,\n  journal_mode: :"+mode, 1))
-				p.Git("commit", "-qam", "journal_mode: :"+mode)
-				p.SQL("PRAGMA journal_mode=" + mode)
-			}
+			withJournalMode(t, p, mode)
 			tag := func(extra ...string) string {
 				return regentest.Resource("Tag", "tags", append([]string{"attribute :label, :string, allow_nil?: false, public?: true"}, extra...), []string{"belongs_to :post, Blog.Post, allow_nil?: false"})
 			}
@@ -456,4 +459,22 @@ func TestReliabilitySQLiteDamagedDatabaseIsKeptThenRestored(t *testing.T) {
 		t.Fatalf("the damaged file should be kept byte for byte (%v)", err)
 	}
 	mustSame(t, before, p.Capture())
+}
+
+// `regen check --roundtrip` restores the database after migrating it up,
+// down and up: the second process follows that restore too.
+func TestReliabilitySQLiteHolderSeesTheRoundtripRestore(t *testing.T) {
+	for _, mode := range journalModes {
+		t.Run(mode, func(t *testing.T) {
+			p := roundtripProject(t)
+			withJournalMode(t, p, mode)
+			before := p.Capture()
+			h := p.Hold()
+			if out, code := p.Regen("check", "--roundtrip"); code != 0 {
+				t.Fatalf("check --roundtrip: exit %d\n%s", code, out)
+			}
+			mustSame(t, before, p.Capture())
+			holderMatchesFile(t, p, h, before)
+		})
+	}
 }
