@@ -17,9 +17,9 @@ import (
 //
 // Rows are ordered by their values, not by rowid: VACUUM (and so a backup
 // made with VACUUM INTO) may renumber rowids of tables without an INTEGER
-// PRIMARY KEY, which must not count as a change. Values are rendered by
-// SQLite's quote(), which keeps the storage class (1 vs 1.0 vs '1' vs X'31')
-// and the exact text, so the driver's type conversions cannot hide a change.
+// PRIMARY KEY, which must not count as a change. Each value is hashed with
+// its storage class (typeof: 1 vs 1.0 vs '1' vs X'31'), so the driver's type
+// conversions cannot hide a change.
 func SQLiteTableDigests(ctx context.Context, dbPath string) (map[string]string, error) {
 	db, err := openReadOnly(ctx, dbPath)
 	if err != nil {
@@ -70,7 +70,7 @@ func SQLiteTableRowCounts(ctx context.Context, dbPath string) (map[string]int64,
 
 type tableInfo struct{ name, sql string }
 
-func listTables(ctx context.Context, db *sql.DB) ([]tableInfo, error) {
+func listTables(ctx context.Context, db carryQueryer) ([]tableInfo, error) {
 	rows, err := db.QueryContext(ctx,
 		`SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'table' ORDER BY name`)
 	if err != nil {
@@ -90,7 +90,7 @@ func listTables(ctx context.Context, db *sql.DB) ([]tableInfo, error) {
 
 // hashAttachedSchema folds in the indexes and triggers of a table: a
 // migration that only adds an index changes the schema too.
-func hashAttachedSchema(ctx context.Context, db *sql.DB, h hash.Hash, table string) error {
+func hashAttachedSchema(ctx context.Context, db carryQueryer, h hash.Hash, table string) error {
 	rows, err := db.QueryContext(ctx,
 		`SELECT type, name, coalesce(sql, '') FROM sqlite_master
 		 WHERE tbl_name = ? AND type IN ('index', 'trigger') ORDER BY type, name`, table)
@@ -110,7 +110,7 @@ func hashAttachedSchema(ctx context.Context, db *sql.DB, h hash.Hash, table stri
 	return rows.Err()
 }
 
-func hashRows(ctx context.Context, db *sql.DB, h hash.Hash, table string) error {
+func hashRows(ctx context.Context, db carryQueryer, h hash.Hash, table string) error {
 	cols, err := tableColumns(ctx, db, table)
 	if err != nil {
 		return err
@@ -118,11 +118,16 @@ func hashRows(ctx context.Context, db *sql.DB, h hash.Hash, table string) error 
 	if len(cols) == 0 {
 		return nil
 	}
+	// typeof() then the value: the storage class and the exact value (the
+	// driver renders a REAL with every digit), cheaper than quote(). The
+	// order compares bytes (BINARY, whatever the column's collation) and
+	// then the class (1 = 1.0 as values), so only identical rows tie.
 	quoted := make([]string, len(cols))
 	order := make([]string, len(cols))
 	for i, c := range cols {
-		quoted[i] = "quote(" + quoteIdent(c) + ")"
-		order[i] = fmt.Sprint(i + 1)
+		q := quoteIdent(c)
+		quoted[i] = "typeof(" + q + "), " + q
+		order[i] = q + " COLLATE BINARY, typeof(" + q + ")"
 	}
 	q := fmt.Sprintf("SELECT %s FROM %s ORDER BY %s",
 		strings.Join(quoted, ", "), quoteIdent(table), strings.Join(order, ", "))
@@ -171,7 +176,7 @@ func hashResult(rows *sql.Rows, h hash.Hash) error {
 }
 
 // tableColumns lists the columns SELECT * would return, without reading a row.
-func tableColumns(ctx context.Context, db *sql.DB, table string) ([]string, error) {
+func tableColumns(ctx context.Context, db carryQueryer, table string) ([]string, error) {
 	rows, err := db.QueryContext(ctx, "SELECT * FROM "+quoteIdent(table)+" LIMIT 0")
 	if err != nil {
 		return nil, err

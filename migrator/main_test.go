@@ -81,6 +81,16 @@ func runChild(mode string) int {
 		fmt.Println("ready")
 		time.Sleep(time.Minute)
 		return 0
+	case "holddb":
+		// Another process with the database open, idle, like a dev server.
+		f, err := os.Open(os.Getenv("CHILD_DB"))
+		if err != nil {
+			return 11
+		}
+		defer f.Close()
+		fmt.Println("ready")
+		time.Sleep(time.Minute)
+		return 0
 	case "sleep":
 		fmt.Println("ready")
 		time.Sleep(time.Minute)

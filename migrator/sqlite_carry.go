@@ -59,7 +59,9 @@ func SQLiteCarryOver(ctx context.Context, newPath, oldPath, source string) (*Car
 	if err != nil {
 		return nil, err
 	}
-	oldURI := "file:" + (&url.URL{Path: filepath.ToSlash(oldAbs)}).EscapedPath() + "?mode=ro"
+	// immutable: the old database is regen's own copy, which no one writes;
+	// SQLite then needs no -shm beside a copy of a WAL database.
+	oldURI := "file:" + (&url.URL{Path: filepath.ToSlash(oldAbs)}).EscapedPath() + "?mode=ro&immutable=1"
 	if _, err := db.ExecContext(ctx, "ATTACH DATABASE ? AS old", oldURI); err != nil {
 		return nil, fmt.Errorf("cannot attach the old database %s: %w", oldPath, err)
 	}

@@ -105,7 +105,7 @@ func describeOpenError(dbPath string, err error) error {
 			// Reading takes writes too (the -shm and -wal files).
 			return fmt.Errorf("SQLite reported an I/O error on %s (the disk is full, a file size limit, `ulimit -f`, was reached, or the disk is failing): %w", dbPath, err)
 		case sqliteBusy:
-			return fmt.Errorf("SQLite database %s stayed locked by another process for %ds: %w", dbPath, busyTimeoutMillis/1000, err)
+			return fmt.Errorf("SQLite database %s stayed locked by another process for %ds (%s): %w", dbPath, busyTimeoutMillis/1000, DescribeHolders(SQLiteHolders(dbPath)), err)
 		}
 	}
 	return fmt.Errorf("reading SQLite database %s: %w", dbPath, err)

@@ -2,14 +2,13 @@ package migrator
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite"
 )
@@ -26,6 +25,12 @@ import (
 // committed pages from the -wal into the main file, which SQLite does by
 // itself at every last close; the data does not change.
 func SnapshotSQLite(ctx context.Context, dbPath, dst string) error {
+	return SnapshotSQLiteWait(ctx, dbPath, dst, nil)
+}
+
+// SnapshotSQLiteWait is SnapshotSQLite telling wait when another connection
+// holds the lock it needs (see LockWait); it waits BackupLockLimit at most.
+func SnapshotSQLiteWait(ctx context.Context, dbPath, dst string, wait LockWait) error {
 	if _, err := os.Stat(dbPath); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%w: %s", ErrNoDatabase, dbPath)
 	} else if err != nil {
@@ -34,8 +39,7 @@ func SnapshotSQLite(ctx context.Context, dbPath, dst string) error {
 	if _, err := os.Lstat(dst); err == nil {
 		return fmt.Errorf("backup target %s already exists", dst)
 	}
-	dsn := "file:" + (&url.URL{Path: dbPath}).EscapedPath() + "?mode=rw&_pragma=busy_timeout(10000)"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := openReadWrite(dbPath)
 	if err != nil {
 		return err
 	}
@@ -50,13 +54,21 @@ func SnapshotSQLite(ctx context.Context, dbPath, dst string) error {
 		return fmt.Errorf("%s is not a readable SQLite database: %w", dbPath, err)
 	}
 	wal := strings.EqualFold(mode, "wal")
+	// One limit and one message for the whole backup, however many tries.
+	deadline := time.Now().Add(BackupLockLimit)
+	once := onceWait(wait)
+	locked := func(op func() error) error {
+		return retryLocked(ctx, dbPath, "back it up", max(time.Until(deadline), 0), once, op)
+	}
 	for attempt := 0; attempt < 3; attempt++ {
 		if wal {
+			// A checkpoint blocked by a reader is no error: the check
+			// below then finds the -wal not empty and tries again.
 			if _, err := conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 				return fmt.Errorf("cannot checkpoint %s: %w", dbPath, err)
 			}
 		}
-		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		if err := locked(func() error { _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); return err }); err != nil {
 			return fmt.Errorf("cannot lock %s for the backup (another process is writing to it): %w", dbPath, err)
 		}
 		if wal {
@@ -81,6 +93,20 @@ func SnapshotSQLite(ctx context.Context, dbPath, dst string) error {
 		return err
 	}
 	return syncDir(filepath.Dir(dst))
+}
+
+// onceWait passes on only the first call.
+func onceWait(wait LockWait) LockWait {
+	if wait == nil {
+		return nil
+	}
+	told := false
+	return func(dbPath, what string, limit time.Duration) {
+		if !told {
+			told = true
+			wait(dbPath, what, limit)
+		}
+	}
 }
 
 func snapshotCopyFile(src, dst string) error {

@@ -64,7 +64,7 @@ func (e *Engine) compensate(ctx context.Context, j *Journal, outcome string) []s
 	}
 	e.rep.StepEnd("restore", time.Since(start), nil)
 	e.dropRestoredCopies(ctx, j)
-	if exists(quarantine) {
+	if movedFiles(quarantine) {
 		e.rep.Note("files the run had written were moved to %s", quarantine)
 	}
 	if err := j.close(e.stateDir, outcome, e.opts.Now()); err != nil {
@@ -106,6 +106,12 @@ func (e *Engine) restoreState(ctx context.Context, j *Journal, quarantine string
 		}
 		if missing, extra := setDiff(rec.Before, have); len(missing)+len(extra) > 0 {
 			problems = append(problems, fmt.Sprintf("database %s: after restoring, missing %v, unexpected %v", db, missing, extra))
+		}
+		if kept := filepath.Join(quarantine, "database", rec.DBBackup); rec.Kind != "postgres" && rec.DBBackup != "" && exists(kept) {
+			e.rep.Note("database %s: as it was before this restore, it is kept at %s", db, kept)
+		}
+		if moved := filepath.Join(quarantine, "database", filepath.Base(rec.Database)); rec.DBAbsent && exists(moved) {
+			e.rep.Note("database %s: the run had created it; it was moved to %s", db, moved)
 		}
 		if pg, ok := db.(*pgDB); ok && len(rec.TenantBefore) > 0 {
 			var prefixes []string
@@ -150,7 +156,7 @@ func (e *Engine) databaseFor(rec RepoRecord) database {
 			return &pgDB{conn: conn, source: rec.Source, repo: rec.Name}
 		}
 	}
-	return &sqliteDB{path: rec.Database, source: rec.Source}
+	return &sqliteDB{path: rec.Database, source: rec.Source, rep: e.rep}
 }
 
 func (e *Engine) indexSource(prefix string) indexSource {

@@ -22,6 +22,9 @@ type database interface {
 	Backup(ctx context.Context, dir string) (rec RepoRecord, err error)
 	// Restore puts back what Backup recorded.
 	Restore(ctx context.Context, rec RepoRecord, backupDir, quarantine string) error
+	// State is every table's digest (and row count where cheap): what
+	// undo and recover compare to see data changed since the run.
+	State(ctx context.Context) (map[string]migrator.TableState, error)
 	String() string
 }
 
@@ -29,6 +32,7 @@ type sqliteDB struct {
 	path   string
 	source string
 	repo   string
+	rep    Reporter // told while a lock held by another process makes regen wait
 }
 
 func (d *sqliteDB) String() string { return d.path }
@@ -57,7 +61,7 @@ func (d *sqliteDB) Backup(ctx context.Context, dir string) (RepoRecord, error) {
 	}
 	// Two repos' databases may share a file name: the repo keeps them apart.
 	name := "db-" + strings.NewReplacer("/", "_", string(filepath.Separator), "_").Replace(d.repo) + "-" + filepath.Base(d.path)
-	if err := migrator.SnapshotSQLite(ctx, d.path, filepath.Join(dir, name)); err != nil {
+	if err := migrator.SnapshotSQLiteWait(ctx, d.path, filepath.Join(dir, name), d.lockWait); err != nil {
 		return rec, fmt.Errorf("cannot back up the database %s: %w", d.path, err)
 	}
 	rec.DBBackup = name
@@ -66,24 +70,12 @@ func (d *sqliteDB) Backup(ctx context.Context, dir string) (RepoRecord, error) {
 
 func (d *sqliteDB) Restore(ctx context.Context, rec RepoRecord, backupDir, quarantine string) error {
 	if rec.DBAbsent {
-		// The run created the database: move it aside, never delete it.
-		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-			p := d.path + suffix
-			if exists(p) {
-				if err := os.MkdirAll(quarantine, 0o700); err != nil {
-					return err
-				}
-				if err := os.Rename(p, filepath.Join(quarantine, filepath.Base(p))); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return d.moveAside(quarantine)
 	}
 	if rec.DBBackup == "" {
 		return fmt.Errorf("no backup of %s was taken", d.path)
 	}
-	return migrator.RestoreSQLite(filepath.Join(backupDir, rec.DBBackup), d.path)
+	return d.restoreInPlace(ctx, filepath.Join(backupDir, rec.DBBackup), filepath.Join(quarantine, rec.DBBackup))
 }
 
 func openDatabase(r RepoConfig, getenv func(string) string, terminate bool) (database, error) {

@@ -143,6 +143,9 @@ func (e *Engine) loadProject(ctx context.Context) (*project, error) {
 		if err != nil {
 			return nil, err
 		}
+		if s, ok := db.(*sqliteDB); ok {
+			s.rep = e.rep
+		}
 		p.dbs = append(p.dbs, db)
 		if pg, ok := db.(*pgDB); ok {
 			if e.conns == nil {

@@ -90,6 +90,9 @@ type RepoRecord struct {
 	// Tenant schemas: applied versions before, and each one's rollback set.
 	TenantBefore   map[string][]int64 `json:"tenant_before,omitempty"`
 	TenantRollback map[string][]int64 `json:"tenant_rollback,omitempty"`
+	// State is the database's data as the run last recorded it (after each
+	// step that changes it, and at commit): undo and recover compare it.
+	State *DBState `json:"state,omitempty"`
 	// Remigrate holds what the compensation runs when the database comes
 	// back by re-migration (recorded so `regen recover` needs no config).
 	Remigrate *Remigrate `json:"remigrate,omitempty"`

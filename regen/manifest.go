@@ -191,6 +191,7 @@ func (e *Engine) reverse(ctx context.Context, j *Journal) (*RecoverResult, error
 	if err := e.keepUndoable(j); err != nil {
 		return nil, err
 	}
+	e.warnDiscard(ctx, j)
 	if problems := e.compensate(ctx, j, "recovered"); len(problems) > 0 {
 		problems = append(problems, "if this cannot succeed, `regen recover --discard-journal` moves the journal aside (nothing is deleted) and says what to check")
 		return nil, &UnrestoredError{Step: "recover", Cause: fmt.Errorf("run %s", j.RunID), Problems: problems, BackupDir: j.BackupDir, Storage: storageIn(j.writeErr)}

@@ -87,6 +87,9 @@ type RepoPlan struct {
 	TenantUntracked  []Migration  `json:"tenant_untracked,omitempty"`
 	Tenants          []TenantPlan `json:"tenants,omitempty"`
 	TenantNotes      []string     `json:"tenant_notes,omitempty"`
+	// Holders are other processes with the database file open (a dev
+	// server, iex): restores reach them, their write locks make regen wait.
+	Holders []string `json:"db_holders,omitempty"`
 }
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -199,6 +202,7 @@ func (p *project) plan(ctx context.Context, name string, migrate, force bool) (*
 		if err != nil {
 			return nil, err
 		}
+		rp.Holders = dbHolders(p.dbs[i])
 		pl.Repos = append(pl.Repos, *rp)
 	}
 	if name != "" {

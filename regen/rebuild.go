@@ -126,8 +126,8 @@ func (t *txn) rebuild(ctx context.Context, i int, rp RepoPlan, why string) error
 	}
 	db := rec.Database
 	old := filepath.Join(t.j.BackupDir, "rebuild", rp.Name+"-old.db")
-	if err := moveDatabaseAside(db, old); err != nil {
-		return fmt.Errorf("cannot move the database aside for the rebuild: %w", err)
+	if err := t.keepAndEmpty(ctx, i, old); err != nil {
+		return fmt.Errorf("cannot set the database aside for the rebuild: %w", err)
 	}
 	argv := expand(t.proj.cfg.RebuildMigrate, t.proj.cfg.Mix, map[string]string{"dir": dir, "repo": t.proj.cfg.Repos[i].Module})
 	if err := t.runMixIn(ctx, t.proj.cfg.Repos[i].App, stepRollback, argv); err != nil {
@@ -151,31 +151,6 @@ func (t *txn) rebuild(ctx context.Context, i int, rp RepoPlan, why string) error
 	}
 	for _, l := range lines {
 		t.e.rep.Note("%s", l)
-	}
-	return nil
-}
-
-// moveDatabaseAside renames the database (and its -wal/-shm) into the backup
-// folder; across file systems it copies and then removes.
-func moveDatabaseAside(db, dst string) error {
-	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-		src := db + suffix
-		if !exists(src) {
-			continue
-		}
-		if err := os.Rename(src, dst+suffix); err == nil {
-			continue
-		}
-		fi, err := os.Lstat(src)
-		if err != nil {
-			return err
-		}
-		if _, err := copyFileAtomic(src, dst+suffix, fi.Mode().Perm()); err != nil {
-			return err
-		}
-		if err := os.Remove(src); err != nil {
-			return err
-		}
 	}
 	return nil
 }

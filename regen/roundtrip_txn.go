@@ -54,7 +54,7 @@ func (e *Engine) beginRoundtrip(ctx context.Context, p *project, r RepoConfig) (
 		return fail(err)
 	}
 	j.Files = set
-	db := &sqliteDB{path: r.Database, source: r.MigrationSource, repo: r.Name}
+	db := &sqliteDB{path: r.Database, source: r.MigrationSource, repo: r.Name, rep: e.rep}
 	rec, err := db.Backup(ctx, j.BackupDir)
 	if err != nil {
 		return fail(err)

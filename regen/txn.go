@@ -208,13 +208,17 @@ func (t *txn) step(ctx context.Context, name string, do func(context.Context) er
 		err = context.Cause(ctx)
 	}
 	d := time.Since(start)
-	if errors.Is(err, errSkip) {
+	skipped := errors.Is(err, errSkip)
+	if skipped {
 		err = nil
 	} else {
 		t.e.rep.StepEnd(name, d, err)
 	}
 	if err != nil {
 		return err
+	}
+	if !skipped {
+		t.recordState(ctx, name)
 	}
 	return t.j.markDone(t.e.stateDir, name, d)
 }
@@ -627,6 +631,7 @@ func (t *txn) commit() error {
 		}
 		t.j.Repos[i].After = v
 	}
+	t.recordState(context.Background(), stepCommit)
 	if err := t.j.save(t.e.stateDir); err != nil {
 		return err
 	}

@@ -82,6 +82,16 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 		if missing, extra := setDiff(rec.After, have); len(missing)+len(extra) > 0 {
 			drift = append(drift, fmt.Sprintf("database %s: applied versions changed since the run", rec.Database))
 		}
+		changes, err := e.dataChanges(ctx, rec, rec.State)
+		if err != nil {
+			return nil, &InputError{What: fmt.Sprintf("cannot read %s: %v", rec.Database, err), Next: "Check the database."}
+		}
+		if len(changes) > 0 {
+			drift = append(drift, fmt.Sprintf("database %s: data changed since the run: %s", rec.Database, strings.Join(changes, "; ")))
+		}
+	}
+	if len(drift) > 0 && force {
+		e.rep.Warn("undoing anyway (--force), although since the run:\n  - %s\nThe present files and database are kept first (where is said below).", strings.Join(drift, "\n  - "))
 	}
 	if len(drift) > 0 && !force {
 		return nil, &ConflictError{

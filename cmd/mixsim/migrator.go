@@ -89,8 +89,8 @@ func listMigrations(dirs []string) ([]migFile, error) {
 	return out, nil
 }
 
-// openRepoDB opens the repo's SQLite database like ecto_sqlite3 (WAL,
-// foreign keys on, busy timeout). Under MIXSIM_LIE it opens a throwaway
+// openRepoDB opens the repo's SQLite database like ecto_sqlite3 (WAL unless
+// the config sets :journal_mode, foreign keys on, busy timeout). Under MIXSIM_LIE it opens a throwaway
 // copy so the simulated work leaves the real database untouched.
 func (s *session) openRepoDB(r *repoConf) (*sql.DB, func(), error) {
 	if r.database == "" {
@@ -120,7 +120,11 @@ func (s *session) openRepoDB(r *repoConf) (*sql.DB, func(), error) {
 		}
 		path = copyPath
 	}
-	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)")
+	journal := "WAL" // ecto_sqlite3's default; `journal_mode: :delete` in the repo config changes it
+	if r.journalMode != "" {
+		journal = strings.ToUpper(r.journalMode)
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode("+journal+")")
 	if err != nil {
 		cleanup()
 		return nil, nil, err

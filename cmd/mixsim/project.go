@@ -26,6 +26,7 @@ type repoConf struct {
 	module          string // Blog.Repo
 	database        string // absolute path, "" when not configured
 	migrationSource string
+	journalMode     string   // ecto_sqlite3's :journal_mode ("" = its default, WAL)
 	priv            string   // relative to root, e.g. priv/repo
 	dirName         string   // repo, other_repo
 	rawOpts         []string // option text of each config block, in order
@@ -44,6 +45,7 @@ var (
 	reDBString   = regexp.MustCompile(`database:\s*"([^"]*)"`)
 	reDBExpand   = regexp.MustCompile(`database:\s*Path\.expand\(\s*"([^"]*)"\s*,\s*__DIR__\s*\)`)
 	reMigSource  = regexp.MustCompile(`migration_source:\s*"([^"]*)"`)
+	reJournal    = regexp.MustCompile(`journal_mode:\s*:([a-z]+)`)
 	rePriv       = regexp.MustCompile(`priv:\s*"([^"]*)"`)
 	reModuleHead = regexp.MustCompile(`^([A-Z][A-Za-z0-9_]*(?:\.[A-Z][A-Za-z0-9_]*)*)\s*,\s*(.*)$`)
 	reBuildPath  = regexp.MustCompile(`\bbuild_path:\s*"([^"]*)"`)
@@ -149,6 +151,9 @@ func loadProject(root string) (*project, error) {
 		}
 		if m := rePriv.FindStringSubmatch(b.opts); m != nil {
 			r.priv = filepath.Clean(m[1])
+		}
+		if m := reJournal.FindStringSubmatch(b.opts); m != nil {
+			r.journalMode = m[1]
 		}
 	}
 	if len(ectoRepos) > 0 {

@@ -115,6 +115,9 @@ func writeRepo(w io.Writer, rp regen.RepoPlan, o PlanOptions) {
 	list("edited (kept)", rp.ChangedMigrations)
 	list("stray (kept)", rp.Stray)
 	list("ignored (kept)", rp.Ignored)
+	if len(rp.Holders) > 0 {
+		list("database open in", append(rp.Holders, "(restores go through SQLite, so they see them; a write they keep open makes regen wait)"))
+	}
 	if rp.Empty() && len(rp.BlockedBy) == 0 {
 		fmt.Fprintf(w, "  nothing to roll back or remove\n")
 	}
