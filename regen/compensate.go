@@ -30,9 +30,12 @@ func (t *txn) fail(ctx context.Context, step string, cause error) error {
 	// The compensation must finish even though ctx is cancelled; further
 	// signals are ignored by cmd while it runs.
 	problems := t.e.compensate(context.WithoutCancel(ctx), t.j, "compensated")
+	var mismatch *DatabaseMismatchError
 	switch {
 	case interrupted:
 		return &InterruptedError{Signal: sig.Signal, Restored: len(problems) == 0, Problems: problems}
+	case len(problems) == 0 && errors.As(cause, &mismatch) && mismatch.First:
+		return t.e.mismatchInput(mismatch)
 	case len(problems) == 0:
 		return &RestoredError{Step: step, Cause: cause}
 	default:

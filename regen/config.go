@@ -48,6 +48,10 @@ type RepoConfig struct {
 	Snapshots       string
 	Database        string // absolute SQLite path, or a PostgreSQL URL ("" until resolved)
 	DatabaseFrom    string // .regen.toml, DATABASE_URL, mix config, cache
+	// Identity is the database as the project's mix config names it
+	// (migrator.RepoConfig.Identity), "" when regen did not ask mix: each
+	// mix VM of a run checks it before its first task (driver.go).
+	Identity string
 	MigrationSource string // "" means schema_migrations
 	Adapter         string // "sqlite" or "postgres" ("" until known)
 	// App is the umbrella app folder the repo belongs to ("" outside an
@@ -81,7 +85,9 @@ type preset struct {
 var presets = map[string]preset{
 	"ash_sqlite": {
 		adapter:  "sqlite",
-		rollback: []string{"{mix}", "ash_sqlite.rollback", "--migrations-path", "{dir}", "--all"},
+		// ecto.rollback, not ash_sqlite.rollback: AshSqlite's ignores -r and
+		// rolls back every repo of the domains from the given folder.
+		rollback: []string{"{mix}", "ecto.rollback", "-r", "{repo}", "--migrations-path", "{dir}", "--all"},
 		codegen:  []string{"{mix}", "ash.codegen", "{name}"},
 		migrate:  []string{"{mix}", "ash.migrate"},
 		rebuild:  []string{"{mix}", "ash_sqlite.migrate", "--migrations-path", "{dir}"},

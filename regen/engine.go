@@ -252,7 +252,7 @@ func (e *Engine) resolveDatabases(ctx context.Context, cfg *Config) error {
 					Next: "Remove the repo from .regen.toml, or configure its folders and database for a supported adapter.",
 				}
 			}
-			r.DatabaseFrom = from
+			r.DatabaseFrom, r.Identity = from, a.Identity()
 			if r.Module == "" {
 				r.Module = a.Repo
 			}

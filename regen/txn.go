@@ -124,6 +124,9 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 		return res, err
 	}
 	res.RunID, res.BackupDir = t.j.RunID, t.j.BackupDir
+	if err := t.proveFirst(ctx); err != nil {
+		return res, t.abandon(err)
+	}
 
 	// 3–6. The steps that change things; a failure in any is compensated.
 	steps := []txnStep{
@@ -178,6 +181,7 @@ type txn struct {
 	combined bool
 	// children and dbBackup add up time that is not regen's own.
 	children, dbBackup time.Duration
+	drivers            int // mix driver scripts written (driver.go)
 }
 
 func (t *txn) folders() []string {
@@ -646,7 +650,12 @@ func (t *txn) runMix(ctx context.Context, step string, argv []string) error {
 // runMixIn runs a mix command in an umbrella app's folder (app "" is the
 // project root): tasks that name one repo run where that repo's app is.
 func (t *txn) runMixIn(ctx context.Context, app, step string, argv []string) error {
-	res, err := t.e.runner.Run(ctx, migrator.Command{Argv: argv, Dir: filepath.Join(t.root, filepath.FromSlash(app))})
+	first := t.children == 0 // no child has run: no database changed yet
+	run, err := t.asDriver(app, argv)
+	if err != nil {
+		return err
+	}
+	res, err := t.e.runner.Run(ctx, migrator.Command{Argv: run, Dir: filepath.Join(t.root, filepath.FromSlash(app))})
 	t.children += res.Duration
 	if err != nil {
 		return err
@@ -656,6 +665,12 @@ func (t *txn) runMixIn(ctx context.Context, app, step string, argv []string) err
 	}
 	if res.TimedOut {
 		return fmt.Errorf("`%s` did not finish within %s and was stopped", strings.Join(argv, " "), t.e.opts.Timeout)
+	}
+	if res.ExitCode == driverMismatchExit {
+		if m := parseMismatch(res.Stderr); m != nil {
+			m.First = first
+			return m
+		}
 	}
 	if res.ExitCode != 0 {
 		msg := fmt.Sprintf("`%s` exited with status %d", strings.Join(argv, " "), res.ExitCode)
