@@ -48,10 +48,6 @@ type RepoConfig struct {
 	Snapshots       string
 	Database        string // absolute SQLite path, or a PostgreSQL URL ("" until resolved)
 	DatabaseFrom    string // .regen.toml, DATABASE_URL, mix config, cache
-	// Identity is the database as the project's mix config names it
-	// (migrator.RepoConfig.Identity), "" when regen did not ask mix: each
-	// mix VM of a run checks it before its first task (driver.go).
-	Identity string
 	MigrationSource string // "" means schema_migrations
 	Adapter         string // "sqlite" or "postgres" ("" until known)
 	// App is the umbrella app folder the repo belongs to ("" outside an
@@ -61,6 +57,11 @@ type RepoConfig struct {
 	// (AshPostgres), "" when the repo has none.
 	TenantMigrations string
 	Tenants          []string // tenant schemas; empty = every schema with a schema_migrations table
+
+	// Identity is the database as the project's mix config names it
+	// (migrator.RepoConfig.Identity), "" when regen did not ask mix: each
+	// mix VM of a run checks it before its first task (driver.go).
+	Identity string
 }
 
 // Folders are the repo's configured folders that exist in the config.
@@ -84,7 +85,7 @@ type preset struct {
 
 var presets = map[string]preset{
 	"ash_sqlite": {
-		adapter:  "sqlite",
+		adapter: "sqlite",
 		// ecto.rollback, not ash_sqlite.rollback: AshSqlite's ignores -r and
 		// rolls back every repo of the domains from the given folder.
 		rollback: []string{"{mix}", "ecto.rollback", "-r", "{repo}", "--migrations-path", "{dir}", "--all"},

@@ -291,7 +291,7 @@ func repoMatches(r RepoConfig, a migrator.RepoConfig) bool {
 }
 
 func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]migrator.RepoConfig, string, error) {
-	key, err := configHash(cfg.Root)
+	key, err := configHash(cfg.Root, e.opts.Getenv)
 	if err != nil {
 		return nil, "", err
 	}
@@ -368,8 +368,9 @@ func (e *Engine) secretCacheFile(key string) string {
 	return filepath.Join(base, "regen", hex.EncodeToString(id[:12])+".repos")
 }
 
-// configHash keys the repo-config cache by the files that decide it.
-func configHash(root string) (string, error) {
+// configHash keys the repo-config cache by the files that decide it and
+// the environment they read (envkey.go).
+func configHash(root string, getenv func(string) string) (string, error) {
 	files := []string{"mix.exs", "mix.lock"}
 	more, _ := filepath.Glob(filepath.Join(root, "config", "*.exs"))
 	sort.Strings(more)
@@ -380,7 +381,7 @@ func configHash(root string) (string, error) {
 	h := sha256.New()
 	// The answer holds absolute paths: a copied or moved checkout (its .git
 	// copied with it) must not reuse another checkout's databases.
-	fmt.Fprintf(h, "root\x00%s\x00", root)
+	fmt.Fprintf(h, "root\x00%s\x00env\x00%s\x00", root, envKey(root, files, getenv))
 	for _, f := range files {
 		data, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
