@@ -20,10 +20,10 @@ type session struct {
 	faults faults
 	now    func() time.Time
 
-	proj        *project
-	apps        []*session // at an umbrella root (proj nil): one per app
-	appBanner   bool       // "==> app" printed
-	compiled    bool
+	proj      *project
+	apps      []*session // at an umbrella root (proj nil): one per app
+	appBanner bool       // "==> app" printed
+	compiled  bool
 	// ran holds the tasks run in this VM: Mix runs a task at most once per
 	// VM (Mix.Task.run is a no-op the second time) unless it is reenabled.
 	ran         map[string]bool
