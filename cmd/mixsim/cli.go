@@ -248,6 +248,9 @@ func (s *session) dispatch(name string, args []string) error {
 	case "help":
 		return s.help()
 	}
+	if body, ok := s.userTask(name); ok {
+		return s.runUserTask(body, args)
+	}
 	return mixError("The task %q could not be found", name)
 }
 
