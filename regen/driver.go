@@ -156,7 +156,14 @@ func (t *txn) asDriver(app string, argv []string) ([]string, error) {
 	tasks, ok := mixTasks(cfg.Mix, argv)
 	if !ok || cfg.Umbrella && app == "" {
 		// At an umbrella's root tasks recurse into the apps, which a
-		// script run there would not do: those run as they are.
+		// script run there would not do: those run as they are, and what
+		// they changed is not proven to be the backed-up database.
+		for _, r := range cfg.Repos {
+			if r.Identity != "" {
+				t.unproven = append(t.unproven, strings.Join(argv, " "))
+				break
+			}
+		}
 		return argv, nil
 	}
 	t.drivers++
@@ -280,4 +287,54 @@ func (t *txn) proveFirst(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// VerificationError: a database does not hold the versions a step promised.
+type VerificationError struct{ msg string }
+
+func (e *VerificationError) Error() string { return e.msg }
+
+// otherDatabases asks the project again (no cache) which databases its
+// config names now, after a verification failed: a database other than the
+// backed-up one may be what the mix tasks changed. Each is a problem for
+// the report; so is not being able to ask.
+func (t *txn) otherDatabases(ctx context.Context) []string {
+	cfg := t.proj.cfg
+	var problems []string
+	asked := map[string][]migrator.RepoConfig{}
+	for _, r := range cfg.Repos {
+		if r.Identity == "" {
+			continue
+		}
+		answers, ok := asked[r.App]
+		if !ok {
+			var err error
+			answers, _, err = t.e.askRepoConfigs(ctx, cfg, r.App)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("cannot tell which database the mix tasks changed for repo %s (asking the project failed); regen restored %s", r.Module, strings.TrimPrefix(r.Identity, "sqlite ")))
+				asked[r.App] = nil
+				continue
+			}
+			asked[r.App] = answers
+		}
+		for _, a := range answers {
+			if a.Repo == r.Module && a.Identity() != r.Identity {
+				env := t.e.opts.Getenv("MIX_ENV")
+				if env == "" {
+					env = "dev"
+				}
+				problems = append(problems, fmt.Sprintf("with MIX_ENV=%s the project's config gives repo %s the database %s, which the mix tasks may have changed; regen backed up and restored %s and has no copy of %s",
+					env, r.Module, strings.TrimPrefix(a.Identity(), "sqlite "), strings.TrimPrefix(r.Identity, "sqlite "), strings.TrimPrefix(a.Identity(), "sqlite ")))
+			}
+		}
+	}
+	if len(problems) == 0 {
+		for _, r := range cfg.Repos {
+			if r.Identity != "" {
+				problems = append(problems, fmt.Sprintf("regen restored %s, but `%s` ran without regen's database check: the database it changed may be another one, which regen did not back up",
+					strings.TrimPrefix(r.Identity, "sqlite "), t.unproven[0]))
+			}
+		}
+	}
+	return problems
 }

@@ -313,23 +313,15 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]mi
 			return answers, "mix config (cached)", nil
 		}
 	}
-	argv := append(append([]string{}, cfg.Mix...), "run", "--no-start", "--no-compile", "-e", migrator.RepoConfigQuery())
-	var out strings.Builder
-	runner := &migrator.Runner{Stdout: &out, Stderr: &out, Timeout: 5 * time.Minute}
 	e.rep.StepStart("config", "asking the project for its repos' databases (once; cached)")
 	start := time.Now()
-	res, err := runner.Run(ctx, migrator.Command{Argv: argv, Dir: filepath.Join(cfg.Root, filepath.FromSlash(app))})
+	answers, output, err := e.askRepoConfigs(ctx, cfg, app)
 	e.rep.StepEnd("config", time.Since(start), err)
 	if err != nil {
-		return nil, "", &InputError{What: fmt.Sprintf("cannot run %s: %v", cfg.Mix[0], err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or set each repo's database there."}
+		return nil, "", err
 	}
-	answers, perr := migrator.ParseRepoConfig(out.String())
-	if res.ExitCode != 0 || perr != nil {
-		return nil, "", &InputError{
-			What: fmt.Sprintf("asking the project for its repo config failed (exit %d):\n%s", res.ExitCode, indent(tail(withoutRepoLines(out.String()), 2000))),
-			Next: "Fix the project so that `mix run --no-start` works, or set each repo's `database` in .regen.toml.",
-		}
-	}
+	var out strings.Builder
+	out.WriteString(output)
 	// Only regen-repo lines are cached, and never a password: an answer that
 	// had one is marked, and asked again next time (or use DATABASE_URL,
 	// PGPASSWORD or ~/.pgpass to avoid the mix start).
@@ -349,6 +341,26 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]mi
 		}
 	}
 	return answers, "mix config", nil
+}
+
+// askRepoConfigs runs the repo query in the project (no cache) and returns
+// the answers with the query's whole output.
+func (e *Engine) askRepoConfigs(ctx context.Context, cfg *Config, app string) ([]migrator.RepoConfig, string, error) {
+	argv := append(append([]string{}, cfg.Mix...), "run", "--no-start", "--no-compile", "-e", migrator.RepoConfigQuery())
+	var out strings.Builder
+	runner := &migrator.Runner{Stdout: &out, Stderr: &out, Timeout: 5 * time.Minute}
+	res, err := runner.Run(ctx, migrator.Command{Argv: argv, Dir: filepath.Join(cfg.Root, filepath.FromSlash(app))})
+	if err != nil {
+		return nil, "", &InputError{What: fmt.Sprintf("cannot run %s: %v", cfg.Mix[0], err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or set each repo's database there."}
+	}
+	answers, perr := migrator.ParseRepoConfig(out.String())
+	if res.ExitCode != 0 || perr != nil {
+		return nil, "", &InputError{
+			What: fmt.Sprintf("asking the project for its repo config failed (exit %d):\n%s", res.ExitCode, indent(tail(withoutRepoLines(out.String()), 2000))),
+			Next: "Fix the project so that `mix run --no-start` works, or set each repo's `database` in .regen.toml.",
+		}
+	}
+	return answers, out.String(), nil
 }
 
 // secretCacheFile is where an answer that holds a password is cached: the

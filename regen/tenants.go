@@ -192,7 +192,7 @@ func (t *txn) expectTenants(ctx context.Context, i int, migrated bool) error {
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("verification failed for tenant schemas: %s", strings.Join(bad, "; "))
+		return &VerificationError{fmt.Sprintf("verification failed for tenant schemas: %s", strings.Join(bad, "; "))}
 	}
 	return nil
 }

@@ -181,7 +181,8 @@ type txn struct {
 	combined bool
 	// children and dbBackup add up time that is not regen's own.
 	children, dbBackup time.Duration
-	drivers            int // mix driver scripts written (driver.go)
+	drivers            int      // mix driver scripts written (driver.go)
+	unproven           []string // commands run without the database check
 }
 
 func (t *txn) folders() []string {
@@ -700,7 +701,7 @@ func (t *txn) expectApplied(ctx context.Context, repo int, want []int64, when st
 	if len(extra) > 0 {
 		parts = append(parts, fmt.Sprintf("applied but not expected: %v", extra))
 	}
-	return fmt.Errorf("verification %s failed for repo %q: %s", when, t.j.Repos[repo].Name, strings.Join(parts, "; "))
+	return &VerificationError{fmt.Sprintf("verification %s failed for repo %q: %s", when, t.j.Repos[repo].Name, strings.Join(parts, "; "))}
 }
 
 func describeVersions(ms []Migration) string {

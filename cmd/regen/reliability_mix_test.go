@@ -354,3 +354,31 @@ func TestReliabilityTenantsRollBackAndMigrateEverySchemaInOneMixStart(t *testing
 		t.Errorf("%d mix starts for the run, want 1:\n%s", n, out)
 	}
 }
+
+// A command that is not a mix task cannot carry the check: when the
+// verification after it finds the database untouched, regen restores what
+// it backed up but does not say everything was restored, since the
+// command may have changed another database (here: a wrapper that runs
+// the rollback with MIX_ENV=test).
+func TestReliabilityUncheckedCommandIsNeverReportedRestored(t *testing.T) {
+	p := envFeature(t)
+	wrapper := filepath.Join(t.TempDir(), "rollback-in-test")
+	os.WriteFile(wrapper, []byte("#!/bin/sh\nMIX_ENV=test exec '"+regentest.Mixsim(t)+"' \"$@\"\n"), 0o755)
+	p.Write(".regen.toml", "[commands]\nrollback = \""+wrapper+" ecto.rollback -r {repo} --migrations-path {dir} --all\"\n")
+	p.Git("add", ".regen.toml")
+	p.Git("commit", "-qm", "rollback wrapper")
+	testDB := filepath.Join(p.Root, "blog_test.db")
+	testBefore := appliedIn(t, testDB)
+	before := p.Capture()
+	out, code := p.Regen("add_subtitle_and_views", "-m", "--yes", "--rollback", "down")
+	if code != 5 {
+		t.Fatalf("exit %d, want 5 (not fully restored)\n%s", code, out)
+	}
+	if strings.Contains(out, "Everything was restored") || !strings.Contains(out, "without regen's database check") {
+		t.Fatalf("the report should not claim a restore and should say why:\n%s", out)
+	}
+	mustSame(t, before, p.Capture()) // what regen backed up is back
+	if got := appliedIn(t, testDB); len(got) == len(testBefore) {
+		t.Fatalf("the wrapper did not change the test database (%v): the test proves nothing", got)
+	}
+}
