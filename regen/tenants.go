@@ -132,7 +132,8 @@ func (t *txn) rollbackTenants(ctx context.Context, i int) error {
 	return t.expectTenants(ctx, i, false)
 }
 
-// doCommand joins tasks into one `mix do a + b + …`.
+// doCommand joins tasks into one `mix do a + b + …` (run as one task
+// driver, which really runs repeats: driver.go).
 func doCommand(mix []string, tasks [][]string) []string {
 	if len(tasks) == 1 {
 		return append(append([]string{}, mix...), tasks[0]...)
