@@ -83,10 +83,10 @@ var mixCases = []mixCase{
 	{name: "one task", args: []string{"t", "x", "y"}, want: "t x y\n"},
 	{name: "script: rerun runs again, reenable lets a nested run through",
 		script: "Mix.Task.rerun(\"t\", [\"one\"])\nMix.Task.rerun(\"t\", [\"two\"])\nMix.Task.run(\"t\", [\"three\"])\nMix.Task.rerun(\"u\", [\"four\"])\nMix.Task.reenable(\"no.such.task\")\nMix.Task.reenable(\"t\")\nMix.Task.rerun(\"u\", [\"five\"])\n",
-		args: []string{"run", "--no-start", "drv.exs"}, want: "t one\nt two\nu four\nu five\nt from-u five\n"},
+		args:   []string{"run", "--no-start", "drv.exs"}, want: "t one\nt two\nu four\nu five\nt from-u five\n"},
 	{name: "script: a failing task ends it with status 1",
 		script: "Mix.Task.rerun(\"t\", [\"--fail\"])\nMix.Task.rerun(\"t\", [\"after\"])\n",
-		args: []string{"run", "--no-start", "--no-compile", "drv.exs"}, want: "t --fail\n", code: 1},
+		args:   []string{"run", "--no-start", "--no-compile", "drv.exs"}, want: "t --fail\n", code: 1},
 }
 
 func newRecorder(t *testing.T) string {
