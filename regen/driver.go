@@ -167,12 +167,24 @@ func (t *txn) asDriver(app string, argv []string) ([]string, error) {
 		return argv, nil
 	}
 	t.drivers++
+	script := driverScript(expectedIdentities(cfg, app), tasks)
+	if len(script) <= maxEvalArg {
+		// As an argument the script reaches a mix that runs elsewhere (a
+		// container) as well as the query does; only its task arguments
+		// carry paths.
+		return append(append([]string{}, cfg.Mix...), "run", "--no-start", "-e", script), nil
+	}
 	file := filepath.Join(t.j.BackupDir, fmt.Sprintf("mix-%d.exs", t.drivers))
-	if err := writeFileAtomic(file, []byte(driverScript(expectedIdentities(cfg, app), tasks)), 0o600); err != nil {
+	if err := writeFileAtomic(file, []byte(script), 0o600); err != nil {
 		return nil, fmt.Errorf("cannot write the mix driver script: %w", err)
 	}
 	return append(append([]string{}, cfg.Mix...), "run", "--no-start", file), nil
 }
+
+// maxEvalArg bounds a script passed with -e: Linux refuses a single
+// argument over 128 KiB (a thousand tenants' rollbacks); longer ones go
+// into a file in the backup folder.
+const maxEvalArg = 96 << 10
 
 // dbMismatch is one repo whose database in the mix VM was not the backed-up one.
 type dbMismatch struct{ Repo, Expected, Actual, Env string }

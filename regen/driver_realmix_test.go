@@ -89,12 +89,18 @@ type driverRun struct {
 	mismatch *DatabaseMismatchError
 }
 
+// runDriverWith runs the script as asDriver does: with -e, and from a file
+// (a long script) when REGEN_DRIVER_FILE=1.
 func runDriverWith(t *testing.T, mix []string, dir, script string, env ...string) driverRun {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "driver.exs")
 	os.WriteFile(file, []byte(script), 0o600)
 	os.Remove(filepath.Join(dir, "calls.log"))
-	cmd := exec.Command(mix[0], append(append(mix[1:], "run", "--no-start"), file)...)
+	args := append(append([]string{}, mix[1:]...), "run", "--no-start", "-e", script)
+	if os.Getenv("REGEN_DRIVER_FILE") == "1" {
+		args = append(append([]string{}, mix[1:]...), "run", "--no-start", file)
+	}
+	cmd := exec.Command(mix[0], args...)
 	cmd.Dir = dir
 	home := filepath.Join(dir, ".home")
 	cmd.Env = append(append(os.Environ(), "HOME="+home, "MIX_HOME="+filepath.Join(home, "mix")), env...)
@@ -124,6 +130,9 @@ func TestDriverScriptOnRealElixirAndMixsim(t *testing.T) {
 	want := "t a\nt b quote \" and #{x}\nt c\n"
 	for _, env := range []string{"dev", "test"} {
 		t.Run("MIX_ENV="+env, func(t *testing.T) {
+			if env == "test" {
+				t.Setenv("REGEN_DRIVER_FILE", "1") // the script from a file
+			}
 			ok := driverScript([]string{"Rec.Repo", "sqlite " + filepath.Join(real, "rec_"+env+".db")}, tasks)
 			okSim := driverScript([]string{"Rec.Repo", "sqlite " + filepath.Join(sim, "rec_"+env+".db")}, tasks)
 			r := runDriverWith(t, []string{mix}, real, ok, "MIX_ENV="+env)
