@@ -30,9 +30,17 @@ func (t *txn) fail(ctx context.Context, step string, cause error) error {
 	// The compensation must finish even though ctx is cancelled; further
 	// signals are ignored by cmd while it runs.
 	problems := t.e.compensate(context.WithoutCancel(ctx), t.j, "compensated")
+	var mismatch *DatabaseMismatchError
+	var verification *VerificationError
 	switch {
 	case interrupted:
 		return &InterruptedError{Signal: sig.Signal, Restored: len(problems) == 0, Problems: problems}
+	case len(problems) == 0 && errors.As(cause, &mismatch) && mismatch.First:
+		return t.e.mismatchInput(mismatch)
+	case len(problems) == 0 && errors.As(cause, &verification) && len(t.unproven) > 0:
+		// A command ran without the database check: what regen restored
+		// is what it backed up, and mix may have changed another database.
+		return &UnrestoredError{Step: step, Cause: cause, Problems: t.otherDatabases(context.WithoutCancel(ctx)), BackupDir: t.j.BackupDir}
 	case len(problems) == 0:
 		return &RestoredError{Step: step, Cause: cause}
 	default:

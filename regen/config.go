@@ -57,6 +57,11 @@ type RepoConfig struct {
 	// (AshPostgres), "" when the repo has none.
 	TenantMigrations string
 	Tenants          []string // tenant schemas; empty = every schema with a schema_migrations table
+
+	// Identity is the database as the project's mix config names it
+	// (migrator.RepoConfig.Identity), "" when regen did not ask mix: each
+	// mix VM of a run checks it before its first task (driver.go).
+	Identity string
 }
 
 // Folders are the repo's configured folders that exist in the config.
@@ -80,8 +85,10 @@ type preset struct {
 
 var presets = map[string]preset{
 	"ash_sqlite": {
-		adapter:  "sqlite",
-		rollback: []string{"{mix}", "ash_sqlite.rollback", "--migrations-path", "{dir}", "--all"},
+		adapter: "sqlite",
+		// ecto.rollback, not ash_sqlite.rollback: AshSqlite's ignores -r and
+		// rolls back every repo of the domains from the given folder.
+		rollback: []string{"{mix}", "ecto.rollback", "-r", "{repo}", "--migrations-path", "{dir}", "--all"},
 		codegen:  []string{"{mix}", "ash.codegen", "{name}"},
 		migrate:  []string{"{mix}", "ash.migrate"},
 		rebuild:  []string{"{mix}", "ash_sqlite.migrate", "--migrations-path", "{dir}"},

@@ -255,7 +255,7 @@ func (e *Engine) resolveDatabases(ctx context.Context, cfg *Config) error {
 					Next: "Remove the repo from .regen.toml, or configure its folders and database for a supported adapter.",
 				}
 			}
-			r.DatabaseFrom = from
+			r.DatabaseFrom, r.Identity = from, a.Identity()
 			if r.Module == "" {
 				r.Module = a.Repo
 			}
@@ -294,7 +294,7 @@ func repoMatches(r RepoConfig, a migrator.RepoConfig) bool {
 }
 
 func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]migrator.RepoConfig, string, error) {
-	key, err := configHash(cfg.Root)
+	key, err := configHash(cfg.Root, e.opts.Getenv)
 	if err != nil {
 		return nil, "", err
 	}
@@ -316,23 +316,15 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]mi
 			return answers, "mix config (cached)", nil
 		}
 	}
-	argv := append(append([]string{}, cfg.Mix...), "run", "--no-start", "--no-compile", "-e", migrator.RepoConfigQuery())
-	var out strings.Builder
-	runner := &migrator.Runner{Stdout: &out, Stderr: &out, Timeout: 5 * time.Minute}
 	e.rep.StepStart("config", "asking the project for its repos' databases (once; cached)")
 	start := time.Now()
-	res, err := runner.Run(ctx, migrator.Command{Argv: argv, Dir: filepath.Join(cfg.Root, filepath.FromSlash(app))})
+	answers, output, err := e.askRepoConfigs(ctx, cfg, app)
 	e.rep.StepEnd("config", time.Since(start), err)
 	if err != nil {
-		return nil, "", &InputError{What: fmt.Sprintf("cannot run %s: %v", cfg.Mix[0], err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or set each repo's database there."}
+		return nil, "", err
 	}
-	answers, perr := migrator.ParseRepoConfig(out.String())
-	if res.ExitCode != 0 || perr != nil {
-		return nil, "", &InputError{
-			What: fmt.Sprintf("asking the project for its repo config failed (exit %d):\n%s", res.ExitCode, indent(tail(withoutRepoLines(out.String()), 2000))),
-			Next: "Fix the project so that `mix run --no-start` works, or set each repo's `database` in .regen.toml.",
-		}
-	}
+	var out strings.Builder
+	out.WriteString(output)
 	// Only regen-repo lines are cached, and never a password: an answer that
 	// had one is marked, and asked again next time (or use DATABASE_URL,
 	// PGPASSWORD or ~/.pgpass to avoid the mix start).
@@ -354,6 +346,26 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]mi
 	return answers, "mix config", nil
 }
 
+// askRepoConfigs runs the repo query in the project (no cache) and returns
+// the answers with the query's whole output.
+func (e *Engine) askRepoConfigs(ctx context.Context, cfg *Config, app string) ([]migrator.RepoConfig, string, error) {
+	argv := append(append([]string{}, cfg.Mix...), "run", "--no-start", "--no-compile", "-e", migrator.RepoConfigQuery())
+	var out strings.Builder
+	runner := &migrator.Runner{Stdout: &out, Stderr: &out, Timeout: 5 * time.Minute}
+	res, err := runner.Run(ctx, migrator.Command{Argv: argv, Dir: filepath.Join(cfg.Root, filepath.FromSlash(app))})
+	if err != nil {
+		return nil, "", &InputError{What: fmt.Sprintf("cannot run %s: %v", cfg.Mix[0], err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or set each repo's database there."}
+	}
+	answers, perr := migrator.ParseRepoConfig(out.String())
+	if res.ExitCode != 0 || perr != nil {
+		return nil, "", &InputError{
+			What: fmt.Sprintf("asking the project for its repo config failed (exit %d):\n%s", res.ExitCode, indent(tail(withoutRepoLines(out.String()), 2000))),
+			Next: "Fix the project so that `mix run --no-start` works, or set each repo's `database` in .regen.toml.",
+		}
+	}
+	return answers, out.String(), nil
+}
+
 // secretCacheFile is where an answer that holds a password is cached: the
 // user's cache folder (like ~/.pgpass, mode 0600), keyed by the git
 // directory and the config hash, so `regen status` stays free of mix
@@ -371,8 +383,9 @@ func (e *Engine) secretCacheFile(key string) string {
 	return filepath.Join(base, "regen", hex.EncodeToString(id[:12])+".repos")
 }
 
-// configHash keys the repo-config cache by the files that decide it.
-func configHash(root string) (string, error) {
+// configHash keys the repo-config cache by the files that decide it and
+// the environment they read (envkey.go).
+func configHash(root string, getenv func(string) string) (string, error) {
 	files := []string{"mix.exs", "mix.lock"}
 	more, _ := filepath.Glob(filepath.Join(root, "config", "*.exs"))
 	sort.Strings(more)
@@ -383,7 +396,7 @@ func configHash(root string) (string, error) {
 	h := sha256.New()
 	// The answer holds absolute paths: a copied or moved checkout (its .git
 	// copied with it) must not reuse another checkout's databases.
-	fmt.Fprintf(h, "root\x00%s\x00", root)
+	fmt.Fprintf(h, "root\x00%s\x00env\x00%s\x00", root, envKey(root, files, getenv))
 	for _, f := range files {
 		data, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {

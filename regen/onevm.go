@@ -8,8 +8,10 @@ import (
 )
 
 // Each mix start boots the BEAM and checks the compile (1–3 s on a real
-// project); the script pays it three times. With `mix do` (Elixir ≥ 1.14)
-// rollback, codegen and migrate share one start. What is given up is the
+// project); the script pays it three times. Here rollback, codegen and
+// migrate share one start: the tasks are joined as `mix do a + b + …`,
+// which runMixIn turns into one task driver (driver.go) that reenables
+// each task, since Mix itself runs a repeated task only once per VM. What is given up is the
 // check between the steps, not the check: the database is verified after
 // the whole command against exactly the versions it must then hold, and any
 // difference is compensated like any other failure.

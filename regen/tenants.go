@@ -132,7 +132,8 @@ func (t *txn) rollbackTenants(ctx context.Context, i int) error {
 	return t.expectTenants(ctx, i, false)
 }
 
-// doCommand joins tasks into one `mix do a + b + …`.
+// doCommand joins tasks into one `mix do a + b + …` (run as one task
+// driver, which really runs repeats: driver.go).
 func doCommand(mix []string, tasks [][]string) []string {
 	if len(tasks) == 1 {
 		return append(append([]string{}, mix...), tasks[0]...)
@@ -192,7 +193,7 @@ func (t *txn) expectTenants(ctx context.Context, i int, migrated bool) error {
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("verification failed for tenant schemas: %s", strings.Join(bad, "; "))
+		return &VerificationError{fmt.Sprintf("verification failed for tenant schemas: %s", strings.Join(bad, "; "))}
 	}
 	return nil
 }

@@ -127,6 +127,9 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 		return res, err
 	}
 	res.RunID, res.BackupDir = t.j.RunID, t.j.BackupDir
+	if err := t.proveFirst(ctx); err != nil {
+		return res, t.abandon(err)
+	}
 
 	// 3–6. The steps that change things; a failure in any is compensated.
 	steps := []txnStep{
@@ -181,6 +184,8 @@ type txn struct {
 	combined bool
 	// children and dbBackup add up time that is not regen's own.
 	children, dbBackup time.Duration
+	drivers            int      // mix driver scripts written (driver.go)
+	unproven           []string // commands run without the database check
 }
 
 func (t *txn) folders() []string {
@@ -654,7 +659,12 @@ func (t *txn) runMix(ctx context.Context, step string, argv []string) error {
 // runMixIn runs a mix command in an umbrella app's folder (app "" is the
 // project root): tasks that name one repo run where that repo's app is.
 func (t *txn) runMixIn(ctx context.Context, app, step string, argv []string) error {
-	res, err := t.e.runner.Run(ctx, migrator.Command{Argv: argv, Dir: filepath.Join(t.root, filepath.FromSlash(app))})
+	first := t.children == 0 // no child has run: no database changed yet
+	run, err := t.asDriver(app, argv)
+	if err != nil {
+		return err
+	}
+	res, err := t.e.runner.Run(ctx, migrator.Command{Argv: run, Dir: filepath.Join(t.root, filepath.FromSlash(app))})
 	t.children += res.Duration
 	if err != nil {
 		return err
@@ -664,6 +674,12 @@ func (t *txn) runMixIn(ctx context.Context, app, step string, argv []string) err
 	}
 	if res.TimedOut {
 		return fmt.Errorf("`%s` did not finish within %s and was stopped", strings.Join(argv, " "), t.e.opts.Timeout)
+	}
+	if res.ExitCode == driverMismatchExit {
+		if m := parseMismatch(res.Stderr); m != nil {
+			m.First = first
+			return m
+		}
 	}
 	if res.ExitCode != 0 {
 		msg := fmt.Sprintf("`%s` exited with status %d", strings.Join(argv, " "), res.ExitCode)
@@ -693,7 +709,7 @@ func (t *txn) expectApplied(ctx context.Context, repo int, want []int64, when st
 	if len(extra) > 0 {
 		parts = append(parts, fmt.Sprintf("applied but not expected: %v", extra))
 	}
-	return fmt.Errorf("verification %s failed for repo %q: %s", when, t.j.Repos[repo].Name, strings.Join(parts, "; "))
+	return &VerificationError{fmt.Sprintf("verification %s failed for repo %q: %s", when, t.j.Repos[repo].Name, strings.Join(parts, "; "))}
 }
 
 func describeVersions(ms []Migration) string {

@@ -20,10 +20,13 @@ type session struct {
 	faults faults
 	now    func() time.Time
 
-	proj        *project
-	apps        []*session // at an umbrella root (proj nil): one per app
-	appBanner   bool       // "==> app" printed
-	compiled    bool
+	proj      *project
+	apps      []*session // at an umbrella root (proj nil): one per app
+	appBanner bool       // "==> app" printed
+	compiled  bool
+	// ran holds the tasks run in this VM: Mix runs a task at most once per
+	// VM (Mix.Task.run is a no-op the second time) unless it is reenabled.
+	ran         map[string]bool
 	lie         bool      // current task runs under MIXSIM_LIE
 	midSleep    sleepSpec // current task's MIXSIM_SLEEP ...:mid
 	midSleptFor bool
@@ -78,7 +81,7 @@ func runIn(root string, getenv func(string) string, args []string, stdout, stder
 		}
 		return s.runSteps(args)
 	}
-	proj, err := loadProject(root)
+	proj, err := loadProject(root, getenv)
 	if err != nil {
 		return s.report(mixError("%s", err.Error()))
 	}
@@ -94,21 +97,38 @@ func runIn(root string, getenv func(string) string, args []string, stdout, stder
 	return s.runSteps(args)
 }
 
-// runSteps runs one task, or each step of `do` until one fails.
+// runSteps runs one task, or each step of `do` until one fails. Each goes
+// through Mix.Task.run: a task repeated in one `do` runs only the first
+// time (Elixir 1.14, checked against the real Mix in realmix_test.go).
 func (s *session) runSteps(args []string) int {
 	if args[0] == "do" {
 		for _, step := range splitDo(args[1:]) {
 			if len(step) == 0 {
 				continue
 			}
-			if code := s.runTask(step[0], step[1:]); code != 0 {
+			if code := s.invoke(step[0], step[1:]); code != 0 {
 				return code
 			}
 		}
 		return 0
 	}
-	return s.runTask(args[0], args[1:])
+	return s.invoke(args[0], args[1:])
 }
+
+// invoke is Mix.Task.run: the task runs unless it already ran in this VM.
+func (s *session) invoke(name string, args []string) int {
+	if s.ran == nil {
+		s.ran = map[string]bool{}
+	}
+	if s.ran[name] {
+		return 0
+	}
+	s.ran[name] = true
+	return s.runTask(name, args)
+}
+
+// reenable is Mix.Task.reenable: the task may run again.
+func (s *session) reenable(name string) { delete(s.ran, name) }
 
 // splitDo splits `do a x + b y` (Elixir >= 1.14) or the older `do a x, b y`.
 func splitDo(args []string) [][]string {
@@ -215,7 +235,9 @@ func (s *session) dispatch(name string, args []string) error {
 		return s.migrateTask(args, true)
 	case "ash_sqlite.migrate", "ecto.migrate":
 		return s.migrateTask(args, false)
-	case "ash_sqlite.rollback", "ecto.rollback":
+	case "ash_sqlite.rollback":
+		return s.ashSqliteRollbackTask(args)
+	case "ecto.rollback":
 		return s.rollbackTask(args)
 	case "ecto.migrations":
 		return s.statusTask(args)
@@ -225,6 +247,9 @@ func (s *session) dispatch(name string, args []string) error {
 		return s.runEvalTask(args)
 	case "help":
 		return s.help()
+	}
+	if body, ok := s.userTask(name); ok {
+		return s.runUserTask(body, args)
 	}
 	return mixError("The task %q could not be found", name)
 }

@@ -7,7 +7,15 @@
 // [--check] [--dev] [--dry-run]; ash.migrate | ash_sqlite.migrate |
 // ecto.migrate; ash_sqlite.rollback | ecto.rollback [-n N|--step N] [--to V]
 // [--all] [--migrations-path DIR]... [-r Repo]; ecto.migrations; compile;
-// run [--no-start] [--no-compile] -e CODE; help; do T1 ARGS + T2 ARGS ...
+// run [--no-start] [--no-compile] (-e CODE | FILE); help; do T1 ARGS + T2 ARGS ...
+//
+// Mix itself, as Elixir 1.14 behaves (realmix_test.go checks it against
+// the real Mix): a task runs at most once per VM (`do t + t` runs t once)
+// unless reenabled; `run FILE` runs scripts of Mix.Task.run/rerun/reenable
+// calls and regen's database check (script.go); the project's own
+// recording tasks (usertasks.go); config/config.exs and what it imports,
+// with config_env() = MIX_ENV (default dev) and System.get_env (config.go).
+// ash_sqlite.rollback, like AshSqlite's, ignores -r for picking repos.
 //
 // AshPostgres projects (a repo module with `use AshPostgres.Repo`, or the
 // :ash_postgres dep): the same tasks on a real PostgreSQL (lib/pq), plus

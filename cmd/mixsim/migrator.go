@@ -474,6 +474,34 @@ func (s *session) rollbackTask(args []string) error {
 	return nil
 }
 
+// ashSqliteRollbackTask is AshSqlite's rollback: it does not pick repos by
+// -r. For each repo of the domains' resources (here: every repo of the
+// project) it runs ecto.rollback (reenabled each time) with -r for every
+// one of those repos plus the given arguments, -r included, and
+// --migrations-path as given: each repo's rollback runs against all of
+// them.
+func (s *session) ashSqliteRollbackTask(args []string) error {
+	o, err := parseMigratorArgs(args)
+	if err != nil {
+		return err
+	}
+	extra, err := s.selectRepos(o.repos)
+	if err != nil {
+		return err
+	}
+	if len(o.repos) == 0 {
+		extra = nil
+	}
+	for range s.proj.repos {
+		for _, r := range append(append([]*repoConf{}, s.proj.repos...), extra...) {
+			if err := s.migrateRepo(r, o, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // migrateRepo runs Ecto.Migrator.run(repo, paths, :up | :down, opts).
 func (s *session) migrateRepo(r *repoConf, o migratorOpts, up bool) error {
 	files, err := listMigrations(s.pathsFor(r, o))

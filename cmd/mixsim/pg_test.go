@@ -340,7 +340,7 @@ func TestPGTwoRepos(t *testing.T) {
 func TestPGRunEvalAnswer(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "mix.exs", pgMixExs)
-	write(t, dir, "config/config.exs", "import Config\n\nconfig :blog,\n  ecto_repos: [Blog.Repo, Blog.UrlRepo]\n")
+	write(t, dir, "config/config.exs", "import Config\n\nconfig :blog,\n  ecto_repos: [Blog.Repo, Blog.UrlRepo]\n\nimport_config \"#{config_env()}.exs\"\n")
 	write(t, dir, "config/dev.exs", "import Config\n\nconfig :blog, Blog.Repo,\n  username: \"postgres\",\n  password: \"p@ss word\",\n  hostname: \"localhost\",\n  database: \"blog_dev\",\n  port: 5433\n\nconfig :blog, Blog.UrlRepo,\n  url: System.get_env(\"DATABASE_URL\")\n")
 	write(t, dir, "lib/blog/repo.ex", pgRepoEx)
 	env := map[string]string{"DATABASE_URL": "postgres://u:secret@db.example:6000/url_db"}

@@ -20,6 +20,7 @@ type project struct {
 	// buildPath is mix.exs's build_path (relative to root): an umbrella
 	// app's is "../../_build", shared with its siblings.
 	buildPath string
+	env       string // Mix.env(): MIX_ENV, "dev" when unset
 }
 
 type repoConf struct {
@@ -52,7 +53,7 @@ var (
 	reConfigPath = regexp.MustCompile(`\bconfig_path:\s*"([^"]*)"`)
 )
 
-func loadProject(root string) (*project, error) {
+func loadProject(root string, getenv func(string) string) (*project, error) {
 	mixExs, err := os.ReadFile(filepath.Join(root, "mix.exs"))
 	if err != nil {
 		return nil, fmt.Errorf("Could not find a Mix.Project, please ensure you are running Mix in a directory with a mix.exs file")
@@ -61,22 +62,25 @@ func loadProject(root string) (*project, error) {
 	if m == nil {
 		return nil, fmt.Errorf("mix.exs has no `app: :name`")
 	}
-	p := &project{root: root, app: string(m[1]), buildPath: "_build"}
+	p := &project{root: root, app: string(m[1]), buildPath: "_build", env: mixEnv(getenv)}
 	p.prefix = camelize(p.app)
 	if m := reBuildPath.FindSubmatch(mixExs); m != nil {
 		p.buildPath = filepath.Clean(string(m[1]))
 	}
 	// config_path (an umbrella app's "../../config/config.exs") names the
-	// main file; the env file sits beside it.
-	configDir, configFiles := filepath.Join(root, "config"), []string{"config.exs", "dev.exs"}
+	// main file; Mix reads only that file, and what it imports.
+	mainConfig := filepath.Join(root, "config", "config.exs")
 	if m := reConfigPath.FindSubmatch(mixExs); m != nil {
 		cp := string(m[1])
 		if !filepath.IsAbs(cp) {
 			cp = filepath.Join(root, cp)
 		}
-		configDir, configFiles = filepath.Dir(cp), []string{filepath.Base(cp), "dev.exs"}
+		mainConfig = cp
 	}
-
+	stmts, err := readConfig(mainConfig, p.env, getenv, 0)
+	if err != nil {
+		return nil, err
+	}
 	type block struct {
 		module string
 		opts   string
@@ -84,37 +88,25 @@ func loadProject(root string) (*project, error) {
 	}
 	var blocks []block
 	var ectoRepos []string
-	// config.exs first, then dev.exs: later keys win, like Config's deep merge.
-	for _, name := range configFiles {
-		path := filepath.Join(configDir, name)
-		data, err := os.ReadFile(path)
-		if err != nil {
+	// In file order, imports where they stand: later keys win, like
+	// Config's deep merge.
+	for _, st := range stmts {
+		h := reConfigHead.FindStringSubmatch(st.text)
+		if h == nil || h[1] != p.app {
 			continue
 		}
-		lines := strings.Split(string(data), "\n")
-		for i := 0; i < len(lines); i++ {
-			h := reConfigHead.FindStringSubmatch(stripComment(lines[i]))
-			if h == nil || h[1] != p.app {
-				continue
-			}
-			// The statement goes on while lines end with a comma.
-			text := h[2]
-			for strings.HasSuffix(strings.TrimSpace(text), ",") && i+1 < len(lines) {
-				i++
-				text += " " + strings.TrimSpace(stripComment(lines[i]))
-			}
-			if er := reEctoRepos.FindStringSubmatch(text); er != nil {
-				ectoRepos = nil
-				for _, r := range strings.Split(er[1], ",") {
-					if r = strings.TrimSpace(r); r != "" {
-						ectoRepos = append(ectoRepos, r)
-					}
+		text := h[2]
+		if er := reEctoRepos.FindStringSubmatch(text); er != nil {
+			ectoRepos = nil
+			for _, r := range strings.Split(er[1], ",") {
+				if r = strings.TrimSpace(r); r != "" {
+					ectoRepos = append(ectoRepos, r)
 				}
-				continue
 			}
-			if mh := reModuleHead.FindStringSubmatch(strings.TrimSpace(text)); mh != nil {
-				blocks = append(blocks, block{mh[1], mh[2], filepath.Dir(path)})
-			}
+			continue
+		}
+		if mh := reModuleHead.FindStringSubmatch(strings.TrimSpace(text)); mh != nil {
+			blocks = append(blocks, block{mh[1], mh[2], st.dir})
 		}
 	}
 	byMod := map[string]*repoConf{}
@@ -180,7 +172,7 @@ func (p *project) repo(mod string) *repoConf {
 // buildPrefix is where real AshSqlite prints paths from (the _build symlink),
 // relative to root.
 func (p *project) buildPrefix() string {
-	return filepath.Join(p.buildPath, "dev", "lib", p.app)
+	return filepath.Join(p.buildPath, p.env, "lib", p.app)
 }
 
 // viaBuild renders rel (relative to root, under priv/) through the _build

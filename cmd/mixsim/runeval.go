@@ -1,10 +1,12 @@
 package main
 
-// `mix run -e CODE`: mixsim cannot evaluate Elixir, but it answers the one
-// question regen asks (each repo's config), recognised by a marker.
+// `mix run [-e CODE | FILE]`: mixsim cannot evaluate Elixir, but it answers
+// the one question regen asks (each repo's config), recognised by a marker,
+// and runs scripts made of the Mix calls a task driver uses (see script.go).
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -14,6 +16,7 @@ const repoQueryMarker = "regen-repo"
 type runOpts struct {
 	code      string
 	haveCode  bool
+	file      string // `mix run FILE`
 	noCompile bool
 }
 
@@ -31,7 +34,13 @@ func parseRunArgs(args []string) (runOpts, error) {
 			o.noCompile = true
 		case "--no-start", "--no-deps-check", "--no-halt", "--no-archives-check":
 		default:
-			return o, mixError("mixsim run supports only -e CODE, got %q", args[i])
+			if strings.HasPrefix(args[i], "-") {
+				return o, mixError("mixsim run supports only -e CODE or FILE, got %q", args[i])
+			}
+			if o.file == "" && !o.haveCode {
+				o.file = args[i] // later arguments are the script's System.argv()
+			}
+			i = len(args)
 		}
 	}
 	return o, nil
@@ -55,8 +64,22 @@ func (s *session) runEvalTask(args []string) error {
 			return err
 		}
 	}
+	if o.file != "" {
+		path := o.file
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(s.root, path)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return mixError("No such file: %s", o.file)
+		}
+		return s.runScript(string(data))
+	}
 	if !o.haveCode {
 		return nil
+	}
+	if isScript(o.code) {
+		return s.runScript(o.code)
 	}
 	if err := o.checkEval(); err != nil {
 		return err

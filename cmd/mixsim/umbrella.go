@@ -45,7 +45,7 @@ func (s *session) loadUmbrella(appsPath string, getenv func(string) string) erro
 		if _, err := os.Stat(filepath.Join(dir, "mix.exs")); !e.IsDir() || err != nil {
 			continue
 		}
-		proj, err := loadProject(dir)
+		proj, err := loadProject(dir, getenv)
 		if err != nil {
 			return mixError("%s: %s", filepath.Join(appsPath, e.Name()), err.Error())
 		}

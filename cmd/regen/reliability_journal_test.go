@@ -436,7 +436,7 @@ func TestReliabilityUndoSummaryListsWhatChanged(t *testing.T) {
 // before.
 func TestReliabilityInterruptedRoundtrip(t *testing.T) {
 	for _, absent := range []bool{false, true} {
-		for _, task := range []string{"ash.migrate", "ash_sqlite.rollback"} {
+		for _, task := range []string{"ash.migrate", "ecto.rollback"} { // the SQLite preset rolls back with ecto.rollback -r {repo}
 			for _, how := range []string{"SIGINT", "SIGTERM", "SIGKILL"} {
 				name := map[bool]string{false: "with-db", true: "no-db"}[absent] + "/" + task + "/" + how
 				t.Run(name, func(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 // Signals at every step that runs a child: the child's whole process group
 // gets the signal, everything is restored, the exit code names the signal.
 func TestSignalAtEveryChildStep(t *testing.T) {
-	rollback := map[string]string{regentest.SQLite: "ash_sqlite.rollback", regentest.Postgres: "ecto.rollback"}
+	rollback := map[string]string{regentest.SQLite: "ecto.rollback", regentest.Postgres: "ecto.rollback"}
 	for _, kind := range regentest.Kinds {
 		for _, mode := range []string{"0", "1"} {
 			for _, task := range []string{rollback[kind], "ash.codegen", "ash.migrate"} {
