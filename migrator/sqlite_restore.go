@@ -1,6 +1,7 @@
 package migrator
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -397,4 +398,47 @@ func EmptySQLiteInPlace(ctx context.Context, dbPath, scratchDir string, wait Loc
 		return fmt.Errorf("emptying %s: %d schema objects left (%v)", dbPath, n, err)
 	}
 	return conn.Close()
+}
+
+// SQLiteUnchangedSince reports whether the live database at dbPath still is,
+// byte for byte, the backup taken of it (a backup is a checkpointed byte
+// copy), with nothing pending in a -wal or hot -journal. Such a database
+// needs no restore: writing the same pages again would still bump its
+// header counters and change its bytes. The comparison stops at the first
+// difference, so a changed database costs one block.
+func SQLiteUnchangedSince(dbPath, backup string) bool {
+	for _, suffix := range []string{"-wal", "-journal"} {
+		if info, err := os.Stat(dbPath + suffix); err == nil && info.Size() > 0 {
+			return false
+		}
+	}
+	a, err := os.Open(dbPath)
+	if err != nil {
+		return false
+	}
+	defer a.Close()
+	b, err := os.Open(backup)
+	if err != nil {
+		return false
+	}
+	defer b.Close()
+	ia, erra := a.Stat()
+	ib, errb := b.Stat()
+	if erra != nil || errb != nil || ia.Size() != ib.Size() {
+		return false
+	}
+	bufA, bufB := make([]byte, 64<<10), make([]byte, 64<<10)
+	for {
+		na, ea := io.ReadFull(a, bufA)
+		nb, eb := io.ReadFull(b, bufB)
+		if na != nb || !bytes.Equal(bufA[:na], bufB[:nb]) {
+			return false
+		}
+		if ea == io.EOF || ea == io.ErrUnexpectedEOF {
+			return eb == ea
+		}
+		if ea != nil || eb != nil {
+			return false
+		}
+	}
 }

@@ -185,3 +185,34 @@ func mustExecConn(t *testing.T, c *sql.Conn, stmts ...string) {
 		}
 	}
 }
+
+// A database nobody wrote since its backup is recognised as unchanged (so a
+// restore leaves its bytes alone); one write, or a pending WAL, is a change.
+func TestSQLiteUnchangedSinceItsBackup(t *testing.T) {
+	for _, mode := range []string{"delete", "wal"} {
+		t.Run(mode, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			db := filepath.Join(dir, "dev.db")
+			w := openRW(t, db, "journal_mode="+mode)
+			mustExec(t, w, "CREATE TABLE t (x)", "INSERT INTO t VALUES (1)")
+			w.Close()
+			backup := filepath.Join(dir, "backup.db")
+			if err := SnapshotSQLite(ctx, db, backup); err != nil {
+				t.Fatal(err)
+			}
+			if !SQLiteUnchangedSince(db, backup) {
+				t.Fatal("an untouched database is reported changed")
+			}
+			w = openRW(t, db, "journal_mode="+mode)
+			mustExec(t, w, "INSERT INTO t VALUES (2)")
+			if SQLiteUnchangedSince(db, backup) {
+				t.Fatal("a written database is reported unchanged")
+			}
+			w.Close()
+			if SQLiteUnchangedSince(db, backup) {
+				t.Fatal("a written database is reported unchanged after its connection closed")
+			}
+		})
+	}
+}

@@ -21,6 +21,11 @@ func (d *sqliteDB) restoreInPlace(ctx context.Context, backup, kept string) erro
 		// not there, so a copy is as good.
 		return d.restoreByCopy(ctx, backup)
 	}
+	if migrator.SQLiteUnchangedSince(d.path, backup) {
+		// Untouched since the backup (a refusal before the first change):
+		// nothing to keep aside, and rewriting it would change its bytes.
+		return nil
+	}
 	if err := os.MkdirAll(filepath.Dir(kept), 0o700); err != nil {
 		return err
 	}
