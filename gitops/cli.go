@@ -23,23 +23,36 @@ type gitCLI struct {
 }
 
 // droppedEnv names environment variables that would make the child look at
-// another repository, index or pathspec mode than the one this Repo
-// describes.
+// another repository, work tree, index, object store or pathspec mode than
+// the one this Repo describes. The ones the Repo honours are set again,
+// absolute, by childEnv.
 func droppedEnv(name string) bool {
 	switch name {
-	case "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
-		"GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS",
-		"GIT_OPTIONAL_LOCKS":
+	case "GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS",
+		"GIT_OPTIONAL_LOCKS", "GIT_PREFIX", "GIT_IMPLICIT_WORK_TREE":
 		return true
+	}
+	for _, n := range locatingEnv {
+		if n == name && n != "GIT_CONFIG_PARAMETERS" && n != "GIT_CONFIG_COUNT" {
+			return true // config from the environment is kept: git honours it everywhere
+		}
 	}
 	return false
 }
 
-func newGitCLI(root, indexPath, defaultIndexPath string) (*gitCLI, error) {
+func newGitCLI(r *Repo) (*gitCLI, error) {
 	p, err := exec.LookPath("git")
 	if err != nil {
 		return nil, ErrGitNotInstalled
 	}
+	return &gitCLI{git: p, root: r.Root, env: r.cliEnv()}, nil
+}
+
+// cliEnv is the environment of every git child: the process's, with the
+// repository, work tree and index named explicitly and absolutely, so that
+// neither a variable of the user's (a relative GIT_DIR, GIT_CEILING_DIRECTORIES)
+// nor discovery from the child's folder can point it anywhere else.
+func (r *Repo) cliEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if name, _, _ := strings.Cut(kv, "="); !droppedEnv(name) {
@@ -47,11 +60,17 @@ func newGitCLI(root, indexPath, defaultIndexPath string) (*gitCLI, error) {
 		}
 	}
 	// Reading must not take index.lock: the user may be running git too.
-	env = append(env, "GIT_OPTIONAL_LOCKS=0")
-	if indexPath != defaultIndexPath {
-		env = append(env, "GIT_INDEX_FILE="+indexPath)
+	env = append(env, "GIT_OPTIONAL_LOCKS=0", "GIT_DIR="+r.GitDir, "GIT_WORK_TREE="+r.Root, "GIT_INDEX_FILE="+r.indexPath)
+	if _, ok := os.LookupEnv("GIT_COMMON_DIR"); ok {
+		env = append(env, "GIT_COMMON_DIR="+r.CommonDir)
 	}
-	return &gitCLI{git: p, root: root, env: env}, nil
+	if r.objectDir != "" {
+		env = append(env, "GIT_OBJECT_DIRECTORY="+r.objectDir)
+	}
+	if alt, ok := os.LookupEnv("GIT_ALTERNATE_OBJECT_DIRECTORIES"); ok {
+		env = append(env, "GIT_ALTERNATE_OBJECT_DIRECTORIES="+alt) // absolute entries only (askGit)
+	}
+	return env
 }
 
 // run executes git with args and returns stdout.

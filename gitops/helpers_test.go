@@ -160,7 +160,7 @@ func (r *testRepo) open() *Repo {
 // two backends on the same repository.
 func forceCLI(t testing.TB, r *Repo) {
 	t.Helper()
-	cli, err := newGitCLI(r.Root, r.indexPath, filepath.Join(r.GitDir, "index"))
+	cli, err := newGitCLI(r)
 	if err != nil {
 		t.Fatal(err)
 	}

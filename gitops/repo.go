@@ -51,6 +51,9 @@ type Repo struct {
 	cli    *gitCLI
 	reason string // why cli is used
 
+	objectDir    string   // GIT_OBJECT_DIRECTORY made absolute ("" for CommonDir/objects)
+	askedBecause []string // what made git itself locate the repository (see env.go)
+
 	mu  sync.Mutex
 	idx *indexSnapshot // reloaded when the index file changes
 }
@@ -70,33 +73,25 @@ func Open(path string) (_ *Repo, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitops: %s: %w", path, err)
 	}
-	root, gitDir, err := findGitDir(abs)
+	loc, err := locate(abs)
 	if err != nil {
-		if errors.Is(err, ErrNotRepository) {
-			return nil, fmt.Errorf("gitops: %s (or any parent folder): %w", abs, ErrNotRepository)
+		if errors.Is(err, ErrNotRepository) || errors.Is(err, ErrOutsideWorkTree) {
+			return nil, fmt.Errorf("gitops: %s (or any parent folder): %w", abs, err)
 		}
 		return nil, fmt.Errorf("gitops: %s: %w", abs, err)
 	}
-	commonDir, err := readCommonDir(gitDir)
-	if err != nil {
-		return nil, fmt.Errorf("gitops: %s: %w", gitDir, err)
-	}
-	r := &Repo{Root: root, GitDir: gitDir, CommonDir: commonDir}
-	r.indexPath = filepath.Join(gitDir, "index")
-	if f := os.Getenv("GIT_INDEX_FILE"); f != "" {
-		// git sets this for hooks run by `git commit -a` / `git commit path`;
-		// relative values are relative to the work-tree top where hooks run.
-		if !filepath.IsAbs(f) {
-			f = filepath.Join(root, f)
-		}
-		r.indexPath = f
-	}
+	root, gitDir, commonDir := loc.root, loc.gitDir, loc.commonDir
+	r := &Repo{Root: root, GitDir: gitDir, CommonDir: commonDir, indexPath: loc.indexPath,
+		objectDir: loc.objectDir, askedBecause: loc.askedBecause}
 	r.settings, err = loadSettings(root, commonDir)
 	if err != nil {
 		return nil, fmt.Errorf("gitops: %w", err)
 	}
 
 	reason := r.settings.unsupported
+	if reason == "" {
+		reason = loc.cliOnly
+	}
 	if reason == "" {
 		if _, err := r.index(); err != nil {
 			reason = indexFailureReason(err)
@@ -109,7 +104,7 @@ func Open(path string) (_ *Repo, err error) {
 		}
 	}
 	if reason != "" {
-		cli, err := newGitCLI(root, r.indexPath, filepath.Join(gitDir, "index"))
+		cli, err := newGitCLI(r)
 		if err != nil {
 			return nil, fmt.Errorf("gitops: %s: go-git cannot read this repository (%s) and %w; installing git fixes this", root, reason, err)
 		}
@@ -143,8 +138,34 @@ func (r *Repo) HeadHash() (string, error) {
 	return ref.Hash().String(), nil
 }
 
+// locate finds the repository the way git would: go-git-free discovery
+// when nothing git honours changes it, else git's own answer (see askGit).
+func locate(abs string) (location, error) {
+	if vars := setEnv(locatingEnv); len(vars) > 0 {
+		return askGit(abs, vars)
+	}
+	root, gitDir, err := findGitDir(abs)
+	if err != nil {
+		return location{}, err
+	}
+	commonDir, err := readCommonDir(gitDir)
+	if err != nil {
+		return location{}, fmt.Errorf("%s: %w", gitDir, err)
+	}
+	if coreWorktree(commonDir) {
+		// The work tree is elsewhere than next to .git (submodules with an
+		// absorbed git dir set it too): git resolves it.
+		return askGit(abs, []string{"core.worktree"})
+	}
+	return location{root: root, gitDir: gitDir, commonDir: commonDir, indexPath: filepath.Join(gitDir, "index")}, nil
+}
+
 // findGitDir walks up from dir to the first folder holding `.git`.
+// Like git without GIT_DISCOVERY_ACROSS_FILESYSTEM, it stops at a
+// filesystem boundary: a project on a mounted volume is not part of a
+// repository on the filesystem below it.
 func findGitDir(dir string) (root, gitDir string, err error) {
+	startDev, haveDev := deviceOf(dir)
 	for {
 		dotGit := filepath.Join(dir, ".git")
 		fi, err := os.Stat(dotGit) // a symlinked .git folder counts, as in git
@@ -168,6 +189,9 @@ func findGitDir(dir string) (root, gitDir string, err error) {
 		parent := filepath.Dir(dir)
 		if parent == dir {
 			return "", "", ErrNotRepository
+		}
+		if dev, ok := deviceOf(parent); haveDev && ok && dev != startDev {
+			return "", "", fmt.Errorf("%w (stopped at the filesystem boundary %s, as git does without GIT_DISCOVERY_ACROSS_FILESYSTEM)", ErrNotRepository, dir)
 		}
 		dir = parent
 	}

@@ -9,7 +9,7 @@ import (
 // statData is the part of lstat that git compares besides size and mtime.
 type statData struct {
 	ctimeSec, ctimeNsec int64
-	ino                 uint64
+	ino, dev            uint64
 	uid, gid            uint32
 }
 
@@ -33,4 +33,14 @@ func statClean(e *index.Entry, fi os.FileInfo, indexMtimeNano int64) bool {
 		return false
 	}
 	return e.ModifiedAt.UnixNano() < indexMtimeNano
+}
+
+// deviceOf is the filesystem a folder is on (ok false where unknown).
+func deviceOf(dir string) (uint64, bool) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return 0, false
+	}
+	st, ok := statOf(fi)
+	return st.dev, ok
 }

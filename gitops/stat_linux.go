@@ -14,5 +14,5 @@ func statOf(fi os.FileInfo) (statData, bool) {
 		return statData{}, false
 	}
 	sec, nsec := st.Ctim.Unix()
-	return statData{ctimeSec: sec, ctimeNsec: nsec, ino: uint64(st.Ino), uid: st.Uid, gid: st.Gid}, true
+	return statData{ctimeSec: sec, ctimeNsec: nsec, ino: uint64(st.Ino), dev: uint64(st.Dev), uid: st.Uid, gid: st.Gid}, true
 }

@@ -42,6 +42,7 @@ type Runner struct {
 	Indent         string        // e.g. "    "
 	Grace          time.Duration // wait after each forwarded signal before escalating (0: DefaultGrace)
 	Timeout        time.Duration // 0: none; on expiry the same escalation as a cancel, and Result.TimedOut
+	Env            []string      // KEY=VALUE for every command, after os.Environ() and before Command.Env
 }
 
 // Result describes how a child ended. A failing child is a Result, not an
@@ -91,7 +92,7 @@ func (r *Runner) Run(ctx context.Context, cmd Command) (Result, error) {
 		Path:        path,
 		Args:        cmd.Argv,
 		Dir:         cmd.Dir,
-		Env:         append(os.Environ(), cmd.Env...),
+		Env:         append(append(os.Environ(), r.Env...), cmd.Env...),
 		Stdin:       nil, // os/exec connects /dev/null: mix must never wait for a keypress
 		Stdout:      stdout,
 		Stderr:      io.MultiWriter(stderr, tail),

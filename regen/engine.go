@@ -38,13 +38,16 @@ type Options struct {
 
 // Engine runs regen's commands on one repository.
 type Engine struct {
-	opts     Options
-	git      *gitops.Repo
-	stateDir string
-	rep      Reporter
-	runner   *migrator.Runner
-	faults   faultPlan
-	hashes   *fileHasher // file hashes by stat, for the forward steps of one run
+	opts Options
+	git  *gitops.Repo
+	// projectDir is the project found at Open ("" if none): the commands
+	// read the repository that holds it (see openProjectRepo).
+	projectDir string
+	stateDir   string
+	rep        Reporter
+	runner     *migrator.Runner
+	faults     faultPlan
+	hashes     *fileHasher // file hashes by stat, for the forward steps of one run
 	// conns are the live PostgreSQL connections (with their passwords) of
 	// the loaded project, by repo name; journals never hold passwords.
 	conns map[string]migrator.PGConn
@@ -66,8 +69,19 @@ func Open(opts Options) (*Engine, error) {
 	if opts.ChildOut == nil {
 		opts.ChildOut = io.Discard
 	}
-	git, err := gitops.Open(opts.Dir)
+	git, projectDir, err := openProjectRepo(opts.Dir)
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return nil, err
+	}
 	if err != nil {
+		if vars := gitops.LocatingEnv(); len(vars) > 0 && (errors.Is(err, gitops.ErrNotRepository) || errors.Is(err, gitops.ErrOutsideWorkTree)) {
+			// git's environment decided; say so, and what git said.
+			return nil, &InputError{
+				What: fmt.Sprintf("git's environment (%s) names no work tree regen can use here: %v. regen uses the repository git would use, and nothing else.", strings.Join(vars, ", "), err),
+				Next: "Unset " + strings.Join(vars, " ") + " (or point them at the project's repository and work tree) and run again.",
+			}
+		}
 		if errors.Is(err, gitops.ErrNotRepository) {
 			return nil, &InputError{
 				What: fmt.Sprintf("%s is not inside a git repository; regen tells your migrations apart by what git tracks.", opts.Dir),
@@ -81,13 +95,14 @@ func Open(opts Options) (*Engine, error) {
 		return nil, &InputError{What: err.Error(), Next: "Unset " + faultEnv + "."}
 	}
 	return &Engine{
-		opts:     opts,
-		git:      git,
-		stateDir: filepath.Join(git.GitDir, "regen"),
-		rep:      opts.Reporter,
-		runner:   &migrator.Runner{Stdout: opts.ChildOut, Stderr: opts.ChildOut, Indent: "    │ ", Timeout: opts.Timeout},
-		hashes:   &fileHasher{},
-		faults:   faults,
+		opts:       opts,
+		git:        git,
+		projectDir: projectDir,
+		stateDir:   filepath.Join(git.GitDir, "regen"),
+		rep:        opts.Reporter,
+		runner:     &migrator.Runner{Stdout: opts.ChildOut, Stderr: opts.ChildOut, Indent: "    │ ", Timeout: opts.Timeout, Env: git.ChildEnv()},
+		hashes:     &fileHasher{},
+		faults:     faults,
 	}, nil
 }
 
@@ -160,8 +175,12 @@ func (e *Engine) loadProject(ctx context.Context) (*project, error) {
 // loadProjectFiles finds the project, reads its config and checks its
 // folders: what every command needs, without touching a database or mix.
 func (e *Engine) loadProjectFiles() (*project, error) {
-	root, err := FindProjectRoot(e.opts.Dir, e.git.Root)
-	if err != nil {
+	root := e.projectDir
+	if root == "" {
+		_, err := FindProjectRoot(e.opts.Dir, e.git.Root)
+		if err == nil {
+			err = &InputError{What: fmt.Sprintf("no Elixir project was found from %s.", e.opts.Dir), Next: "Run regen inside the project."}
+		}
 		return nil, err
 	}
 	cfg, err := LoadConfig(root, e.opts.ConfigFile, e.opts.Getenv)
@@ -351,7 +370,7 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]mi
 func (e *Engine) askRepoConfigs(ctx context.Context, cfg *Config, app string) ([]migrator.RepoConfig, string, error) {
 	argv := append(append([]string{}, cfg.Mix...), "run", "--no-start", "--no-compile", "-e", migrator.RepoConfigQuery())
 	var out strings.Builder
-	runner := &migrator.Runner{Stdout: &out, Stderr: &out, Timeout: 5 * time.Minute}
+	runner := &migrator.Runner{Stdout: &out, Stderr: &out, Timeout: 5 * time.Minute, Env: e.git.ChildEnv()}
 	res, err := runner.Run(ctx, migrator.Command{Argv: argv, Dir: filepath.Join(cfg.Root, filepath.FromSlash(app))})
 	if err != nil {
 		return nil, "", &InputError{What: fmt.Sprintf("cannot run %s: %v", cfg.Mix[0], err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or set each repo's database there."}

@@ -1,0 +1,59 @@
+package regen
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/regen-tool/regen/gitops"
+)
+
+// openProjectRepo opens the repository that holds the project's files, and
+// says where the project is ("" when none was found; the commands that need
+// one say so). Started at a superproject's top (git runs hooks there) with
+// the project in a submodule, or in any repository nested below, that is the
+// nested repository, with its own git dir (a `.git` file pointing into the
+// superproject's .git/modules) and so its own state dir: the superproject
+// tracks none of the project's files.
+func openProjectRepo(dir string) (*gitops.Repo, string, error) {
+	git, err := gitops.Open(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	root, err := FindProjectRoot(dir, git.Root)
+	if err != nil {
+		return git, "", nil
+	}
+	nested := nestedRepoTop(git.Root, root)
+	if nested == "" {
+		return git, root, nil
+	}
+	if why := git.FromEnv(); why != "" {
+		// git's environment names the outer repository for everything;
+		// regen will not read the project's files from a repository that
+		// does not track them.
+		return nil, "", &InputError{
+			What: fmt.Sprintf("the project %s is in the repository %s (a submodule or nested repository), but git's environment (%s) names %s, which does not track its files.", root, nested, why, git.Root),
+			Next: "Unset " + strings.ReplaceAll(why, ", ", " ") + " or point them at " + nested + ", and run again.",
+		}
+	}
+	inner, err := gitops.Open(nested)
+	if err != nil {
+		return nil, "", fmt.Errorf("the project %s is in the nested repository %s, which cannot be opened: %w", root, nested, err)
+	}
+	return inner, root, nil
+}
+
+// nestedRepoTop returns the top of the outermost repository nested inside
+// outer that contains dir (a folder below it holding `.git`), or "".
+func nestedRepoTop(outer, dir string) string {
+	found := ""
+	for d := dir; d != outer && strings.HasPrefix(d, outer+string(filepath.Separator)); d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil || !errors.Is(err, os.ErrNotExist) {
+			found = d
+		}
+	}
+	return found
+}
