@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/regen-tool/regen/regen/regentest"
+)
+
+// git's environment, submodules, content filters and the index: regen acts
+// on the repository, index and bytes git would, or refuses before changing
+// anything.
+
+// gitEnvCase is a project whose repository git finds only through its
+// environment, with an unrelated repository above it (the dangerous case:
+// discovery alone would find that one, where nothing is tracked).
+type gitEnvCase struct {
+	p      *regentest.Project
+	gitDir string // the project's real git dir, moved out of the work tree
+	outer  string // the unrelated repository above the project
+}
+
+func newGitEnvCase(t *testing.T) *gitEnvCase {
+	t.Helper()
+	p := feature(t)
+	store, _ := filepath.EvalSymlinks(t.TempDir())
+	gitDir := filepath.Join(store, "proj.git")
+	if err := os.Rename(filepath.Join(p.Root, ".git"), gitDir); err != nil {
+		t.Fatal(err)
+	}
+	outer := filepath.Dir(p.Root)
+	c := &gitEnvCase{p: p, gitDir: gitDir, outer: outer}
+	c.git(nil, outer, "init", "-q", "-b", "main")
+	if err := os.WriteFile(filepath.Join(outer, "README"), []byte("outer\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.git(nil, outer, "add", "README")
+	c.git(nil, outer, "commit", "-q", "-m", "outer")
+	return c
+}
+
+// git runs the git CLI in dir with the test's git config and env.
+func (c *gitEnvCase) git(env []string, dir string, args ...string) string {
+	c.p.T.Helper()
+	return gitWith(c.p, env, dir, args...)
+}
+
+func gitWith(p *regentest.Project, env []string, dir string, args ...string) string {
+	p.T.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), p.GitEnv()...), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		p.T.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// regenIn runs the regen binary in dir with extra environment.
+func regenIn(p *regentest.Project, dir string, env []string, args ...string) (string, int) {
+	p.T.Helper()
+	cmd := p.RegenCmd(args...)
+	cmd.Dir = dir
+	cmd.Env = append(cmd.Env, env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), exitCode(err)
+}
+
+// mustRunOnRepo is the whole life of a run under an environment: a failed
+// run restores everything byte for byte, a good one regenerates the
+// feature migration without touching what the project's repository tracks
+// (its state in gitDir), and undo puts everything back.
+func mustRunOnRepo(t *testing.T, p *regentest.Project, dir string, env []string, gitDir string, notStateDirs ...string) {
+	t.Helper()
+	initial := p.Migrations()
+	before := p.Capture()
+	trackedBefore := gitWith(p, env, dir, "ls-files", "--", ":/priv")
+	if !strings.Contains(trackedBefore, "initial_blog") {
+		t.Fatalf("setup: git does not track the initial migration with %v:\n%s", env, trackedBefore)
+	}
+
+	out, code := regenIn(p, dir, append(env, "REGEN_TEST_FAULT=fail:after:verify"), "add_subtitle_and_views", "-m")
+	if code != 1 {
+		t.Fatalf("failed run: exit %d, want 1\n%s", code, out)
+	}
+	mustSame(t, before, p.Capture())
+
+	out, code = regenIn(p, dir, env, "add_subtitle_and_views", "-m")
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	for _, m := range initial {
+		if strings.Contains(m, "initial_blog") && !exists(filepath.Join(p.Root, "priv", "repo", "migrations", m)) {
+			t.Fatalf("the committed migration %s is gone:\n%s", m, out)
+		}
+	}
+	if got := gitWith(p, env, dir, "ls-files", "--", ":/priv"); got != trackedBefore {
+		t.Fatalf("tracked files changed:\n%s\nvs\n%s", got, trackedBefore)
+	}
+	if st := gitWith(p, env, dir, "status", "--porcelain", "--", ":/priv"); strings.Contains(st, " D ") || strings.HasPrefix(st, " D") {
+		t.Fatalf("tracked files deleted:\n%s", st)
+	}
+	if !strings.Contains(strings.Join(p.Migrations(), " "), "add_subtitle_and_views") {
+		t.Fatalf("no regenerated migration: %v\n%s", p.Migrations(), out)
+	}
+	if !exists(filepath.Join(gitDir, "regen", "last")) {
+		t.Fatalf("regen's state is not in %s", gitDir)
+	}
+	for _, d := range notStateDirs {
+		if exists(filepath.Join(d, "regen")) {
+			t.Fatalf("regen wrote state into the other repository %s", d)
+		}
+	}
+
+	out, code = regenIn(p, dir, env, "undo")
+	if code != 0 {
+		t.Fatalf("undo: exit %d\n%s", code, out)
+	}
+	mustSame(t, before, p.Capture())
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+func TestReliabilityGitEnv(t *testing.T) {
+	t.Run("GIT_DIR+GIT_WORK_TREE/outer-repo-above", func(t *testing.T) {
+		c := newGitEnvCase(t)
+		env := []string{"GIT_DIR=" + c.gitDir, "GIT_WORK_TREE=" + c.p.Root}
+		mustRunOnRepo(t, c.p, c.p.Root, env, c.gitDir, filepath.Join(c.outer, ".git"))
+	})
+	t.Run("GIT_DIR+GIT_WORK_TREE/relative-from-subfolder", func(t *testing.T) {
+		c := newGitEnvCase(t)
+		lib := filepath.Join(c.p.Root, "lib")
+		rel, _ := filepath.Rel(lib, c.gitDir)
+		// The mix child runs at the project's top, where the relative
+		// GIT_DIR would name another folder: it must see this repository.
+		record := filepath.Join(t.TempDir(), "child-git")
+		wrapper := filepath.Join(t.TempDir(), "mix")
+		script := "#!/bin/sh\ngit rev-parse --absolute-git-dir --show-toplevel >> '" + record + "' 2>&1\nexec '" + regentest.Mixsim(t) + "' \"$@\"\n"
+		if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		env := []string{"GIT_DIR=" + rel, "GIT_WORK_TREE=..", "REGEN_MIX=" + wrapper}
+		mustRunOnRepo(t, c.p, lib, env, c.gitDir, filepath.Join(c.outer, ".git"))
+		data, _ := os.ReadFile(record)
+		if len(data) == 0 {
+			t.Fatal("the mix child never ran git")
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			if line != c.gitDir && line != c.p.Root {
+				t.Fatalf("the mix child's git saw %q, want %s and %s:\n%s", line, c.gitDir, c.p.Root, data)
+			}
+		}
+	})
+	t.Run("GIT_DIR/work-tree-is-the-current-folder", func(t *testing.T) {
+		c := newGitEnvCase(t)
+		mustRunOnRepo(t, c.p, c.p.Root, []string{"GIT_DIR=" + c.gitDir}, c.gitDir, filepath.Join(c.outer, ".git"))
+	})
+	t.Run("GIT_DIR+core.worktree/from-subfolder", func(t *testing.T) {
+		c := newGitEnvCase(t)
+		c.git([]string{"GIT_DIR=" + c.gitDir}, c.p.Root, "config", "core.worktree", c.p.Root)
+		mustRunOnRepo(t, c.p, filepath.Join(c.p.Root, "lib"), []string{"GIT_DIR=" + c.gitDir}, c.gitDir, filepath.Join(c.outer, ".git"))
+	})
+	t.Run("GIT_CONFIG_COUNT+GIT_CONFIG_PARAMETERS", func(t *testing.T) {
+		// Config given in the environment: git answers (go-git would not
+		// see it), on the repository GIT_DIR names.
+		c := newGitEnvCase(t)
+		env := []string{"GIT_DIR=" + c.gitDir, "GIT_WORK_TREE=" + c.p.Root, "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=core.quotePath", "GIT_CONFIG_VALUE_0=false",
+			"GIT_CONFIG_PARAMETERS='core.ignorecase'='false'"}
+		out, _ := regenIn(c.p, c.p.Root, env, "status")
+		if !strings.Contains(out, "git-cli") {
+			t.Errorf("status does not say git answers:\n%s", out)
+		}
+		mustRunOnRepo(t, c.p, c.p.Root, env, c.gitDir, filepath.Join(c.outer, ".git"))
+	})
+	t.Run("GIT_CONFIG_COUNT/core.worktree-is-not-honoured-by-git", func(t *testing.T) {
+		// git reads core.worktree only from the repository's own config:
+		// with it given in the environment git's top is the current folder
+		// (lib, no mix.exs), and regen agrees instead of guessing.
+		c := newGitEnvCase(t)
+		before := c.p.Capture()
+		env := []string{"GIT_DIR=" + c.gitDir, "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=core.worktree", "GIT_CONFIG_VALUE_0=" + c.p.Root}
+		lib := filepath.Join(c.p.Root, "lib")
+		top := strings.TrimSpace(gitWith(c.p, env, lib, "rev-parse", "--show-toplevel"))
+		out, code := regenIn(c.p, lib, env, "add_subtitle_and_views", "-m")
+		if top != lib || code != 2 || !strings.Contains(out, "work tree "+lib) {
+			t.Fatalf("git's top %s; regen exit %d, want 2 naming git's top\n%s", top, code, out)
+		}
+		mustSame(t, before, c.p.Capture())
+	})
+	t.Run("GIT_COMMON_DIR", func(t *testing.T) {
+		// A git dir of its own (HEAD, index, regen's state) sharing the
+		// objects, refs and config of another.
+		c := newGitEnvCase(t)
+		own := filepath.Join(filepath.Dir(c.gitDir), "own")
+		if err := os.Mkdir(own, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"HEAD", "index"} {
+			if err := os.Rename(filepath.Join(c.gitDir, f), filepath.Join(own, f)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		env := []string{"GIT_DIR=" + own, "GIT_COMMON_DIR=" + c.gitDir, "GIT_WORK_TREE=" + c.p.Root}
+		mustRunOnRepo(t, c.p, c.p.Root, env, own, c.gitDir, filepath.Join(c.outer, ".git"))
+	})
+	t.Run("GIT_INDEX_FILE", func(t *testing.T) {
+		// The default index is gone: only the named one says what is tracked.
+		c := newGitEnvCase(t)
+		idx := filepath.Join(filepath.Dir(c.gitDir), "other-index")
+		if err := os.Rename(filepath.Join(c.gitDir, "index"), idx); err != nil {
+			t.Fatal(err)
+		}
+		env := []string{"GIT_DIR=" + c.gitDir, "GIT_WORK_TREE=" + c.p.Root, "GIT_INDEX_FILE=" + idx}
+		mustRunOnRepo(t, c.p, c.p.Root, env, c.gitDir, filepath.Join(c.outer, ".git"))
+	})
+	t.Run("GIT_INDEX_FILE/relative-from-subfolder", func(t *testing.T) {
+		// git reads a relative GIT_INDEX_FILE from the work-tree top.
+		p := feature(t)
+		if err := os.Rename(filepath.Join(p.Root, ".git", "index"), filepath.Join(p.Root, "alt-index")); err != nil {
+			t.Fatal(err)
+		}
+		p.Write(".git/info/exclude", "/alt-index\n")
+		mustRunOnRepo(t, p, filepath.Join(p.Root, "lib"), []string{"GIT_INDEX_FILE=alt-index"}, filepath.Join(p.Root, ".git"))
+	})
+	t.Run("GIT_OBJECT_DIRECTORY", func(t *testing.T) {
+		c := newGitEnvCase(t)
+		objects := filepath.Join(filepath.Dir(c.gitDir), "objects-elsewhere")
+		if err := os.Rename(filepath.Join(c.gitDir, "objects"), objects); err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(c.gitDir, "objects"), 0o755)
+		env := []string{"GIT_DIR=" + c.gitDir, "GIT_WORK_TREE=" + c.p.Root, "GIT_OBJECT_DIRECTORY=" + objects}
+		out, _ := regenIn(c.p, c.p.Root, env, "status")
+		if !strings.Contains(out, "GIT_OBJECT_DIRECTORY") {
+			t.Errorf("status does not say why git answers:\n%s", out)
+		}
+		mustRunOnRepo(t, c.p, c.p.Root, env, c.gitDir, filepath.Join(c.outer, ".git"))
+	})
+	t.Run("GIT_ALTERNATE_OBJECT_DIRECTORIES", func(t *testing.T) {
+		c := newGitEnvCase(t)
+		alt := filepath.Join(filepath.Dir(c.gitDir), "alternate")
+		if err := os.Rename(filepath.Join(c.gitDir, "objects"), alt); err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(c.gitDir, "objects", "pack"), 0o755)
+		env := []string{"GIT_DIR=" + c.gitDir, "GIT_WORK_TREE=" + c.p.Root, "GIT_ALTERNATE_OBJECT_DIRECTORIES=" + alt}
+		mustRunOnRepo(t, c.p, c.p.Root, env, c.gitDir, filepath.Join(c.outer, ".git"))
+
+		// A relative entry would mean another folder to regen's git
+		// children: refused before anything changes.
+		before := c.p.Capture()
+		rel, _ := filepath.Rel(c.p.Root, alt)
+		out, code := regenIn(c.p, c.p.Root, []string{"GIT_DIR=" + c.gitDir, "GIT_WORK_TREE=" + c.p.Root, "GIT_ALTERNATE_OBJECT_DIRECTORIES=" + rel}, "add_subtitle_and_views", "-m")
+		if code != 2 || !strings.Contains(out, "absolute") {
+			t.Fatalf("relative alternates: exit %d, want 2 naming the fix\n%s", code, out)
+		}
+		mustSame(t, before, c.p.Capture())
+	})
+	t.Run("GIT_CEILING_DIRECTORIES", func(t *testing.T) {
+		// git finds no repository from lib when the project's top is a
+		// ceiling; neither may regen.
+		p := feature(t)
+		before := p.Capture()
+		out, code := regenIn(p, filepath.Join(p.Root, "lib"), []string{"GIT_CEILING_DIRECTORIES=" + p.Root}, "add_subtitle_and_views", "-m")
+		if code != 2 || !strings.Contains(out, "GIT_CEILING_DIRECTORIES") || !strings.Contains(out, "not a git repository") {
+			t.Fatalf("exit %d, want 2 naming GIT_CEILING_DIRECTORIES\n%s", code, out)
+		}
+		mustSame(t, before, p.Capture())
+		// A ceiling above the project changes nothing.
+		mustRunOnRepo(t, p, filepath.Join(p.Root, "lib"), []string{"GIT_CEILING_DIRECTORIES=" + filepath.Dir(p.Root)}, filepath.Join(p.Root, ".git"))
+	})
+	t.Run("GIT_DISCOVERY_ACROSS_FILESYSTEM", func(t *testing.T) {
+		p := feature(t)
+		mustRunOnRepo(t, p, filepath.Join(p.Root, "lib"), []string{"GIT_DISCOVERY_ACROSS_FILESYSTEM=1"}, filepath.Join(p.Root, ".git"))
+	})
+	t.Run("GIT_DIR/not-a-repository", func(t *testing.T) {
+		// Without the environment git finds no repository; with a wrong
+		// GIT_DIR neither does regen, and it says which variable decided.
+		c := newGitEnvCase(t)
+		before := c.p.Capture()
+		out, code := regenIn(c.p, c.p.Root, []string{"GIT_DIR=" + filepath.Join(c.p.Root, "nope.git")}, "add_subtitle_and_views", "-m")
+		if code != 2 || !strings.Contains(out, "GIT_DIR") {
+			t.Fatalf("exit %d, want 2 naming GIT_DIR\n%s", code, out)
+		}
+		mustSame(t, before, c.p.Capture())
+	})
+	t.Run("GIT_DIR/outside-the-work-tree", func(t *testing.T) {
+		// Started in the outer repository's top with the project's
+		// repository named: regen is not inside that work tree, and must
+		// not fall back on the outer repository.
+		c := newGitEnvCase(t)
+		before := c.p.Capture()
+		env := []string{"GIT_DIR=" + c.gitDir, "GIT_WORK_TREE=" + c.p.Root}
+		out, code := regenIn(c.p, c.outer, env, "add_subtitle_and_views", "-m")
+		if code != 2 || !strings.Contains(out, "outside its work tree") {
+			t.Fatalf("exit %d, want 2 saying it is outside the work tree\n%s", code, out)
+		}
+		mustSame(t, before, c.p.Capture())
+		if exists(filepath.Join(c.outer, ".git", "regen")) {
+			t.Fatal("regen wrote state into the outer repository")
+		}
+	})
+}
