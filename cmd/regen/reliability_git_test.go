@@ -79,9 +79,15 @@ func regenIn(p *regentest.Project, dir string, env []string, args ...string) (st
 // (its state in gitDir), and undo puts everything back.
 func mustRunOnRepo(t *testing.T, p *regentest.Project, dir string, env []string, gitDir string, notStateDirs ...string) {
 	t.Helper()
+	mustRunOnRepoGit(t, p, dir, dir, env, gitDir, notStateDirs...)
+}
+
+// mustRunOnRepoGit is mustRunOnRepo with git's own checks run in gitCwd.
+func mustRunOnRepoGit(t *testing.T, p *regentest.Project, dir, gitCwd string, env []string, gitDir string, notStateDirs ...string) {
+	t.Helper()
 	initial := p.Migrations()
 	before := p.Capture()
-	trackedBefore := gitWith(p, env, dir, "ls-files", "--", ":/priv")
+	trackedBefore := gitWith(p, env, gitCwd, "ls-files", "--", ":/priv")
 	if !strings.Contains(trackedBefore, "initial_blog") {
 		t.Fatalf("setup: git does not track the initial migration with %v:\n%s", env, trackedBefore)
 	}
@@ -101,10 +107,10 @@ func mustRunOnRepo(t *testing.T, p *regentest.Project, dir string, env []string,
 			t.Fatalf("the committed migration %s is gone:\n%s", m, out)
 		}
 	}
-	if got := gitWith(p, env, dir, "ls-files", "--", ":/priv"); got != trackedBefore {
+	if got := gitWith(p, env, gitCwd, "ls-files", "--", ":/priv"); got != trackedBefore {
 		t.Fatalf("tracked files changed:\n%s\nvs\n%s", got, trackedBefore)
 	}
-	if st := gitWith(p, env, dir, "status", "--porcelain", "--", ":/priv"); strings.Contains(st, " D ") || strings.HasPrefix(st, " D") {
+	if st := gitWith(p, env, gitCwd, "status", "--porcelain", "--", ":/priv"); strings.Contains(st, " D ") || strings.HasPrefix(st, " D") {
 		t.Fatalf("tracked files deleted:\n%s", st)
 	}
 	if !strings.Contains(strings.Join(p.Migrations(), " "), "add_subtitle_and_views") {
@@ -309,5 +315,75 @@ func TestReliabilityGitEnv(t *testing.T) {
 		if exists(filepath.Join(c.outer, ".git", "regen")) {
 			t.Fatal("regen wrote state into the outer repository")
 		}
+	})
+}
+
+// submoduleCase puts the project in a submodule of a superproject, with its
+// git dir absorbed into the superproject's .git/modules (a `.git` file in
+// the project, core.worktree in its config), as `git submodule` leaves it.
+func submoduleCase(t *testing.T) (p *regentest.Project, super, modGitDir string) {
+	t.Helper()
+	p = feature(t)
+	super = filepath.Dir(p.Root)
+	name := filepath.Base(p.Root)
+	gitWith(p, nil, super, "init", "-q", "-b", "main")
+	p.Write("../.gitignore", "/*\n!/.gitignore\n!/"+name+"\n!/.gitmodules\n")
+	gitWith(p, nil, super, "-c", "protocol.file.allow=always", "submodule", "add", "-q", "./"+name, name)
+	gitWith(p, nil, super, "add", ".gitignore")
+	gitWith(p, nil, super, "commit", "-q", "-m", "super")
+	gitWith(p, nil, super, "submodule", "absorbgitdirs")
+	modGitDir = strings.TrimSpace(gitWith(p, nil, p.Root, "rev-parse", "--absolute-git-dir"))
+	if fi, err := os.Lstat(filepath.Join(p.Root, ".git")); err != nil || fi.IsDir() || !strings.HasPrefix(modGitDir, filepath.Join(super, ".git", "modules")) {
+		t.Fatalf("setup: the submodule's git dir is %s", modGitDir)
+	}
+	return p, super, modGitDir
+}
+
+func TestReliabilitySubmodule(t *testing.T) {
+	for _, from := range []string{"superproject-top", "inside-the-submodule"} {
+		t.Run(from, func(t *testing.T) {
+			p, super, modGitDir := submoduleCase(t)
+			dir := super
+			if from != "superproject-top" {
+				dir = filepath.Join(p.Root, "lib")
+			}
+			// status reads the submodule's repository: the initial migration
+			// is tracked, the feature one untracked, nothing orphaned.
+			out, code := regenIn(p, dir, nil, "status", "--json")
+			if code != 0 || !strings.Contains(out, "add_subtitle") || strings.Contains(out, `"orphans": [2`) || strings.Contains(out, `"orphans":[2`) {
+				t.Fatalf("status: exit %d\n%s", code, out)
+			}
+			if strings.Contains(out, "initial_blog") {
+				t.Fatalf("status lists the committed migration as untracked:\n%s", out)
+			}
+			mustRunOnRepoGit(t, p, dir, p.Root, nil, modGitDir, filepath.Join(super, ".git", "regen"))
+
+			// recover after a kill in the middle, from the same place.
+			before := p.Capture()
+			out, code = regenIn(p, dir, []string{"REGEN_ONE_VM=0", "REGEN_TEST_FAULT=kill:before:codegen"}, "add_subtitle_and_views", "-m")
+			if code == 0 {
+				t.Fatalf("the killed run exited 0:\n%s", out)
+			}
+			if !exists(filepath.Join(modGitDir, "regen", "journal.json")) {
+				t.Fatalf("no journal in the submodule's git dir %s after the kill:\n%s", modGitDir, out)
+			}
+			out, code = regenIn(p, dir, nil, "recover")
+			if code != 0 {
+				t.Fatalf("recover: exit %d\n%s", code, out)
+			}
+			mustSame(t, before, p.Capture())
+		})
+	}
+	t.Run("GIT_DIR-names-the-superproject", func(t *testing.T) {
+		// git's environment says the superproject, which does not track the
+		// project's files: refused, nothing changed.
+		p, super, _ := submoduleCase(t)
+		before := p.Capture()
+		env := []string{"GIT_DIR=" + filepath.Join(super, ".git"), "GIT_WORK_TREE=" + super}
+		out, code := regenIn(p, super, env, "add_subtitle_and_views", "-m")
+		if code != 2 || !strings.Contains(out, "submodule") {
+			t.Fatalf("exit %d, want 2 naming the submodule\n%s", code, out)
+		}
+		mustSame(t, before, p.Capture())
 	})
 }
