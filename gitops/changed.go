@@ -122,6 +122,9 @@ func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot) (out []Cha
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if err := r.recheckFiltered(check, kinds, changed); err != nil {
+		return nil, nil, err
+	}
 	for i, e := range check {
 		if changed[i] {
 			out = append(out, Change{Path: e.Name, Kind: kinds[i]})
@@ -238,6 +241,59 @@ func (r *Repo) worktreeChange(e *index.Entry, indexMtime int64, parentOK map[str
 		return Modified, true, nil
 	}
 	return 0, false, nil
+}
+
+// recheckFiltered asks git about files whose raw bytes differ from their
+// blob where a content filter applies: git compares the filtered content
+// (CRLF on disk, LF in the blob is clean under autocrlf), and so must we.
+func (r *Repo) recheckFiltered(check []*index.Entry, kinds []ChangeKind, changed []bool) error {
+	var cand []int
+	var paths []string
+	for i, e := range check {
+		if changed[i] && kinds[i] == Modified && e.Mode != filemode.Symlink && !e.IntentToAdd && !r.modeChanged(e) {
+			cand = append(cand, i)
+			paths = append(paths, e.Name)
+		}
+	}
+	if len(cand) == 0 {
+		return nil
+	}
+	filtered, err := r.Filtered(paths)
+	if err != nil || len(filtered) == 0 {
+		return err
+	}
+	var ask []int
+	var names []string
+	for _, i := range cand {
+		if filtered[check[i].Name] {
+			ask = append(ask, i)
+			names = append(names, check[i].Name)
+		}
+	}
+	cli, err := newGitCLI(r)
+	if err != nil {
+		return nil // without git, a filtered file counts as modified: it is backed up, never trusted
+	}
+	out, err := cli.run(append([]string{"hash-object", "--"}, names...)...)
+	if err != nil {
+		return err
+	}
+	hashes := strings.Fields(string(out))
+	if len(hashes) != len(ask) {
+		return fmt.Errorf("gitops: git hash-object printed %d hashes for %d files", len(hashes), len(ask))
+	}
+	for k, i := range ask {
+		if hashes[k] == check[i].Hash.String() {
+			changed[i] = false
+		}
+	}
+	return nil
+}
+
+// modeChanged is the executable-bit test of worktreeChange.
+func (r *Repo) modeChanged(e *index.Entry) bool {
+	fi, err := os.Lstat(filepath.Join(r.Root, filepath.FromSlash(e.Name)))
+	return err == nil && r.settings.fileMode && (fi.Mode().Perm()&0o100 != 0) != (e.Mode == filemode.Executable)
 }
 
 // realParents reports whether every folder above rel is a real folder (not

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -74,10 +75,14 @@ func (r *Repo) cliEnv() []string {
 }
 
 // run executes git with args and returns stdout.
-func (g *gitCLI) run(args ...string) ([]byte, error) {
+func (g *gitCLI) run(args ...string) ([]byte, error) { return g.runInput(nil, args...) }
+
+// runInput is run with stdin (nil: none).
+func (g *gitCLI) runInput(stdin io.Reader, args ...string) ([]byte, error) {
 	full := append([]string{"-C", g.root, "--literal-pathspecs", "-c", "core.quotePath=false"}, args...)
 	cmd := exec.Command(g.git, full...)
 	cmd.Env = g.env
+	cmd.Stdin = stdin
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -17,6 +17,13 @@ type settings struct {
 	ignoreCase   bool   // core.ignoreCase: match ignore patterns and index paths case-insensitively
 	fileMode     bool   // core.fileMode: an executable-bit change counts as a modification
 	unsupported  string // non-empty: why go-git cannot serve this repository
+
+	// What can make a work-tree file's bytes differ from its index blob
+	// while git sees it as clean (see filters.go).
+	autocrlf       bool   // core.autocrlf true or input
+	attributesFile string // core.attributesFile, absolute; "" for git's default
+	attrTree       bool   // attr.tree: attributes read from a tree
+	includeIf      bool   // an includeIf section, which this package does not evaluate
 }
 
 // configEntry is one key of a git config file, kept in file order so that
@@ -42,10 +49,23 @@ func loadSettings(root, commonDir string) (settings, error) {
 			return s, nil
 		}
 		for _, e := range entries {
+			switch {
+			case e.section == "includeif":
+				s.includeIf = true
+			case e.section == "attr" && e.subsection == "" && e.key == "tree":
+				s.attrTree = e.value != ""
+			}
 			if e.section != "core" || e.subsection != "" {
 				continue
 			}
 			switch e.key {
+			case "autocrlf":
+				s.autocrlf = !parseFalse(e.value)
+			case "attributesfile":
+				s.attributesFile = ""
+				if e.value != "" {
+					s.attributesFile = expandHome(e.value)
+				}
 			case "excludesfile":
 				excludesSet = true
 				s.excludesFile = ""
@@ -143,6 +163,16 @@ func readConfigFile(path string, depth int) ([]configEntry, error) {
 func parseBool(v string) bool {
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "true", "yes", "on", "1":
+		return true
+	}
+	return false
+}
+
+// parseFalse tells whether a config value is git's false (core.autocrlf
+// has a third value, input, which is not).
+func parseFalse(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "false", "no", "off", "0", "":
 		return true
 	}
 	return false

@@ -8,7 +8,9 @@ import (
 // IndexHashes returns the blob hash (hex SHA-1) the index records for each
 // of the folders' tracked files (stage 0 only; conflicted paths have none).
 // A file that git sees as unmodified has exactly that content, so a caller
-// can identify it without reading it.
+// can identify it without reading it: paths a content filter may convert
+// (autocrlf, eol, ident, filter=…; see Filtered) are left out, since their
+// bytes on disk are not the blob's.
 func (r *Repo) IndexHashes(folders []string) (_ map[string]string, err error) {
 	defer guardMapped(debug.SetPanicOnFault(true), &err)
 	fs, err := cleanFolders(folders)
@@ -32,7 +34,7 @@ func (r *Repo) IndexHashes(folders []string) (_ map[string]string, err error) {
 				out[path] = fields[1]
 			}
 		}
-		return out, nil
+		return r.unfiltered(out)
 	}
 	snap, err := r.index()
 	if err != nil {
@@ -45,5 +47,21 @@ func (r *Repo) IndexHashes(folders []string) (_ map[string]string, err error) {
 			}
 		}
 	}
-	return out, nil
+	return r.unfiltered(out)
+}
+
+// unfiltered drops the paths a content filter may convert.
+func (r *Repo) unfiltered(hashes map[string]string) (map[string]string, error) {
+	paths := make([]string, 0, len(hashes))
+	for p := range hashes {
+		paths = append(paths, p)
+	}
+	filtered, err := r.Filtered(paths)
+	if err != nil {
+		return nil, err
+	}
+	for p := range filtered {
+		delete(hashes, p)
+	}
+	return hashes, nil
 }

@@ -57,3 +57,13 @@ func nestedRepoTop(outer, dir string) string {
 	}
 	return found
 }
+
+// checkoutBytes is what `git checkout` writes for a blob at rel: the blob
+// through the path's content filters (CRLF, ident, smudge); a symlink's
+// target as it is.
+func (p *project) checkoutBytes(rel string, blob []byte, mode os.FileMode) ([]byte, error) {
+	if mode&os.ModeSymlink != 0 {
+		return blob, nil
+	}
+	return p.git.Checkout(p.gitPath(rel), blob)
+}

@@ -308,9 +308,19 @@ func backupFiles(root string, folders []string, backupDir string, p *project) (F
 		return FileSet{}, err
 	}
 	tracked, changed := scan.Tracked, scan.Changed
+	// The index's blob of a file git sees as unmodified holds the file's
+	// bytes, except where a content filter (autocrlf, eol, ident, a filter
+	// driver) converts them: IndexHashes leaves those out, and they are
+	// copied like any other file.
+	hashes, err := p.git.IndexHashes(p.gitPaths(folders))
+	if err != nil {
+		return FileSet{}, err
+	}
 	clean := map[string]bool{}
 	for _, g := range tracked {
-		clean[p.projectPath(g)] = true
+		if _, ok := hashes[g]; ok {
+			clean[p.projectPath(g)] = true
+		}
 	}
 	for _, c := range changed {
 		// A work-tree change, or a merge conflict (the index holds no single
@@ -322,10 +332,6 @@ func backupFiles(root string, folders []string, backupDir string, p *project) (F
 	if p.hasher != nil {
 		// Files git sees as unmodified are identified by the index's blob
 		// hash instead of being read and hashed.
-		hashes, err := p.git.IndexHashes(p.gitPaths(folders))
-		if err != nil {
-			return FileSet{}, err
-		}
 		trusted := map[string]string{}
 		for g, h := range hashes {
 			if rel := p.projectPath(g); clean[rel] {
@@ -459,6 +465,9 @@ func (t *txn) remove(ctx context.Context) error {
 		}
 		for _, rel := range rp.RestoreBase {
 			data, mode, err := t.proj.git.BlobAt(t.proj.base, t.proj.gitPath(rel))
+			if err == nil {
+				data, err = t.proj.checkoutBytes(rel, data, mode)
+			}
 			if err != nil {
 				return fmt.Errorf("cannot read %s at the merge base: %w", rel, err)
 			}
@@ -468,6 +477,9 @@ func (t *txn) remove(ctx context.Context) error {
 		}
 		for _, rel := range rp.RestoreTracked {
 			data, mode, err := t.proj.git.IndexBlob(t.proj.gitPath(rel))
+			if err == nil {
+				data, err = t.proj.checkoutBytes(rel, data, mode)
+			}
 			if err != nil {
 				return fmt.Errorf("cannot read %s from the git index: %w", rel, err)
 			}

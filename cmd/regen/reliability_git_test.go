@@ -387,3 +387,154 @@ func TestReliabilitySubmodule(t *testing.T) {
 		mustSame(t, before, p.Capture())
 	})
 }
+
+// recheckout deletes the tracked files under priv and lib that git sees as
+// unmodified and checks them out again, so that the repository's content
+// filters write them as a checkout does (CRLF, $Id$, smudged).
+func recheckout(t *testing.T, p *regentest.Project) {
+	t.Helper()
+	modified := map[string]bool{}
+	for _, f := range strings.Fields(p.Git("diff", "--name-only")) {
+		modified[f] = true
+	}
+	var files []string
+	for _, f := range strings.Split(strings.TrimSpace(p.Git("ls-files", "--", "priv", "lib")), "\n") {
+		if f != "" && !modified[f] {
+			files = append(files, f)
+			if err := os.Remove(filepath.Join(p.Root, filepath.FromSlash(f))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p.Git(append([]string{"checkout", "--"}, files...)...)
+	if st := p.Git("status", "--porcelain", "--", "priv"); strings.Contains(st, " M ") {
+		t.Fatalf("setup: git sees converted files as modified:\n%s", st)
+	}
+}
+
+func readFile(t *testing.T, p *regentest.Project, rel string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(p.Root, filepath.FromSlash(rel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func trackedUnder(p *regentest.Project, folder, suffix string) []string {
+	var out []string
+	for _, f := range strings.Fields(p.Git("ls-files", "--", folder)) {
+		if strings.HasSuffix(f, suffix) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TestReliabilityContentFilters: with a filter between the index and the
+// work tree, files git sees as clean do not hold their blob's bytes. A
+// failed run, a run and undo leave every file byte for byte as it was; the
+// tracked snapshot the run puts back from the index gets the bytes git
+// checkout writes.
+func TestReliabilityContentFilters(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, p *regentest.Project)
+		check func(t *testing.T, p *regentest.Project) // the converted bytes are really on disk
+	}{
+		{"core.autocrlf=true", func(t *testing.T, p *regentest.Project) {
+			p.Git("config", "core.autocrlf", "true")
+		}, hasCRLF},
+		{"core.autocrlf=input", func(t *testing.T, p *regentest.Project) {
+			// CRLF files on disk, LF blobs: git sees them clean.
+			for _, f := range trackedUnder(p, "priv", "") {
+				data := readFile(t, p, f)
+				p.Write(f, strings.ReplaceAll(string(data), "\n", "\r\n"))
+			}
+			p.Git("config", "core.autocrlf", "input")
+			p.Git("add", "-u", "--", "priv")
+		}, hasCRLF},
+		{"eol=crlf attribute", func(t *testing.T, p *regentest.Project) {
+			p.Write(".gitattributes", "* text eol=crlf\n")
+			p.Git("add", ".gitattributes")
+			p.Git("commit", "-q", "-m", "attributes")
+		}, hasCRLF},
+		{"ident attribute", func(t *testing.T, p *regentest.Project) {
+			p.Write(".gitattributes", "*.exs ident\n*.json ident\n")
+			for _, f := range trackedUnder(p, "priv", ".exs") {
+				p.Write(f, string(readFile(t, p, f))+"# $Id$\n")
+			}
+			for _, f := range trackedUnder(p, "priv", ".json") {
+				data := string(readFile(t, p, f))
+				p.Write(f, strings.Replace(data, "{", `{"id": "$Id$",`, 1))
+			}
+			p.Git("add", "-u", "--", "priv")
+			p.Git("add", ".gitattributes")
+			p.Git("commit", "-q", "-m", "ident")
+		}, func(t *testing.T, p *regentest.Project) {
+			for _, f := range trackedUnder(p, "priv", ".exs") {
+				if !bytes.Contains(readFile(t, p, f), []byte("$Id: ")) {
+					t.Fatalf("setup: %s has no expanded $Id$", f)
+				}
+			}
+		}},
+		{"filter driver", func(t *testing.T, p *regentest.Project) {
+			// A reversible clean/smudge pair: the index holds rot13, the
+			// work tree the real JSON.
+			p.Git("config", "filter.rot13.clean", "tr A-Za-z N-ZA-Mn-za-m")
+			p.Git("config", "filter.rot13.smudge", "tr A-Za-z N-ZA-Mn-za-m")
+			p.Git("config", "filter.rot13.required", "true")
+			p.Write(".gitattributes", "priv/resource_snapshots/** filter=rot13\n")
+			p.Git("add", "--renormalize", "--", "priv")
+			p.Git("add", ".gitattributes")
+			p.Git("commit", "-q", "-m", "filter")
+		}, func(t *testing.T, p *regentest.Project) {
+			for _, f := range trackedUnder(p, "priv/resource_snapshots", ".json") {
+				blob := p.Git("cat-file", "blob", ":"+f)
+				if string(readFile(t, p, f)) == blob || !strings.Contains(string(readFile(t, p, f)), "attributes") {
+					t.Fatalf("setup: %s is not smudged", f)
+				}
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := feature(t)
+			c.setup(t, p)
+			if c.name != "core.autocrlf=input" { // input converts on add only
+				recheckout(t, p)
+			}
+			c.check(t, p)
+			mustRunOnRepo(t, p, p.Root, nil, filepath.Join(p.Root, ".git"))
+
+			// A tracked snapshot changed on disk goes back to the index's
+			// version during the run: the bytes a checkout gives.
+			snap := trackedUnder(p, "priv/resource_snapshots/repo/comments", ".json")[0]
+			onDisk := readFile(t, p, snap)
+			os.Remove(filepath.Join(p.Root, filepath.FromSlash(snap)))
+			p.Git("checkout", "--", snap)
+			checkedOut := readFile(t, p, snap) // what git checkout writes (LF under autocrlf=input)
+			p.Write(snap, string(onDisk)+"\n")
+			mustRunOnRepo(t, p, p.Root, nil, filepath.Join(p.Root, ".git"))
+			out, code := p.Regen("add_subtitle_and_views", "-m")
+			if code != 0 {
+				t.Fatalf("run: exit %d\n%s", code, out)
+			}
+			if got := readFile(t, p, snap); !bytes.Equal(got, checkedOut) {
+				t.Fatalf("%s put back as %q, git checkout gives %q", snap, got, checkedOut)
+			}
+			if st := p.Git("status", "--porcelain", "--", snap); st != "" {
+				t.Fatalf("git sees the restored %s as changed: %s", snap, st)
+			}
+		})
+	}
+}
+
+func hasCRLF(t *testing.T, p *regentest.Project) {
+	t.Helper()
+	for _, f := range trackedUnder(p, "priv", "") {
+		if !bytes.Contains(readFile(t, p, f), []byte("\r\n")) {
+			t.Fatalf("setup: %s has no CRLF", f)
+		}
+	}
+}
