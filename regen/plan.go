@@ -64,6 +64,9 @@ type RepoPlan struct {
 	RestoreBase []string `json:"restore_base,omitempty"`
 	// ChangedMigrations are tracked migrations edited in the work tree: reported, never touched.
 	ChangedMigrations []string `json:"changed_tracked_migrations"`
+	// StagedNew are migrations and snapshots in the index but not in HEAD
+	// (`git add`, not committed): a run refuses (see refuseStagedNew).
+	StagedNew []string `json:"staged_not_committed,omitempty"`
 	// Orphans are applied versions with no file: Ecto skips them silently.
 	Orphans []int64 `json:"orphans"`
 	// Stray are untracked files that are neither migrations nor snapshots: never counted, never touched.
@@ -196,6 +199,9 @@ func (p *project) plan(ctx context.Context, name string, migrate, force bool) (*
 	pl.Git = backend
 	if reason != "" {
 		pl.Git += " (" + reason + ")"
+	}
+	if why := p.git.FromEnv(); why != "" {
+		pl.Git += fmt.Sprintf("; repository %s, work tree %s, as git locates them with %s", p.git.GitDir, p.git.Root, why)
 	}
 	for i, r := range p.cfg.Repos {
 		rp, err := p.planRepo(ctx, r, p.dbs[i])
@@ -355,6 +361,9 @@ func (p *project) planRepo(ctx context.Context, r RepoConfig, db database) (*Rep
 	}
 	for _, g := range ignored {
 		rp.Ignored = append(rp.Ignored, p.projectPath(g))
+	}
+	if rp.StagedNew, err = p.stagedNew(r, gitFolders); err != nil {
+		return nil, fmt.Errorf("git: %w", err)
 	}
 	for _, v := range applied {
 		if !withFile[v] {

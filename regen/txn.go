@@ -100,6 +100,9 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	}
 	proj.predict(ctx, plan, strategy)
 	e.rep.Plan(plan)
+	if err := proj.refuseStagedNew(plan); err != nil {
+		return res, err
+	}
 	if err := plan.problemsError(); err != nil {
 		return res, err // the run would fail and restore: refuse first
 	}

@@ -538,3 +538,56 @@ func hasCRLF(t *testing.T, p *regentest.Project) {
 		}
 	}
 }
+
+// TestReliabilityStagedNotCommitted: a generated migration staged with `git
+// add` but not committed makes the run stop before changing anything (files,
+// database, the index byte for byte), naming the files and the commands;
+// after the suggested unstaging the run regenerates it.
+func TestReliabilityStagedNotCommitted(t *testing.T) {
+	for _, what := range []string{"migration", "snapshot", "both (git add -A)"} {
+		t.Run(what, func(t *testing.T) {
+			p := feature(t)
+			var staged []string
+			for _, f := range p.Untracked("priv") {
+				isMig := strings.HasPrefix(f, "priv/repo/migrations/")
+				if what == "both (git add -A)" || (what == "migration") == isMig {
+					staged = append(staged, f)
+				}
+			}
+			p.Git(append([]string{"add", "--"}, staged...)...)
+			index := readFile(t, p, ".git/index")
+			before := p.Capture()
+
+			out, code := p.Regen("status")
+			if code != 0 || !strings.Contains(out, "staged, uncommitted") || !strings.Contains(out, staged[0]) {
+				t.Fatalf("status does not show the staged files: exit %d\n%s", code, out)
+			}
+			for _, args := range [][]string{{"add_subtitle_and_views", "-m"}, {"add_subtitle_and_views", "-m", "--dry-run"}} {
+				out, code = p.Regen(args...)
+				if code != 2 || !strings.Contains(out, "staged (`git add`) but not committed") || !strings.Contains(out, "git -C "+p.Root+" restore --staged -- "+strings.Join(staged, " ")) {
+					t.Fatalf("%v: exit %d, want 2 with the exact command\n%s", args, code, out)
+				}
+				mustSame(t, before, p.Capture())
+				if !bytes.Equal(readFile(t, p, ".git/index"), index) {
+					t.Fatal("the index changed")
+				}
+			}
+
+			// The suggested command, then the run regenerates.
+			p.Git(append([]string{"-C", p.Root, "restore", "--staged", "--"}, staged...)...)
+			out, code = p.Regen("add_subtitle_and_views", "-m")
+			if code != 0 {
+				t.Fatalf("after unstaging: exit %d\n%s", code, out)
+			}
+			var subtitle int
+			for _, m := range p.Migrations() {
+				if strings.Contains(m, "add_subtitle") {
+					subtitle++
+				}
+			}
+			if subtitle != 1 {
+				t.Fatalf("want exactly one regenerated migration, have %v", p.Migrations())
+			}
+		})
+	}
+}

@@ -113,6 +113,9 @@ func writeRepo(w io.Writer, rp regen.RepoPlan, o PlanOptions) {
 	list("WOULD FAIL", fails)
 	list("note", notes)
 	list("edited (kept)", rp.ChangedMigrations)
+	if len(rp.StagedNew) > 0 {
+		list("staged, uncommitted", append(append([]string{}, rp.StagedNew...), "(a run stops: unstage them to regenerate, or commit them)"))
+	}
 	list("stray (kept)", rp.Stray)
 	list("ignored (kept)", rp.Ignored)
 	if len(rp.Holders) > 0 {

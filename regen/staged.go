@@ -1,0 +1,52 @@
+package regen
+
+import (
+	"fmt"
+	"strings"
+)
+
+// A migration staged with `git add` but not committed is in the index, so
+// it counts as tracked: a run would neither roll it back nor replace it, and
+// codegen would write a second migration for the same change. regen
+// refuses before changing anything rather than rewriting the index: the
+// index is the user's staging area (other staged work, `git add -p` hunks,
+// a commit being prepared in another terminal), and putting it back byte
+// for byte after a failure could discard staging done meanwhile.
+
+// stagedNew lists the repo's migrations and snapshots that are staged and
+// not in HEAD, project-relative.
+func (p *project) stagedNew(r RepoConfig, gitFolders []string) ([]string, error) {
+	staged, err := p.git.StagedNew(gitFolders)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, g := range staged {
+		rel := p.projectPath(g)
+		_, mig := migrationAt(rel, r.Migrations)
+		_, tenant := migrationAt(rel, r.TenantMigrations)
+		if mig || (r.TenantMigrations != "" && tenant) || isSnapshotFile(rel, r.Snapshots) {
+			out = append(out, rel)
+		}
+	}
+	return out, nil
+}
+
+// refuseStagedNew is the run's answer to staged, uncommitted generated
+// files: what they are, why regen stops, and the exact commands.
+func (p *project) refuseStagedNew(pl *Plan) error {
+	var paths []string
+	for _, rp := range pl.Repos {
+		paths = append(paths, rp.StagedNew...)
+	}
+	if len(paths) == 0 {
+		return nil
+	}
+	return &InputError{
+		What: fmt.Sprintf("these generated files are staged (`git add`) but not committed:\n  - %s\n"+
+			"Staged files count as tracked: regen would neither roll them back nor replace them, and codegen would write a second migration for the same change.",
+			strings.Join(paths, "\n  - ")),
+		Next: fmt.Sprintf("To regenerate them, unstage them (they stay on disk, untracked) and run again:\n  git -C %s restore --staged -- %s\n"+
+			"To keep them as they are, commit them first (`git commit`).", p.cfg.Root, strings.Join(paths, " ")),
+	}
+}
