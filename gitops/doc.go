@@ -18,9 +18,14 @@
 // config, other repository extensions, an undecodable index) the package
 // answers through the git CLI instead and Backend says why.
 //
+// Where git's environment or config moves the repository (GIT_DIR,
+// GIT_WORK_TREE, GIT_INDEX_FILE, object directories, ceilings,
+// core.worktree; see env.go) the git CLI says where everything is; where a
+// content filter may apply (filters.go) the index blob is not trusted to be
+// the work-tree bytes.
+//
 // Known simplifications, each documented where it applies: `includeIf`
-// sections of git config, GIT_CONFIG_PARAMETERS, core.worktree and the
-// GIT_DIR/GIT_WORK_TREE environment variables are not honoured; content
-// filters (core.autocrlf, .gitattributes text/eol/filter) are not applied
-// when comparing work-tree files with the index.
+// sections of git config are not evaluated (settings read from such a
+// config are treated as unsure where that matters: filters ask git), and
+// GIT_CONFIG_PARAMETERS sends every answer to the CLI fallback.
 package gitops
