@@ -130,6 +130,18 @@ func mustRunOnRepoGit(t *testing.T, p *regentest.Project, dir, gitCwd string, en
 		t.Fatalf("undo: exit %d\n%s", code, out)
 	}
 	mustSame(t, before, p.Capture())
+
+	// Killed in the middle: the journal is in gitDir, recover finds it
+	// with the same environment and puts everything back.
+	out, code = regenIn(p, dir, append(env, "REGEN_ONE_VM=0", "REGEN_TEST_FAULT=kill:before:codegen"), "add_subtitle_and_views", "-m")
+	if code == 0 || !exists(filepath.Join(gitDir, "regen", "journal.json")) {
+		t.Fatalf("killed run: exit %d, journal in %s: %v\n%s", code, gitDir, exists(filepath.Join(gitDir, "regen", "journal.json")), out)
+	}
+	out, code = regenIn(p, dir, env, "recover")
+	if code != 0 {
+		t.Fatalf("recover: exit %d\n%s", code, out)
+	}
+	mustSame(t, before, p.Capture())
 }
 
 func exists(p string) bool {
@@ -166,6 +178,12 @@ func TestReliabilityGitEnv(t *testing.T) {
 				t.Fatalf("the mix child's git saw %q, want %s and %s:\n%s", line, c.gitDir, c.p.Root, data)
 			}
 		}
+	})
+	t.Run("GIT_WORK_TREE/alone", func(t *testing.T) {
+		// git discovers .git from the current folder and takes the work
+		// tree from the variable.
+		p := feature(t)
+		mustRunOnRepo(t, p, p.Root, []string{"GIT_WORK_TREE=" + p.Root}, filepath.Join(p.Root, ".git"))
 	})
 	t.Run("GIT_DIR/work-tree-is-the-current-folder", func(t *testing.T) {
 		c := newGitEnvCase(t)
@@ -358,20 +376,6 @@ func TestReliabilitySubmodule(t *testing.T) {
 			}
 			mustRunOnRepoGit(t, p, dir, p.Root, nil, modGitDir, filepath.Join(super, ".git", "regen"))
 
-			// recover after a kill in the middle, from the same place.
-			before := p.Capture()
-			out, code = regenIn(p, dir, []string{"REGEN_ONE_VM=0", "REGEN_TEST_FAULT=kill:before:codegen"}, "add_subtitle_and_views", "-m")
-			if code == 0 {
-				t.Fatalf("the killed run exited 0:\n%s", out)
-			}
-			if !exists(filepath.Join(modGitDir, "regen", "journal.json")) {
-				t.Fatalf("no journal in the submodule's git dir %s after the kill:\n%s", modGitDir, out)
-			}
-			out, code = regenIn(p, dir, nil, "recover")
-			if code != 0 {
-				t.Fatalf("recover: exit %d\n%s", code, out)
-			}
-			mustSame(t, before, p.Capture())
 		})
 	}
 	t.Run("GIT_DIR-names-the-superproject", func(t *testing.T) {
