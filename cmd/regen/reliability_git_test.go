@@ -27,6 +27,20 @@ type gitEnvCase struct {
 
 func newGitEnvCase(t *testing.T) *gitEnvCase {
 	t.Helper()
+	c := newGitEnvCaseAlone(t)
+	c.git(nil, c.outer, "init", "-q", "-b", "main")
+	if err := os.WriteFile(filepath.Join(c.outer, "README"), []byte("outer\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.git(nil, c.outer, "add", "README")
+	c.git(nil, c.outer, "commit", "-q", "-m", "outer")
+	return c
+}
+
+// newGitEnvCaseAlone is the project with its git dir moved out and no
+// repository above it: only the environment finds it.
+func newGitEnvCaseAlone(t *testing.T) *gitEnvCase {
+	t.Helper()
 	p := feature(t)
 	store, _ := filepath.EvalSymlinks(t.TempDir())
 	gitDir := filepath.Join(store, "proj.git")
@@ -34,14 +48,7 @@ func newGitEnvCase(t *testing.T) *gitEnvCase {
 		t.Fatal(err)
 	}
 	outer := filepath.Dir(p.Root)
-	c := &gitEnvCase{p: p, gitDir: gitDir, outer: outer}
-	c.git(nil, outer, "init", "-q", "-b", "main")
-	if err := os.WriteFile(filepath.Join(outer, "README"), []byte("outer\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c.git(nil, outer, "add", "README")
-	c.git(nil, outer, "commit", "-q", "-m", "outer")
-	return c
+	return &gitEnvCase{p: p, gitDir: gitDir, outer: outer}
 }
 
 // git runs the git CLI in dir with the test's git config and env.
@@ -155,6 +162,14 @@ func TestReliabilityGitEnv(t *testing.T) {
 		c := newGitEnvCase(t)
 		env := []string{"GIT_DIR=" + c.gitDir, "GIT_WORK_TREE=" + c.p.Root}
 		mustRunOnRepo(t, c.p, c.p.Root, env, c.gitDir, filepath.Join(c.outer, ".git"))
+	})
+	t.Run("GIT_DIR+GIT_WORK_TREE/no-repository-above", func(t *testing.T) {
+		// (git itself finds nothing here without the variables: the test's
+		// own git calls, in Capture too, run with them.)
+		c := newGitEnvCaseAlone(t)
+		t.Setenv("GIT_DIR", c.gitDir)
+		t.Setenv("GIT_WORK_TREE", c.p.Root)
+		mustRunOnRepo(t, c.p, c.p.Root, nil, c.gitDir)
 	})
 	t.Run("GIT_DIR+GIT_WORK_TREE/relative-from-subfolder", func(t *testing.T) {
 		c := newGitEnvCase(t)
