@@ -1,0 +1,115 @@
+package gitops
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Open must describe the repository, work tree and index git uses from the
+// same folder with the same environment, whatever locates them.
+func TestOpenFollowsGitEnvironment(t *testing.T) {
+	isolateGit(t)
+	outer := newRepo(t) // the repository discovery alone would find
+	outer.write("README", "outer\n")
+	outer.git("add", "README")
+	outer.git("commit", "-q", "-m", "outer")
+	inner := filepath.Join(outer.dir, "proj")
+	store := realTemp(t)
+	gitDir := filepath.Join(store, "proj.git")
+	runGit(t, store, "init", "-q", "--bare", gitDir)
+	runGit(t, store, "--git-dir", gitDir, "config", "core.bare", "false")
+	ok(t, os.MkdirAll(filepath.Join(inner, "lib"), 0o755))
+	ok(t, os.WriteFile(filepath.Join(inner, "lib", "a.ex"), []byte("a\n"), 0o644))
+
+	relGitDir, err := filepath.Rel(filepath.Join(inner, "lib"), gitDir)
+	ok(t, err)
+	cases := []struct {
+		name string
+		dir  string
+		env  map[string]string
+	}{
+		{"GIT_DIR+GIT_WORK_TREE", inner, map[string]string{"GIT_DIR": gitDir, "GIT_WORK_TREE": inner}},
+		{"relative GIT_DIR and GIT_WORK_TREE from a subfolder", filepath.Join(inner, "lib"), map[string]string{"GIT_DIR": relGitDir, "GIT_WORK_TREE": ".."}},
+		{"GIT_DIR alone: the current folder is the top", inner, map[string]string{"GIT_DIR": gitDir}},
+		{"GIT_INDEX_FILE relative: from the top", filepath.Join(inner, "lib"), map[string]string{"GIT_DIR": gitDir, "GIT_WORK_TREE": inner, "GIT_INDEX_FILE": "other-index"}},
+		{"GIT_CEILING_DIRECTORIES above", filepath.Join(outer.dir, "sub"), map[string]string{"GIT_CEILING_DIRECTORIES": filepath.Dir(outer.dir)}},
+		{"GIT_DISCOVERY_ACROSS_FILESYSTEM", outer.dir, map[string]string{"GIT_DISCOVERY_ACROSS_FILESYSTEM": "1"}},
+	}
+	ok(t, os.MkdirAll(filepath.Join(outer.dir, "sub"), 0o755))
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			chdir(t, c.dir)
+			repo, err := Open(c.dir)
+			ok(t, err)
+			want := strings.Fields(runGit(t, c.dir, "rev-parse", "--path-format=absolute", "--show-toplevel", "--absolute-git-dir", "--git-common-dir", "--git-path", "index"))
+			got := []string{repo.Root, repo.GitDir, repo.CommonDir, repo.indexPath}
+			for i := range want {
+				if filepath.Clean(want[i]) != got[i] {
+					t.Fatalf("Open = %v, git says %v", got, want)
+				}
+			}
+			if repo.FromEnv() == "" {
+				t.Fatal("FromEnv does not say the environment located the repository")
+			}
+			// Children get the same repository, absolutely.
+			for _, kv := range repo.ChildEnv() {
+				k, v, _ := strings.Cut(kv, "=")
+				if !filepath.IsAbs(v) {
+					t.Fatalf("ChildEnv %s=%s is not absolute", k, v)
+				}
+			}
+			for _, kv := range repo.cliEnv() {
+				if strings.HasPrefix(kv, "GIT_CEILING_DIRECTORIES=") || strings.HasPrefix(kv, "GIT_DISCOVERY_ACROSS_FILESYSTEM=") {
+					t.Fatalf("git children inherit %s", kv)
+				}
+			}
+		})
+	}
+
+	t.Run("a ceiling below the repository: none, as for git", func(t *testing.T) {
+		t.Setenv("GIT_CEILING_DIRECTORIES", outer.dir)
+		_, err := Open(filepath.Join(outer.dir, "sub"))
+		if !errors.Is(err, ErrNotRepository) {
+			t.Fatalf("Open = %v, want ErrNotRepository", err)
+		}
+	})
+	t.Run("outside the work tree GIT_WORK_TREE names", func(t *testing.T) {
+		t.Setenv("GIT_DIR", gitDir)
+		t.Setenv("GIT_WORK_TREE", inner)
+		_, err := Open(outer.dir)
+		if !errors.Is(err, ErrOutsideWorkTree) {
+			t.Fatalf("Open = %v, want ErrOutsideWorkTree", err)
+		}
+	})
+	t.Run("object directory elsewhere: the git CLI answers", func(t *testing.T) {
+		objects := filepath.Join(store, "objects-elsewhere")
+		ok(t, os.MkdirAll(filepath.Join(objects, "pack"), 0o755))
+		t.Setenv("GIT_DIR", gitDir)
+		t.Setenv("GIT_WORK_TREE", inner)
+		t.Setenv("GIT_OBJECT_DIRECTORY", objects)
+		repo, err := Open(inner)
+		ok(t, err)
+		if name, reason := repo.Backend(); name != backendCLI || !strings.Contains(reason, "GIT_OBJECT_DIRECTORY") {
+			t.Fatalf("backend %s (%s), want the git CLI because of GIT_OBJECT_DIRECTORY", name, reason)
+		}
+		if !strings.Contains(strings.Join(repo.cliEnv(), "\n"), "GIT_OBJECT_DIRECTORY="+objects) {
+			t.Fatal("git children do not get the object directory")
+		}
+	})
+}
+
+// chdir changes the working directory for the test (git's answer for
+// relative variables depends on it).
+func chdir(t *testing.T, dir string) {
+	t.Helper()
+	old, err := os.Getwd()
+	ok(t, err)
+	ok(t, os.Chdir(dir))
+	t.Cleanup(func() { os.Chdir(old) })
+}
