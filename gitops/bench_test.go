@@ -62,3 +62,56 @@ func BenchmarkUntracked(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkOpenEnv measures what honouring git's environment costs: Open
+// with nothing set (discovery, no process) against Open with GIT_DIR and
+// GIT_WORK_TREE set (two `git rev-parse` runs), and IndexHashes of 2,000
+// files with and without a .gitattributes (one `git check-attr`).
+func BenchmarkOpenEnv(b *testing.B) {
+	isolateGit(b)
+	tr := newRepo(b)
+	ok(b, os.MkdirAll(tr.abs(migs), 0o755))
+	for i := 0; i < 2000; i++ {
+		ok(b, os.WriteFile(tr.abs(fmt.Sprintf("%s/2024%010d_m%d.exs", migs, i, i)), []byte("migration"), 0o644))
+	}
+	tr.git("add", "-A")
+	tr.git("commit", "-qm", "big")
+	b.Run("discovery", func(b *testing.B) {
+		for b.Loop() {
+			must[*Repo](b)(Open(tr.dir))
+		}
+	})
+	b.Run("GIT_DIR", func(b *testing.B) {
+		b.Setenv("GIT_DIR", tr.abs(".git"))
+		b.Setenv("GIT_WORK_TREE", tr.dir)
+		for b.Loop() {
+			must[*Repo](b)(Open(tr.dir))
+		}
+	})
+	b.Run("hashes-no-attributes", func(b *testing.B) {
+		r := tr.open()
+		for b.Loop() {
+			if n := len(must[map[string]string](b)(r.IndexHashes([]string{migs}))); n != 2000 {
+				b.Fatalf("%d hashes", n)
+			}
+		}
+	})
+	b.Run("hashes-attributes-without-filters", func(b *testing.B) {
+		tr.write(".gitattributes", "*.ex diff=elixir\n*.exs diff=elixir\n")
+		r := tr.open()
+		for b.Loop() {
+			if n := len(must[map[string]string](b)(r.IndexHashes([]string{migs}))); n != 2000 {
+				b.Fatalf("%d hashes", n)
+			}
+		}
+	})
+	b.Run("hashes-with-attributes", func(b *testing.B) {
+		tr.write(".gitattributes", "*.json text\n")
+		r := tr.open()
+		for b.Loop() {
+			if n := len(must[map[string]string](b)(r.IndexHashes([]string{migs}))); n != 2000 {
+				b.Fatalf("%d hashes", n)
+			}
+		}
+	})
+}

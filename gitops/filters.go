@@ -66,10 +66,12 @@ func (r *Repo) Filtered(paths []string) (map[string]bool, error) {
 	return cli.filtered(paths)
 }
 
-// attributeSources tells whether any attributes file could apply to the
-// paths: the global and system files, info/attributes, attr.tree,
-// GIT_ATTR_SOURCE, and a .gitattributes (on disk or in the index) in the
-// work-tree top or any folder above a path.
+// attributeSources tells whether any attributes file could set a
+// converting attribute for the paths: the global and system files,
+// info/attributes, attr.tree, GIT_ATTR_SOURCE, and a .gitattributes (on disk
+// or in the index) in the work-tree top or any folder above a path. A file
+// on disk that names none of the converting attributes (nor defines a
+// macro) cannot: `*.ex diff=elixir` needs no `git check-attr`.
 func (r *Repo) attributeSources(paths []string) bool {
 	if r.settings.attrTree {
 		return true
@@ -88,7 +90,7 @@ func (r *Repo) attributeSources(paths []string) bool {
 		files = append(files, "/etc/gitattributes")
 	}
 	for _, f := range files {
-		if f != "" && exists(f) {
+		if f != "" && mayConvert(f) {
 			return true
 		}
 	}
@@ -104,12 +106,35 @@ func (r *Repo) attributeSources(paths []string) bool {
 			}
 			seen[dir] = true
 			rel := joinRel(dir, ".gitattributes")
-			if exists(filepath.Join(r.Root, filepath.FromSlash(rel))) || (snap != nil && snap.tracked(rel)) {
-				return true
+			abs := filepath.Join(r.Root, filepath.FromSlash(rel))
+			if mayConvert(abs) || (!exists(abs) && snap != nil && snap.tracked(rel)) {
+				return true // on disk and converting, or only in the index (not read here)
 			}
 			if dir == "" {
 				break
 			}
+		}
+	}
+	return false
+}
+
+// attrTokens are the words an attributes line needs to set a converting
+// attribute (or define a macro that might).
+var attrTokens = [][]byte{[]byte("text"), []byte("eol"), []byte("crlf"), []byte("ident"), []byte("filter"), []byte("working-tree-encoding"), []byte("[attr]")}
+
+// mayConvert tells whether an attributes file exists and mentions a
+// converting attribute; an unreadable one counts as converting.
+func mayConvert(file string) bool {
+	data, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) || isNotDir(err) {
+		return false
+	}
+	if err != nil {
+		return true
+	}
+	for _, t := range attrTokens {
+		if bytes.Contains(data, t) {
+			return true
 		}
 	}
 	return false

@@ -25,6 +25,10 @@ func TestFiltered(t *testing.T) {
 		{"top .gitattributes text", func(r *testRepo, _ string) { r.write(".gitattributes", "*.json text\n") }, []string{"a/b/y.json"}},
 		{"nested untracked .gitattributes eol", func(r *testRepo, _ string) { r.write("a/b/.gitattributes", "y.json eol=crlf\n") }, []string{"a/b/y.json"}},
 		{"legacy crlf attribute", func(r *testRepo, _ string) { r.write(".gitattributes", "*.txt crlf\n") }, []string{"c/z.txt"}},
+		{"attributes that convert nothing", func(r *testRepo, _ string) {
+			r.write(".gitattributes", "*.ex diff=elixir\n*.exs diff=elixir linguist-generated\n")
+		}, nil},
+		{"a macro that converts", func(r *testRepo, _ string) { r.write(".gitattributes", "[attr]crlfish eol=crlf\n*.exs crlfish\n") }, []string{"a/x.exs"}},
 		{"-text is binary", func(r *testRepo, _ string) { r.write(".gitattributes", "* -text\n") }, nil},
 		{"binary macro", func(r *testRepo, _ string) { r.write(".gitattributes", "* binary\n") }, nil},
 		{"info/attributes ident", func(r *testRepo, _ string) { r.write(".git/info/attributes", "*.exs ident\n") }, []string{"a/x.exs"}},
