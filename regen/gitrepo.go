@@ -46,16 +46,16 @@ func openProjectRepo(dir string) (*gitops.Repo, string, error) {
 	return inner, root, nil
 }
 
-// nestedRepoTop returns the top of the outermost repository nested inside
-// outer that contains dir (a folder below it holding `.git`), or "".
+// nestedRepoTop returns the top of the nearest repository nested inside
+// outer that contains dir (the first folder from dir up holding `.git`: a
+// submodule of a submodule is the project's own repository), or "".
 func nestedRepoTop(outer, dir string) string {
-	found := ""
 	for d := dir; d != outer && strings.HasPrefix(d, outer+string(filepath.Separator)); d = filepath.Dir(d) {
 		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil || !errors.Is(err, os.ErrNotExist) {
-			found = d
+			return d
 		}
 	}
-	return found
+	return ""
 }
 
 // checkoutBytes is what `git checkout` writes for a blob at rel: the blob

@@ -362,7 +362,7 @@ func (p *project) planRepo(ctx context.Context, r RepoConfig, db database) (*Rep
 	for _, g := range ignored {
 		rp.Ignored = append(rp.Ignored, p.projectPath(g))
 	}
-	if rp.StagedNew, err = p.stagedNew(r, gitFolders); err != nil {
+	if rp.StagedNew, err = p.stagedNew(r, gitFolders, changed); err != nil {
 		return nil, fmt.Errorf("git: %w", err)
 	}
 	for _, v := range applied {

@@ -2,7 +2,10 @@ package regen
 
 import (
 	"fmt"
+	"sort"
 	"strings"
+
+	"github.com/regen-tool/regen/gitops"
 )
 
 // A migration staged with `git add` but not committed is in the index, so
@@ -14,14 +17,24 @@ import (
 // for byte after a failure could discard staging done meanwhile.
 
 // stagedNew lists the repo's migrations and snapshots that are staged and
-// not in HEAD, project-relative.
-func (p *project) stagedNew(r RepoConfig, gitFolders []string) ([]string, error) {
+// not in HEAD, project-relative: added with `git add`, or with `git add -N`
+// (intent to add: in the index, reported as a work-tree addition).
+func (p *project) stagedNew(r RepoConfig, gitFolders []string, changed []gitops.Change) ([]string, error) {
 	staged, err := p.git.StagedNew(gitFolders)
 	if err != nil {
 		return nil, err
 	}
+	for _, c := range changed {
+		if c.Kind == gitops.Added && !c.Staged {
+			staged = append(staged, c.Path)
+		}
+	}
+	sort.Strings(staged)
 	var out []string
-	for _, g := range staged {
+	for i, g := range staged {
+		if i > 0 && g == staged[i-1] {
+			continue
+		}
 		rel := p.projectPath(g)
 		_, mig := migrationAt(rel, r.Migrations)
 		_, tenant := migrationAt(rel, r.TenantMigrations)

@@ -579,17 +579,21 @@ func hasCRLF(t *testing.T, p *regentest.Project) {
 // database, the index byte for byte), naming the files and the commands;
 // after the suggested unstaging the run regenerates it.
 func TestReliabilityStagedNotCommitted(t *testing.T) {
-	for _, what := range []string{"migration", "snapshot", "both (git add -A)"} {
+	for _, what := range []string{"migration", "snapshot", "both (git add -A)", "intent to add (git add -N)"} {
 		t.Run(what, func(t *testing.T) {
 			p := feature(t)
 			var staged []string
 			for _, f := range p.Untracked("priv") {
 				isMig := strings.HasPrefix(f, "priv/repo/migrations/")
-				if what == "both (git add -A)" || (what == "migration") == isMig {
+				if what == "both (git add -A)" || what == "intent to add (git add -N)" || (what == "migration") == isMig {
 					staged = append(staged, f)
 				}
 			}
-			p.Git(append([]string{"add", "--"}, staged...)...)
+			add := []string{"add", "--"}
+			if strings.Contains(what, "-N") {
+				add = []string{"add", "-N", "--"}
+			}
+			p.Git(append(add, staged...)...)
 			index := readFile(t, p, ".git/index")
 			before := p.Capture()
 
