@@ -13,7 +13,24 @@ import (
 // ErrOutsideWorkTree is returned (wrapped) when git's environment names a
 // repository whose work tree does not contain the folder regen runs in, or a
 // bare repository.
-var ErrOutsideWorkTree = errors.New("not inside the work tree git's environment names")
+var ErrOutsideWorkTree = errors.New("outside the work tree")
+
+// ErrEnvNotHonoured is returned (wrapped) for a value of git's environment
+// that regen cannot pass on to its own git children with the same meaning.
+var ErrEnvNotHonoured = errors.New("git environment value not honoured")
+
+// EnvError is what Open returns when git's environment (or core.worktree)
+// decided where the repository is and that answer cannot be used: Because
+// names the variables, Detail says what git said, Err is ErrNotRepository,
+// ErrOutsideWorkTree, ErrEnvNotHonoured or ErrGitNotInstalled.
+type EnvError struct {
+	Because []string
+	Detail  string
+	Err     error
+}
+
+func (e *EnvError) Error() string { return e.Detail }
+func (e *EnvError) Unwrap() error { return e.Err }
 
 // locatingEnv are the environment variables (man git, ENVIRONMENT) that
 // change which repository, work tree, index or object store git uses, or
@@ -68,13 +85,13 @@ func askGit(dir string, because []string) (location, error) {
 	what := strings.Join(because, ", ")
 	gitPath, err := exec.LookPath("git")
 	if err != nil {
-		return loc, fmt.Errorf("%s set: finding the repository the way git does needs the git CLI, and %w", what, ErrGitNotInstalled)
+		return loc, &EnvError{because, fmt.Sprintf("with %s set, finding the repository the way git does needs the git CLI, and git is not installed", what), ErrGitNotInstalled}
 	}
 	out, err := revParse(gitPath, dir, "--path-format=absolute", "--is-bare-repository", "--is-inside-work-tree",
 		"--absolute-git-dir", "--git-common-dir", "--git-path", "index", "--git-path", "objects")
 	if err != nil {
 		if strings.Contains(err.Error(), "not a git repository") {
-			return loc, fmt.Errorf("%w (git says, with %s set: %v)", ErrNotRepository, what, err)
+			return loc, &EnvError{because, fmt.Sprintf("with %s set, git finds no repository from %s (git: %v)", what, dir, err), ErrNotRepository}
 		}
 		return loc, fmt.Errorf("asking git where the repository is (%s set): %w", what, err)
 	}
@@ -82,10 +99,10 @@ func askGit(dir string, because []string) (location, error) {
 		return loc, fmt.Errorf("git rev-parse gave %d lines where 6 were expected (%s set)", len(out), what)
 	}
 	if out[0] == "true" {
-		return loc, fmt.Errorf("%w: with %s set, git uses the bare repository %s, which has no work tree", ErrOutsideWorkTree, what, out[2])
+		return loc, &EnvError{because, fmt.Sprintf("with %s set, git uses the bare repository %s, which has no work tree", what, out[2]), ErrOutsideWorkTree}
 	}
 	if out[1] != "true" {
-		return loc, fmt.Errorf("%w: with %s set, git uses the repository %s, and %s is outside its work tree", ErrOutsideWorkTree, what, out[2], dir)
+		return loc, &EnvError{because, fmt.Sprintf("with %s set, git uses the repository %s, and %s is outside its work tree", what, out[2], dir), ErrOutsideWorkTree}
 	}
 	top, err := revParse(gitPath, dir, "--show-toplevel")
 	if err != nil || len(top) != 1 || top[0] == "" {
@@ -101,7 +118,7 @@ func askGit(dir string, because []string) (location, error) {
 	if alt, ok := os.LookupEnv("GIT_ALTERNATE_OBJECT_DIRECTORIES"); ok {
 		for _, a := range filepath.SplitList(alt) {
 			if a != "" && !filepath.IsAbs(a) {
-				return loc, fmt.Errorf("GIT_ALTERNATE_OBJECT_DIRECTORIES holds the relative path %q; regen's git children run elsewhere and would read other objects: use absolute paths", a)
+				return loc, &EnvError{[]string{"GIT_ALTERNATE_OBJECT_DIRECTORIES"}, fmt.Sprintf("GIT_ALTERNATE_OBJECT_DIRECTORIES holds the relative path %q, which regen's git children, started in other folders, would read as other objects; use absolute paths", a), ErrEnvNotHonoured}
 			}
 		}
 	}

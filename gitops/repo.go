@@ -74,8 +74,12 @@ func Open(path string) (_ *Repo, err error) {
 		return nil, fmt.Errorf("gitops: %s: %w", path, err)
 	}
 	loc, err := locate(abs)
+	var envErr *EnvError
+	if errors.As(err, &envErr) {
+		return nil, err // says itself where and why
+	}
 	if err != nil {
-		if errors.Is(err, ErrNotRepository) || errors.Is(err, ErrOutsideWorkTree) {
+		if errors.Is(err, ErrNotRepository) {
 			return nil, fmt.Errorf("gitops: %s (or any parent folder): %w", abs, err)
 		}
 		return nil, fmt.Errorf("gitops: %s: %w", abs, err)

@@ -75,11 +75,13 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	if err != nil {
-		if vars := gitops.LocatingEnv(); len(vars) > 0 && (errors.Is(err, gitops.ErrNotRepository) || errors.Is(err, gitops.ErrOutsideWorkTree)) {
-			// git's environment decided; say so, and what git said.
+		var envErr *gitops.EnvError
+		if errors.As(err, &envErr) {
+			// git's environment decided; say so, and what git said. regen
+			// uses the repository git would use, or none.
 			return nil, &InputError{
-				What: fmt.Sprintf("git's environment (%s) names no work tree regen can use here: %v. regen uses the repository git would use, and nothing else.", strings.Join(vars, ", "), err),
-				Next: "Unset " + strings.Join(vars, " ") + " (or point them at the project's repository and work tree) and run again.",
+				What: envErr.Detail + "; regen works only on the repository git would use.",
+				Next: "Unset " + strings.Join(envErr.Because, " ") + " (or point them at the project's repository and work tree) and run again.",
 			}
 		}
 		if errors.Is(err, gitops.ErrNotRepository) {
