@@ -54,21 +54,25 @@ func newGitCLI(r *Repo) (*gitCLI, error) {
 // neither a variable of the user's (a relative GIT_DIR, GIT_CEILING_DIRECTORIES)
 // nor discovery from the child's folder can point it anywhere else.
 func (r *Repo) cliEnv() []string {
+	base := os.Environ()
+	if r.nested {
+		base = withoutLocalRepoEnv()
+	}
 	var env []string
-	for _, kv := range os.Environ() {
+	for _, kv := range base {
 		if name, _, _ := strings.Cut(kv, "="); !droppedEnv(name) {
 			env = append(env, kv)
 		}
 	}
 	// Reading must not take index.lock: the user may be running git too.
 	env = append(env, "GIT_OPTIONAL_LOCKS=0", "GIT_DIR="+r.GitDir, "GIT_WORK_TREE="+r.Root, "GIT_INDEX_FILE="+r.indexPath)
-	if _, ok := os.LookupEnv("GIT_COMMON_DIR"); ok {
+	if _, ok := os.LookupEnv("GIT_COMMON_DIR"); ok && !r.nested {
 		env = append(env, "GIT_COMMON_DIR="+r.CommonDir)
 	}
 	if r.objectDir != "" {
 		env = append(env, "GIT_OBJECT_DIRECTORY="+r.objectDir)
 	}
-	if alt, ok := os.LookupEnv("GIT_ALTERNATE_OBJECT_DIRECTORIES"); ok {
+	if alt, ok := os.LookupEnv("GIT_ALTERNATE_OBJECT_DIRECTORIES"); ok && !r.nested {
 		env = append(env, "GIT_ALTERNATE_OBJECT_DIRECTORIES="+alt) // absolute entries only (askGit)
 	}
 	return env

@@ -48,12 +48,44 @@ var locatingEnv = []string{
 	"GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
 }
 
+// localRepoEnv is git's own list (environment.c, local_repo_env) of the
+// variables that belong to one repository: git clears them when it works in
+// a submodule, and so does OpenNested.
+var localRepoEnv = []string{
+	"GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+	"GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE", "GIT_IMPLICIT_WORK_TREE", "GIT_GRAFT_FILE",
+	"GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_PREFIX",
+	"GIT_SHALLOW_FILE", "GIT_COMMON_DIR",
+}
+
+// withoutLocalRepoEnv is the process environment as git gives it to a
+// submodule.
+func withoutLocalRepoEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !contains(localRepoEnv, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
 // cliOnlyEnv are the variables go-git cannot honour (objects read from
 // elsewhere, config given in the environment, another shallow file): when
 // one is set, every answer comes from the git CLI, with the variable.
 var cliOnlyEnv = []string{
 	"GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH",
-	"GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_SHALLOW_FILE", "GIT_REPLACE_REF_BASE",
+	"GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_SHALLOW_FILE", "GIT_REPLACE_REF_BASE", "GIT_GRAFT_FILE",
 }
 
 // setEnv lists which of names are present in the environment (an empty
@@ -76,18 +108,23 @@ type location struct {
 	cliOnly                            string   // non-empty: why only the git CLI can serve
 }
 
-// askGit asks the git CLI, with the process environment, where the
-// repository around dir is. It is used whenever something git honours and
-// go-git's discovery does not (the variables above, core.worktree) is in
-// play: what git answers is what regen uses, or regen refuses.
-func askGit(dir string, because []string) (location, error) {
+// askGit asks the git CLI, with the environment env (the process's, or a
+// submodule's: nested), where the repository around dir is. It is used
+// whenever something git honours and go-git's discovery does not (the
+// variables above, core.worktree) is in play: what git answers is what
+// regen uses, or regen refuses.
+func askGit(dir string, because []string, nested bool) (location, error) {
+	env := os.Environ()
+	if nested {
+		env = withoutLocalRepoEnv()
+	}
 	loc := location{askedBecause: because}
 	what := strings.Join(because, ", ")
 	gitPath, err := exec.LookPath("git")
 	if err != nil {
 		return loc, &EnvError{because, fmt.Sprintf("with %s set, finding the repository the way git does needs the git CLI, and git is not installed", what), ErrGitNotInstalled}
 	}
-	out, err := revParse(gitPath, dir, "--path-format=absolute", "--is-bare-repository", "--is-inside-work-tree",
+	out, err := revParse(gitPath, dir, env, "--path-format=absolute", "--is-bare-repository", "--is-inside-work-tree",
 		"--absolute-git-dir", "--git-common-dir", "--git-path", "index", "--git-path", "objects")
 	if err != nil {
 		if strings.Contains(err.Error(), "not a git repository") {
@@ -104,13 +141,16 @@ func askGit(dir string, because []string) (location, error) {
 	if out[1] != "true" {
 		return loc, &EnvError{because, fmt.Sprintf("with %s set, git uses the repository %s, and %s is outside its work tree", what, out[2], dir), ErrOutsideWorkTree}
 	}
-	top, err := revParse(gitPath, dir, "--show-toplevel")
+	top, err := revParse(gitPath, dir, env, "--show-toplevel")
 	if err != nil || len(top) != 1 || top[0] == "" {
 		return loc, fmt.Errorf("asking git for the work-tree top (%s set): %v", what, err)
 	}
 	loc.root, loc.gitDir, loc.commonDir, loc.indexPath = realPath(top[0]), realPath(out[2]), realPath(out[3]), out[4]
 	if objects := realPath(out[5]); objects != filepath.Join(loc.commonDir, "objects") {
 		loc.objectDir = objects
+	}
+	if nested {
+		return loc, nil // none of the process's repository variables apply
 	}
 	if cli := setEnv(cliOnlyEnv); len(cli) > 0 {
 		loc.cliOnly = strings.Join(cli, ", ") + " set (go-git cannot honour it)"
@@ -125,12 +165,12 @@ func askGit(dir string, because []string) (location, error) {
 	return loc, nil
 }
 
-// revParse runs `git rev-parse args` in dir with the process environment
+// revParse runs `git rev-parse args` in dir with the environment env
 // unchanged (that is the point) and returns its output lines.
-func revParse(gitPath, dir string, args ...string) ([]string, error) {
+func revParse(gitPath, dir string, env []string, args ...string) ([]string, error) {
 	cmd := exec.Command(gitPath, append([]string{"rev-parse"}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0")
+	cmd.Env = append(env, "GIT_OPTIONAL_LOCKS=0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -159,7 +199,12 @@ func realPath(p string) string {
 // regen: the variables the user set, made absolute and pointing at this
 // repository (a relative GIT_DIR would name another folder from the child's
 // working directory). Nothing is added for variables the user did not set.
+// For a nested repository (OpenNested) nothing is set: ChildUnset removes
+// the outer repository's variables, as git does for a submodule.
 func (r *Repo) ChildEnv() []string {
+	if r.nested {
+		return nil
+	}
 	var out []string
 	for _, n := range setEnv(locatingEnv) {
 		switch n {
@@ -178,6 +223,15 @@ func (r *Repo) ChildEnv() []string {
 		}
 	}
 	return out
+}
+
+// ChildUnset names the variables a child must not inherit: for a nested
+// repository, the outer repository's (git's local_repo_env).
+func (r *Repo) ChildUnset() []string {
+	if !r.nested {
+		return nil
+	}
+	return setEnv(localRepoEnv)
 }
 
 // FromEnv names what made git itself say where the repository is (GIT_DIR,

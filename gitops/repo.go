@@ -1,6 +1,7 @@
 package gitops
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -53,6 +54,7 @@ type Repo struct {
 
 	objectDir    string   // GIT_OBJECT_DIRECTORY made absolute ("" for CommonDir/objects)
 	askedBecause []string // what made git itself locate the repository (see env.go)
+	nested       bool     // opened as a submodule: the process's repository variables do not apply
 
 	mu  sync.Mutex
 	idx *indexSnapshot // reloaded when the index file changes
@@ -61,7 +63,16 @@ type Repo struct {
 // Open finds the work tree containing path (the top or any subfolder) and
 // prepares to answer questions about it. `.git` may be a directory or a
 // `gitdir: ...` file (linked worktree, submodule).
-func Open(path string) (_ *Repo, err error) {
+func Open(path string) (*Repo, error) { return open(path, false) }
+
+// OpenNested opens the repository at path (a submodule, or any repository
+// nested in the work tree of another) the way git works in a submodule:
+// the repository variables of the process's environment (GIT_DIR,
+// GIT_INDEX_FILE, ..., which describe the outer repository; a pre-commit
+// hook always has GIT_INDEX_FILE) do not apply to it.
+func OpenNested(path string) (*Repo, error) { return open(path, true) }
+
+func open(path string, nested bool) (_ *Repo, err error) {
 	defer guardMapped(debug.SetPanicOnFault(true), &err)
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -73,7 +84,7 @@ func Open(path string) (_ *Repo, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitops: %s: %w", path, err)
 	}
-	loc, err := locate(abs)
+	loc, err := locate(abs, nested)
 	var envErr *EnvError
 	if errors.As(err, &envErr) {
 		return nil, err // says itself where and why
@@ -86,7 +97,7 @@ func Open(path string) (_ *Repo, err error) {
 	}
 	root, gitDir, commonDir := loc.root, loc.gitDir, loc.commonDir
 	r := &Repo{Root: root, GitDir: gitDir, CommonDir: commonDir, indexPath: loc.indexPath,
-		objectDir: loc.objectDir, askedBecause: loc.askedBecause}
+		objectDir: loc.objectDir, askedBecause: loc.askedBecause, nested: nested}
 	r.settings, err = loadSettings(root, commonDir)
 	if err != nil {
 		return nil, fmt.Errorf("gitops: %w", err)
@@ -95,6 +106,9 @@ func Open(path string) (_ *Repo, err error) {
 	reason := r.settings.unsupported
 	if reason == "" {
 		reason = loc.cliOnly
+	}
+	if reason == "" {
+		reason = historyRewrite(commonDir, nested)
 	}
 	if reason == "" {
 		if _, err := r.index(); err != nil {
@@ -144,9 +158,9 @@ func (r *Repo) HeadHash() (string, error) {
 
 // locate finds the repository the way git would: go-git-free discovery
 // when nothing git honours changes it, else git's own answer (see askGit).
-func locate(abs string) (location, error) {
-	if vars := setEnv(locatingEnv); len(vars) > 0 {
-		return askGit(abs, vars)
+func locate(abs string, nested bool) (location, error) {
+	if vars := setEnv(locatingEnv); len(vars) > 0 && !nested {
+		return askGit(abs, vars, false)
 	}
 	root, gitDir, err := findGitDir(abs)
 	if err != nil {
@@ -159,9 +173,31 @@ func locate(abs string) (location, error) {
 	if coreWorktree(commonDir) {
 		// The work tree is elsewhere than next to .git (submodules with an
 		// absorbed git dir set it too): git resolves it.
-		return askGit(abs, []string{"core.worktree"})
+		return askGit(abs, []string{"core.worktree"}, nested)
 	}
-	return location{root: root, gitDir: gitDir, commonDir: commonDir, indexPath: filepath.Join(gitDir, "index")}, nil
+	loc := location{root: root, gitDir: gitDir, commonDir: commonDir, indexPath: filepath.Join(gitDir, "index")}
+	if cli := setEnv(cliOnlyEnv); len(cli) > 0 && !nested {
+		loc.cliOnly = strings.Join(cli, ", ") + " set (go-git cannot honour it)"
+	}
+	return loc, nil
+}
+
+// historyRewrite says why go-git would read other history than git (it
+// knows neither grafts nor replace refs), or "".
+func historyRewrite(commonDir string, nested bool) string {
+	if exists(filepath.Join(commonDir, "info", "grafts")) {
+		return "the repository has grafts (info/grafts), which go-git does not apply"
+	}
+	if _, ok := os.LookupEnv("GIT_NO_REPLACE_OBJECTS"); ok && !nested {
+		return ""
+	}
+	if entries, err := os.ReadDir(filepath.Join(commonDir, "refs", "replace")); err == nil && len(entries) > 0 {
+		return "the repository has replace refs, which go-git does not apply"
+	}
+	if data, err := os.ReadFile(filepath.Join(commonDir, "packed-refs")); err == nil && bytes.Contains(data, []byte(" refs/replace/")) {
+		return "the repository has replace refs, which go-git does not apply"
+	}
+	return ""
 }
 
 // findGitDir walks up from dir to the first folder holding `.git`.

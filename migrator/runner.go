@@ -43,6 +43,27 @@ type Runner struct {
 	Grace          time.Duration // wait after each forwarded signal before escalating (0: DefaultGrace)
 	Timeout        time.Duration // 0: none; on expiry the same escalation as a cancel, and Result.TimedOut
 	Env            []string      // KEY=VALUE for every command, after os.Environ() and before Command.Env
+	Unset          []string      // names removed from os.Environ() for every command
+}
+
+// baseEnv is os.Environ() without the names in Unset.
+func (r *Runner) baseEnv() []string {
+	env := os.Environ()
+	if len(r.Unset) == 0 {
+		return env
+	}
+	out := env[:0:0]
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		drop := false
+		for _, u := range r.Unset {
+			drop = drop || u == name
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // Result describes how a child ended. A failing child is a Result, not an
@@ -92,7 +113,7 @@ func (r *Runner) Run(ctx context.Context, cmd Command) (Result, error) {
 		Path:        path,
 		Args:        cmd.Argv,
 		Dir:         cmd.Dir,
-		Env:         append(append(os.Environ(), r.Env...), cmd.Env...),
+		Env:         append(append(r.baseEnv(), r.Env...), cmd.Env...),
 		Stdin:       nil, // os/exec connects /dev/null: mix must never wait for a keypress
 		Stdout:      stdout,
 		Stderr:      io.MultiWriter(stderr, tail),

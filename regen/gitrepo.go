@@ -16,7 +16,10 @@ import (
 // the project in a submodule, or in any repository nested below, that is the
 // nested repository, with its own git dir (a `.git` file pointing into the
 // superproject's .git/modules) and so its own state dir: the superproject
-// tracks none of the project's files.
+// tracks none of the project's files. As git does in a submodule, the
+// repository variables of the environment (which describe the outer
+// repository: a superproject's pre-commit hook always has GIT_INDEX_FILE)
+// do not apply to it.
 func openProjectRepo(dir string) (*gitops.Repo, string, error) {
 	git, err := gitops.Open(dir)
 	if err != nil {
@@ -30,16 +33,7 @@ func openProjectRepo(dir string) (*gitops.Repo, string, error) {
 	if nested == "" {
 		return git, root, nil
 	}
-	if why := git.FromEnv(); why != "" {
-		// git's environment names the outer repository for everything;
-		// regen will not read the project's files from a repository that
-		// does not track them.
-		return nil, "", &InputError{
-			What: fmt.Sprintf("the project %s is in the repository %s (a submodule or nested repository), but git's environment (%s) names %s, which does not track its files.", root, nested, why, git.Root),
-			Next: "Unset " + strings.ReplaceAll(why, ", ", " ") + " or point them at " + nested + ", and run again.",
-		}
-	}
-	inner, err := gitops.Open(nested)
+	inner, err := gitops.OpenNested(nested)
 	if err != nil {
 		return nil, "", fmt.Errorf("the project %s is in the nested repository %s, which cannot be opened: %w", root, nested, err)
 	}

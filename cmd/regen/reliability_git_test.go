@@ -87,17 +87,18 @@ func regenIn(p *regentest.Project, dir string, env []string, args ...string) (st
 // (its state in gitDir), and undo puts everything back.
 func mustRunOnRepo(t *testing.T, p *regentest.Project, dir string, env []string, gitDir string, notStateDirs ...string) {
 	t.Helper()
-	mustRunOnRepoGit(t, p, dir, dir, env, gitDir, notStateDirs...)
+	mustRunOnRepoGit(t, p, dir, dir, env, env, gitDir, notStateDirs...)
 }
 
-// mustRunOnRepoGit is mustRunOnRepo with git's own checks run in gitCwd.
-func mustRunOnRepoGit(t *testing.T, p *regentest.Project, dir, gitCwd string, env []string, gitDir string, notStateDirs ...string) {
+// mustRunOnRepoGit is mustRunOnRepo with git's own checks run in gitCwd
+// with gitEnv.
+func mustRunOnRepoGit(t *testing.T, p *regentest.Project, dir, gitCwd string, env, gitEnv []string, gitDir string, notStateDirs ...string) {
 	t.Helper()
 	initial := p.Migrations()
 	before := p.Capture()
-	trackedBefore := gitWith(p, env, gitCwd, "ls-files", "--", ":/priv")
+	trackedBefore := gitWith(p, gitEnv, gitCwd, "ls-files", "--", ":/priv")
 	if !strings.Contains(trackedBefore, "initial_blog") {
-		t.Fatalf("setup: git does not track the initial migration with %v:\n%s", env, trackedBefore)
+		t.Fatalf("setup: git does not track the initial migration with %v:\n%s", gitEnv, trackedBefore)
 	}
 
 	out, code := regenIn(p, dir, append(env, "REGEN_TEST_FAULT=fail:after:verify"), "add_subtitle_and_views", "-m")
@@ -115,10 +116,10 @@ func mustRunOnRepoGit(t *testing.T, p *regentest.Project, dir, gitCwd string, en
 			t.Fatalf("the committed migration %s is gone:\n%s", m, out)
 		}
 	}
-	if got := gitWith(p, env, gitCwd, "ls-files", "--", ":/priv"); got != trackedBefore {
+	if got := gitWith(p, gitEnv, gitCwd, "ls-files", "--", ":/priv"); got != trackedBefore {
 		t.Fatalf("tracked files changed:\n%s\nvs\n%s", got, trackedBefore)
 	}
-	if st := gitWith(p, env, gitCwd, "status", "--porcelain", "--", ":/priv"); strings.Contains(st, " D ") || strings.HasPrefix(st, " D") {
+	if st := gitWith(p, gitEnv, gitCwd, "status", "--porcelain", "--", ":/priv"); strings.Contains(st, " D ") || strings.HasPrefix(st, " D") {
 		t.Fatalf("tracked files deleted:\n%s", st)
 	}
 	if !strings.Contains(strings.Join(p.Migrations(), " "), "add_subtitle_and_views") {
@@ -405,22 +406,40 @@ func TestReliabilitySubmodule(t *testing.T) {
 			if len(rp.Orphans) != 0 || len(rp.Untracked) != 1 || !strings.Contains(rp.Untracked[0].Path, "add_subtitle") || st.StateDir != filepath.Join(modGitDir, "regen") {
 				t.Fatalf("status reads another repository than the submodule's:\n%s", raw)
 			}
-			mustRunOnRepoGit(t, p, dir, p.Root, nil, modGitDir, filepath.Join(super, ".git", "regen"))
+			mustRunOnRepoGit(t, p, dir, p.Root, nil, nil, modGitDir, filepath.Join(super, ".git", "regen"))
 
 		})
 	}
-	t.Run("GIT_DIR-names-the-superproject", func(t *testing.T) {
-		// git's environment says the superproject, which does not track the
-		// project's files: refused, nothing changed.
-		p, super, _ := submoduleCase(t)
-		before := p.Capture()
-		env := []string{"GIT_DIR=" + filepath.Join(super, ".git"), "GIT_WORK_TREE=" + super}
-		out, code := regenIn(p, super, env, "add_subtitle_and_views", "-m")
-		if code != 2 || !strings.Contains(out, "submodule") {
-			t.Fatalf("exit %d, want 2 naming the submodule\n%s", code, out)
-		}
-		mustSame(t, before, p.Capture())
-	})
+	for _, env := range []string{"GIT_INDEX_FILE", "GIT_DIR+GIT_WORK_TREE+GIT_INDEX_FILE"} {
+		t.Run("superproject-"+env, func(t *testing.T) {
+			// The environment describes the superproject (a superproject's
+			// pre-commit hook always has GIT_INDEX_FILE). As git does in a
+			// submodule, those variables do not apply to the project's own
+			// repository, and the mix child does not inherit them.
+			p, super, modGitDir := submoduleCase(t)
+			vars := []string{"GIT_INDEX_FILE=" + filepath.Join(super, ".git", "index")}
+			if strings.Contains(env, "GIT_DIR") {
+				vars = append(vars, "GIT_DIR="+filepath.Join(super, ".git"), "GIT_WORK_TREE="+super)
+			}
+			record := filepath.Join(t.TempDir(), "child-env")
+			wrapper := filepath.Join(t.TempDir(), "mix")
+			script := "#!/bin/sh\nenv | grep '^GIT_' >> '" + record + "'\ngit rev-parse --absolute-git-dir >> '" + record + "' 2>&1\nexec '" + regentest.Mixsim(t) + "' \"$@\"\n"
+			if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			vars = append(vars, "REGEN_MIX="+wrapper)
+			mustRunOnRepoGit(t, p, super, p.Root, vars, nil, modGitDir, filepath.Join(super, ".git", "regen"))
+			data, _ := os.ReadFile(record)
+			if !strings.Contains(string(data), modGitDir) {
+				t.Fatalf("the mix child's git did not use the submodule's repository:\n%s", data)
+			}
+			for _, v := range []string{"GIT_DIR=", "GIT_WORK_TREE=", "GIT_INDEX_FILE="} {
+				if strings.Contains(string(data), v) {
+					t.Fatalf("the mix child inherited the superproject's %s:\n%s", v, data)
+				}
+			}
+		})
+	}
 }
 
 // recheckout deletes the tracked files under priv and lib that git sees as
