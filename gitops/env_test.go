@@ -113,3 +113,66 @@ func chdir(t *testing.T, dir string) {
 	ok(t, os.Chdir(dir))
 	t.Cleanup(func() { os.Chdir(old) })
 }
+
+// OpenNested ignores the outer repository's variables, as git does in a
+// submodule; CLI-only variables and history rewrites send Open to the CLI.
+func TestOpenNestedAndCLIOnly(t *testing.T) {
+	isolateGit(t)
+	outer := newRepo(t)
+	outer.write("a", "a\n")
+	outer.git("add", "a")
+	outer.git("commit", "-q", "-m", "a")
+	inner := filepath.Join(outer.dir, "sub")
+	ok(t, os.MkdirAll(inner, 0o755))
+	runGit(t, inner, "init", "-q")
+
+	t.Setenv("GIT_DIR", outer.abs(".git"))
+	t.Setenv("GIT_WORK_TREE", outer.dir)
+	t.Setenv("GIT_INDEX_FILE", outer.abs(".git/index"))
+	repo, err := Open(inner)
+	ok(t, err)
+	if repo.Root != outer.dir {
+		t.Fatalf("Open with the outer repository's variables: %s, want %s (what git uses)", repo.Root, outer.dir)
+	}
+	nested, err := OpenNested(inner)
+	ok(t, err)
+	if nested.Root != inner || nested.GitDir != filepath.Join(inner, ".git") || nested.indexPath != filepath.Join(inner, ".git", "index") {
+		t.Fatalf("OpenNested = %s %s %s", nested.Root, nested.GitDir, nested.indexPath)
+	}
+	if len(nested.ChildEnv()) != 0 || strings.Join(nested.ChildUnset(), " ") != "GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE" {
+		t.Fatalf("nested children: set %v, unset %v", nested.ChildEnv(), nested.ChildUnset())
+	}
+	for _, kv := range nested.cliEnv() {
+		if strings.HasPrefix(kv, "GIT_DIR=") && kv != "GIT_DIR="+nested.GitDir {
+			t.Fatalf("nested git children get %s", kv)
+		}
+	}
+	os.Unsetenv("GIT_DIR")
+	os.Unsetenv("GIT_WORK_TREE")
+	os.Unsetenv("GIT_INDEX_FILE")
+
+	t.Run("GIT_SHALLOW_FILE alone", func(t *testing.T) {
+		t.Setenv("GIT_SHALLOW_FILE", outer.abs(".git/other-shallow"))
+		repo, err := Open(outer.dir)
+		ok(t, err)
+		if name, reason := repo.Backend(); name != backendCLI || !strings.Contains(reason, "GIT_SHALLOW_FILE") {
+			t.Fatalf("backend %s (%s)", name, reason)
+		}
+	})
+	t.Run("replace refs", func(t *testing.T) {
+		runGit(t, outer.dir, "commit", "-q", "--allow-empty", "-m", "b")
+		head := strings.TrimSpace(runGit(t, outer.dir, "rev-parse", "HEAD"))
+		runGit(t, outer.dir, "replace", "--graft", head)
+		repo, err := Open(outer.dir)
+		ok(t, err)
+		if name, reason := repo.Backend(); name != backendCLI || !strings.Contains(reason, "replace") {
+			t.Fatalf("backend %s (%s)", name, reason)
+		}
+		t.Setenv("GIT_NO_REPLACE_OBJECTS", "1")
+		repo, err = Open(outer.dir)
+		ok(t, err)
+		if name, _ := repo.Backend(); name != backendGoGit {
+			t.Fatalf("with GIT_NO_REPLACE_OBJECTS: backend %s", name)
+		}
+	})
+}

@@ -397,3 +397,26 @@ func TestRunBlankLinesKeepTheGutter(t *testing.T) {
 		t.Errorf("CRLF: %q", got)
 	}
 }
+
+// Runner.Env reaches every command, Runner.Unset removes inherited
+// variables (the outer repository's GIT_* for a submodule), and a
+// command's own Env still wins.
+func TestRunRunnerEnvAndUnset(t *testing.T) {
+	t.Setenv("CHILD_VALUE", "inherited")
+	var out watchBuffer
+	r := Runner{Stdout: &out, Unset: []string{"CHILD_VALUE"}}
+	if _, err := r.Run(context.Background(), childCommand("env")); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "\n" {
+		t.Errorf("unset variable reached the child as %q", got)
+	}
+	out = watchBuffer{}
+	r = Runner{Stdout: &out, Env: []string{"CHILD_VALUE=runner"}}
+	if _, err := r.Run(context.Background(), childCommand("env")); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "runner\n" {
+		t.Errorf("Runner.Env: child saw %q", got)
+	}
+}
