@@ -25,9 +25,11 @@ type gitEnvCase struct {
 	outer  string // the unrelated repository above the project
 }
 
-func newGitEnvCase(t *testing.T) *gitEnvCase {
+func newGitEnvCase(t *testing.T) *gitEnvCase { return newGitEnvCaseOf(t, regentest.SQLite) }
+
+func newGitEnvCaseOf(t *testing.T, kind string) *gitEnvCase {
 	t.Helper()
-	c := newGitEnvCaseAlone(t)
+	c := newGitEnvCaseAloneOf(t, kind)
 	c.git(nil, c.outer, "init", "-q", "-b", "main")
 	if err := os.WriteFile(filepath.Join(c.outer, "README"), []byte("outer\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -39,9 +41,11 @@ func newGitEnvCase(t *testing.T) *gitEnvCase {
 
 // newGitEnvCaseAlone is the project with its git dir moved out and no
 // repository above it: only the environment finds it.
-func newGitEnvCaseAlone(t *testing.T) *gitEnvCase {
+func newGitEnvCaseAlone(t *testing.T) *gitEnvCase { return newGitEnvCaseAloneOf(t, regentest.SQLite) }
+
+func newGitEnvCaseAloneOf(t *testing.T, kind string) *gitEnvCase {
 	t.Helper()
-	p := feature(t)
+	p := featureOf(t, kind)
 	store, _ := filepath.EvalSymlinks(t.TempDir())
 	gitDir := filepath.Join(store, "proj.git")
 	if err := os.Rename(filepath.Join(p.Root, ".git"), gitDir); err != nil {
@@ -159,11 +163,13 @@ func exists(p string) bool {
 }
 
 func TestReliabilityGitEnv(t *testing.T) {
-	t.Run("GIT_DIR+GIT_WORK_TREE/outer-repo-above", func(t *testing.T) {
-		c := newGitEnvCase(t)
-		env := []string{"GIT_DIR=" + c.gitDir, "GIT_WORK_TREE=" + c.p.Root}
-		mustRunOnRepo(t, c.p, c.p.Root, env, c.gitDir, filepath.Join(c.outer, ".git"))
-	})
+	for _, kind := range regentest.Kinds {
+		t.Run("GIT_DIR+GIT_WORK_TREE/outer-repo-above/"+kind, func(t *testing.T) {
+			c := newGitEnvCaseOf(t, kind)
+			env := []string{"GIT_DIR=" + c.gitDir, "GIT_WORK_TREE=" + c.p.Root}
+			mustRunOnRepo(t, c.p, c.p.Root, env, c.gitDir, filepath.Join(c.outer, ".git"))
+		})
+	}
 	t.Run("GIT_DIR+GIT_WORK_TREE/no-repository-above", func(t *testing.T) {
 		// (git itself finds nothing here without the variables: the test's
 		// own git calls, in Capture too, run with them.)
