@@ -33,12 +33,9 @@ func droppedEnv(name string) bool {
 		"GIT_OPTIONAL_LOCKS", "GIT_PREFIX", "GIT_IMPLICIT_WORK_TREE":
 		return true
 	}
-	for _, n := range locatingEnv {
-		if n == name && n != "GIT_CONFIG_PARAMETERS" && n != "GIT_CONFIG_COUNT" {
-			return true // config from the environment is kept: git honours it everywhere
-		}
-	}
-	return false
+	// Config from the environment (GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT)
+	// is kept: git honours it everywhere.
+	return contains(locatingEnv, name)
 }
 
 func newGitCLI(r *Repo) (*gitCLI, error) {

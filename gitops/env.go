@@ -44,8 +44,6 @@ var locatingEnv = []string{
 	"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
 	"GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
 	"GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM",
-	// `git -c core.worktree=…` and GIT_CONFIG_COUNT can move the work tree.
-	"GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
 }
 
 // localRepoEnv is git's own list (environment.c, local_repo_env) of the

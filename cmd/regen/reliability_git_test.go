@@ -229,6 +229,15 @@ func TestReliabilityGitEnv(t *testing.T) {
 		}
 		mustRunOnRepo(t, c.p, c.p.Root, env, c.gitDir, filepath.Join(c.outer, ".git"))
 	})
+	t.Run("GIT_CONFIG_PARAMETERS/alone", func(t *testing.T) {
+		p := feature(t)
+		env := []string{"GIT_CONFIG_PARAMETERS='core.quotepath'='false'"}
+		out, _ := regenIn(p, p.Root, env, "status")
+		if !strings.Contains(out, "git-cli") {
+			t.Errorf("status does not say git answers:\n%s", out)
+		}
+		mustRunOnRepo(t, p, p.Root, env, filepath.Join(p.Root, ".git"))
+	})
 	t.Run("GIT_CONFIG_COUNT/core.worktree-is-not-honoured-by-git", func(t *testing.T) {
 		// git reads core.worktree only from the repository's own config:
 		// with it given in the environment git's top is the current folder
