@@ -118,26 +118,28 @@ func askGit(dir string, because []string, nested bool) (location, error) {
 	}
 	loc := location{askedBecause: because}
 	what := strings.Join(because, ", ")
+	if strings.HasPrefix(what, "GIT_") {
+		what += " set"
+	}
 	gitPath, err := exec.LookPath("git")
 	if err != nil {
-		return loc, &EnvError{because, fmt.Sprintf("with %s set, finding the repository the way git does needs the git CLI, and git is not installed", what), ErrGitNotInstalled}
+		return loc, &EnvError{because, fmt.Sprintf("with %s, finding the repository the way git does needs the git CLI, and git is not installed", what), ErrGitNotInstalled}
 	}
 	out, err := revParse(gitPath, dir, env, "--path-format=absolute", "--is-bare-repository", "--is-inside-work-tree",
 		"--absolute-git-dir", "--git-common-dir", "--git-path", "index", "--git-path", "objects")
 	if err != nil {
-		if strings.Contains(err.Error(), "not a git repository") {
-			return loc, &EnvError{because, fmt.Sprintf("with %s set, git finds no repository from %s (git: %v)", what, dir, err), ErrNotRepository}
-		}
-		return loc, fmt.Errorf("asking git where the repository is (%s set): %w", what, err)
+		// "not a git repository", "detected dubious ownership", …: git
+		// would not work here, so neither does regen.
+		return loc, &EnvError{because, fmt.Sprintf("with %s, git finds no repository it will use from %s (git: %v)", what, dir, err), ErrNotRepository}
 	}
 	if len(out) != 6 {
 		return loc, fmt.Errorf("git rev-parse gave %d lines where 6 were expected (%s set)", len(out), what)
 	}
 	if out[0] == "true" {
-		return loc, &EnvError{because, fmt.Sprintf("with %s set, git uses the bare repository %s, which has no work tree", what, out[2]), ErrOutsideWorkTree}
+		return loc, &EnvError{because, fmt.Sprintf("with %s, git uses the bare repository %s, which has no work tree", what, out[2]), ErrOutsideWorkTree}
 	}
 	if out[1] != "true" {
-		return loc, &EnvError{because, fmt.Sprintf("with %s set, git uses the repository %s, and %s is outside its work tree", what, out[2], dir), ErrOutsideWorkTree}
+		return loc, &EnvError{because, fmt.Sprintf("with %s, git uses the repository %s, and %s is outside its work tree", what, out[2], dir), ErrOutsideWorkTree}
 	}
 	top, err := revParse(gitPath, dir, env, "--show-toplevel")
 	if err != nil || len(top) != 1 || top[0] == "" {
@@ -254,3 +256,14 @@ func coreWorktree(commonDir string) bool {
 // LocatingEnv names the variables of git's environment that are set and
 // decide where the repository is (for messages).
 func LocatingEnv() []string { return setEnv(locatingEnv) }
+
+// ownedByUs tells whether dir belongs to the user regen runs as (an
+// unknown owner counts as ours: git decides where it can tell).
+func ownedByUs(dir string) bool {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return true
+	}
+	st, ok := statOf(fi)
+	return !ok || int(st.uid) == os.Geteuid()
+}

@@ -170,6 +170,11 @@ func locate(abs string, nested bool) (location, error) {
 	if err != nil {
 		return location{}, fmt.Errorf("%s: %w", gitDir, err)
 	}
+	if !ownedByUs(root) || !ownedByUs(gitDir) {
+		// git refuses a repository another user owns unless safe.directory
+		// allows it (and knows about sudo): let git decide.
+		return askGit(abs, []string{"safe.directory (the repository belongs to another user)"}, nested)
+	}
 	if coreWorktree(commonDir) {
 		// The work tree is elsewhere than next to .git (submodules with an
 		// absorbed git dir set it too): git resolves it.

@@ -79,10 +79,11 @@ func Open(opts Options) (*Engine, error) {
 		if errors.As(err, &envErr) {
 			// git's environment decided; say so, and what git said. regen
 			// uses the repository git would use, or none.
-			return nil, &InputError{
-				What: envErr.Detail + "; regen works only on the repository git would use.",
-				Next: "Unset " + strings.Join(envErr.Because, " ") + " (or point them at the project's repository and work tree) and run again.",
+			next := "Unset " + strings.Join(envErr.Because, " ") + " (or point them at the project's repository and work tree) and run again."
+			if !strings.HasPrefix(envErr.Because[0], "GIT_") {
+				next = "Run `git status` in " + opts.Dir + ": git says what to change (regen works wherever git does)."
 			}
+			return nil, &InputError{What: envErr.Detail + "; regen works only on the repository git would use.", Next: next}
 		}
 		if errors.Is(err, gitops.ErrNotRepository) {
 			return nil, &InputError{

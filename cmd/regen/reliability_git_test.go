@@ -368,6 +368,27 @@ func TestReliabilityGitEnv(t *testing.T) {
 	})
 }
 
+// TestReliabilityGitOwnership: git refuses a repository another user owns
+// (unless safe.directory allows it); so does regen, before changing
+// anything, and with safe.directory it works.
+func TestReliabilityGitOwnership(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give the repository to another user")
+	}
+	p := feature(t)
+	before := p.Capture()
+	if out, err := exec.Command("chown", "-R", "nobody", p.Root).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v\n%s", err, out)
+	}
+	out, code := p.Regen("add_subtitle_and_views", "-m")
+	if code != 2 || !strings.Contains(out, "dubious ownership") || !strings.Contains(out, "git status") {
+		t.Fatalf("exit %d, want 2 with git's reason\n%s", code, out)
+	}
+	p.Git("config", "--global", "--add", "safe.directory", p.Root)
+	mustSame(t, before, p.Capture())
+	mustRunOnRepo(t, p, p.Root, nil, filepath.Join(p.Root, ".git"))
+}
+
 // submoduleCase puts the project in a submodule of a superproject, with its
 // git dir absorbed into the superproject's .git/modules (a `.git` file in
 // the project, core.worktree in its config), as `git submodule` leaves it.
