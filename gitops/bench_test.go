@@ -81,6 +81,12 @@ func BenchmarkOpenEnv(b *testing.B) {
 			must[*Repo](b)(Open(tr.dir))
 		}
 	})
+	b.Run("GIT_INDEX_FILE", func(b *testing.B) {
+		b.Setenv("GIT_INDEX_FILE", tr.abs(".git/index"))
+		for b.Loop() {
+			must[*Repo](b)(Open(tr.dir))
+		}
+	})
 	b.Run("GIT_DIR", func(b *testing.B) {
 		b.Setenv("GIT_DIR", tr.abs(".git"))
 		b.Setenv("GIT_WORK_TREE", tr.dir)

@@ -35,6 +35,8 @@ func TestOpenFollowsGitEnvironment(t *testing.T) {
 		{"relative GIT_DIR and GIT_WORK_TREE from a subfolder", filepath.Join(inner, "lib"), map[string]string{"GIT_DIR": relGitDir, "GIT_WORK_TREE": ".."}},
 		{"GIT_DIR alone: the current folder is the top", inner, map[string]string{"GIT_DIR": gitDir}},
 		{"GIT_INDEX_FILE relative: from the top", filepath.Join(inner, "lib"), map[string]string{"GIT_DIR": gitDir, "GIT_WORK_TREE": inner, "GIT_INDEX_FILE": "other-index"}},
+		{"GIT_INDEX_FILE alone, relative, from a subfolder", filepath.Join(outer.dir, "sub"), map[string]string{"GIT_INDEX_FILE": "alt-index"}},
+		{"GIT_INDEX_FILE alone, absolute", outer.dir, map[string]string{"GIT_INDEX_FILE": filepath.Join(store, "idx")}},
 		{"GIT_CEILING_DIRECTORIES above", filepath.Join(outer.dir, "sub"), map[string]string{"GIT_CEILING_DIRECTORIES": filepath.Dir(outer.dir)}},
 		{"GIT_DISCOVERY_ACROSS_FILESYSTEM", outer.dir, map[string]string{"GIT_DISCOVERY_ACROSS_FILESYSTEM": "1"}},
 	}

@@ -159,7 +159,15 @@ func (r *Repo) HeadHash() (string, error) {
 // locate finds the repository the way git would: go-git-free discovery
 // when nothing git honours changes it, else git's own answer (see askGit).
 func locate(abs string, nested bool) (location, error) {
-	if vars := setEnv(locatingEnv); len(vars) > 0 && !nested {
+	vars := setEnv(locatingEnv)
+	indexFile := ""
+	if len(vars) == 1 && vars[0] == "GIT_INDEX_FILE" && os.Getenv("GIT_INDEX_FILE") != "" && !nested {
+		// Only the index moves (git sets this for every commit hook):
+		// discovery is git's, and git reads a relative value from the
+		// work-tree top, where it runs hooks. Saves two git runs per hook.
+		indexFile, vars = os.Getenv("GIT_INDEX_FILE"), nil
+	}
+	if len(vars) > 0 && !nested {
 		return askGit(abs, vars, false)
 	}
 	root, gitDir, err := findGitDir(abs)
@@ -181,6 +189,12 @@ func locate(abs string, nested bool) (location, error) {
 		return askGit(abs, []string{"core.worktree"}, nested)
 	}
 	loc := location{root: root, gitDir: gitDir, commonDir: commonDir, indexPath: filepath.Join(gitDir, "index")}
+	if indexFile != "" {
+		if !filepath.IsAbs(indexFile) {
+			indexFile = filepath.Join(root, indexFile)
+		}
+		loc.indexPath, loc.askedBecause = filepath.Clean(indexFile), []string{"GIT_INDEX_FILE"}
+	}
 	if cli := setEnv(cliOnlyEnv); len(cli) > 0 && !nested {
 		loc.cliOnly = strings.Join(cli, ", ") + " set (go-git cannot honour it)"
 	}
