@@ -25,8 +25,8 @@ type gitCLI struct {
 
 // droppedEnv names environment variables that would make the child look at
 // another repository, work tree, index, object store or pathspec mode than
-// the one this Repo describes. The ones the Repo honours are set again,
-// absolute, by childEnv.
+// the one this Repo describes. cliEnv sets the repository, work tree and
+// index again, explicitly and absolutely.
 func droppedEnv(name string) bool {
 	switch name {
 	case "GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS",

@@ -59,7 +59,16 @@ func (p *project) refuseStagedNew(pl *Plan) error {
 		What: fmt.Sprintf("these generated files are staged (`git add`) but not committed:\n  - %s\n"+
 			"Staged files count as tracked: regen would neither roll them back nor replace them, and codegen would write a second migration for the same change.",
 			strings.Join(paths, "\n  - ")),
-		Next: fmt.Sprintf("To regenerate them, unstage them (they stay on disk, untracked) and run again:\n  git -C %s restore --staged -- %s\n"+
-			"To keep them as they are, commit them first (`git commit`).", p.cfg.Root, strings.Join(paths, " ")),
+		Next: fmt.Sprintf("To regenerate them, unstage them (they stay on disk, untracked) and run again:\n  git -C %s %s -- %s\n"+
+			"To keep them as they are, commit them first (`git commit`).", p.cfg.Root, p.unstageCommand(), strings.Join(paths, " ")),
 	}
+}
+
+// unstageCommand is the git subcommand that takes files out of the index
+// and leaves them on disk: `restore --staged` needs a HEAD to restore from.
+func (p *project) unstageCommand() string {
+	if head, err := p.git.HeadHash(); err == nil && head == "" {
+		return "rm --cached -q"
+	}
+	return "restore --staged"
 }

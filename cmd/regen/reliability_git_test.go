@@ -667,6 +667,25 @@ func TestReliabilityStagedNotCommitted(t *testing.T) {
 				}
 			}
 
+			// On an unborn branch (nothing committed yet) the command must
+			// work too.
+			if what == "migration" {
+				unborn := regentest.NewProject(t)
+				unborn.Git("update-ref", "-d", "HEAD")
+				out, code := unborn.Regen("add_x", "-m")
+				want := "git -C " + unborn.Root + " rm --cached -q -- "
+				if code != 2 || !strings.Contains(out, want) {
+					t.Fatalf("unborn branch: exit %d, want 2 with %q\n%s", code, want, out)
+				}
+				i := strings.Index(out, want)
+				line := strings.SplitN(out[i:], "\n", 2)[0]
+				args := strings.Fields(strings.TrimPrefix(line, "git "))
+				unborn.Git(args...)
+				if st := unborn.Git("status", "--porcelain", "--", "priv"); strings.Contains(st, "A ") {
+					t.Fatalf("the suggested command left files staged:\n%s", st)
+				}
+			}
+
 			// The suggested command, then the run regenerates.
 			p.Git(append([]string{"-C", p.Root, "restore", "--staged", "--"}, staged...)...)
 			out, code = p.Regen("add_subtitle_and_views", "-m")
