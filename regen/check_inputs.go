@@ -127,7 +127,12 @@ func (in *checkInput) generated(rel string) bool {
 // index in staged mode when the work tree differs, else from the disk.
 func (in *checkInput) read(rel string) ([]byte, error) {
 	if in.staged && in.unstagedSet[rel] {
-		data, _, err := in.p.git.IndexBlob(in.p.gitPath(rel))
+		// As checked out: a filter's stored form (rot13, encrypted, LF for
+		// a CRLF file) is not the content the check reads.
+		data, mode, err := in.p.git.IndexBlob(in.p.gitPath(rel))
+		if err == nil {
+			data, err = in.p.checkoutBytes(rel, data, mode)
+		}
 		return data, err
 	}
 	return os.ReadFile(filepath.Join(in.p.cfg.Root, filepath.FromSlash(rel)))
