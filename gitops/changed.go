@@ -123,7 +123,7 @@ func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot) (out []Cha
 		return nil, nil, nil, err
 	}
 	if err := r.recheckFiltered(check, kinds, changed); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for i, e := range check {
 		if changed[i] {

@@ -76,7 +76,7 @@ func withNoCodegenHint(err error) error {
 // command that cannot start (or is interrupted) is a cannot-run error.
 func (e *Engine) checkRun(ctx context.Context, p *project, argv []string) (migrator.Result, string, error) {
 	var buf strings.Builder
-	runner := &migrator.Runner{Stdout: &buf, Stderr: &buf, Timeout: e.opts.Timeout, Env: e.git.ChildEnv(), Unset: e.git.ChildUnset()}
+	runner := e.captureRunner(&buf, e.opts.Timeout)
 	res, err := runner.Run(ctx, migrator.Command{Argv: argv, Dir: p.cfg.Root})
 	if err != nil {
 		return res, "", &InputError{What: fmt.Sprintf("cannot run `%s`: %v.", strings.Join(argv, " "), err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or pass --no-codegen."}

@@ -55,12 +55,16 @@ func (p *project) refuseStagedNew(pl *Plan) error {
 	if len(paths) == 0 {
 		return nil
 	}
+	quoted := make([]string, len(paths))
+	for i, p := range paths {
+		quoted[i] = shellQuote(p)
+	}
 	return &InputError{
 		What: fmt.Sprintf("these generated files are staged (`git add`) but not committed:\n  - %s\n"+
 			"Staged files count as tracked: regen would neither roll them back nor replace them, and codegen would write a second migration for the same change.",
 			strings.Join(paths, "\n  - ")),
 		Next: fmt.Sprintf("To regenerate them, unstage them (they stay on disk, untracked) and run again:\n  git -C %s %s -- %s\n"+
-			"To keep them as they are, commit them first (`git commit`).", p.cfg.Root, p.unstageCommand(), strings.Join(paths, " ")),
+			"To keep them as they are, commit them first (`git commit`).", shellQuote(p.cfg.Root), p.unstageCommand(), strings.Join(quoted, " ")),
 	}
 }
 
