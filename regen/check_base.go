@@ -149,7 +149,10 @@ func (in *checkInput) snapshotConflict(cr checkRepo, ref, refHash, key string, m
 	ourNewest, theirNewest := checkNewestSnapshot(mine), checkNewestSnapshot(theirs)
 	var detail string
 	ourData, errA := in.read(ourNewest)
-	theirData, _, errB := in.p.git.BlobAt(refHash, in.p.gitPath(theirNewest))
+	theirData, theirMode, errB := in.p.git.BlobAt(refHash, in.p.gitPath(theirNewest))
+	if errB == nil {
+		theirData, errB = in.p.checkoutBytes(theirNewest, theirData, theirMode) // as checked out: filters applied
+	}
 	if errA == nil && errB == nil {
 		a, errA := snapshots.Parse(ourData)
 		b, errB := snapshots.Parse(theirData)

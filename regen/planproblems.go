@@ -490,7 +490,12 @@ func (p *project) checkSnapshot(rel string, typ os.FileMode, isTracked, restored
 	var data []byte
 	var err error
 	if restored {
-		data, _, err = p.git.IndexBlob(p.gitPath(rel)) // the run puts the index's content back first
+		// The run puts the index's content back first, as git checks it
+		// out (through the path's filters).
+		var mode os.FileMode
+		if data, mode, err = p.git.IndexBlob(p.gitPath(rel)); err == nil {
+			data, err = p.checkoutBytes(rel, data, mode)
+		}
 	} else {
 		data, err = os.ReadFile(filepath.Join(p.cfg.Root, filepath.FromSlash(rel)))
 	}

@@ -658,7 +658,8 @@ func TestReliabilityStagedNotCommitted(t *testing.T) {
 			}
 			for _, args := range [][]string{{"add_subtitle_and_views", "-m"}, {"add_subtitle_and_views", "-m", "--dry-run"}} {
 				out, code = p.Regen(args...)
-				if code != 2 || !strings.Contains(out, "staged (`git add`) but not committed") || !strings.Contains(out, "git -C "+p.Root+" restore --staged -- "+strings.Join(staged, " ")) {
+				if code != 2 || !strings.Contains(out, "staged (`git add`) but not committed") || !strings.Contains(out, p.Root) ||
+					!strings.Contains(out, " restore --staged -- "+strings.Join(staged, " ")) {
 					t.Fatalf("%v: exit %d, want 2 with the exact command\n%s", args, code, out)
 				}
 				mustSame(t, before, p.Capture())
@@ -680,6 +681,9 @@ func TestReliabilityStagedNotCommitted(t *testing.T) {
 				i := strings.Index(out, want)
 				line := strings.SplitN(out[i:], "\n", 2)[0]
 				args := strings.Fields(strings.TrimPrefix(line, "git "))
+				for i := range args {
+					args[i] = strings.Trim(args[i], "'") // shell-quoted, without spaces inside
+				}
 				unborn.Git(args...)
 				if st := unborn.Git("status", "--porcelain", "--", "priv"); strings.Contains(st, "A ") {
 					t.Fatalf("the suggested command left files staged:\n%s", st)
