@@ -2,6 +2,7 @@ package migrator
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -108,6 +109,17 @@ func runChild(mode string) int {
 			return 10
 		}
 		return 7
+	case "nap":
+		time.Sleep(1500 * time.Millisecond)
+		return 0
+	case "runner":
+		// regen in miniature: runs a sleeping child and says its pid; the
+		// test then kills this process with SIGKILL.
+		var r Runner
+		cmd := childCommand("sleep")
+		cmd.Started = func(c Child) error { fmt.Printf("child=%d\n", c.PID); return nil }
+		r.Run(context.Background(), cmd)
+		return 0
 	case "grandchild":
 		ch := make(chan os.Signal, 1)
 		signal.Notify(ch, syscall.SIGINT)

@@ -34,6 +34,10 @@ type Command struct {
 	Argv []string // Argv[0] is resolved with exec.LookPath; a relative path with a slash is relative to Dir
 	Dir  string
 	Env  []string // extra KEY=VALUE, appended to os.Environ() (later entries win)
+	// Started, when set, is called once the child runs, with what
+	// identifies it (the engine journals it, so that a later regen can make
+	// sure the child's group is gone). An error stops the child at once.
+	Started func(Child) error
 }
 
 // Runner runs commands; its zero value discards output and uses DefaultGrace.
@@ -91,7 +95,12 @@ type Result struct {
 // context's *SignalCause (else SIGINT) goes to the whole group, then after
 // Grace SIGTERM, then after Grace SIGKILL.
 //
-// The error is non-nil only when the command could not be started.
+// On Linux the child also gets SIGKILL when regen dies (Pdeathsig), so a
+// kill -9 of regen leaves no mix behind; everywhere, cmd.Started lets the
+// caller record the child's group for a later regen to stop.
+//
+// The error is non-nil only when the command could not be started (or could
+// not be recorded, in which case it was stopped).
 func (r *Runner) Run(ctx context.Context, cmd Command) (Result, error) {
 	if len(cmd.Argv) == 0 || cmd.Argv[0] == "" {
 		return Result{}, errors.New("no command to run: the command line is empty")
@@ -117,21 +126,25 @@ func (r *Runner) Run(ctx context.Context, cmd Command) (Result, error) {
 		Stdin:       nil, // os/exec connects /dev/null: mix must never wait for a keypress
 		Stdout:      stdout,
 		Stderr:      io.MultiWriter(stderr, tail),
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		SysProcAttr: childProcAttr(),
 		WaitDelay:   pipeDrainDelay,
 	}
 	start := time.Now()
-	if err := c.Start(); err != nil {
+	child, done, waitErr, err := startLocked(c)
+	if err != nil {
 		return Result{}, startError(cmd, err)
 	}
-	pgid := c.Process.Pid // Setpgid with Pgid 0: the group id is the child's pid
+	pgid := child.PGID
+	child.Command = strings.Join(cmd.Argv, " ")
 
-	done := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = c.Wait()
-		close(done)
-	}()
+	if cmd.Started != nil {
+		if err := cmd.Started(child); err != nil {
+			// Unrecorded, a child could outlive a crash unseen: stop it.
+			r.stopGroup(pgid, syscall.SIGKILL, done)
+			<-done
+			return Result{Interrupted: true}, fmt.Errorf("%s was stopped right after it started, because it could not be recorded: %w", cmd.Argv[0], err)
+		}
+	}
 
 	var timeout <-chan time.Time
 	if r.Timeout > 0 {
@@ -169,10 +182,10 @@ func (r *Runner) Run(ctx context.Context, cmd Command) (Result, error) {
 		res.ExitCode = c.ProcessState.ExitCode()
 	}
 	var exitErr *exec.ExitError
-	if waitErr != nil && !errors.As(waitErr, &exitErr) && !errors.Is(waitErr, exec.ErrWaitDelay) {
+	if werr := *waitErr; werr != nil && !errors.As(werr, &exitErr) && !errors.Is(werr, exec.ErrWaitDelay) {
 		// The process ran and ended; only the bookkeeping failed. Keep the
 		// result, surface the problem with the output error.
-		res.OutputErr = errors.Join(res.OutputErr, waitErr)
+		res.OutputErr = errors.Join(res.OutputErr, werr)
 	}
 	return res, nil
 }

@@ -343,9 +343,10 @@ func TestRunSurvivesBrokenOutput(t *testing.T) {
 
 func TestSignalCause(t *testing.T) {
 	for sig, want := range map[os.Signal]string{
-		syscall.SIGINT:     "interrupted by SIGINT",
+		syscall.SIGINT:     "interrupted by SIGINT (Ctrl-C)",
 		syscall.SIGTERM:    "interrupted by SIGTERM",
-		syscall.SIGHUP:     "interrupted by SIGHUP",
+		syscall.SIGHUP:     "interrupted by SIGHUP (the terminal was closed)",
+		syscall.SIGQUIT:    `interrupted by SIGQUIT (Ctrl-\)`,
 		syscall.Signal(64): "interrupted by signal 64",
 	} {
 		if got := (&SignalCause{Signal: sig}).Error(); got != want {
@@ -357,6 +358,15 @@ func TestSignalCause(t *testing.T) {
 	cancel(err)
 	if forwardSignal(ctx) != syscall.SIGTERM {
 		t.Error("forwardSignal ignores the cause")
+	}
+	// The BEAM ignores SIGHUP and halts on SIGQUIT: both reach mix as its
+	// orderly stop, SIGTERM.
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE} {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(&SignalCause{Signal: sig})
+		if got := forwardSignal(ctx); got != syscall.SIGTERM {
+			t.Errorf("%v is forwarded as %v, want SIGTERM", sig, got)
+		}
 	}
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	cancel2()

@@ -18,7 +18,7 @@ func (c *SignalCause) Error() string {
 	if c == nil || c.Signal == nil {
 		return "interrupted"
 	}
-	return "interrupted by " + SignalName(c.Signal)
+	return "interrupted by " + SignalDescription(c.Signal)
 }
 
 // SignalName returns the conventional name ("SIGINT") of a signal; Go's own
@@ -53,12 +53,33 @@ func SignalName(sig os.Signal) string {
 	return fmt.Sprintf("signal %d", int(s))
 }
 
+// SignalDescription names a signal as the user knows it: "SIGINT (Ctrl-C)",
+// "SIGHUP (the terminal was closed)".
+func SignalDescription(sig os.Signal) string {
+	name := SignalName(sig)
+	switch sig {
+	case syscall.SIGINT:
+		return name + " (Ctrl-C)"
+	case syscall.SIGQUIT:
+		return name + ` (Ctrl-\)`
+	case syscall.SIGHUP:
+		return name + " (the terminal was closed)"
+	}
+	return name
+}
+
 // forwardSignal picks the first signal to send the child when ctx ends: the
 // one carried by a *SignalCause, else SIGINT (what Ctrl-C would have sent).
+// SIGHUP and SIGQUIT reach the child as SIGTERM, the BEAM's orderly stop:
+// it ignores SIGHUP (only the escalation would stop it, Grace later) and
+// halts on SIGQUIT without letting a migration's transaction end cleanly.
 func forwardSignal(ctx context.Context) syscall.Signal {
 	var sc *SignalCause
 	if errors.As(context.Cause(ctx), &sc) && sc != nil {
 		if s, ok := sc.Signal.(syscall.Signal); ok && s != 0 {
+			if s == syscall.SIGHUP || s == syscall.SIGQUIT || s == syscall.SIGPIPE {
+				return syscall.SIGTERM
+			}
 			return s
 		}
 	}

@@ -21,7 +21,7 @@ func (t *txn) fail(ctx context.Context, step string, cause error) error {
 	var sig *migrator.SignalCause
 	interrupted := errors.As(context.Cause(ctx), &sig)
 	if interrupted {
-		t.e.rep.Warn("interrupted by %v during %s: restoring everything…", sig.Signal, step)
+		t.e.rep.Warn("interrupted by %s during %s: restoring everything…", migrator.SignalDescription(sig.Signal), step)
 	} else if s := storageIn(cause); s != nil && s.journal {
 		t.e.rep.Warn("regen could not write its journal during %s (%s): restoring everything…", step, s.what)
 	} else {
@@ -206,37 +206,42 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 	if j == nil {
 		return &RecoverResult{Action: "none"}, nil
 	}
+	e.live = j
+	if err := e.stopLeftovers(j); err != nil {
+		return nil, &UnrestoredError{Step: "recover", Cause: err, Problems: []string{"a process of the interrupted run is still running, so nothing was restored yet (it could still write files or the database)"}, BackupDir: j.BackupDir}
+	}
 	res := &RecoverResult{Journal: j}
 	switch {
 	case j.Step == stepBackup && !j.did(stepBackup):
 		// Write-ahead: no changing step was announced, so nothing changed.
 		j.Problems = append(j.Problems, "interrupted during the backup; nothing had been changed")
 		if err := j.close(e.stateDir, "recovered", e.opts.Now()); err != nil {
-			return nil, err
+			return nil, recoverBookkeeping(j, "had changed nothing", err)
 		}
 		res.Action = "nothing-changed"
 		return res, nil
 	case j.Step == stepCommit && j.did(stepVerify) && j.Kind == "regen":
 		// Everything was done and verified; only the bookkeeping was cut off.
+		const done = "had completed and verified its work"
 		if j.After == nil {
 			after, err := inventory(j.Root, j.Files.Folders)
 			if err != nil {
-				return nil, err
+				return nil, recoverBookkeeping(j, done, err)
 			}
 			j.After = &after
 			for i, rec := range j.Repos {
 				v, err := e.databaseFor(rec).Applied(ctx)
 				if err != nil {
-					return nil, err
+					return nil, recoverBookkeeping(j, done, err)
 				}
 				j.Repos[i].After = v
 			}
 		}
 		if err := writeFileAtomic(filepath.Join(e.stateDir, "last"), []byte(j.RunID+"\n"), 0o600); err != nil {
-			return nil, err
+			return nil, recoverBookkeeping(j, done, err)
 		}
 		if err := j.close(e.stateDir, "committed", e.opts.Now()); err != nil {
-			return nil, err
+			return nil, recoverBookkeeping(j, done, err)
 		}
 		res.Action = "finished"
 		return res, nil
@@ -249,6 +254,13 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 		return res, nil
 	}
 	return e.reverse(ctx, j)
+}
+
+// recoverBookkeeping types an error of recover's own record keeping: the
+// run's files and database are as what says; the journal stays open.
+func recoverBookkeeping(j *Journal, what string, err error) error {
+	return &UnrestoredError{Step: "recover", Cause: err, BackupDir: j.BackupDir,
+		Problems: []string{fmt.Sprintf("run %s %s, but recover could not finish its record, so its journal stays open", j.RunID, what)}}
 }
 
 // dropRestoredCopies drops the PostgreSQL template copies of a run whose
@@ -403,7 +415,7 @@ func (e *Engine) runRecorded(ctx context.Context, template []string, dir, cwd st
 	for _, a := range template {
 		argv = append(argv, strings.ReplaceAll(a, "{dir}", dir))
 	}
-	res, err := e.runner.Run(ctx, migrator.Command{Argv: argv, Dir: cwd})
+	res, err := e.runner.Run(ctx, e.journaledCommand(argv, cwd))
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,9 @@ type Engine struct {
 	// conns are the live PostgreSQL connections (with their passwords) of
 	// the loaded project, by repo name; journals never hold passwords.
 	conns map[string]migrator.PGConn
+	// live is the journal this command has open: the children it starts
+	// are recorded there (see journaledCommand).
+	live *Journal
 }
 
 // Open finds the git repository around opts.Dir. The project itself (mix.exs,
@@ -140,6 +143,11 @@ func (e *Engine) refuseIfJournal() error {
 		return &NeedsRecoverError{RunID: "unknown", Step: "unknown", Journal: journalPath(e.stateDir), Damaged: err}
 	}
 	if j != nil {
+		// A child of that run may still be running (holding mix's build
+		// lock, about to write): whatever comes next, it must stop now.
+		if err := e.stopLeftovers(j); err != nil {
+			e.rep.Warn("%v", err)
+		}
 		return &NeedsRecoverError{RunID: j.RunID, Step: j.Step, Journal: journalPath(e.stateDir)}
 	}
 	return nil

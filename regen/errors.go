@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/regen-tool/regen/migrator"
 )
 
 // The engine reports failures as typed errors; cmd maps each type to one
@@ -117,11 +119,12 @@ type InterruptedError struct {
 }
 
 func (e *InterruptedError) Error() string {
+	sig := migrator.SignalDescription(e.Signal)
 	if e.Restored {
-		return joinMessage(fmt.Sprintf("interrupted by %v.", e.Signal),
+		return joinMessage(fmt.Sprintf("interrupted by %s.", sig),
 			"Everything was restored: files and database are as they were before regen started.", "")
 	}
-	return joinMessage(fmt.Sprintf("interrupted by %v.", e.Signal),
+	return joinMessage(fmt.Sprintf("interrupted by %s.", sig),
 		"Restoring did not complete:\n  - "+strings.Join(e.Problems, "\n  - "),
 		"Run `regen recover`.")
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/regen-tool/regen/migrator"
 )
 
 // The journal is the write-ahead record of a run. Each step is written (and
@@ -57,6 +59,9 @@ type Journal struct {
 	Created   []string      `json:"created,omitempty"` // files codegen wrote
 	Problems  []string      `json:"problems,omitempty"`
 	Extra     *ExtraRecords `json:"extra,omitempty"`
+	// Children are the mix processes the run started, recorded as each
+	// starts: a later regen stops whatever of them is still running.
+	Children []migrator.Child `json:"children,omitempty"`
 }
 
 // ExtraRecords holds facts that are only informative.

@@ -242,6 +242,7 @@ func (t *txn) begin(ctx context.Context) error {
 		Root: t.root, BackupDir: filepath.Join(e.stateDir, "backup", id), Name: t.opts.Name, Migrate: t.opts.Migrate,
 		GitPrefix: t.proj.prefix,
 	}
+	e.live = t.j
 	if err := os.MkdirAll(t.j.BackupDir, 0o700); err != nil {
 		return fmt.Errorf("cannot create the backup folder: %w", err)
 	}
@@ -679,7 +680,7 @@ func (t *txn) runMixIn(ctx context.Context, app, step string, argv []string) err
 	if err != nil {
 		return err
 	}
-	res, err := t.e.runner.Run(ctx, migrator.Command{Argv: run, Dir: filepath.Join(t.root, filepath.FromSlash(app))})
+	res, err := t.e.runner.Run(ctx, t.e.journaledCommand(run, filepath.Join(t.root, filepath.FromSlash(app))))
 	t.children += res.Duration
 	if err != nil {
 		return err

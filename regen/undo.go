@@ -104,11 +104,12 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 	id := newRunID(e.opts.Now())
 	j := &Journal{Format: journalFormat, RunID: id, Kind: "undo", Command: command, Started: e.opts.Now(), Root: run.Root,
 		BackupDir: filepath.Join(e.stateDir, "backup", id), UndoOf: run.RunID, GitPrefix: run.GitPrefix}
+	e.live = j
 	if err := os.MkdirAll(j.BackupDir, 0o700); err != nil {
 		return nil, err
 	}
 	if err := j.announce(e.stateDir, stepBackup); err != nil {
-		return nil, err
+		return nil, &InputError{What: err.Error(), Next: "Fix the cause (disk space, permissions of " + e.stateDir + ") and run `regen undo` again."}
 	}
 	if err := e.faults.at("before", stepBackup); err != nil {
 		j.close(e.stateDir, "abandoned", e.opts.Now())
@@ -145,7 +146,7 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 
 	// Put the pre-run state back.
 	if err := j.announce(e.stateDir, stepUndo); err != nil {
-		return nil, err
+		return nil, e.undoFailed(ctx, j, err)
 	}
 	if err := e.faults.at("before", stepUndo); err != nil {
 		return nil, e.undoFailed(ctx, j, err)

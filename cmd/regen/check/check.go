@@ -4,6 +4,7 @@ package check
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -82,7 +83,16 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *Options) error,
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return run(cmd.Context(), f, opts)
+			if err := run(cmd.Context(), f, opts); err != nil {
+				var findings *regen.CheckFindingsError
+				if errors.As(err, &findings) {
+					return err
+				}
+				// Its documented contract: any other error is "cannot run" (2),
+				// unless a type inside says more (restored, interrupted...).
+				return &cmdutil.CheckError{Err: err}
+			}
+			return nil
 		},
 	}
 	fl := cmd.Flags()

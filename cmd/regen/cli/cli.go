@@ -22,24 +22,38 @@ func Main(args []string) int {
 	return Run(context.Background(), cmdutil.New(ios), args)
 }
 
-// Run executes the command tree. The first SIGINT or SIGTERM cancels the
+// terminating are the signals a user (or a closed terminal, or a
+// supervisor) sends to stop a process: each cancels the run like Ctrl-C,
+// the engine forwards it to the child and restores. Go's default for
+// SIGQUIT (dump and exit 2) and SIGHUP (exit) would leave a half state.
+var terminating = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+
+// Run executes the command tree. The first terminating signal cancels the
 // run (the engine forwards it to the child and restores); later ones are
-// absorbed so that restoring is never cut short.
+// absorbed so that restoring is never cut short. SIGPIPE is absorbed too: a
+// reader of regen's output that went away (`regen NAME -m | head`) is no
+// reason to stop half-way, and with SIGPIPE notified a write to a closed
+// stdout or stderr fails with EPIPE instead of killing regen; the writes
+// ignore that error.
 func Run(ctx context.Context, f *cmdutil.Factory, args []string) (code int) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, append([]os.Signal{syscall.SIGPIPE}, terminating...)...)
 	defer signal.Stop(sigs)
 	go func() {
 		first := true
 		for sig := range sigs {
+			if sig == syscall.SIGPIPE {
+				// Printing here would write to the closed pipe again.
+				continue
+			}
 			if first {
 				cancel(&migrator.SignalCause{Signal: sig})
 				first = false
 				continue
 			}
-			fmt.Fprintln(f.IOStreams.ErrOut, "regen: still restoring; please wait (interrupting now could leave a half state).")
+			fmt.Fprintf(f.IOStreams.ErrOut, "regen: %s received; still restoring, please wait (stopping regen now could leave a half state).\n", migrator.SignalName(sig))
 		}
 	}()
 	defer func() {
@@ -65,6 +79,10 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) (code int) {
 		fmt.Fprintf(f.IOStreams.ErrOut, "regen: %v\nRun `regen --help` for usage.\n", err)
 		return cmdutil.ExitUsage
 	}
+	code = cmdutil.ExitCode(err)
 	fmt.Fprintf(f.IOStreams.ErrOut, "regen: %v\n", err)
-	return cmdutil.ExitCode(err)
+	if code == cmdutil.ExitUnchecked {
+		fmt.Fprintln(f.IOStreams.ErrOut, cmdutil.UncheckedHint)
+	}
+	return code
 }

@@ -17,15 +17,30 @@ const (
 	ExitNeedsRecover = 4   // an interrupted run needs `regen recover`; nothing changed
 	ExitUnrestored   = 5   // a step failed and restoring did not complete; see the message
 	ExitRefused      = 6   // the plan is unsafe as asked (see the message); nothing changed
-	ExitSIGINT       = 130 // interrupted by SIGINT; everything was restored
+	ExitUnchecked    = 7   // an unexpected error; regen did not check the state: see UncheckedHint
+	ExitSIGHUP       = 129 // interrupted by SIGHUP (terminal closed); everything was restored
+	ExitSIGINT       = 130 // interrupted by SIGINT (Ctrl-C); everything was restored
+	ExitSIGQUIT      = 131 // interrupted by SIGQUIT (Ctrl-\); everything was restored
 	ExitSIGTERM      = 143 // interrupted by SIGTERM; everything was restored
 )
+
+// UncheckedHint follows the message of an error no type vouches for: it
+// promises nothing about the state, and says how to find out.
+const UncheckedHint = "regen did not check what state files and database are in after this error: run `regen status`; if it shows an interrupted run, run `regen recover`."
 
 // UsageError marks a command-line mistake found by cobra or a command.
 type UsageError struct{ Err error }
 
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
+
+// CheckError marks an error of `regen check`, which reads only (and
+// journals what it changes, as a typed error): its contract is exit 2,
+// "the check cannot run".
+type CheckError struct{ Err error }
+
+func (e *CheckError) Error() string { return e.Err.Error() }
+func (e *CheckError) Unwrap() error { return e.Err }
 
 // ExitCode maps an error to the documented code.
 func ExitCode(err error) int {
@@ -38,6 +53,7 @@ func ExitCode(err error) int {
 		intr     *regen.InterruptedError
 		conflict *regen.ConflictError
 		usage    *UsageError
+		check    *CheckError
 		findings *regen.CheckFindingsError
 		damaged  *regen.DamagedJournalError
 	)
@@ -48,10 +64,7 @@ func ExitCode(err error) int {
 		if !intr.Restored {
 			return ExitUnrestored
 		}
-		if intr.Signal == syscall.SIGTERM {
-			return ExitSIGTERM
-		}
-		return ExitSIGINT
+		return signalExit(intr)
 	case errors.As(err, &findings):
 		return ExitFindings
 	case errors.As(err, &unrest), errors.As(err, &damaged):
@@ -64,11 +77,19 @@ func ExitCode(err error) int {
 		return ExitNeedsRecover
 	case errors.As(err, &conflict):
 		return ExitRefused
-	case errors.As(err, &input), errors.As(err, &usage):
+	case errors.As(err, &input), errors.As(err, &usage), errors.As(err, &check):
 		return ExitUsage
 	default:
-		// An unexpected error before anything changed (the engine wraps
-		// every failure after the backup in one of the types above).
-		return ExitUsage
+		// No type says what state things are in: promise nothing.
+		return ExitUnchecked
 	}
+}
+
+// signalExit is 128 + the signal's number, as shells report a death by
+// that signal (SIGHUP 129, SIGINT 130, SIGQUIT 131, SIGTERM 143).
+func signalExit(intr *regen.InterruptedError) int {
+	if s, ok := intr.Signal.(syscall.Signal); ok && s > 0 && s < 64 {
+		return 128 + int(s)
+	}
+	return ExitSIGINT
 }
