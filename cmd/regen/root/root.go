@@ -51,8 +51,9 @@ interrupted run and ` + "`regen undo`" + ` reverses the last one.
 Exit codes: 0 done; 1 failed, everything restored; 2 usage or input error,
 nothing changed; 3 another regen is running; 4 an interrupted run needs
 ` + "`regen recover`" + `; 5 failed and not everything could be restored (read the
-message); 6 refused as unsafe, nothing changed; 130/143 interrupted by
-SIGINT/SIGTERM, everything restored.`
+message); 6 refused as unsafe, nothing changed; 7 unexpected error, the state
+was not checked (run ` + "`regen status`" + `); 129/130/131/143 interrupted by
+SIGHUP/SIGINT/SIGQUIT/SIGTERM, everything restored.`
 
 // NewCmdRoot builds the command tree. runF replaces the run in tests.
 func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {

@@ -1,0 +1,317 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/regen-tool/regen/regen/regentest"
+)
+
+// The signals that stop a process, with the exit code regen owes each
+// (128 + the number, as shells report it) and the name its message uses.
+var terminatingSignals = []struct {
+	sig  syscall.Signal
+	code int
+	name string
+}{
+	{syscall.SIGINT, 130, "SIGINT (Ctrl-C)"},
+	{syscall.SIGTERM, 143, "SIGTERM"},
+	{syscall.SIGHUP, 129, "SIGHUP"},
+	{syscall.SIGQUIT, 131, "SIGQUIT"},
+}
+
+// childSteps are the tasks a run starts a child for, per kind; each is
+// put to sleep in turn (inside the one `mix do` with REGEN_ONE_VM=1).
+func childSteps(kind string) []string {
+	rollback := map[string]string{regentest.SQLite: "ash_sqlite.rollback", regentest.Postgres: "ecto.rollback"}[kind]
+	return []string{rollback, "ash.codegen", "ash.migrate"}
+}
+
+// sleepingRun is a regen run whose child sleeps in one task, started and
+// waited for until that child is asleep.
+type sleepingRun struct {
+	cmd   *exec.Cmd
+	out   *lockedBuffer
+	child int // the sleeping stand-in's pid
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startAsleep starts `regen args...` with task sleeping secs; out, when
+// not nil, is where regen's output goes (else a buffer).
+func startAsleep(t *testing.T, p *regentest.Project, task string, secs float64, env []string, out io.Writer, args ...string) *sleepingRun {
+	t.Helper()
+	ready := filepath.Join(t.TempDir(), "ready")
+	cmd := p.RegenCmd(args...)
+	cmd.Env = append(append(cmd.Env, env...), fmt.Sprintf("MIXSIM_SLEEP=%s:%g", task, secs), "MIXSIM_READY_FILE="+ready)
+	run := &sleepingRun{cmd: cmd, out: &lockedBuffer{}}
+	if out == nil {
+		out = run.out
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	deadline := time.Now().Add(30 * time.Second)
+	for !fileHas(ready) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never started:\n%s", task, run.out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	data, _ := os.ReadFile(ready)
+	run.child, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+	if run.child <= 0 {
+		t.Fatalf("ready file %q", data)
+	}
+	t.Cleanup(func() { syscall.Kill(run.child, syscall.SIGKILL) })
+	return run
+}
+
+// alive: signal 0 reaches the process and it is not a zombie.
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return !os.IsNotExist(err)
+	}
+	i := bytes.LastIndexByte(data, ')')
+	return i < 0 || i+2 >= len(data) || (data[i+2] != 'Z' && data[i+2] != 'X')
+}
+
+// mustBeGone fails unless pid is gone within a few seconds (the kernel
+// delivers a death signal, init reaps the orphan).
+func mustBeGone(t *testing.T, pid int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s (pid %d) is still running", what, pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Every terminating signal at every step that runs a child, both mix-start
+// modes, SQLite and PostgreSQL: exit 128+signal, the signal named as users
+// know it, everything restored, the child gone.
+func TestReliabilityEveryTerminatingSignalAtEveryChildStep(t *testing.T) {
+	for _, kind := range regentest.Kinds {
+		for _, mode := range []string{"0", "1"} {
+			for _, task := range childSteps(kind) {
+				for _, s := range terminatingSignals {
+					t.Run(fmt.Sprintf("%s/one_vm=%s/%s/%s", kind, mode, task, strings.Fields(s.name)[0]), func(t *testing.T) {
+						p := featureOf(t, kind)
+						before := p.Capture()
+						run := startAsleep(t, p, task, 60, []string{"REGEN_ONE_VM=" + mode}, nil, "add_subtitle_and_views", "-m", "--rollback", "down")
+						run.cmd.Process.Signal(s.sig)
+						code := exitCode(run.cmd.Wait())
+						out := run.out.String()
+						if code != s.code {
+							t.Fatalf("exit %d, want %d\n%s", code, s.code, out)
+						}
+						if !strings.Contains(out, "interrupted by "+s.name) || !strings.Contains(out, "Everything was restored") {
+							t.Fatalf("the message should name %s and say everything was restored:\n%s", s.name, out)
+						}
+						for _, goName := range []string{"by interrupt", "by terminated", "by hangup", "by quit"} {
+							if strings.Contains(out, goName) {
+								t.Fatalf("Go's signal name %q in the message:\n%s", goName, out)
+							}
+						}
+						if alive(run.child) {
+							t.Fatalf("the child %d is still running", run.child)
+						}
+						mustSame(t, before, p.Capture())
+					})
+				}
+			}
+		}
+	}
+}
+
+// kill -9 of regen (not of its child) during each child step: the child
+// dies with regen, the journal names it, recover restores exactly, and the
+// next run goes through (no orphan holds anything).
+func TestReliabilityKill9AtEveryChildStepLeavesNoChild(t *testing.T) {
+	for _, kind := range regentest.Kinds {
+		steps := map[string][]string{"0": childSteps(kind), "1": {"ash.codegen"}} // one VM: the one mix start, mixdo
+		for _, mode := range []string{"0", "1"} {
+			for _, task := range steps[mode] {
+				t.Run(fmt.Sprintf("%s/one_vm=%s/%s", kind, mode, task), func(t *testing.T) {
+					p := featureOf(t, kind)
+					p.Env = append(p.Env, "REGEN_ONE_VM="+mode)
+					before := p.Capture()
+					run := startAsleep(t, p, task, 60, nil, nil, "add_subtitle_and_views", "-m", "--rollback", "down")
+					journal, err := os.ReadFile(filepath.Join(p.Root, ".git", "regen", "journal.json"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !strings.Contains(string(journal), fmt.Sprintf(`"pgid":%d`, run.child)) || !strings.Contains(string(journal), "REGEN_RUN_ID=") {
+						t.Fatalf("the journal does not record the child %d and its marker:\n%s", run.child, journal)
+					}
+					run.cmd.Process.Signal(syscall.SIGKILL)
+					run.cmd.Wait()
+					mustBeGone(t, run.child, "the child of the killed regen")
+					got, code := p.Regen("recover")
+					if code != 0 || !strings.Contains(got, "reversed") {
+						t.Fatalf("recover: exit %d\n%s", code, got)
+					}
+					mustSame(t, before, p.Capture())
+					if got, code := p.Regen("add_subtitle_and_views", "-m"); code != 0 {
+						t.Fatalf("the next run: exit %d\n%s", code, got)
+					}
+				})
+			}
+		}
+	}
+}
+
+// orphanMix is a mix command that keeps the stand-in as a grandchild (a
+// shell that does not exec, as wrappers and some version managers do):
+// Pdeathsig reaches only the shell, so the stand-in survives a kill -9 of
+// regen, in the child's process group, with the run's environment.
+func orphanMix(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "mix-wrapper")
+	script := "#!/bin/sh\n\"$MIXSIM_REAL\" \"$@\"\nexit $?\n"
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// After a kill -9 of regen, a stand-in that outlived it (asleep in codegen,
+// about to write a migration and, in one mix start, apply it) is stopped by
+// the next changing run and by recover, before they touch anything; after
+// recover and past the moment it would have woken, nothing appeared.
+func TestReliabilityOrphanOfKill9IsStoppedBeforeAnythingIsTouched(t *testing.T) {
+	const nap = 2.5 // seconds the orphan sleeps before it would write
+	for _, kind := range regentest.Kinds {
+		for _, first := range []string{"next run", "recover"} {
+			t.Run(kind+"/"+first, func(t *testing.T) {
+				p := featureOf(t, kind)
+				p.Env = append(p.Env, "REGEN_ONE_VM=1", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
+				before := p.Capture()
+				run := startAsleep(t, p, "ash.codegen", nap, nil, nil, "add_subtitle_and_views", "-m")
+				woke := time.Now().Add(time.Duration(nap * float64(time.Second)))
+				run.cmd.Process.Signal(syscall.SIGKILL)
+				run.cmd.Wait()
+				if !alive(run.child) {
+					t.Fatalf("the stand-in %d did not outlive regen: the test needs an orphan", run.child)
+				}
+				if first == "next run" {
+					// The stuck-build-lock symptom: the next run must not wait
+					// on the orphan, and must end it.
+					got, code := p.Regen("add_x", "-m")
+					if code != 4 || !strings.Contains(got, "stopped what was still running") || !strings.Contains(got, strconv.Itoa(run.child)) {
+						t.Fatalf("the next run: exit %d (want 4), should say it stopped pid %d:\n%s", code, run.child, got)
+					}
+					if alive(run.child) {
+						t.Fatalf("the orphan %d is still running after the next run", run.child)
+					}
+				}
+				got, code := p.Regen("recover")
+				if code != 0 || !strings.Contains(got, "reversed") {
+					t.Fatalf("recover: exit %d\n%s", code, got)
+				}
+				if first == "recover" && (!strings.Contains(got, "stopped what was still running") || !strings.Contains(got, strconv.Itoa(run.child))) {
+					t.Fatalf("recover should say it stopped pid %d:\n%s", run.child, got)
+				}
+				if alive(run.child) {
+					t.Fatalf("the orphan %d is still running after recover", run.child)
+				}
+				mustSame(t, before, p.Capture())
+				// Past the moment the orphan would have written and migrated.
+				time.Sleep(time.Until(woke) + time.Second)
+				mustSame(t, before, p.Capture())
+			})
+		}
+	}
+}
+
+// A reader that went away (`regen NAME -m 2>&1 | head`) never stops regen:
+// with stdout and stderr a closed pipe, a run finishes, a failing run
+// restores, an interrupted run restores, and each says so by its exit code.
+func TestReliabilityClosedOutputNeverStopsRegen(t *testing.T) {
+	cases := []struct {
+		name   string
+		kind   string
+		env    []string
+		signal syscall.Signal
+		code   int
+	}{
+		{"run completes", regentest.SQLite, nil, 0, 0},
+		{"failure restores", regentest.SQLite, []string{"REGEN_ONE_VM=0", "MIXSIM_FAIL=ash.migrate"}, 0, 1},
+		{"failure restores", regentest.Postgres, []string{"REGEN_ONE_VM=0", "MIXSIM_FAIL=ash.migrate"}, 0, 1},
+		{"SIGINT restores", regentest.SQLite, nil, syscall.SIGINT, 130},
+	}
+	for _, c := range cases {
+		t.Run(c.kind+"/"+c.name, func(t *testing.T) {
+			p := featureOf(t, c.kind)
+			before := p.Capture()
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			drained := make(chan struct{})
+			go func() { io.Copy(io.Discard, r); close(drained) }()
+			secs := 1.0
+			if c.signal != 0 {
+				secs = 60
+			}
+			run := startAsleep(t, p, "ash.codegen", secs, c.env, w, "add_subtitle_and_views", "-m")
+			w.Close()
+			// The reader goes away while the child sleeps: every later write
+			// of regen's, and the child's output it passes on, hits EPIPE.
+			r.Close()
+			if c.signal != 0 {
+				run.cmd.Process.Signal(c.signal)
+			}
+			code := exitCode(run.cmd.Wait())
+			if code != c.code {
+				t.Fatalf("exit %d, want %d (141 is death by SIGPIPE)", code, c.code)
+			}
+			if alive(run.child) {
+				t.Fatalf("the child %d is still running", run.child)
+			}
+			if _, err := os.Stat(filepath.Join(p.Root, ".git", "regen", "journal.json")); err == nil {
+				t.Fatal("the run left its journal open")
+			}
+			if c.code == 0 {
+				// It committed: undo brings back exactly the state before.
+				if got, code := p.Regen("undo"); code != 0 {
+					t.Fatalf("undo: exit %d\n%s", code, got)
+				}
+			}
+			mustSame(t, before, p.Capture())
+		})
+	}
+}
