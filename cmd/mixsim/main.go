@@ -54,8 +54,15 @@
 // ash_sqlite.generate_migrations). Inside `do`, each step is matched alone.
 package main
 
-import "os"
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
 
 func main() {
+	// The BEAM ignores SIGPIPE: a mix whose reader (regen) is gone goes on
+	// working, its writes to stdout failing, and so does the stand-in.
+	signal.Ignore(syscall.SIGPIPE)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -32,9 +32,9 @@ var terminatingSignals = []struct {
 
 // childSteps are the tasks a run starts a child for, per kind; each is
 // put to sleep in turn (inside the one `mix do` with REGEN_ONE_VM=1).
-func childSteps(kind string) []string {
-	rollback := map[string]string{regentest.SQLite: "ash_sqlite.rollback", regentest.Postgres: "ecto.rollback"}[kind]
-	return []string{rollback, "ash.codegen", "ash.migrate"}
+func childSteps() []string {
+	// Both presets roll back with ecto.rollback -r {repo}.
+	return []string{"ecto.rollback", "ash.codegen", "ash.migrate"}
 }
 
 // sleepingRun is a regen run whose child sleeps in one task, started and
@@ -120,14 +120,20 @@ func mustBeGone(t *testing.T, pid int, what string) {
 	}
 }
 
-// Every terminating signal at every step that runs a child, both mix-start
-// modes, SQLite and PostgreSQL: exit 128+signal, the signal named as users
-// know it, everything restored, the child gone.
+// Every terminating signal at every step that runs a child (rollback,
+// codegen, migrate; with REGEN_ONE_VM=1 the one mix start), SQLite and
+// PostgreSQL: exit 128+signal, the signal named as users know it,
+// everything restored, the child gone.
 func TestReliabilityEveryTerminatingSignalAtEveryChildStep(t *testing.T) {
 	for _, kind := range regentest.Kinds {
 		for _, mode := range []string{"0", "1"} {
-			for _, task := range childSteps(kind) {
+			for _, task := range childSteps() {
 				for _, s := range terminatingSignals {
+					if mode == "1" && task != "ash.codegen" && s.sig != syscall.SIGINT && s.sig != syscall.SIGTERM {
+						// One mix start is one child step (mixdo): where in it the
+						// signal lands is covered by INT and TERM.
+						continue
+					}
 					t.Run(fmt.Sprintf("%s/one_vm=%s/%s/%s", kind, mode, task, strings.Fields(s.name)[0]), func(t *testing.T) {
 						p := featureOf(t, kind)
 						before := p.Capture()
@@ -162,7 +168,7 @@ func TestReliabilityEveryTerminatingSignalAtEveryChildStep(t *testing.T) {
 // next run goes through (no orphan holds anything).
 func TestReliabilityKill9AtEveryChildStepLeavesNoChild(t *testing.T) {
 	for _, kind := range regentest.Kinds {
-		steps := map[string][]string{"0": childSteps(kind), "1": {"ash.codegen"}} // one VM: the one mix start, mixdo
+		steps := map[string][]string{"0": childSteps(), "1": {"ash.codegen"}} // one VM: the one mix start, mixdo
 		for _, mode := range []string{"0", "1"} {
 			for _, task := range steps[mode] {
 				t.Run(fmt.Sprintf("%s/one_vm=%s/%s", kind, mode, task), func(t *testing.T) {
@@ -170,6 +176,9 @@ func TestReliabilityKill9AtEveryChildStepLeavesNoChild(t *testing.T) {
 					p.Env = append(p.Env, "REGEN_ONE_VM="+mode)
 					before := p.Capture()
 					run := startAsleep(t, p, task, 60, nil, nil, "add_subtitle_and_views", "-m", "--rollback", "down")
+					run.cmd.Process.Signal(syscall.SIGKILL)
+					run.cmd.Wait()
+					mustBeGone(t, run.child, "the child of the killed regen")
 					journal, err := os.ReadFile(filepath.Join(p.Root, ".git", "regen", "journal.json"))
 					if err != nil {
 						t.Fatal(err)
@@ -177,9 +186,6 @@ func TestReliabilityKill9AtEveryChildStepLeavesNoChild(t *testing.T) {
 					if !strings.Contains(string(journal), fmt.Sprintf(`"pgid":%d`, run.child)) || !strings.Contains(string(journal), "REGEN_RUN_ID=") {
 						t.Fatalf("the journal does not record the child %d and its marker:\n%s", run.child, journal)
 					}
-					run.cmd.Process.Signal(syscall.SIGKILL)
-					run.cmd.Wait()
-					mustBeGone(t, run.child, "the child of the killed regen")
 					got, code := p.Regen("recover")
 					if code != 0 || !strings.Contains(got, "reversed") {
 						t.Fatalf("recover: exit %d\n%s", code, got)
@@ -231,27 +237,27 @@ func TestReliabilityOrphanOfKill9IsStoppedBeforeAnythingIsTouched(t *testing.T) 
 					// The stuck-build-lock symptom: the next run must not wait
 					// on the orphan, and must end it.
 					got, code := p.Regen("add_x", "-m")
+					if alive(run.child) {
+						t.Fatalf("the orphan %d is still running after the next run:\n%s", run.child, got)
+					}
 					if code != 4 || !strings.Contains(got, "stopped what was still running") || !strings.Contains(got, strconv.Itoa(run.child)) {
 						t.Fatalf("the next run: exit %d (want 4), should say it stopped pid %d:\n%s", code, run.child, got)
-					}
-					if alive(run.child) {
-						t.Fatalf("the orphan %d is still running after the next run", run.child)
 					}
 				}
 				got, code := p.Regen("recover")
 				if code != 0 || !strings.Contains(got, "reversed") {
 					t.Fatalf("recover: exit %d\n%s", code, got)
 				}
-				if first == "recover" && (!strings.Contains(got, "stopped what was still running") || !strings.Contains(got, strconv.Itoa(run.child))) {
-					t.Fatalf("recover should say it stopped pid %d:\n%s", run.child, got)
-				}
-				if alive(run.child) {
-					t.Fatalf("the orphan %d is still running after recover", run.child)
-				}
 				mustSame(t, before, p.Capture())
 				// Past the moment the orphan would have written and migrated.
 				time.Sleep(time.Until(woke) + time.Second)
 				mustSame(t, before, p.Capture())
+				if alive(run.child) {
+					t.Fatalf("the orphan %d is still running after recover", run.child)
+				}
+				if first == "recover" && (!strings.Contains(got, "stopped what was still running") || !strings.Contains(got, strconv.Itoa(run.child))) {
+					t.Fatalf("recover should say it stopped pid %d:\n%s", run.child, got)
+				}
 			})
 		}
 	}

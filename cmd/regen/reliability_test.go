@@ -2,57 +2,17 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/regen-tool/regen/regen/regentest"
 )
 
-// Signals at every step that runs a child: the child's whole process group
-// gets the signal, everything is restored, the exit code names the signal.
-func TestSignalAtEveryChildStep(t *testing.T) {
-	rollback := map[string]string{regentest.SQLite: "ecto.rollback", regentest.Postgres: "ecto.rollback"}
-	for _, kind := range regentest.Kinds {
-		for _, mode := range []string{"0", "1"} {
-			for _, task := range []string{rollback[kind], "ash.codegen", "ash.migrate"} {
-				for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-					t.Run(fmt.Sprintf("%s/one_vm=%s/%s/%v", kind, mode, task, sig), func(t *testing.T) {
-						p := featureOf(t, kind)
-						before := p.Capture()
-						ready := filepath.Join(t.TempDir(), "ready")
-						cmd := p.RegenCmd("add_subtitle_and_views", "-m", "--rollback", "down")
-						cmd.Env = append(cmd.Env, "REGEN_ONE_VM="+mode, "MIXSIM_SLEEP="+task+":60", "MIXSIM_READY_FILE="+ready)
-						var out bytes.Buffer
-						cmd.Stdout, cmd.Stderr = &out, &out
-						if err := cmd.Start(); err != nil {
-							t.Fatal(err)
-						}
-						t.Cleanup(func() { cmd.Process.Kill() })
-						deadline := time.Now().Add(30 * time.Second)
-						for !fileHas(ready) {
-							if time.Now().After(deadline) {
-								t.Fatalf("%s never started:\n%s", task, out.String())
-							}
-							time.Sleep(10 * time.Millisecond)
-						}
-						cmd.Process.Signal(sig)
-						code := exitCode(cmd.Wait())
-						want := map[syscall.Signal]int{syscall.SIGINT: 130, syscall.SIGTERM: 143}[sig]
-						if code != want {
-							t.Fatalf("exit %d, want %d\n%s", code, want, out.String())
-						}
-						mustSame(t, before, p.Capture())
-					})
-				}
-			}
-		}
-	}
-}
+// TestReliabilityEveryTerminatingSignalAtEveryChildStep
+// (reliability_signals_test.go) covers every terminating signal at every
+// step that runs a child.
 
 func fileHas(p string) bool {
 	data, err := os.ReadFile(p)
