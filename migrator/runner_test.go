@@ -359,9 +359,9 @@ func TestSignalCause(t *testing.T) {
 	if forwardSignal(ctx) != syscall.SIGTERM {
 		t.Error("forwardSignal ignores the cause")
 	}
-	// The BEAM ignores SIGHUP and halts on SIGQUIT: both reach mix as its
-	// orderly stop, SIGTERM.
-	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE} {
+	// The BEAM ignores SIGHUP and halts on SIGQUIT: these and the rest
+	// reach mix as its orderly stop, SIGTERM.
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE, syscall.SIGABRT, syscall.SIGSYS} {
 		ctx, cancel := context.WithCancelCause(context.Background())
 		cancel(&SignalCause{Signal: sig})
 		if got := forwardSignal(ctx); got != syscall.SIGTERM {

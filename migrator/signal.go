@@ -49,6 +49,8 @@ func SignalName(sig os.Signal) string {
 		return "SIGSEGV"
 	case syscall.SIGABRT:
 		return "SIGABRT"
+	case syscall.SIGSYS:
+		return "SIGSYS"
 	}
 	return fmt.Sprintf("signal %d", int(s))
 }
@@ -70,17 +72,18 @@ func SignalDescription(sig os.Signal) string {
 
 // forwardSignal picks the first signal to send the child when ctx ends: the
 // one carried by a *SignalCause, else SIGINT (what Ctrl-C would have sent).
-// SIGHUP and SIGQUIT reach the child as SIGTERM, the BEAM's orderly stop:
-// it ignores SIGHUP (only the escalation would stop it, Grace later) and
-// halts on SIGQUIT without letting a migration's transaction end cleanly.
+// Any other (SIGHUP, SIGQUIT, SIGABRT...) reaches the child as SIGTERM, the
+// BEAM's orderly stop: it ignores SIGHUP (only the escalation would stop
+// it, Grace later), halts on SIGQUIT and dumps core on SIGABRT without
+// letting a migration's transaction end cleanly.
 func forwardSignal(ctx context.Context) syscall.Signal {
 	var sc *SignalCause
 	if errors.As(context.Cause(ctx), &sc) && sc != nil {
 		if s, ok := sc.Signal.(syscall.Signal); ok && s != 0 {
-			if s == syscall.SIGHUP || s == syscall.SIGQUIT || s == syscall.SIGPIPE {
-				return syscall.SIGTERM
+			if s == syscall.SIGINT || s == syscall.SIGTERM || s == syscall.SIGKILL {
+				return s
 			}
-			return s
+			return syscall.SIGTERM
 		}
 	}
 	return syscall.SIGINT

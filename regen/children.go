@@ -2,6 +2,8 @@ package regen
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/regen-tool/regen/migrator"
@@ -50,4 +52,20 @@ func (e *Engine) stopLeftovers(j *Journal) error {
 		e.rep.Warn("%s", u)
 	}
 	return err
+}
+
+// stopLeftoversOfUnfinished is stopLeftovers when the journal cannot be
+// read: a backup folder without its run.json is a run that did not finish,
+// and its name is the run id its children carry (found on Linux).
+func (e *Engine) stopLeftoversOfUnfinished() {
+	dir := filepath.Join(e.stateDir, "backup")
+	entries, _ := os.ReadDir(dir)
+	for _, en := range entries {
+		if !en.IsDir() || exists(filepath.Join(dir, en.Name(), "run.json")) {
+			continue
+		}
+		if err := e.stopLeftovers(&Journal{RunID: en.Name()}); err != nil {
+			e.rep.Warn("%v", err)
+		}
+	}
 }

@@ -201,6 +201,7 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 	e.loadProject(ctx)
 	j, err := loadJournal(e.stateDir)
 	if err != nil {
+		e.stopLeftoversOfUnfinished()
 		return e.recoverDamaged(ctx, err)
 	}
 	if j == nil {

@@ -140,6 +140,7 @@ func (e *Engine) Running() *LockInfo { return observeLock(e.stateDir) }
 func (e *Engine) refuseIfJournal() error {
 	j, err := loadJournal(e.stateDir)
 	if err != nil {
+		e.stopLeftoversOfUnfinished()
 		return &NeedsRecoverError{RunID: "unknown", Step: "unknown", Journal: journalPath(e.stateDir), Damaged: err}
 	}
 	if j != nil {

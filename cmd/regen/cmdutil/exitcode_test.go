@@ -51,7 +51,7 @@ func TestExitCodeOfEveryError(t *testing.T) {
 			t.Errorf("%s, wrapped: exit %d, want %d", c.name, got, c.want)
 		}
 	}
-	for code, sig := range map[int]syscall.Signal{129: syscall.SIGHUP, 130: syscall.SIGINT, 131: syscall.SIGQUIT, 143: syscall.SIGTERM} {
+	for code, sig := range map[int]syscall.Signal{129: syscall.SIGHUP, 130: syscall.SIGINT, 131: syscall.SIGQUIT, 134: syscall.SIGABRT, 143: syscall.SIGTERM} {
 		if got := ExitCode(&regen.InterruptedError{Signal: sig, Restored: true}); got != code {
 			t.Errorf("%v: exit %d, want %d (128+signal)", sig, got, code)
 		}
