@@ -196,21 +196,27 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 		return nil, err
 	}
 	defer lk.release()
+	// First, before mix runs for the project's config below: no process of
+	// the interrupted run may still be running (it could write after the
+	// restore, or hold mix's build lock).
+	if pre, err := loadJournal(e.stateDir); err != nil {
+		e.stopLeftoversOfUnfinished()
+	} else if pre != nil {
+		if err := e.stopLeftovers(pre); err != nil {
+			return nil, &UnrestoredError{Step: "recover", Cause: err, Problems: []string{"a process of the interrupted run is still running, so nothing was restored yet (it could still write files or the database)"}, BackupDir: pre.BackupDir}
+		}
+	}
 	// The project gives PostgreSQL passwords back (journals hold none);
 	// recover goes on without it when the project does not load.
 	e.loadProject(ctx)
 	j, err := loadJournal(e.stateDir)
 	if err != nil {
-		e.stopLeftoversOfUnfinished()
 		return e.recoverDamaged(ctx, err)
 	}
 	if j == nil {
 		return &RecoverResult{Action: "none"}, nil
 	}
 	e.live = j
-	if err := e.stopLeftovers(j); err != nil {
-		return nil, &UnrestoredError{Step: "recover", Cause: err, Problems: []string{"a process of the interrupted run is still running, so nothing was restored yet (it could still write files or the database)"}, BackupDir: j.BackupDir}
-	}
 	res := &RecoverResult{Journal: j}
 	switch {
 	case j.Step == stepBackup && !j.did(stepBackup):

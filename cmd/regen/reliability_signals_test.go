@@ -183,16 +183,22 @@ func TestReliabilityKill9AtEveryChildStepLeavesNoChild(t *testing.T) {
 					p.Env = append(p.Env, "REGEN_ONE_VM="+mode)
 					before := p.Capture()
 					run := startAsleep(t, p, task, 60, nil, nil, "add_subtitle_and_views", "-m", "--rollback", "down")
+					// The journal records the child as it starts (right after the
+					// fork: the child may be asleep a moment before that).
+					recorded := fmt.Sprintf(`"pgid":%d,`, run.child)
+					var journal []byte
+					for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+						journal, _ = os.ReadFile(filepath.Join(p.Root, ".git", "regen", "journal.json"))
+						if bytes.Contains(journal, []byte(recorded)) && bytes.Contains(journal, []byte(`"marker":"REGEN_RUN_ID=`)) {
+							break
+						}
+						if time.Now().After(deadline) {
+							t.Fatalf("the journal does not record the child %d and its marker:\n%s", run.child, journal)
+						}
+					}
 					run.cmd.Process.Signal(syscall.SIGKILL)
 					run.cmd.Wait()
 					mustBeGone(t, run.child, "the child of the killed regen")
-					journal, err := os.ReadFile(filepath.Join(p.Root, ".git", "regen", "journal.json"))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !strings.Contains(string(journal), fmt.Sprintf(`"pgid":%d`, run.child)) || !strings.Contains(string(journal), "REGEN_RUN_ID=") {
-						t.Fatalf("the journal does not record the child %d and its marker:\n%s", run.child, journal)
-					}
 					got, code := p.Regen("recover")
 					if code != 0 || !strings.Contains(got, "reversed") {
 						t.Fatalf("recover: exit %d\n%s", code, got)
