@@ -65,8 +65,9 @@ func runIn(root string, getenv func(string) string, args []string, stdout, stder
 		fmt.Fprintf(stderr, "** (Mix) mixsim: MIXSIM_LOG: %v\n", err)
 		return 1
 	}
-	if f.bootDelay > 0 {
-		time.Sleep(f.bootDelay)
+	if err := f.boot(root, stderr); err != nil {
+		fmt.Fprintf(stderr, "** (Mix) mixsim: build lock: %v\n", err)
+		return 1
 	}
 	s := &session{root: root, stdout: stdout, stderr: stderr, faults: f, now: time.Now}
 	if len(args) == 0 {

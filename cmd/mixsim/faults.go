@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -102,4 +103,25 @@ func (f faults) doSleep(d time.Duration) {
 func injectedCompileError(task string) string {
 	return fmt.Sprintf("\n== Compilation error in file lib/mixsim_injected.ex ==\n"+
 		"** (CompileError) lib/mixsim_injected.ex:1: mixsim: injected failure for task %s (MIXSIM_FAIL)\n", task)
+}
+
+// boot is the start of a mix process: under the build lock, the BEAM boot
+// (MIXSIM_BOOT_DELAY_MS) and MIXSIM_SLEEP=boot:<secs>, a start that hangs
+// holding the lock.
+func (f faults) boot(root string, stderr io.Writer) error {
+	if _, err := os.Stat(filepath.Join(root, "mix.exs")); err != nil {
+		return nil // not a project: nothing to compile, no lock
+	}
+	release, err := buildLock(root, stderr)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if f.bootDelay > 0 {
+		time.Sleep(f.bootDelay)
+	}
+	if sp, ok := f.sleep["boot"]; ok {
+		f.doSleep(sp.d)
+	}
+	return nil
 }

@@ -48,6 +48,10 @@
 //	                                   statement (a kill leaves it uncommitted).
 //	MIXSIM_READY_FILE=<path>           written (our pid) right before sleeping.
 //	MIXSIM_BOOT_DELAY_MS=<n>           sleep once per process (BEAM boot).
+//	MIXSIM_SLEEP=boot:<secs>           hang in the start, holding the build
+//	                                   lock (like Mix's: a later start in
+//	                                   the project waits, printing "Waiting
+//	                                   for lock on the build directory").
 //	MIXSIM_LOG=<path>                  append argv (space-joined) per process.
 //
 // <task> is the task name exactly as invoked (ash.codegen is not

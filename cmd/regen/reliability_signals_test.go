@@ -359,3 +359,38 @@ func TestReliabilityOrphanIsStoppedEvenWithADamagedJournal(t *testing.T) {
 		t.Fatalf("recover should say it stopped pid %d:\n%s", run.child, got)
 	}
 }
+
+// The stuck-build-lock symptom: an orphan hung in its start holds the
+// build lock for good, and every later mix start waits ("Waiting for lock
+// on the build directory"). recover stops it first, and the next run goes
+// through without waiting.
+func TestReliabilityOrphanHoldingTheBuildLockDoesNotHangTheNextRun(t *testing.T) {
+	p := feature(t)
+	p.Env = append(p.Env, "REGEN_ONE_VM=1", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
+	if got, code := p.Regen("status"); code != 0 { // the project's config, asked once and cached
+		t.Fatalf("status: exit %d\n%s", code, got)
+	}
+	before := p.Capture()
+	run := startAsleep(t, p, "boot", 60, nil, nil, "add_subtitle_and_views", "-m")
+	run.cmd.Process.Signal(syscall.SIGKILL)
+	run.cmd.Wait()
+	if !alive(run.child) {
+		t.Fatalf("the stand-in %d did not outlive regen: the test needs an orphan", run.child)
+	}
+	got, code := p.Regen("recover")
+	if code != 0 || !strings.Contains(got, "reversed") {
+		t.Fatalf("recover: exit %d\n%s", code, got)
+	}
+	mustSame(t, before, p.Capture())
+	cmd := p.RegenCmd("add_subtitle_and_views", "-m")
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	hung := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+	defer hung.Stop()
+	if code := exitCode(cmd.Wait()); code != 0 || strings.Contains(out.String(), "Waiting for lock") {
+		t.Fatalf("the next run: exit %d (it waited on the orphan's build lock?)\n%s", code, out.String())
+	}
+}
