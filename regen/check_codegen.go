@@ -77,7 +77,7 @@ func withNoCodegenHint(err error) error {
 func (e *Engine) checkRun(ctx context.Context, p *project, argv []string) (migrator.Result, string, error) {
 	var buf strings.Builder
 	runner := e.captureRunner(&buf, e.opts.Timeout)
-	res, err := runner.Run(ctx, migrator.Command{Argv: argv, Dir: p.cfg.Root})
+	res, err := runner.Run(ctx, e.journaledCommand(argv, p.cfg.Root)) // the round trip's are journaled
 	if err != nil {
 		return res, "", &InputError{What: fmt.Sprintf("cannot run `%s`: %v.", strings.Join(argv, " "), err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or pass --no-codegen."}
 	}

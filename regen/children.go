@@ -22,8 +22,8 @@ func runMarker(j *Journal) string { return runMarkerEnv + "=" + j.RunID }
 func (e *Engine) journaledCommand(argv []string, dir string) migrator.Command {
 	cmd := migrator.Command{Argv: argv, Dir: dir}
 	j := e.live
-	if j == nil {
-		return cmd
+	if j == nil || j.Outcome != "" {
+		return cmd // no run open (or it was closed): nothing to record in
 	}
 	marker := runMarker(j)
 	cmd.Env = []string{marker}

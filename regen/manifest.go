@@ -189,7 +189,8 @@ func (e *Engine) reverse(ctx context.Context, j *Journal) (*RecoverResult, error
 			Found: fmt.Sprintf("run %s (%s) cannot be reversed without the copies taken before it", j.RunID, j.Kind), Aside: e.asideFolder(journalHints{RunID: j.RunID}, "")}
 	}
 	if err := e.keepUndoable(j); err != nil {
-		return nil, err
+		return nil, &UnrestoredError{Step: "recover", Cause: err, BackupDir: j.BackupDir,
+			Problems: []string{"nothing was reversed yet; the journal of run " + j.RunID + " stays open"}}
 	}
 	e.warnDiscard(ctx, j)
 	if problems := e.compensate(ctx, j, "recovered"); len(problems) > 0 {

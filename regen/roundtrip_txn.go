@@ -30,6 +30,7 @@ func (e *Engine) beginRoundtrip(ctx context.Context, p *project, r RepoConfig) (
 	id := newRunID(now)
 	j := &Journal{Format: journalFormat, RunID: id, Kind: "roundtrip", Command: "regen check --roundtrip", Started: now,
 		Root: p.cfg.Root, BackupDir: filepath.Join(e.stateDir, "backup", id), GitPrefix: p.prefix}
+	e.live = j
 	if err := os.MkdirAll(j.BackupDir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the backup folder: %w", err)
 	}
