@@ -253,6 +253,15 @@ func (e *Engine) DiscardJournal(ctx context.Context) (*DiscardResult, error) {
 		return nil, err
 	}
 	defer lk.release()
+	// Once the journal is aside nothing would look for the run's children.
+	if j, err := loadJournal(e.stateDir); err == nil && j != nil {
+		if err := e.stopLeftovers(j); err != nil {
+			return nil, &UnrestoredError{Step: "recover --discard-journal", Cause: err, BackupDir: j.BackupDir,
+				Problems: []string{"a process of the interrupted run is still running, so the journal was left in place"}}
+		}
+	} else if err != nil {
+		e.stopLeftoversOfUnfinished()
+	}
 	raw, err := os.ReadFile(journalPath(e.stateDir))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
