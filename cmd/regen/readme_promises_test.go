@@ -103,7 +103,10 @@ func TestREADMEExitCodes(t *testing.T) {
 		wantExit(t, got, code, 6, "by_hand", "Nothing was changed.")
 		mustSame(t, before, p.Capture())
 	})
-	// 130 / 143: TestSignalDuringCodegenRestoresEverything (process_test.go).
+	// 7 (untyped errors promise nothing): TestExitCodeOfEveryError (cmdutil).
+	// 129 / 130 / 131 / 143 and the rest of 128+signal:
+	// TestReliabilityEveryTerminatingSignalAtEveryChildStep
+	// (reliability_signals_test.go), also TestSignalDuringCodegenRestoresEverything.
 	t.Run("check: 0 clean, 1 findings, 2 cannot run", func(t *testing.T) {
 		p := feature(t)
 		p.Git("add", "-A")
