@@ -42,7 +42,22 @@ func RestoreSQLiteInPlace(ctx context.Context, backup, dbPath string, wait LockW
 	} else if err != nil {
 		return fmt.Errorf("database %s: %w", dbPath, err)
 	}
-	src, err := immutableURI(backup)
+	err := writePagesInPlace(ctx, dbPath, backup, "restore it", wait, func(conn *sql.Conn) error {
+		leaveWAL(ctx, conn, backup)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("restoring %s from %s: %w", dbPath, backup, err)
+	}
+	return CheckSameAsBackup(ctx, dbPath, backup)
+}
+
+// writePagesInPlace writes the pages of the database file src into the live
+// database at dbPath through the online backup API, under its write lock
+// (waiting as RestoreLockLimit allows, telling wait), then runs after on the
+// same connection: the one way regen writes a whole database in place.
+func writePagesInPlace(ctx context.Context, dbPath, src, what string, wait LockWait, after func(*sql.Conn) error) error {
+	uri, err := immutableURI(src)
 	if err != nil {
 		return err
 	}
@@ -56,17 +71,16 @@ func RestoreSQLiteInPlace(ctx context.Context, backup, dbPath string, wait LockW
 		return fmt.Errorf("cannot open %s: %w", dbPath, describeOpenError(dbPath, err))
 	}
 	defer conn.Close()
-	err = retryLocked(ctx, dbPath, "restore it", RestoreLockLimit, wait, func() error {
-		return conn.Raw(func(dc any) error { return restorePages(dc, src) })
+	err = retryLocked(ctx, dbPath, what, RestoreLockLimit, wait, func() error {
+		return conn.Raw(func(dc any) error { return restorePages(dc, uri) })
 	})
 	if err != nil {
-		return fmt.Errorf("restoring %s from %s: %w", dbPath, backup, err)
+		return err
 	}
-	leaveWAL(ctx, conn, backup)
-	if err := conn.Close(); err != nil {
-		return fmt.Errorf("restoring %s: %w", dbPath, err)
+	if err := after(conn); err != nil {
+		return err
 	}
-	return CheckSameAsBackup(ctx, dbPath, backup)
+	return conn.Close()
 }
 
 // leaveWAL gives back a rollback-journal database that was switched to WAL
@@ -373,31 +387,17 @@ func EmptySQLiteInPlace(ctx context.Context, dbPath, scratchDir string, wait Loc
 	empty := f.Name()
 	f.Close()
 	defer os.Remove(empty)
-	src, err := immutableURI(empty)
-	if err != nil {
-		return err
-	}
-	db, err := openReadWrite(dbPath)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("cannot open %s: %w", dbPath, describeOpenError(dbPath, err))
-	}
-	defer conn.Close()
-	err = retryLocked(ctx, dbPath, "empty it for the rebuild", RestoreLockLimit, wait, func() error {
-		return conn.Raw(func(dc any) error { return restorePages(dc, src) })
+	err = writePagesInPlace(ctx, dbPath, empty, "empty it for the rebuild", wait, func(conn *sql.Conn) error {
+		var n int
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil || n != 0 {
+			return fmt.Errorf("%d schema objects left (%v)", n, err)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("emptying %s: %w", dbPath, err)
 	}
-	var n int
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil || n != 0 {
-		return fmt.Errorf("emptying %s: %d schema objects left (%v)", dbPath, n, err)
-	}
-	return conn.Close()
+	return nil
 }
 
 // SQLiteUnchangedSince reports whether the live database at dbPath still is,
