@@ -675,6 +675,9 @@ func (t *txn) runMix(ctx context.Context, step string, argv []string) error {
 // runMixIn runs a mix command in an umbrella app's folder (app "" is the
 // project root): tasks that name one repo run where that repo's app is.
 func (t *txn) runMixIn(ctx context.Context, app, step string, argv []string) error {
+	if apps := t.umbrellaApps(app, argv); len(apps) > 0 {
+		return t.runInApps(ctx, apps, step, argv) // umbrella.go
+	}
 	first := t.children == 0 // no child has run: no database changed yet
 	run, err := t.asDriver(app, argv)
 	if err != nil {

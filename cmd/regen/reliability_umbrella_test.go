@@ -1,0 +1,222 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/regen/regentest"
+)
+
+// Issue 10, cases 1 and 16 at an umbrella's root: the commands regen runs
+// there (codegen, migrate, migrate --tenants) go through the task driver in
+// each app's folder, so a repeated task really runs and each app's
+// databases are checked before its first task.
+
+const umbrellaRootMixExs = `defmodule Blog.Umbrella.MixProject do
+  use Mix.Project
+
+  def project do
+    [apps_path: "apps", version: "0.1.0", deps: []]
+  end
+end
+`
+
+// asUmbrella moves the baseline project into apps/blog of an umbrella whose
+// config stays at the root, and commits that layout.
+func asUmbrella(t *testing.T, p *regentest.Project) {
+	t.Helper()
+	mixExs, err := os.ReadFile(filepath.Join(p.Root, "mix.exs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(p.Root, "apps", "blog"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"lib", "priv"} {
+		p.Git("mv", rel, "apps/blog/"+rel)
+	}
+	p.Git("rm", "-q", "mix.exs")
+	p.Write("apps/blog/mix.exs", strings.Replace(string(mixExs), "[app: :blog,",
+		`[app: :blog, build_path: "../../_build", config_path: "../../config/config.exs", deps_path: "../../deps", lockfile: "../../mix.lock",`, 1))
+	p.Write("mix.exs", umbrellaRootMixExs)
+	p.Git("add", "-A")
+	p.Git("commit", "-qm", "umbrella")
+}
+
+// treeSums digests every file under dir (relative to the project).
+func treeSums(t *testing.T, p *regentest.Project, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.WalkDir(filepath.Join(p.Root, dir), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		rel, _ := filepath.Rel(p.Root, path)
+		out[rel] = hex.EncodeToString(sum[:])
+		return nil
+	})
+	return out
+}
+
+func sameSums(t *testing.T, before, after map[string]string) {
+	t.Helper()
+	for k, v := range before {
+		if after[k] != v {
+			t.Errorf("%s changed or is gone", k)
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			t.Errorf("%s is new", k)
+		}
+	}
+}
+
+// An umbrella with an AshPostgres app using schema-based tenants: one run
+// from the root rolls back every tenant, regenerates, and applies the new
+// tenant migration to every schema (ash.migrate --tenants after ash.migrate
+// at the root: Mix would skip it as already run).
+func TestReliabilityUmbrellaTenantsRegenerateEverySchemaInOneRun(t *testing.T) {
+	schemas := []string{"org_a", "org_b", "org_c"}
+	p := regentest.NewProjectOf(t, regentest.Postgres)
+	repo, _ := os.ReadFile(filepath.Join(p.Root, "lib/blog/repo.ex"))
+	p.Write("lib/blog/repo.ex", strings.Replace(string(repo), "  def installed_extensions do",
+		"  def all_tenants, do: [\"org_a\", \"org_b\", \"org_c\"]\n\n  def installed_extensions do", 1))
+	for _, s := range schemas {
+		p.SQL(`CREATE SCHEMA ` + s)
+	}
+	p.Git("add", "-A")
+	p.Git("commit", "-qm", "tenants")
+	asUmbrella(t, p)
+	note := func(extra ...string) string {
+		r := p.Resource("Note", "notes", append([]string{"attribute :text, :string, allow_nil?: false, public?: true"}, extra...), nil)
+		return strings.Replace(r, "  attributes do", "  multitenancy do\n    strategy :context\n  end\n\n  attributes do", 1)
+	}
+	p.Write("apps/blog/lib/blog/note.ex", note())
+	p.Mix("ash.codegen", "add_notes")
+	p.Mix("ash.migrate", "--tenants")
+	p.Write("apps/blog/lib/blog/note.ex", note("attribute :pinned, :boolean, public?: true"))
+	conn, err := migrator.ParsePGConn(p.DB, os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := migrator.PGAppliedVersionsByPrefix(t.Context(), conn, "", schemas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range schemas {
+		if len(before[s]) != 1 {
+			t.Fatalf("%s before: %v", s, before[s])
+		}
+	}
+	log := filepath.Join(t.TempDir(), "mix.log")
+	p.Env = append(p.Env, "MIXSIM_LOG="+log)
+	out, code := p.Regen("add_notes", "-m", "--yes")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	after, err := migrator.PGAppliedVersionsByPrefix(t.Context(), conn, "", schemas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range schemas {
+		if len(after[s]) != 1 || after[s][0].Version == before[s][0].Version {
+			t.Errorf("%s: before %v after %v: want the old version rolled back and the new one applied", s, before[s], after[s])
+		}
+	}
+	ms, _ := filepath.Glob(filepath.Join(p.Root, "apps/blog/priv/repo/tenant_migrations/*.exs"))
+	if len(ms) != 1 || !strings.Contains(ms[0], "add_notes") {
+		t.Errorf("tenant migrations: %v", ms)
+	}
+	data, _ := os.ReadFile(ms[0])
+	if !strings.Contains(string(data), "pinned") {
+		t.Errorf("the regenerated tenant migration lacks the new attribute:\n%s", data)
+	}
+	// Every mix process of the run was a task driver (the rollback, then
+	// codegen and migrate given at the root, run in the app's folder).
+	logged, _ := os.ReadFile(log)
+	if n := driverStarts(t, log); n < 3 {
+		t.Errorf("%d driver starts, want every command of the run to be one:\n%s", n, logged)
+	}
+	for _, l := range strings.Split(string(logged), "\n") {
+		if strings.HasPrefix(l, "do ") || strings.HasPrefix(l, "ash.") {
+			t.Errorf("a mix command ran without the driver: %s", l)
+		}
+	}
+}
+
+// A cached answer that names another database than the one the app's config
+// gives is refused at the umbrella's root before anything changes, even
+// when the run's first mix command is a root one (nothing to roll back:
+// the untracked migration was never applied).
+func TestReliabilityUmbrellaStaleDatabaseAnswerIsRefusedBeforeAnyChange(t *testing.T) {
+	p := regentest.NewProject(t)
+	asUmbrella(t, p)
+	p.Write("apps/blog/lib/blog/post.ex", regentest.Resource("Post", "posts", []string{"attribute :title, :string, allow_nil?: false, public?: true", "attribute :body, :string, public?: true", "attribute :subtitle, :string, public?: true"}, nil))
+	p.Mix("ash.codegen", "add_subtitle") // generated, not applied
+	devDB, testDB := filepath.Join(p.Root, "blog_dev.db"), filepath.Join(p.Root, "blog_test.db")
+	data, err := os.ReadFile(devDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(testDB, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := p.Regen("status"); code != 0 {
+		t.Fatalf("regen status: exit %d\n%s", code, out)
+	}
+	caches, _ := filepath.Glob(filepath.Join(p.Root, ".git", "regen", "cache", "repos-*.txt"))
+	if len(caches) == 0 {
+		t.Fatal("status cached no answer")
+	}
+	for _, c := range caches {
+		data, _ := os.ReadFile(c)
+		stale := strings.ReplaceAll(string(data), "blog_dev.db", "blog_test.db")
+		if stale == string(data) {
+			t.Fatalf("cache %s does not name the dev database:\n%s", c, data)
+		}
+		os.WriteFile(c, []byte(stale), 0o600)
+	}
+	files, devSum, testSum := treeSums(t, p, "apps"), fileSum(t, devDB), fileSum(t, testDB)
+	untracked := p.Git("ls-files", "--others", "--exclude-standard")
+	out, code := p.Regen("add_subtitle", "-m", "--yes")
+	if code != 2 {
+		t.Fatalf("exit %d, want 2 (nothing changed)\n%s", code, out)
+	}
+	for _, want := range []string{devDB, testDB, "MIX_ENV=dev", "Nothing was changed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the refusal should mention %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Everything was restored") {
+		t.Errorf("a refusal claims a restore:\n%s", out)
+	}
+	sameSums(t, files, treeSums(t, p, "apps"))
+	if got := p.Git("ls-files", "--others", "--exclude-standard"); got != untracked {
+		t.Errorf("untracked files: %q, were %q", got, untracked)
+	}
+	if fileSum(t, devDB) != devSum {
+		t.Error("the dev database was changed")
+	}
+	if fileSum(t, testDB) != testSum {
+		t.Error("the test database was changed")
+	}
+	// The next run asks the project again and regenerates on the dev database.
+	if out, code := p.Regen("add_subtitle", "-m", "--yes"); code != 0 {
+		t.Fatalf("next run: exit %d\n%s", code, out)
+	}
+	if got := appliedIn(t, devDB); len(got) != 2 {
+		t.Errorf("dev applied after the run: %v", got)
+	}
+}
