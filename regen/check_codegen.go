@@ -75,14 +75,20 @@ func withNoCodegenHint(err error) error {
 // checkRun runs one mix command in the project, capturing its output. A
 // command that cannot start (or is interrupted) is a cannot-run error.
 func (e *Engine) checkRun(ctx context.Context, p *project, argv []string) (migrator.Result, string, error) {
+	return e.checkRunIn(ctx, p.cfg.Root, argv, argv)
+}
+
+// checkRunIn runs argv in dir; messages name shown (the command as
+// configured, not the driver it was turned into).
+func (e *Engine) checkRunIn(ctx context.Context, dir string, argv, shown []string) (migrator.Result, string, error) {
 	var buf strings.Builder
 	runner := e.captureRunner(&buf, e.opts.Timeout)
-	res, err := runner.Run(ctx, e.journaledCommand(argv, p.cfg.Root)) // the round trip's are journaled
+	res, err := runner.Run(ctx, e.journaledCommand(argv, dir)) // the round trip's are journaled
 	if err != nil {
-		return res, "", &InputError{What: fmt.Sprintf("cannot run `%s`: %v.", strings.Join(argv, " "), err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or pass --no-codegen."}
+		return res, "", &InputError{What: fmt.Sprintf("cannot run `%s`: %v.", strings.Join(shown, " "), err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or pass --no-codegen."}
 	}
 	if res.Interrupted || res.TimedOut {
-		return res, "", &InputError{What: fmt.Sprintf("`%s` was stopped (interrupted or timed out).", strings.Join(argv, " ")), Next: "Run the check again (with a longer --timeout)."}
+		return res, "", &InputError{What: fmt.Sprintf("`%s` was stopped (interrupted or timed out).", strings.Join(shown, " ")), Next: "Run the check again (with a longer --timeout)."}
 	}
 	return res, buf.String(), nil
 }

@@ -84,7 +84,7 @@ func (e *Engine) roundtripSteps(ctx context.Context, p *project, r RepoConfig, m
 	)
 	db := &sqliteDB{path: r.Database, source: r.MigrationSource}
 	migrate := expand(p.cfg.Migrate, p.cfg.Mix, map[string]string{"repo": r.Module})
-	if err := e.roundtripStep(j, stepRoundtripUp, func() error { res, out, err = e.checkRun(ctx, p, migrate); return err }); err != nil {
+	if err := e.roundtripStep(j, stepRoundtripUp, func() error { res, out, err = e.roundtripRun(ctx, p, r, migrate); return err }); err != nil {
 		return nil, err
 	}
 	if res.ExitCode != 0 {
@@ -104,7 +104,7 @@ func (e *Engine) roundtripSteps(ctx context.Context, p *project, r RepoConfig, m
 		}
 	}
 	rollback := expand(p.cfg.Rollback, p.cfg.Mix, map[string]string{"dir": downDir, "repo": r.Module})
-	if err := e.roundtripStep(j, stepRoundtripDown, func() error { res, out, err = e.checkRun(ctx, p, rollback); return err }); err != nil {
+	if err := e.roundtripStep(j, stepRoundtripDown, func() error { res, out, err = e.roundtripRun(ctx, p, r, rollback); return err }); err != nil {
 		return nil, err
 	}
 	applied, aerr := db.Applied(ctx)
@@ -132,7 +132,7 @@ func (e *Engine) roundtripSteps(ctx context.Context, p *project, r RepoConfig, m
 			"Run the rollback yourself to see why.")}, nil
 	}
 
-	if err := e.roundtripStep(j, stepRoundtripUpAgain, func() error { res, out, err = e.checkRun(ctx, p, migrate); return err }); err != nil {
+	if err := e.roundtripStep(j, stepRoundtripUpAgain, func() error { res, out, err = e.roundtripRun(ctx, p, r, migrate); return err }); err != nil {
 		return nil, err
 	}
 	if res.ExitCode != 0 {

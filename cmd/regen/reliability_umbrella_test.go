@@ -220,3 +220,76 @@ func TestReliabilityUmbrellaStaleDatabaseAnswerIsRefusedBeforeAnyChange(t *testi
 		t.Errorf("dev applied after the run: %v", got)
 	}
 }
+
+// `regen check --roundtrip` runs its mix commands through the task driver:
+// each of up, down and up again is one driver start that checks the
+// database first.
+func TestReliabilityRoundtripRunsThroughTheDriver(t *testing.T) {
+	p := roundtripProject(t)
+	log := filepath.Join(t.TempDir(), "mix.log")
+	p.Env = append(p.Env, "MIXSIM_LOG="+log)
+	before := p.Capture()
+	out, code := p.Regen("check", "--roundtrip")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	logged, _ := os.ReadFile(log)
+	if n := driverStarts(t, log); n != 3 {
+		t.Errorf("%d driver starts, want 3 (up, down, up again):\n%s", n, logged)
+	}
+	if !strings.Contains(string(logged), "regen_check.(") {
+		t.Errorf("the drivers carry no database check:\n%s", logged)
+	}
+	mustSame(t, before, p.Capture())
+}
+
+// A cached answer that names another database (here the test one) than the
+// config gives: the round trip is refused before its first task, the dev
+// database is never migrated, and neither database changes.
+func TestReliabilityRoundtripStaleDatabaseAnswerIsRefusedBeforeAnyChange(t *testing.T) {
+	p := roundtripProject(t)
+	devDB, testDB := p.DB, filepath.Join(p.Root, "blog_test.db")
+	data, err := os.ReadFile(devDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(testDB, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := p.Regen("status"); code != 0 {
+		t.Fatalf("regen status: exit %d\n%s", code, out)
+	}
+	caches, _ := filepath.Glob(filepath.Join(p.Root, ".git", "regen", "cache", "repos-*.txt"))
+	if len(caches) == 0 {
+		t.Fatal("status cached no answer")
+	}
+	for _, c := range caches {
+		data, _ := os.ReadFile(c)
+		stale := strings.ReplaceAll(string(data), "blog_dev.db", "blog_test.db")
+		if stale == string(data) {
+			t.Fatalf("cache %s does not name the dev database:\n%s", c, data)
+		}
+		os.WriteFile(c, []byte(stale), 0o600)
+	}
+	before, devSum, testSum := p.Capture(), fileSum(t, devDB), fileSum(t, testDB)
+	out, code := p.Regen("check", "--roundtrip")
+	if code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", code, out)
+	}
+	for _, want := range []string{devDB, testDB, "MIX_ENV=dev"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the refusal should mention %q:\n%s", want, out)
+		}
+	}
+	mustSame(t, before, p.Capture())
+	if fileSum(t, devDB) != devSum {
+		t.Error("the dev database was changed")
+	}
+	if fileSum(t, testDB) != testSum {
+		t.Error("the test database was changed")
+	}
+	// The cached answer is dropped: the next round trip runs on the dev database.
+	if out, code := p.Regen("check", "--roundtrip"); code != 0 {
+		t.Fatalf("next check: exit %d\n%s", code, out)
+	}
+}
