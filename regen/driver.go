@@ -156,8 +156,10 @@ func (t *txn) asDriver(app string, argv []string) ([]string, error) {
 	tasks, ok := mixTasks(cfg.Mix, argv)
 	if !ok || cfg.Umbrella && app == "" {
 		// At an umbrella's root tasks recurse into the apps, which a
-		// script run there would not do: those run as they are, and what
-		// they changed is not proven to be the backed-up database.
+		// script run there would not do: runMixIn splits a root command
+		// into its apps (umbrella.go); one whose apps are not known runs
+		// as it is, and what it changed is not proven to be the backed-up
+		// database.
 		for _, r := range cfg.Repos {
 			if r.Identity != "" {
 				t.unproven = append(t.unproven, strings.Join(argv, " "))
