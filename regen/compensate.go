@@ -37,6 +37,11 @@ func (t *txn) fail(ctx context.Context, step string, cause error) error {
 		return &InterruptedError{Signal: sig.Signal, Restored: len(problems) == 0, Problems: problems}
 	case len(problems) == 0 && errors.As(cause, &mismatch) && mismatch.First:
 		return t.e.mismatchInput(mismatch)
+	case len(problems) == 0 && errors.As(cause, &mismatch):
+		// A later driver (another app of an umbrella) found it: tasks had
+		// run, all restored; the stale answer must not fail the next run too.
+		t.e.dropRepoCache()
+		return &RestoredError{Step: step, Cause: cause}
 	case len(problems) == 0 && errors.As(cause, &verification) && len(t.unproven) > 0:
 		// A command ran without the database check: what regen restored
 		// is what it backed up, and mix may have changed another database.

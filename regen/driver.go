@@ -249,15 +249,21 @@ func parseMismatch(stderr string) *DatabaseMismatchError {
 // back by then): the cached answer is dropped so that the next command
 // asks the project again.
 func (e *Engine) mismatchInput(m *DatabaseMismatchError) error {
-	files, _ := filepath.Glob(filepath.Join(e.stateDir, "cache", "repos-*.txt"))
-	for _, f := range files {
-		os.Remove(f)
-	}
+	e.dropRepoCache()
 	return &InputError{
 		What: "the mix tasks would not use the databases regen backed up: " + m.describe() +
 			". mix stopped before its first task; the files regen had set aside were put back.",
 		Next: "Run the command again: regen now asks the project for its databases afresh (the cached answer is dropped). " +
 			"If MIX_ENV or a variable the config reads differs on purpose, set each repo's `database` in .regen.toml.",
+	}
+}
+
+// dropRepoCache forgets the cached answers about the project's databases:
+// after a mismatch the next command asks the project afresh.
+func (e *Engine) dropRepoCache() {
+	files, _ := filepath.Glob(filepath.Join(e.stateDir, "cache", "repos-*.txt"))
+	for _, f := range files {
+		os.Remove(f)
 	}
 }
 

@@ -293,3 +293,95 @@ func TestReliabilityRoundtripStaleDatabaseAnswerIsRefusedBeforeAnyChange(t *test
 		t.Fatalf("next check: exit %d\n%s", code, out)
 	}
 }
+
+// A stale answer for the second app of an umbrella is found by that app's
+// driver after the first app's tasks ran: everything is restored, and the
+// cached answer is dropped so that the next run asks again and succeeds
+// (it was kept before, and every later run failed the same way).
+func TestReliabilityUmbrellaLaterAppMismatchIsRestoredAndForgotten(t *testing.T) {
+	p := regentest.NewProject(t)
+	asUmbrella(t, p)
+	config, _ := os.ReadFile(filepath.Join(p.Root, "config/config.exs"))
+	p.Write("config/config.exs", string(config)+"\nconfig :zeta, ecto_repos: [Zeta.Repo]\nconfig :zeta, Zeta.Repo, database: Path.expand(\"../zeta_dev.db\", __DIR__)\n")
+	p.Write("apps/zeta/mix.exs", `defmodule Zeta.MixProject do
+  use Mix.Project
+
+  def project do
+    [app: :zeta, version: "0.1.0", build_path: "../../_build", config_path: "../../config/config.exs",
+     deps_path: "../../deps", lockfile: "../../mix.lock", deps: [{:ash, "~> 3.0"}, {:ash_sqlite, "~> 0.2"}]]
+  end
+end
+`)
+	event := func(attrs ...string) string {
+		r := regentest.Resource("X", "events", append([]string{"attribute :action, :string, public?: true"}, attrs...), nil)
+		r = strings.Replace(r, "defmodule Blog.X do", "defmodule Zeta.Event do", 1)
+		return strings.Replace(r, "repo Blog.Repo", "repo Zeta.Repo", 1)
+	}
+	p.Write("apps/zeta/lib/event.ex", event())
+	p.Mix("ash.codegen", "zeta_initial")
+	p.Mix("ash.migrate")
+	p.Git("add", "-A")
+	p.Git("commit", "-qm", "second app")
+	postWith := func(attrs ...string) string {
+		return regentest.Resource("Post", "posts", append([]string{"attribute :title, :string, allow_nil?: false, public?: true", "attribute :body, :string, public?: true"}, attrs...), nil)
+	}
+	p.Write("apps/blog/lib/blog/post.ex", postWith("attribute :subtitle, :string, public?: true"))
+	p.Write("apps/zeta/lib/event.ex", event("attribute :actor, :string, public?: true"))
+	p.Mix("ash.codegen", "feature")
+	p.Mix("ash.migrate")
+	p.Write("apps/blog/lib/blog/post.ex", postWith("attribute :subtitle, :string, public?: true", "attribute :views, :integer, public?: true"))
+	p.Write("apps/zeta/lib/event.ex", event("attribute :actor, :string, public?: true", "attribute :at, :utc_datetime_usec, public?: true"))
+	zetaDev, zetaTest := filepath.Join(p.Root, "zeta_dev.db"), filepath.Join(p.Root, "zeta_test.db")
+	data, err := os.ReadFile(zetaDev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(zetaTest, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := p.Regen("status"); code != 0 {
+		t.Fatalf("regen status: exit %d\n%s", code, out)
+	}
+	caches, _ := filepath.Glob(filepath.Join(p.Root, ".git", "regen", "cache", "repos-*zeta*.txt"))
+	if len(caches) != 1 {
+		t.Fatalf("caches for the zeta app: %v", caches)
+	}
+	cached, _ := os.ReadFile(caches[0])
+	os.WriteFile(caches[0], []byte(strings.ReplaceAll(string(cached), "zeta_dev.db", "zeta_test.db")), 0o600)
+	files := treeSums(t, p, "apps")
+	blogApplied, zetaApplied, zetaTestSum := appliedIn(t, p.DB), appliedIn(t, zetaDev), pageDigest(t, zetaTest)
+	out, code := p.Regen("feature_done", "-m", "--yes")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (restored)\n%s", code, out)
+	}
+	for _, want := range []string{zetaDev, zetaTest, "Everything was restored"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the output should mention %q:\n%s", want, out)
+		}
+	}
+	sameSums(t, files, treeSums(t, p, "apps"))
+	if got := appliedIn(t, p.DB); len(got) != len(blogApplied) || got[len(got)-1] != blogApplied[len(blogApplied)-1] {
+		t.Errorf("blog applied %v, was %v", got, blogApplied)
+	}
+	if got := appliedIn(t, zetaDev); len(got) != len(zetaApplied) || got[len(got)-1] != zetaApplied[len(zetaApplied)-1] {
+		t.Errorf("zeta applied %v, was %v", got, zetaApplied)
+	}
+	if pageDigest(t, zetaTest) != zetaTestSum { // restored from its backup: the same pages
+		t.Error("the zeta test database was changed")
+	}
+	if out, code := p.Regen("feature_done", "-m", "--yes"); code != 0 {
+		t.Fatalf("next run: exit %d\n%s", code, out)
+	}
+	if got := appliedIn(t, zetaDev); len(got) != 2 || got[1] == zetaApplied[1] {
+		t.Errorf("zeta applied after the run: %v (was %v)", got, zetaApplied)
+	}
+}
+
+func pageDigest(t *testing.T, db string) string {
+	t.Helper()
+	d, err := migrator.SQLitePageDigest(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
