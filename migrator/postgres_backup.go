@@ -229,28 +229,16 @@ SELECT shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database WHERE d
 // regen_bk_ prefix or one whose regen comment names another database.
 func PGRestoreTemplate(ctx context.Context, c PGConn, backupDB string) error {
 	dbName := c.Database()
-	if !strings.HasPrefix(backupDB, PGBackupPrefix) {
-		return fmt.Errorf("refusing to restore %q from %q: not a regen backup (no %s prefix)", dbName, backupDB, PGBackupPrefix)
-	}
-	if backupDB == dbName {
-		return fmt.Errorf("refusing to restore %q from itself", dbName)
+	if !strings.HasPrefix(backupDB, PGBackupPrefix) || backupDB == dbName {
+		return checkRestoreSource(ctx, c, nil, backupDB)
 	}
 	db, err := openPG(ctx, pgMaintenance(c))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	exists, source, ok, err := pgBackupInfo(ctx, db, backupDB)
-	if err != nil {
-		return c.fail("restoring "+dbName, err)
-	}
-	switch {
-	case !exists:
-		return &pgError{msg: fmt.Sprintf("cannot restore %q: backup database %q does not exist", dbName, backupDB), kind: ErrPGNoDatabase}
-	case !ok:
-		return fmt.Errorf("refusing to restore %q from %q: it does not carry regen's backup mark", dbName, backupDB)
-	case source != dbName:
-		return fmt.Errorf("refusing to restore %q from %q: that is a backup of %q", dbName, backupDB, source)
+	if err := checkRestoreSource(ctx, c, db, backupDB); err != nil {
+		return err
 	}
 	var owner sql.NullString
 	err = db.QueryRowContext(ctx, `SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_catalog.pg_database WHERE datname = $1`, dbName).Scan(&owner)

@@ -104,7 +104,7 @@ func (e *Engine) restoreState(ctx context.Context, j *Journal, quarantine string
 	problems = append(problems, restoreFiles(j.Root, j.Files, j.BackupDir, quarantine, e.indexSource(j.GitPrefix))...)
 	for _, rec := range j.Repos {
 		db := e.databaseFor(rec)
-		err := db.Restore(ctx, rec, j.BackupDir, filepath.Join(quarantine, "database"))
+		err := e.restoreDB(ctx, j, rec, db, filepath.Join(quarantine, "database"))
 		if errors.Is(err, errRemigrate) {
 			err = e.remigrateUp(ctx, j, rec)
 		}
@@ -314,6 +314,7 @@ func (e *Engine) pruneBackups(ctx context.Context, keep int, keepID string) {
 		if data, err := os.ReadFile(filepath.Join(dir, name, "run.json")); err == nil {
 			if old, err := decodeJournal(data); err == nil {
 				e.dropRestoredCopies(ctx, old)
+				e.dropKeptCopies(ctx, old)
 			}
 		}
 		// Renamed first: a crash mid-removal must not leave what looks like

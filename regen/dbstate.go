@@ -102,8 +102,8 @@ func (e *Engine) warnDiscard(ctx context.Context, j *Journal) {
 			why = fmt.Sprintf(" (the run was interrupted in its %s step, which may have made some of these changes itself)", j.Step)
 		}
 		kept := "the present database is copied aside first (where is said below)"
-		if rec.Kind == "postgres" {
-			kept = "these changes are not kept: copy what you need before running recover"
+		if rec.Kind == "postgres" && rec.DBRestore != "template" {
+			kept = "these changes cannot be kept: the run could take no copy of this database (other sessions were connected), so it comes back by re-migration, which keeps no copy of the present one; copy what you need before running recover"
 		}
 		e.rep.Warn("database %s changed since the last state run %s recorded (after its %s step)%s:\n    %s\n  recover puts back the copy from before the run; %s.",
 			rec.Database, j.RunID, then.After, why, strings.Join(changes, "\n    "), kept)

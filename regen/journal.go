@@ -88,6 +88,9 @@ type RepoRecord struct {
 	New       []int64 `json:"new,omitempty"`
 	After     []int64 `json:"after,omitempty"`
 	DBRestore string  `json:"db_restore,omitempty"` // how the database comes back: copy, template, remigrate
+	// DBKept names the PostgreSQL databases that hold what this database
+	// was before a restore replaced it; dropped when the run is pruned.
+	DBKept []string `json:"db_kept,omitempty"`
 	Note      string  `json:"note,omitempty"`
 	// InsertedAt keeps schema_migrations.inserted_at of the versions a
 	// re-migration would stamp anew.
