@@ -133,19 +133,39 @@ func pgRenameAway(ctx context.Context, db *sql.DB, dbName, kept string, version 
 		q = `SELECT pg_terminate_backend(pid, 5000) FROM pg_catalog.pg_stat_activity WHERE ` + pgOtherSessionsWhere
 	}
 	rename := "ALTER DATABASE " + pq.QuoteIdentifier(dbName) + " RENAME TO " + pq.QuoteIdentifier(kept)
+	// New connections are refused while it is renamed (a pool reconnects
+	// faster than terminate-then-rename); the kept copy is opened again
+	// for the user to look at, or the database if the rename fails.
+	allow := func(name string, on bool) {
+		_, _ = db.ExecContext(context.WithoutCancel(ctx), "ALTER DATABASE "+pq.QuoteIdentifier(name)+" ALLOW_CONNECTIONS "+strconv.FormatBool(on))
+	}
+	_, blockErr := db.ExecContext(ctx, "ALTER DATABASE "+pq.QuoteIdentifier(dbName)+" ALLOW_CONNECTIONS false")
 	var last error
 	for try := 0; try < pgKeepTries; try++ {
 		if _, err := db.ExecContext(ctx, q, dbName); err != nil {
+			if blockErr == nil {
+				allow(dbName, true)
+			}
 			return err
 		}
 		_, err := db.ExecContext(ctx, rename)
 		if err == nil {
+			if blockErr == nil {
+				allow(kept, true)
+			}
 			return nil
 		}
 		if !isPGCode(err, pqerror.ObjectInUse) {
-			return err
+			last = err
+			break
 		}
 		last = err
+	}
+	if blockErr == nil {
+		allow(dbName, true)
+	}
+	if !isPGCode(last, pqerror.ObjectInUse) {
+		return last
 	}
 	return fmt.Errorf("other sessions kept reconnecting (%d tries): %w", pgKeepTries, last)
 }
