@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/regen-tool/regen/regen/regentest"
@@ -55,6 +56,11 @@ func keptHasRow(t *testing.T, p *regentest.Project, out string) string {
 	if m == nil {
 		t.Fatalf("the output does not name the kept database:\n%s", out)
 	}
+	if u, err := url.Parse(p.DB); err == nil {
+		if pw, ok := u.User.Password(); ok && pw != "" && strings.Contains(out, pw) {
+			t.Fatal("the output holds the database password")
+		}
+	}
 	db := pgOther(t, p, m[1])
 	t.Cleanup(func() {
 		db.Close()
@@ -95,6 +101,7 @@ func TestReliabilityPGRecoverKeepsThePresentDatabase(t *testing.T) {
 	if strings.Contains(out, "not kept") || strings.Contains(out, "cannot be kept") {
 		t.Fatalf("recover says the changes are lost although it keeps them:\n%s", out)
 	}
+	t.Logf("recover:\n%s", out)
 	kept := keptHasRow(t, p, out)
 	mustSame(t, before, p.Capture())
 
@@ -124,6 +131,7 @@ func TestReliabilityPGUndoForceKeepsThePresentDatabase(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("undo --force: exit %d\n%s", code, out)
 	}
+	t.Logf("undo --force:\n%s", out)
 	keptHasRow(t, p, out)
 	mustSame(t, before, p.Capture())
 }
@@ -201,4 +209,39 @@ func TestReliabilityPGPruneDropsOnlyMarkedDatabases(t *testing.T) {
 	if got := p.Applied(); len(got) == 0 {
 		t.Fatal("the project's database lost its versions")
 	}
+}
+
+// A compensation whose database is the state the run last recorded (the
+// failed step changed nothing) keeps no copy: a full copy per failed run
+// would pile up for nothing.
+func TestReliabilityPGCompensationKeepsOnlyWhenChanged(t *testing.T) {
+	p := featureOf(t, regentest.Postgres)
+	before := p.Capture()
+	cmd := p.RegenCmd("add_subtitle_and_views", "-m")
+	cmd.Env = append(cmd.Env, "REGEN_ONE_VM=0", "MIXSIM_FAIL=ash.codegen")
+	b, err := cmd.CombinedOutput()
+	out, code := string(b), exitCode(err)
+	if code != 1 {
+		t.Fatalf("a failed codegen: exit %d, want 1\n%s", code, out)
+	}
+	if keptRE.MatchString(out) {
+		t.Fatalf("a compensation over an unchanged database kept a copy:\n%s", out)
+	}
+	mustSame(t, before, p.Capture())
+}
+
+// A compensation over a database another session wrote to during the run
+// (a dev server, psql) keeps the present one first: nothing it wrote is
+// lost, and the live database is the state before the run.
+func TestReliabilityPGCompensationKeepsWritesDuringTheRun(t *testing.T) {
+	p := featureOf(t, regentest.Postgres)
+	before := p.Capture()
+	run := startAsleep(t, p, "ash.codegen", 60, []string{"REGEN_ONE_VM=0"}, nil, "add_subtitle_and_views", "-m")
+	p.SQL(pgkeepRow)
+	run.cmd.Process.Signal(syscall.SIGINT)
+	if code := exitCode(run.cmd.Wait()); code != 130 {
+		t.Fatalf("SIGINT: exit %d, want 130\n%s", code, run.out)
+	}
+	keptHasRow(t, p, run.out.String())
+	mustSame(t, before, p.Capture())
 }
