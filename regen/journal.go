@@ -91,7 +91,7 @@ type RepoRecord struct {
 	// DBKept names the PostgreSQL databases that hold what this database
 	// was before a restore replaced it; dropped when the run is pruned.
 	DBKept []string `json:"db_kept,omitempty"`
-	Note      string  `json:"note,omitempty"`
+	Note   string   `json:"note,omitempty"`
 	// InsertedAt keeps schema_migrations.inserted_at of the versions a
 	// re-migration would stamp anew.
 	InsertedAt map[int64]string `json:"inserted_at,omitempty"`
