@@ -54,6 +54,9 @@ type Engine struct {
 	// live is the journal this command has open: the children it starts
 	// are recorded there (see journaledCommand).
 	live *Journal
+	// keepPresent: every PostgreSQL restore keeps the present database
+	// (recover, undo), not only one whose data changed (see restoreDB).
+	keepPresent bool
 }
 
 // Open finds the git repository around opts.Dir. The project itself (mix.exs,

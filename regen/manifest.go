@@ -193,6 +193,7 @@ func (e *Engine) reverse(ctx context.Context, j *Journal) (*RecoverResult, error
 			Problems: []string{"nothing was reversed yet; the journal of run " + j.RunID + " stays open"}}
 	}
 	e.warnDiscard(ctx, j)
+	e.keepPresent = true // time passed since the crash: keep what is there
 	if problems := e.compensate(ctx, j, "recovered"); len(problems) > 0 {
 		problems = append(problems, "if this cannot succeed, `regen recover --discard-journal` moves the journal aside (nothing is deleted) and says what to check")
 		return nil, &UnrestoredError{Step: "recover", Cause: fmt.Errorf("run %s", j.RunID), Problems: problems, BackupDir: j.BackupDir, Storage: storageIn(j.writeErr)}

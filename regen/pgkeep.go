@@ -8,18 +8,21 @@ import (
 
 // restoreDB puts rec's database back. A PostgreSQL database restored from
 // its template copy is first kept (renamed to a regen_bk_ name, see
-// migrator.PGKeepAndRestore) unless its data is proven to be the last
-// state the run recorded: rows written since (by a dev server, by hand,
-// after a crash) are then never lost, and a plain compensation after a
-// failed codegen costs no copy. SQLite keeps its copy in restoreInPlace.
+// migrator.PGKeepAndRestore): always by recover (time passed since the
+// crash, anyone may have written), and by undo and a compensation unless
+// its data is proven to be the last state the run recorded (undo: the
+// run's end, which undo's own backup holds too). A failed codegen or a
+// plain undo costs no extra full copy; a dev server's writes during the
+// run, or `undo --force` over new rows, are kept.
+// SQLite keeps its copy in restoreInPlace.
 func (e *Engine) restoreDB(ctx context.Context, j *Journal, rec RepoRecord, db database, quarantine string) error {
 	d, ok := db.(*pgDB)
-	if !ok || rec.DBRestore != "template" || !e.presentDiffers(ctx, j, rec) {
-		return db.Restore(ctx, rec, j.BackupDir, quarantine)
-	}
 	live := e.live
 	if live == nil {
 		live = j
+	}
+	if !ok || rec.DBRestore != "template" || !(e.keepPresent || e.presentDiffers(ctx, j, rec)) {
+		return db.Restore(ctx, rec, j.BackupDir, quarantine)
 	}
 	kept, err := migrator.PGKeepAndRestore(ctx, d.conn, rec.DBBackup, live.RunID)
 	if err != nil || kept == "" {
@@ -34,8 +37,8 @@ func (e *Engine) restoreDB(ctx context.Context, j *Journal, rec RepoRecord, db d
 // run last recorded (changed, or unknown).
 func (e *Engine) presentDiffers(ctx context.Context, j *Journal, rec RepoRecord) bool {
 	then := lastRecordedState(ctx, j, rec)
-	if then == nil {
-		return true
+	if then == nil || len(rec.TenantBefore) > 0 {
+		return true // tenant schemas are not in the recorded state
 	}
 	changes, err := e.dataChanges(ctx, rec, then)
 	return err != nil || len(changes) > 0
@@ -51,6 +54,10 @@ func (e *Engine) recordKept(live *Journal, repo, kept string) {
 			live.save(e.stateDir)
 			return
 		}
+	}
+	if len(live.Repos) > 0 { // never unrecorded: the first repo's record prunes it
+		live.Repos[0].DBKept = append(live.Repos[0].DBKept, kept)
+		live.save(e.stateDir)
 	}
 }
 
