@@ -52,6 +52,9 @@ type Journal struct {
 	Files     FileSet       `json:"files"`           // the state to come back to on failure
 	After     *FileSet      `json:"after,omitempty"` // the state the run left (for undo)
 	UndoOf    string        `json:"undo_of,omitempty"`
+	// PrevLast is the last-run marker as the run found it ("" when there
+	// was none; nil in journals of older regens): see lastmark.go.
+	PrevLast *string `json:"prev_last,omitempty"`
 	Report    []string      `json:"report,omitempty"`
 	Finished  time.Time     `json:"finished,omitempty"`
 	Outcome   string        `json:"outcome,omitempty"` // committed, compensated, recovered, undone
