@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/regen-tool/regen/migrator"
 
 	"github.com/regen-tool/regen/regen/regentest"
 )
@@ -119,5 +125,86 @@ func TestReliabilityLastMarkerOfFirstRunReversed(t *testing.T) {
 	got, code := p.Regen("undo")
 	if !strings.Contains(got, "no regen run to undo") {
 		t.Fatalf("undo: exit %d\n%s", code, got)
+	}
+}
+
+// signalAt starts regen with a sleeping fault, waits until the journal
+// announces step, sends sig, and returns regen's exit code and output.
+func signalAt(t *testing.T, p *regentest.Project, fault, step string, sig syscall.Signal, args ...string) (int, string) {
+	t.Helper()
+	cmd := p.RegenCmd(args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Env = append(cmd.Env, "REGEN_ONE_VM=0", "REGEN_TEST_FAULT="+fault)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	announced := fmt.Sprintf(`"step":%q`, step)
+	for i := 0; ; i++ {
+		if data, _ := os.ReadFile(journalFile(p)); bytes.Contains(data, []byte(announced)) {
+			break
+		}
+		if i > 3000 {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the journal never announced %s:\n%s", step, out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	return exitCode(cmd.Wait()), out.String()
+}
+
+var restoreSignals = []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+
+// A signal while undo restores: the undo is taken back (the state the run
+// left, checked), regen exits 128+signal saying so, and the run can still
+// be undone.
+func TestReliabilitySignalDuringUndo(t *testing.T) {
+	for _, kind := range regentest.Kinds {
+		for _, sig := range restoreSignals {
+			for _, fault := range []string{"sleep:before:undo", "sleep:after:undo"} {
+				t.Run(kind+"/"+migrator.SignalName(sig)+"/"+strings.ReplaceAll(fault, ":", "-"), func(t *testing.T) {
+					p := featureOf(t, kind)
+					before := p.Capture()
+					mustRegen(t, p, 0, "add_subtitle_and_views", "-m")
+					after := p.Capture()
+					code, out := signalAt(t, p, fault, "undo", sig, "undo")
+					if code != 128+int(sig) || !strings.Contains(out, "Everything was restored") {
+						t.Fatalf("undo interrupted by %v: exit %d, want %d saying everything was restored\n%s", sig, code, 128+int(sig), out)
+					}
+					if _, err := os.Stat(journalFile(p)); !os.IsNotExist(err) {
+						t.Fatalf("the undo's journal is still open: %v\n%s", err, out)
+					}
+					mustSame(t, after, p.Capture())
+					mustRegen(t, p, 0, "undo")
+					mustSame(t, before, p.Capture())
+				})
+			}
+		}
+	}
+}
+
+// A signal while recover reverses a run: the reversal is finished, and
+// regen exits 128+signal saying everything was restored.
+func TestReliabilitySignalDuringRecover(t *testing.T) {
+	for _, kind := range regentest.Kinds {
+		for _, sig := range restoreSignals {
+			t.Run(kind+"/"+migrator.SignalName(sig), func(t *testing.T) {
+				p := featureOf(t, kind)
+				before := p.Capture()
+				killed(t, p, "kill:before:codegen", "add_subtitle_and_views", "-m")
+				code, out := signalAt(t, p, "sleep:before:compensate", "compensate", sig, "recover")
+				if code != 128+int(sig) || !strings.Contains(out, "Everything was restored") {
+					t.Fatalf("recover interrupted by %v: exit %d, want %d saying everything was restored\n%s", sig, code, 128+int(sig), out)
+				}
+				mustSame(t, before, p.Capture())
+				if got := mustRegen(t, p, 0, "status"); strings.Contains(got, "INTERRUPTED") {
+					t.Fatalf("status after recover:\n%s", got)
+				}
+			})
+		}
 	}
 }
