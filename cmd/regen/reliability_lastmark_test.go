@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,6 +205,106 @@ func TestReliabilitySignalDuringRecover(t *testing.T) {
 				mustSame(t, before, p.Capture())
 				if got := mustRegen(t, p, 0, "status"); strings.Contains(got, "INTERRUPTED") {
 					t.Fatalf("status after recover:\n%s", got)
+				}
+			})
+		}
+	}
+}
+
+// snapshotState is every file under the state folder, by content: status
+// must leave it exactly as it was (no lock, no journal moved).
+func snapshotState(t *testing.T, p *regentest.Project) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.WalkDir(stateDir(p), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			data, _ := os.ReadFile(path)
+			out[path] = string(data)
+		}
+		return nil
+	})
+	return out
+}
+
+// `regen status` with a damaged journal shows the plan, says the journal
+// is damaged, where it is, what recover will do and with which exit code,
+// in text and in --json; it changes nothing; and recover then does what
+// status said.
+func TestReliabilityStatusWithDamagedJournal(t *testing.T) {
+	cases := []struct {
+		name     string
+		spoil    func(t *testing.T, p *regentest.Project, j []byte)
+		next     string
+		exit     int
+		manifest bool
+	}{
+		{"truncated", func(t *testing.T, p *regentest.Project, j []byte) {
+			os.WriteFile(journalFile(p), j[:len(j)/2], 0o600)
+		}, "regen recover", 0, true},
+		{"garbage", func(t *testing.T, p *regentest.Project, j []byte) {
+			os.WriteFile(journalFile(p), []byte("\x00\x17 not json \xff"), 0o600)
+		}, "regen recover", 0, true},
+		{"truncated-no-backup-folder", func(t *testing.T, p *regentest.Project, j []byte) {
+			dirs, _ := filepath.Glob(filepath.Join(stateDir(p), "backup", "*"))
+			for _, d := range dirs {
+				os.RemoveAll(d)
+			}
+			os.WriteFile(journalFile(p), j[:len(j)/2], 0o600)
+		}, "regen recover --discard-journal", 5, false},
+	}
+	for _, kind := range regentest.Kinds {
+		for _, c := range cases {
+			t.Run(kind+"/"+c.name, func(t *testing.T) {
+				p := featureOf(t, kind)
+				before := p.Capture()
+				killed(t, p, "kill:before:codegen", "add_subtitle_and_views", "-m")
+				j, err := os.ReadFile(journalFile(p))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.spoil(t, p, j)
+				state := snapshotState(t, p)
+				got := mustRegen(t, p, 0, "status")
+				for _, want := range []string{"DAMAGED JOURNAL", journalFile(p), "next: `" + c.next + "`", "migrations"} {
+					if !strings.Contains(got, want) {
+						t.Fatalf("status should say %q:\n%s", want, got)
+					}
+				}
+				if c.exit == 5 && !strings.Contains(got, "exits 5") || c.exit == 0 && !strings.Contains(got, "exit 0") {
+					t.Fatalf("status should name recover's exit code %d:\n%s", c.exit, got)
+				}
+				hintsHold(t, got)
+				stdout, err := p.RegenCmd("status", "--json").Output()
+				if err != nil {
+					t.Fatalf("status --json: %v", err)
+				}
+				var st struct {
+					Plan    *json.RawMessage `json:"plan"`
+					Damaged *struct {
+						Journal, Next, Manifest string
+						RecoverExit             int `json:"recover_exit"`
+					} `json:"damaged_journal"`
+				}
+				if err := json.Unmarshal(stdout, &st); err != nil || st.Damaged == nil || st.Plan == nil {
+					t.Fatalf("status --json: %v\n%s", err, stdout)
+				}
+				if st.Damaged.Journal != journalFile(p) || st.Damaged.Next != c.next || st.Damaged.RecoverExit != c.exit || (st.Damaged.Manifest != "") != c.manifest {
+					t.Fatalf("status --json damaged_journal: %+v", *st.Damaged)
+				}
+				if st.Damaged.Manifest != "" {
+					if _, err := os.Stat(st.Damaged.Manifest); err != nil {
+						t.Fatalf("the manifest status names: %v", err)
+					}
+				}
+				if after := snapshotState(t, p); fmt.Sprint(after) != fmt.Sprint(state) {
+					t.Fatalf("status changed the state folder")
+				}
+				out, code := p.Regen("recover")
+				if code != c.exit {
+					t.Fatalf("recover: exit %d, status said %d\n%s", code, c.exit, out)
+				}
+				if c.exit == 0 {
+					mustSame(t, before, p.Capture())
 				}
 			})
 		}
