@@ -36,35 +36,35 @@ type Journal struct {
 	// when the disk is full, that is the real cause of what follows.
 	writeErr error
 
-	Format    int          `json:"format"`
-	RunID     string       `json:"run_id"`
-	Kind      string       `json:"kind"` // "regen" or "undo"
-	Command   string       `json:"command"`
-	Started   time.Time    `json:"started"`
-	Root      string       `json:"root"`
-	BackupDir string       `json:"backup_dir"`
-	GitPrefix string       `json:"git_prefix,omitempty"` // project root relative to the git top
-	Name      string       `json:"name,omitempty"`
-	Migrate   bool         `json:"migrate,omitempty"`
-	Step      string       `json:"step"`
-	Done      []string     `json:"done"`
-	Repos     []RepoRecord `json:"repos"`
-	Files     FileSet      `json:"files"`           // the state to come back to on failure
-	After     *FileSet     `json:"after,omitempty"` // the state the run left (for undo)
-	UndoOf    string       `json:"undo_of,omitempty"`
-	// PrevLast is the last-run marker as the run found it ("" when there
-	// was none; nil in journals of older regens): see lastmark.go.
-	PrevLast *string       `json:"prev_last,omitempty"`
-	Report   []string      `json:"report,omitempty"`
-	Finished time.Time     `json:"finished,omitempty"`
-	Outcome  string        `json:"outcome,omitempty"` // committed, compensated, recovered, undone
-	Timings  []StepTiming  `json:"timings,omitempty"`
-	Created  []string      `json:"created,omitempty"` // files codegen wrote
-	Problems []string      `json:"problems,omitempty"`
-	Extra    *ExtraRecords `json:"extra,omitempty"`
+	Format    int           `json:"format"`
+	RunID     string        `json:"run_id"`
+	Kind      string        `json:"kind"` // "regen" or "undo"
+	Command   string        `json:"command"`
+	Started   time.Time     `json:"started"`
+	Root      string        `json:"root"`
+	BackupDir string        `json:"backup_dir"`
+	GitPrefix string        `json:"git_prefix,omitempty"` // project root relative to the git top
+	Name      string        `json:"name,omitempty"`
+	Migrate   bool          `json:"migrate,omitempty"`
+	Step      string        `json:"step"`
+	Done      []string      `json:"done"`
+	Repos     []RepoRecord  `json:"repos"`
+	Files     FileSet       `json:"files"`           // the state to come back to on failure
+	After     *FileSet      `json:"after,omitempty"` // the state the run left (for undo)
+	UndoOf    string        `json:"undo_of,omitempty"`
+	Report    []string      `json:"report,omitempty"`
+	Finished  time.Time     `json:"finished,omitempty"`
+	Outcome   string        `json:"outcome,omitempty"` // committed, compensated, recovered, undone
+	Timings   []StepTiming  `json:"timings,omitempty"`
+	Created   []string      `json:"created,omitempty"` // files codegen wrote
+	Problems  []string      `json:"problems,omitempty"`
+	Extra     *ExtraRecords `json:"extra,omitempty"`
 	// Children are the mix processes the run started, recorded as each
 	// starts: a later regen stops whatever of them is still running.
 	Children []migrator.Child `json:"children,omitempty"`
+	// PrevLast is the last-run marker as the run found it ("" when there
+	// was none; nil in journals of older regens): see lastmark.go.
+	PrevLast *string `json:"prev_last,omitempty"`
 }
 
 // ExtraRecords holds facts that are only informative.
