@@ -65,6 +65,9 @@ func (e *Engine) compensate(ctx context.Context, j *Journal, outcome string) []s
 	if err := e.faults.at("before", stepCompensate); err != nil {
 		return []string{err.Error()}
 	}
+	if err := e.putBackLast(j); err != nil {
+		return []string{err.Error()}
+	}
 	start := time.Now()
 	e.rep.StepStart("restore", "files and databases from "+j.BackupDir)
 	quarantine := filepath.Join(j.BackupDir, "moved-aside", e.opts.Now().UTC().Format("20060102T150405.000"))

@@ -5,13 +5,18 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Fault injection for the crash and failure tests. Inert unless the test
 // sets REGEN_TEST_FAULT, e.g. "kill:before:codegen" (the process SIGKILLs
 // itself right after the journal announces codegen, before running it) or
-// "fail:after:rollback" (the step reports a failure after it succeeded).
+// "fail:after:rollback" (the step reports a failure after it succeeded) or
+// "sleep:before:undo" (a pause of faultSleep, for a test to send a signal
+// at a known step).
 const faultEnv = "REGEN_TEST_FAULT"
+
+const faultSleep = 3 * time.Second
 
 type fault struct{ action, when, step string }
 
@@ -25,8 +30,8 @@ func parseFaults(spec string) (faultPlan, error) {
 			continue
 		}
 		parts := strings.Split(f, ":")
-		if len(parts) != 3 || (parts[0] != "kill" && parts[0] != "fail") || (parts[1] != "before" && parts[1] != "after") {
-			return nil, fmt.Errorf("%s=%q: want kill|fail:before|after:STEP", faultEnv, spec)
+		if len(parts) != 3 || (parts[0] != "kill" && parts[0] != "fail" && parts[0] != "sleep") || (parts[1] != "before" && parts[1] != "after") {
+			return nil, fmt.Errorf("%s=%q: want kill|fail|sleep:before|after:STEP", faultEnv, spec)
 		}
 		plan = append(plan, fault{parts[0], parts[1], parts[2]})
 	}
@@ -37,6 +42,10 @@ func parseFaults(spec string) (faultPlan, error) {
 func (p faultPlan) at(when, step string) error {
 	for _, f := range p {
 		if f.when != when || f.step != step {
+			continue
+		}
+		if f.action == "sleep" {
+			time.Sleep(faultSleep)
 			continue
 		}
 		if f.action == "kill" {

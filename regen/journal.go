@@ -62,6 +62,9 @@ type Journal struct {
 	// Children are the mix processes the run started, recorded as each
 	// starts: a later regen stops whatever of them is still running.
 	Children []migrator.Child `json:"children,omitempty"`
+	// PrevLast is the last-run marker as the run found it ("" when there
+	// was none; nil in journals of older regens): see lastmark.go.
+	PrevLast *string `json:"prev_last,omitempty"`
 }
 
 // ExtraRecords holds facts that are only informative.

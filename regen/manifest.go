@@ -194,7 +194,13 @@ func (e *Engine) reverse(ctx context.Context, j *Journal) (*RecoverResult, error
 	}
 	e.warnDiscard(ctx, j)
 	e.keepPresent = true // time passed since the crash: keep what is there
-	if problems := e.compensate(ctx, j, "recovered"); len(problems) > 0 {
+	// A signal does not cut the reversal short (cmd absorbs later ones);
+	// it is reported, with whether everything was restored.
+	problems := e.compensate(context.WithoutCancel(ctx), j, "recovered")
+	if sig := signalOf(ctx); sig != nil {
+		return nil, &InterruptedError{Signal: sig.Signal, Restored: len(problems) == 0, Problems: problems}
+	}
+	if len(problems) > 0 {
 		problems = append(problems, "if this cannot succeed, `regen recover --discard-journal` moves the journal aside (nothing is deleted) and says what to check")
 		return nil, &UnrestoredError{Step: "recover", Cause: fmt.Errorf("run %s", j.RunID), Problems: problems, BackupDir: j.BackupDir, Storage: storageIn(j.writeErr)}
 	}

@@ -8,25 +8,27 @@ import (
 // Status is `regen status`: the plan for any name, plus the state of the
 // transaction machinery. It reads git and the databases only: no mix.
 type Status struct {
-	Plan        *Plan     `json:"plan"`
-	OpenJournal *Journal  `json:"open_journal,omitempty"`
-	Running     *LockInfo `json:"running,omitempty"`  // a live run holds the lock
-	LastRun     string    `json:"last_run,omitempty"` // what `regen undo` would undo
-	StateDir    string    `json:"state_dir"`
-	Config      string    `json:"config"`
-	Preset      string    `json:"preset"`
-	Mix         string    `json:"mix"`
+	Plan        *Plan    `json:"plan"`
+	OpenJournal *Journal `json:"open_journal,omitempty"`
+	// DamagedJournal: an interrupted run's journal cannot be read.
+	DamagedJournal *DamagedJournal `json:"damaged_journal,omitempty"`
+	Running        *LockInfo       `json:"running,omitempty"`  // a live run holds the lock
+	LastRun        string          `json:"last_run,omitempty"` // what `regen undo` would undo
+	StateDir       string          `json:"state_dir"`
+	Config         string          `json:"config"`
+	Preset         string          `json:"preset"`
+	Mix            string          `json:"mix"`
 }
 
 func (e *Engine) Status(ctx context.Context) (*Status, error) {
 	st := &Status{StateDir: e.stateDir}
 	j, err := loadJournal(e.stateDir)
-	if err != nil {
-		return nil, &NeedsRecoverError{RunID: "unknown", Step: "unknown", Journal: journalPath(e.stateDir), Damaged: err}
-	}
 	st.Running = e.Running()
 	if st.Running == nil {
 		st.OpenJournal = j
+		if err != nil {
+			st.DamagedJournal = e.damagedJournalStatus(err)
+		}
 	}
 	if run, err := e.lastRun(); err == nil {
 		st.LastRun = run.RunID

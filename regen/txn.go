@@ -242,6 +242,9 @@ func (t *txn) begin(ctx context.Context) error {
 		Root: t.root, BackupDir: filepath.Join(e.stateDir, "backup", id), Name: t.opts.Name, Migrate: t.opts.Migrate,
 		GitPrefix: t.proj.prefix,
 	}
+	if err := e.notePrevLast(t.j); err != nil {
+		return err
+	}
 	e.live = t.j
 	if err := os.MkdirAll(t.j.BackupDir, 0o700); err != nil {
 		return fmt.Errorf("cannot create the backup folder: %w", err)
@@ -657,6 +660,9 @@ func (t *txn) commit() error {
 		return err
 	}
 	if err := writeFileAtomic(filepath.Join(t.e.stateDir, "last"), []byte(t.j.RunID+"\n"), 0o600); err != nil {
+		return err
+	}
+	if err := t.e.faults.at("after", "mark"); err != nil {
 		return err
 	}
 	if err := t.j.close(t.e.stateDir, "committed", t.e.opts.Now()); err != nil {

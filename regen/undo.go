@@ -143,6 +143,11 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 		j.close(e.stateDir, "abandoned", e.opts.Now())
 		return nil, &InputError{What: err.Error(), Next: "Fix the cause and run `regen undo` again."}
 	}
+	if sig := signalOf(ctx); sig != nil {
+		// Nothing was changed yet.
+		j.close(e.stateDir, "abandoned", e.opts.Now())
+		return nil, &InterruptedError{Signal: sig.Signal, Restored: true}
+	}
 
 	// Put the pre-run state back.
 	if err := j.announce(e.stateDir, stepUndo); err != nil {
@@ -150,6 +155,9 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 	}
 	if err := e.faults.at("before", stepUndo); err != nil {
 		return nil, e.undoFailed(ctx, j, err)
+	}
+	if sig := signalOf(ctx); sig != nil {
+		return nil, e.undoFailed(ctx, j, sig)
 	}
 	start = time.Now()
 	e.rep.StepStart(stepUndo, "files and databases as before run "+run.RunID)
@@ -159,6 +167,11 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 	}
 	if err := e.faults.at("after", stepUndo); err != nil {
 		return nil, e.undoFailed(ctx, j, err)
+	}
+	if sig := signalOf(ctx); sig != nil {
+		// Interrupted while restoring: the undo is not committed, so it is
+		// taken back, as an interrupted run is.
+		return nil, e.undoFailed(ctx, j, sig)
 	}
 	e.rep.StepEnd(stepUndo, time.Since(start), nil)
 	j.markDone(e.stateDir, stepUndo, time.Since(start))
@@ -188,7 +201,11 @@ func (e *Engine) backupPresent(run *Journal, backupDir string) (FileSet, error) 
 
 func (e *Engine) undoFailed(ctx context.Context, j *Journal, cause error) error {
 	e.rep.Warn("undo failed: putting back the state it started from…")
-	if problems := e.compensate(context.WithoutCancel(ctx), j, "compensated"); len(problems) > 0 {
+	problems := e.compensate(context.WithoutCancel(ctx), j, "compensated")
+	if sig := signalOf(ctx); sig != nil {
+		return &InterruptedError{Signal: sig.Signal, Restored: len(problems) == 0, Problems: problems}
+	}
+	if len(problems) > 0 {
 		return &UnrestoredError{Step: "undo", Cause: cause, Problems: problems, BackupDir: j.BackupDir}
 	}
 	return &RestoredError{Step: "undo", Cause: cause}

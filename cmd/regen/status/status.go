@@ -64,6 +64,9 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if st.OpenJournal != nil {
 		fmt.Fprintf(ios.Out, "AN INTERRUPTED RUN (%s) stopped during %q: run `regen recover`.\n\n", st.OpenJournal.RunID, st.OpenJournal.Step)
 	}
+	if d := st.DamagedJournal; d != nil {
+		fmt.Fprintf(ios.Out, "AN INTERRUPTED RUN LEFT A DAMAGED JOURNAL: %s (%s).\n%s.\nRun `%s`.\n\n", d.Journal, d.Problem, d.Recover, d.Next)
+	}
 	render.Plan(ios.Out, st.Plan, render.PlanOptions{Verbose: opts.Verbose, ListApplied: true})
 	if st.LastRun != "" {
 		fmt.Fprintf(ios.Out, "\n`regen undo` would put back what run %s replaced.\n", st.LastRun)
@@ -79,6 +82,8 @@ func Next(st *regen.Status) string {
 		return "wait for the running regen to finish, then `regen status` again"
 	case st.OpenJournal != nil:
 		return "`regen recover` (an interrupted run left its journal)"
+	case st.DamagedJournal != nil:
+		return "`" + st.DamagedJournal.Next + "` (an interrupted run left a damaged journal)"
 	}
 	p := st.Plan
 	for _, rp := range p.Repos {
