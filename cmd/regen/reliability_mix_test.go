@@ -329,10 +329,7 @@ func TestReliabilityTenantsRollBackAndMigrateEverySchemaInOneMixStart(t *testing
 	}
 	p.Git("add", "-A")
 	p.Git("commit", "-qm", "tenants")
-	note := func(extra ...string) string {
-		r := p.Resource("Note", "notes", append([]string{"attribute :text, :string, allow_nil?: false, public?: true"}, extra...), nil)
-		return strings.Replace(r, "  attributes do", "  multitenancy do\n    strategy :context\n  end\n\n  attributes do", 1)
-	}
+	note := func(extra ...string) string { return tenantNote(p, extra...) }
 	p.Write("lib/blog/note.ex", note())
 	p.Mix("ash.codegen", "add_notes")
 	p.Mix("ash.migrate", "--tenants")
@@ -399,4 +396,11 @@ func TestReliabilityUncheckedCommandIsNeverReportedRestored(t *testing.T) {
 	if got := appliedIn(t, testDB); len(got) == len(testBefore) {
 		t.Fatalf("the wrapper did not change the test database (%v): the test proves nothing", got)
 	}
+}
+
+// tenantNote is a multitenant (schema strategy) Note resource with extra
+// attributes: the feature the tenant scenarios regenerate.
+func tenantNote(p *regentest.Project, extra ...string) string {
+	r := p.Resource("Note", "notes", append([]string{"attribute :text, :string, allow_nil?: false, public?: true"}, extra...), nil)
+	return strings.Replace(r, "  attributes do", "  multitenancy do\n    strategy :context\n  end\n\n  attributes do", 1)
 }

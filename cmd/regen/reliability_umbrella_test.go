@@ -99,10 +99,7 @@ func TestReliabilityUmbrellaTenantsRegenerateEverySchemaInOneRun(t *testing.T) {
 	p.Git("add", "-A")
 	p.Git("commit", "-qm", "tenants")
 	asUmbrella(t, p)
-	note := func(extra ...string) string {
-		r := p.Resource("Note", "notes", append([]string{"attribute :text, :string, allow_nil?: false, public?: true"}, extra...), nil)
-		return strings.Replace(r, "  attributes do", "  multitenancy do\n    strategy :context\n  end\n\n  attributes do", 1)
-	}
+	note := func(extra ...string) string { return tenantNote(p, extra...) }
 	p.Write("apps/blog/lib/blog/note.ex", note())
 	p.Mix("ash.codegen", "add_notes")
 	p.Mix("ash.migrate", "--tenants")
