@@ -28,7 +28,7 @@ var (
 // codegenFindings compiles the project, then runs the codegen check. ok is
 // false when the project does not compile (the check then did not run: a
 // build failure is not drift).
-func (e *Engine) codegenFindings(ctx context.Context, p *project, command []string) (fs []Finding, ok bool, err error) {
+func (e *Engine) codegenFindings(ctx context.Context, p *workspace, command []string) (fs []Finding, ok bool, err error) {
 	if err := checkMix(p.cfg); err != nil {
 		return nil, false, withNoCodegenHint(err)
 	}
@@ -74,7 +74,7 @@ func withNoCodegenHint(err error) error {
 
 // checkRun runs one mix command in the project, capturing its output. A
 // command that cannot start (or is interrupted) is a cannot-run error.
-func (e *Engine) checkRun(ctx context.Context, p *project, argv []string) (migrator.Result, string, error) {
+func (e *Engine) checkRun(ctx context.Context, p *workspace, argv []string) (migrator.Result, string, error) {
 	return e.checkRunIn(ctx, p.cfg.Root, argv, argv)
 }
 

@@ -15,7 +15,7 @@ import (
 
 // loadCheckProject loads the config and the git view the checks need:
 // no database and no mix run, so the static part works without Elixir.
-func (e *Engine) loadCheckProject() (*project, error) {
+func (e *Engine) loadCheckProject() (*workspace, error) {
 	return e.loadProjectFiles()
 }
 
@@ -23,7 +23,7 @@ func (e *Engine) loadCheckProject() (*project, error) {
 // every configured folder (the work tree, or the index with --staged) and
 // git's view of the generated files.
 type checkInput struct {
-	p      *project
+	p      *workspace
 	staged bool
 	repos  []checkRepo
 	// untracked: generated files git does not track (project-relative).
@@ -42,7 +42,7 @@ type checkRepo struct {
 	snapshots  []string // files anywhere under the snapshots folder
 }
 
-func (p *project) checkInputs(staged bool) (*checkInput, error) {
+func (p *workspace) checkInputs(staged bool) (*checkInput, error) {
 	in := &checkInput{p: p, staged: staged, unstagedSet: map[string]bool{}}
 	var folders []string
 	for _, r := range p.cfg.Repos {

@@ -24,7 +24,7 @@ import (
 
 // roundtripFindings migrates up, rolls back the new migrations and migrates
 // up again, per repo with new migrations.
-func (e *Engine) roundtripFindings(ctx context.Context, p *project, fresh []checkMigration) ([]Finding, []string, error) {
+func (e *Engine) roundtripFindings(ctx context.Context, p *workspace, fresh []checkMigration) ([]Finding, []string, error) {
 	if p.cfg.Preset != "ash_sqlite" {
 		// The byte-for-byte swap below is a SQLite file operation.
 		return nil, nil, &InputError{What: fmt.Sprintf("--roundtrip supports SQLite projects only (this one is %s).", p.cfg.Preset), Next: "Run the check without --roundtrip."}
@@ -63,7 +63,7 @@ func (e *Engine) roundtripFindings(ctx context.Context, p *project, fresh []chec
 	return out, notes, nil
 }
 
-func (e *Engine) roundtripRepo(ctx context.Context, p *project, r RepoConfig, mine []checkMigration) ([]Finding, error) {
+func (e *Engine) roundtripRepo(ctx context.Context, p *workspace, r RepoConfig, mine []checkMigration) ([]Finding, error) {
 	if r.Database == "" {
 		return nil, &InputError{What: fmt.Sprintf("the database of repo %q is not known.", r.Name), Next: "Set `database = \"path/to/dev.db\"` for this repo in .regen.toml."}
 	}
@@ -76,7 +76,7 @@ func (e *Engine) roundtripRepo(ctx context.Context, p *project, r RepoConfig, mi
 }
 
 // roundtripSteps runs up, down and up again, each announced in the journal.
-func (e *Engine) roundtripSteps(ctx context.Context, p *project, r RepoConfig, mine []checkMigration, j *Journal) ([]Finding, error) {
+func (e *Engine) roundtripSteps(ctx context.Context, p *workspace, r RepoConfig, mine []checkMigration, j *Journal) ([]Finding, error) {
 	var (
 		res migrator.Result
 		out string

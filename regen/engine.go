@@ -7,12 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/regen-tool/regen/regen/project"
 	"io"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -159,7 +159,7 @@ func (e *Engine) refuseIfJournal() error {
 
 // loadProject loads the project with its databases, for the commands that
 // read or change them.
-func (e *Engine) loadProject(ctx context.Context) (*project, error) {
+func (e *Engine) loadProject(ctx context.Context) (*workspace, error) {
 	p, err := e.loadProjectFiles()
 	if err != nil {
 		return nil, err
@@ -189,16 +189,16 @@ func (e *Engine) loadProject(ctx context.Context) (*project, error) {
 
 // loadProjectFiles finds the project, reads its config and checks its
 // folders: what every command needs, without touching a database or mix.
-func (e *Engine) loadProjectFiles() (*project, error) {
+func (e *Engine) loadProjectFiles() (*workspace, error) {
 	root := e.projectDir
 	if root == "" {
-		_, err := FindProjectRoot(e.opts.Dir, e.git.Root)
+		_, err := findProjectRoot(e.opts.Dir, e.git.Root)
 		if err == nil {
 			err = &InputError{What: fmt.Sprintf("no Elixir project was found from %s.", e.opts.Dir), Next: "Run regen inside the project."}
 		}
 		return nil, err
 	}
-	cfg, err := LoadConfig(root, e.opts.ConfigFile, e.opts.Getenv)
+	cfg, err := loadConfig(root, e.opts.ConfigFile, e.opts.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (e *Engine) loadProjectFiles() (*project, error) {
 			}
 		}
 	}
-	return &project{cfg: cfg, git: e.git, prefix: prefix}, nil
+	return &workspace{cfg: cfg, git: e.git, prefix: prefix}, nil
 }
 
 // checkFolder refuses a configured folder that is, or passes through, a
@@ -328,7 +328,7 @@ func repoMatches(r RepoConfig, a migrator.RepoConfig) bool {
 }
 
 func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]migrator.RepoConfig, string, error) {
-	key, err := configHash(cfg.Root, e.opts.Getenv)
+	key, err := project.ConfigHash(cfg.Root, e.opts.Getenv)
 	if err != nil {
 		return nil, "", err
 	}
@@ -415,31 +415,6 @@ func (e *Engine) secretCacheFile(key string) string {
 	}
 	id := sha256.Sum256([]byte(e.stateDir + "\x00" + key))
 	return filepath.Join(base, "regen", hex.EncodeToString(id[:12])+".repos")
-}
-
-// configHash keys the repo-config cache by the files that decide it and
-// the environment they read (envkey.go).
-func configHash(root string, getenv func(string) string) (string, error) {
-	files := []string{"mix.exs", "mix.lock"}
-	more, _ := filepath.Glob(filepath.Join(root, "config", "*.exs"))
-	sort.Strings(more)
-	for _, m := range more {
-		rel, _ := filepath.Rel(root, m)
-		files = append(files, rel)
-	}
-	h := sha256.New()
-	// The answer holds absolute paths: a copied or moved checkout (its .git
-	// copied with it) must not reuse another checkout's databases.
-	fmt.Fprintf(h, "root\x00%s\x00env\x00%s\x00", root, envKey(root, files, getenv))
-	for _, f := range files {
-		data, err := os.ReadFile(filepath.Join(root, f))
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return "", err
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00", f, len(data))
-		h.Write(data)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
 func newRunID(now time.Time) string {

@@ -10,7 +10,7 @@ import (
 // rowsForPlan counts, read-only, the rows of the tables the rollback set
 // creates (SQLite: every table, one cheap query each), for the plan's
 // "drops" lines. An unreadable count is left out rather than guessed.
-func (p *project) rowsForPlan(ctx context.Context, db database, rp *RepoPlan) map[string]int64 {
+func (p *workspace) rowsForPlan(ctx context.Context, db database, rp *RepoPlan) map[string]int64 {
 	if len(rp.Rollback) == 0 {
 		return nil
 	}

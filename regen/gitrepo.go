@@ -28,7 +28,7 @@ func openProjectRepo(dir string) (*gitops.Repo, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	root, err := FindProjectRoot(dir, git.Root)
+	root, err := findProjectRoot(dir, git.Root)
 	if err != nil {
 		return git, "", nil
 	}
@@ -58,7 +58,7 @@ func nestedRepoTop(outer, dir string) string {
 // checkoutBytes is what `git checkout` writes for a blob at rel: the blob
 // through the path's content filters (CRLF, ident, smudge); a symlink's
 // target as it is.
-func (p *project) checkoutBytes(rel string, blob []byte, mode os.FileMode) ([]byte, error) {
+func (p *workspace) checkoutBytes(rel string, blob []byte, mode os.FileMode) ([]byte, error) {
 	if mode&os.ModeSymlink != 0 {
 		return blob, nil
 	}

@@ -3,6 +3,7 @@ package regen
 import (
 	"context"
 	"fmt"
+	"github.com/regen-tool/regen/regen/project"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,10 +49,10 @@ func (e *Engine) InitConfig(ctx context.Context) (path, text string, err error) 
 			fmt.Fprintf(&b, "migration_source = %q\n", r.MigrationSource)
 		}
 	}
-	if _, err := parseTOML(b.String()); err != nil {
+	if err := project.CheckTOML(b.String()); err != nil {
 		return "", "", fmt.Errorf("internal: the generated config does not parse: %w", err)
 	}
-	return filepath.Join(cfg.Root, configFileName), b.String(), nil
+	return filepath.Join(cfg.Root, project.FileName), b.String(), nil
 }
 
 // WriteNewFile creates path with data, refusing to replace an existing file

@@ -161,7 +161,7 @@ func camelize(slug string) string {
 
 // project holds what the plan reads: the config, the git repository and the
 // databases.
-type project struct {
+type workspace struct {
 	cfg    *Config
 	git    *gitops.Repo
 	prefix string // project root relative to the git top ("" when equal)
@@ -170,21 +170,21 @@ type project struct {
 	hasher *fileHasher
 }
 
-func (p *project) gitPath(rel string) string {
+func (p *workspace) gitPath(rel string) string {
 	if p.prefix == "" {
 		return rel
 	}
 	return path.Join(p.prefix, rel)
 }
 
-func (p *project) projectPath(gitRel string) string {
+func (p *workspace) projectPath(gitRel string) string {
 	if p.prefix == "" {
 		return gitRel
 	}
 	return strings.TrimPrefix(gitRel, p.prefix+"/")
 }
 
-func (p *project) gitPaths(folders []string) []string {
+func (p *workspace) gitPaths(folders []string) []string {
 	out := make([]string, len(folders))
 	for i, f := range folders {
 		out[i] = p.gitPath(f)
@@ -193,7 +193,7 @@ func (p *project) gitPaths(folders []string) []string {
 }
 
 // plan reads git and the databases; it changes nothing.
-func (p *project) plan(ctx context.Context, name string, migrate, force bool) (*Plan, error) {
+func (p *workspace) plan(ctx context.Context, name string, migrate, force bool) (*Plan, error) {
 	pl := &Plan{Name: name, Migrate: migrate, Force: force}
 	backend, reason := p.git.Backend()
 	pl.Git = backend
@@ -248,7 +248,7 @@ func (p *project) plan(ctx context.Context, name string, migrate, force bool) (*
 	return pl, nil
 }
 
-func (p *project) planRepo(ctx context.Context, r RepoConfig, db database) (*RepoPlan, error) {
+func (p *workspace) planRepo(ctx context.Context, r RepoConfig, db database) (*RepoPlan, error) {
 	rp := &RepoPlan{Name: r.Name, Database: db.String(), Migrations: r.Migrations, Snapshots: r.Snapshots, TenantMigrations: r.TenantMigrations}
 	folders := r.Folders()
 	var tenantUntracked, tenantTracked []Migration
@@ -422,7 +422,7 @@ func isSnapshotFile(rel, folder string) bool {
 
 // checkNameUnused refuses a name whose module a kept migration already uses:
 // Ecto would refuse to load two modules of the same name.
-func (p *project) checkNameUnused(pl *Plan, name string) error {
+func (p *workspace) checkNameUnused(pl *Plan, name string) error {
 	want := camelize(name)
 	for _, rp := range pl.Repos {
 		for _, m := range rp.Tracked {
@@ -449,7 +449,7 @@ func inMigrations(ms []Migration, m Migration) bool {
 // predict fills in, per repo, the rollback strategy a run would take and,
 // for a rebuild, what it would drop (read from the rolled-back migrations;
 // row counts from the database, read-only).
-func (p *project) predict(ctx context.Context, pl *Plan, strategy string) {
+func (p *workspace) predict(ctx context.Context, pl *Plan, strategy string) {
 	for i := range pl.Repos {
 		rp := &pl.Repos[i]
 		_, isSQLite := p.dbs[i].(*sqliteDB)
@@ -468,7 +468,7 @@ func (p *project) predict(ctx context.Context, pl *Plan, strategy string) {
 // changedSinceBase lists tracked snapshot-folder files that the merge base
 // has with other content, or that were deleted since it: codegen must see
 // the snapshots as the base has them.
-func (p *project) changedSinceBase(snapshots string, tracked []string) ([]string, error) {
+func (p *workspace) changedSinceBase(snapshots string, tracked []string) ([]string, error) {
 	atBase, err := p.git.FilesAt(p.base, []string{p.gitPath(snapshots)})
 	if err != nil {
 		return nil, fmt.Errorf("git: %w", err)

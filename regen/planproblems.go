@@ -92,7 +92,7 @@ func shellQuote(s string) string {
 // and regen cannot handle: links, unreadable files, applied versions whose
 // file is gone, tracked files git hides from the work tree, and the
 // snapshots codegen will decode.
-func (p *project) fileProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
+func (p *workspace) fileProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
 	tracked := map[string]bool{}
 	for _, g := range scan.Tracked {
 		tracked[p.projectPath(g)] = true
@@ -118,7 +118,7 @@ func (p *project) fileProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderSc
 
 // migrationFolderProblems checks the entries named like migrations: Ecto
 // reads every one of them (through links too), regen only regular files.
-func (p *project) migrationFolderProblems(folder string, rp *RepoPlan, tracked map[string]bool, isApplied, explained map[int64]bool) {
+func (p *workspace) migrationFolderProblems(folder string, rp *RepoPlan, tracked map[string]bool, isApplied, explained map[int64]bool) {
 	abs := filepath.Join(p.cfg.Root, filepath.FromSlash(folder))
 	entries, err := os.ReadDir(abs)
 	if err != nil {
@@ -200,7 +200,7 @@ func symlinkProblem(rel, file string, v int64, isTracked, applied bool) Problem 
 // migration it is feature work: codegen writes its change again and the
 // migration fails on it. Older, it is history someone removed: the run
 // leaves it applied.
-func (p *project) orphanProblems(r RepoConfig, rp *RepoPlan, explained map[int64]bool) {
+func (p *workspace) orphanProblems(r RepoConfig, rp *RepoPlan, explained map[int64]bool) {
 	var newest int64
 	for _, m := range rp.Tracked {
 		if m.Version > newest {
@@ -230,7 +230,7 @@ func (p *project) orphanProblems(r RepoConfig, rp *RepoPlan, explained map[int64
 // deletedProblems: a tracked migration deleted from the work tree. Ecto
 // does not see it; the run needs it only when it rolls it back (--force)
 // or rebuilds (marked later, once those are known).
-func (p *project) deletedProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderScan, isApplied map[int64]bool) {
+func (p *workspace) deletedProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderScan, isApplied map[int64]bool) {
 	for _, c := range scan.Changed {
 		if c.Staged || c.Kind != gitops.Deleted {
 			continue
@@ -254,7 +254,7 @@ func (p *project) deletedProblems(r RepoConfig, rp *RepoPlan, scan *gitops.Folde
 // conflictProblems: a file under the folders with a merge conflict holds
 // conflict markers: codegen cannot decode such a snapshot, Ecto cannot
 // compile such a migration.
-func (p *project) conflictProblems(rp *RepoPlan, scan *gitops.FolderScan) {
+func (p *workspace) conflictProblems(rp *RepoPlan, scan *gitops.FolderScan) {
 	for _, c := range scan.Changed {
 		if c.Kind != gitops.Unmerged {
 			continue
@@ -298,7 +298,7 @@ func duplicateProblems(rp *RepoPlan) {
 // committed without its migration: after the rollback, codegen compares
 // against it, finds no changes, and the rolled-back change (and its data)
 // is gone while the run says done.
-func (p *project) strandedSnapshotProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
+func (p *workspace) strandedSnapshotProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
 	if len(rp.Untracked) == 0 {
 		return
 	}
@@ -361,7 +361,7 @@ func (rp *RepoPlan) migrateProblems(migrate bool) {
 // in the work tree (a sparse checkout leaves them out, or `git update-index
 // --skip-worktree`): git status never reports them, and codegen and Ecto
 // do not see them, so codegen writes a full new set and migrate fails.
-func (p *project) hiddenProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
+func (p *workspace) hiddenProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
 	count := map[string]int{}
 	for _, g := range scan.SkipWorktree {
 		if _, err := os.Lstat(filepath.Join(p.git.Root, filepath.FromSlash(g))); !os.IsNotExist(err) {
@@ -401,7 +401,7 @@ func (p *project) hiddenProblems(r RepoConfig, rp *RepoPlan, scan *gitops.Folder
 // snapshotProblems checks, per table folder, the snapshot codegen will
 // read: the newest one left after the run's removals (the index's content
 // when the run restores it). Codegen fails on one it cannot decode.
-func (p *project) snapshotProblems(r RepoConfig, rp *RepoPlan, tracked map[string]bool) {
+func (p *workspace) snapshotProblems(r RepoConfig, rp *RepoPlan, tracked map[string]bool) {
 	removed := map[string]bool{}
 	for _, f := range rp.Remove {
 		removed[f] = true
@@ -476,7 +476,7 @@ func snapshotTableDirs(root, snaps string, rp *RepoPlan) []string {
 	return out
 }
 
-func (p *project) checkSnapshot(rel string, typ os.FileMode, isTracked, restored bool) (Problem, bool) {
+func (p *workspace) checkSnapshot(rel string, typ os.FileMode, isTracked, restored bool) (Problem, bool) {
 	lead := fmt.Sprintf("%s is the newest snapshot of table %s, the one codegen reads", rel, path.Base(path.Dir(rel)))
 	if path.Base(rel) == "extensions.json" {
 		lead = rel + " is read by codegen (AshPostgres's extensions)"

@@ -11,7 +11,7 @@ import (
 // applied versions from the database. The two are independent and each
 // costs a few milliseconds on a large project, so they run side by side.
 // Errors are returned apart because they are reported differently.
-func (p *project) readRepoState(ctx context.Context, gitFolders []string, db database) (scan *gitops.FolderScan, applied []int64, gitErr, dbErr error) {
+func (p *workspace) readRepoState(ctx context.Context, gitFolders []string, db database) (scan *gitops.FolderScan, applied []int64, gitErr, dbErr error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

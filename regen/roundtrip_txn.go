@@ -25,7 +25,7 @@ const (
 
 // beginRoundtrip writes the journal and backs up the repo's folders and its
 // database. Nothing has changed if it fails.
-func (e *Engine) beginRoundtrip(ctx context.Context, p *project, r RepoConfig) (*Journal, error) {
+func (e *Engine) beginRoundtrip(ctx context.Context, p *workspace, r RepoConfig) (*Journal, error) {
 	now := e.opts.Now()
 	id := newRunID(now)
 	j := &Journal{Format: journalFormat, RunID: id, Kind: "roundtrip", Command: "regen check --roundtrip", Started: now,
@@ -94,7 +94,7 @@ func (e *Engine) roundtripStep(j *Journal, name string, do func() error) error {
 
 // endRoundtrip puts the database and the folders back from the backup
 // (always: the round trip is a check) and turns the outcome into the result.
-func (e *Engine) endRoundtrip(ctx context.Context, p *project, j *Journal, fs []Finding, cause error) ([]Finding, error) {
+func (e *Engine) endRoundtrip(ctx context.Context, p *workspace, j *Journal, fs []Finding, cause error) ([]Finding, error) {
 	if problems := e.compensate(context.WithoutCancel(ctx), j, "checked"); len(problems) > 0 {
 		if cause != nil {
 			problems = append([]string{"the round trip itself failed: " + cause.Error()}, problems...)

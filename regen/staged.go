@@ -19,7 +19,7 @@ import (
 // stagedNew lists the repo's migrations and snapshots that are staged and
 // not in HEAD, project-relative: added with `git add`, or with `git add -N`
 // (intent to add: in the index, reported as a work-tree addition).
-func (p *project) stagedNew(r RepoConfig, gitFolders []string, changed []gitops.Change) ([]string, error) {
+func (p *workspace) stagedNew(r RepoConfig, gitFolders []string, changed []gitops.Change) ([]string, error) {
 	staged, err := p.git.StagedNew(gitFolders)
 	if err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func (p *project) stagedNew(r RepoConfig, gitFolders []string, changed []gitops.
 
 // refuseStagedNew is the run's answer to staged, uncommitted generated
 // files: what they are, why regen stops, and the exact commands.
-func (p *project) refuseStagedNew(pl *Plan) error {
+func (p *workspace) refuseStagedNew(pl *Plan) error {
 	var paths []string
 	for _, rp := range pl.Repos {
 		paths = append(paths, rp.StagedNew...)
@@ -70,7 +70,7 @@ func (p *project) refuseStagedNew(pl *Plan) error {
 
 // unstageCommand is the git subcommand that takes files out of the index
 // and leaves them on disk: `restore --staged` needs a HEAD to restore from.
-func (p *project) unstageCommand() string {
+func (p *workspace) unstageCommand() string {
 	if head, err := p.git.HeadHash(); err == nil && head == "" {
 		return "rm --cached -q"
 	}

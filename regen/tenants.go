@@ -28,7 +28,7 @@ type TenantPlan struct {
 }
 
 // planTenants fills the tenant part of a repo's plan.
-func (p *project) planTenants(ctx context.Context, r RepoConfig, db database, rp *RepoPlan, untracked, tracked []Migration) error {
+func (p *workspace) planTenants(ctx context.Context, r RepoConfig, db database, rp *RepoPlan, untracked, tracked []Migration) error {
 	pg, ok := db.(*pgDB)
 	if !ok {
 		return fmt.Errorf("repo %q has tenant migrations (%s) but its database is not PostgreSQL", r.Name, r.TenantMigrations)

@@ -178,7 +178,7 @@ var errSkip = errors.New("skipped")
 // txn is one run in progress.
 type txn struct {
 	e    *Engine
-	proj *project
+	proj *workspace
 	plan *Plan
 	opts RunOptions
 	root string
@@ -309,7 +309,7 @@ func (t *txn) begin(ctx context.Context) error {
 
 // backupFiles inventories the folders and copies every file git cannot give
 // back (untracked, or changed since the index) into the backup folder.
-func backupFiles(root string, folders []string, backupDir string, p *project) (FileSet, error) {
+func backupFiles(root string, folders []string, backupDir string, p *workspace) (FileSet, error) {
 	scan, err := p.git.Scan(p.gitPaths(folders))
 	if err != nil {
 		return FileSet{}, err

@@ -195,7 +195,7 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 // backupPresent backs up the folders as they are now, before undo changes
 // them, so that a failed undo can come back here.
 func (e *Engine) backupPresent(run *Journal, backupDir string) (FileSet, error) {
-	p := &project{git: e.git, prefix: run.GitPrefix}
+	p := &workspace{git: e.git, prefix: run.GitPrefix}
 	return backupFiles(run.Root, run.After.Folders, backupDir, p)
 }
 

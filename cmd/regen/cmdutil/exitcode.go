@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"github.com/regen-tool/regen/regen"
+	"github.com/regen-tool/regen/regen/project"
 )
 
 // Exit codes, documented in the README. The only place errors become codes.
@@ -46,6 +47,7 @@ func (e *CheckError) Unwrap() error { return e.Err }
 func ExitCode(err error) int {
 	var (
 		input    *regen.InputError
+		config   *project.Error
 		locked   *regen.LockedError
 		recov    *regen.NeedsRecoverError
 		restored *regen.RestoredError
@@ -77,7 +79,7 @@ func ExitCode(err error) int {
 		return ExitNeedsRecover
 	case errors.As(err, &conflict):
 		return ExitRefused
-	case errors.As(err, &input), errors.As(err, &usage), errors.As(err, &check):
+	case errors.As(err, &input), errors.As(err, &config), errors.As(err, &usage), errors.As(err, &check):
 		return ExitUsage
 	default:
 		// No type says what state things are in: promise nothing.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/regen-tool/regen/regen"
+	"github.com/regen-tool/regen/regen/project"
 )
 
 // Every typed error, bare and wrapped, maps to its documented code; an
@@ -20,6 +21,7 @@ func TestExitCodeOfEveryError(t *testing.T) {
 	}{
 		{"nil", nil, ExitOK},
 		{"input", &regen.InputError{What: "x"}, ExitUsage},
+		{"config", &project.Error{What: "x"}, ExitUsage},
 		{"usage", &UsageError{Err: errors.New("x")}, ExitUsage},
 		{"check cannot run", &CheckError{Err: errors.New("x")}, ExitUsage},
 		{"check restored", &CheckError{Err: &regen.RestoredError{Step: "roundtrip", Cause: errors.New("x")}}, ExitRestored},

@@ -1,4 +1,4 @@
-package regen
+package project
 
 import (
 	"fmt"

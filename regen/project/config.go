@@ -1,4 +1,4 @@
-package regen
+package project
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -75,7 +76,14 @@ func (r RepoConfig) Folders() []string {
 	return out
 }
 
-const configFileName = ".regen.toml"
+// FileName is the config file regen reads from the project root.
+const FileName = ".regen.toml"
+
+// Rollback strategies a config may name (regen.Strategy* are these values).
+var strategies = []string{"auto", "down", "rebuild"}
+
+// ValidStrategy tells whether s is a rollback strategy regen knows.
+func ValidStrategy(s string) bool { return slices.Contains(strategies, s) }
 
 type preset struct {
 	adapter                               string // the databases' kind unless the project says otherwise
@@ -112,7 +120,7 @@ var presets = map[string]preset{
 	},
 }
 
-// supportedPresets lists presets whose databases the engine can read today.
+// presetNames lists presets whose databases the engine can read today.
 func presetNames() []string {
 	names := []string{}
 	for n := range presets {
@@ -148,13 +156,13 @@ func FindProjectRoot(dir, stopAt string) (string, error) {
 			return found[0], nil
 		}
 		if len(found) > 1 {
-			return "", &InputError{
+			return "", &Error{
 				What: fmt.Sprintf("no mix.exs in %s, and several Elixir projects below it: %s.", start, strings.Join(found, ", ")),
 				Next: "Run regen inside the project you mean.",
 			}
 		}
 	}
-	return "", &InputError{
+	return "", &Error{
 		What: fmt.Sprintf("no mix.exs in %s or any folder above it inside the git work tree %s.", dir, stopAt),
 		Next: "Run regen inside an Elixir project (the folder with mix.exs, or below it).",
 	}
@@ -204,17 +212,17 @@ func LoadConfig(root, explicitFile string, getenv func(string) string) (*Config,
 	}
 	file := explicitFile
 	if file == "" {
-		if _, err := os.Stat(filepath.Join(root, configFileName)); err == nil {
-			file = filepath.Join(root, configFileName)
+		if _, err := os.Stat(filepath.Join(root, FileName)); err == nil {
+			file = filepath.Join(root, FileName)
 		}
 	}
 	if file != "" {
 		data, err := os.ReadFile(file)
 		if err != nil {
-			return nil, &InputError{What: fmt.Sprintf("cannot read the config file: %v.", err), Next: "Check the path given to --config."}
+			return nil, &Error{What: fmt.Sprintf("cannot read the config file: %v.", err), Next: "Check the path given to --config."}
 		}
-		if err := applyConfigFile(cfg, string(data)); err != nil {
-			return nil, &InputError{What: fmt.Sprintf("%s: %v", file, err), Next: "Fix the config file; README.md lists its keys."}
+		if err := ApplyFile(cfg, string(data)); err != nil {
+			return nil, &Error{What: fmt.Sprintf("%s: %v", file, err), Next: "Fix the config file; README.md lists its keys."}
 		}
 		cfg.File = file
 	}
@@ -227,13 +235,13 @@ func LoadConfig(root, explicitFile string, getenv func(string) string) (*Config,
 	if m := getenv("REGEN_MIX"); m != "" {
 		argv, err := migrator.SplitCommandLine(m)
 		if err != nil {
-			return nil, &InputError{What: fmt.Sprintf("REGEN_MIX=%q: %v.", m, err), Next: "Fix the quoting in REGEN_MIX."}
+			return nil, &Error{What: fmt.Sprintf("REGEN_MIX=%q: %v.", m, err), Next: "Fix the quoting in REGEN_MIX."}
 		}
 		cfg.Mix, cfg.MixFrom = argv, "REGEN_MIX"
 	}
 	p, ok := presets[cfg.Preset]
 	if !ok {
-		return nil, &InputError{
+		return nil, &Error{
 			What: fmt.Sprintf("preset %q is not supported by this version (supported: %s).", cfg.Preset, strings.Join(presetNames(), ", ")),
 			Next: "Set preset in .regen.toml, or use a project on a supported stack.",
 		}
@@ -253,26 +261,26 @@ func LoadConfig(root, explicitFile string, getenv func(string) string) (*Config,
 	}
 	if len(cfg.Repos) == 0 {
 		if cfg.Umbrella {
-			return nil, &InputError{What: "no app of this umbrella has a priv/*/migrations folder.", Next: "Run regen in an app folder, or add [[repos]] tables to .regen.toml."}
+			return nil, &Error{What: "no app of this umbrella has a priv/*/migrations folder.", Next: "Run regen in an app folder, or add [[repos]] tables to .regen.toml."}
 		}
-		return nil, &InputError{What: "no repos are configured.", Next: "Add a [[repos]] table to .regen.toml."}
+		return nil, &Error{What: "no repos are configured.", Next: "Add a [[repos]] table to .regen.toml."}
 	}
 	for i := range cfg.Repos {
 		r := &cfg.Repos[i]
 		if r.Adapter == "" {
 			r.Adapter = p.adapter
 		}
-		if r.Adapter == "" && isPostgresURL(r.Database) {
+		if r.Adapter == "" && IsPostgresURL(r.Database) {
 			r.Adapter = "postgres"
 		}
 		for _, p := range []*string{&r.Migrations, &r.Snapshots, &r.TenantMigrations} {
-			clean, err := cleanRelative(*p)
+			clean, err := CleanRelative(*p)
 			if err != nil {
-				return nil, &InputError{What: fmt.Sprintf("repo %q: %v", r.Name, err), Next: "Use folders inside the project."}
+				return nil, &Error{What: fmt.Sprintf("repo %q: %v", r.Name, err), Next: "Use folders inside the project."}
 			}
 			*p = clean
 		}
-		if isPostgresURL(r.Database) {
+		if IsPostgresURL(r.Database) {
 			r.Adapter = "postgres"
 		} else if r.Database != "" && !filepath.IsAbs(r.Database) {
 			r.Database = filepath.Join(root, filepath.FromSlash(r.Database))
@@ -287,22 +295,22 @@ func LoadConfig(root, explicitFile string, getenv func(string) string) (*Config,
 				open = append(open, &cfg.Repos[i])
 			}
 		}
-		if len(open) == 1 && isPostgresURL(url) {
+		if len(open) == 1 && IsPostgresURL(url) {
 			open[0].Database, open[0].DatabaseFrom, open[0].Adapter = url, "DATABASE_URL", "postgres"
 		}
 	}
 	return cfg, nil
 }
 
-// isPostgresURL: a postgres:// URL or a key=value connection string.
-func isPostgresURL(s string) bool {
+// IsPostgresURL: a postgres:// URL or a key=value connection string.
+func IsPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") ||
 		strings.Contains(s, "dbname=") || strings.Contains(s, "host=")
 }
 
-// cleanRelative keeps configured folders inside the project: regen never
+// CleanRelative keeps configured folders inside the project: regen never
 // deletes outside them, so they must not escape it.
-func cleanRelative(p string) (string, error) {
+func CleanRelative(p string) (string, error) {
 	if p == "" {
 		return "", nil
 	}
@@ -327,16 +335,16 @@ var appsPathPattern = regexp.MustCompile(`apps_path:\s*"([^"]+)"`)
 func detect(cfg *Config) error {
 	mixExs, err := os.ReadFile(filepath.Join(cfg.Root, "mix.exs"))
 	if err != nil {
-		return &InputError{What: fmt.Sprintf("cannot read mix.exs: %v.", err), Next: "Run regen in an Elixir project."}
+		return &Error{What: fmt.Sprintf("cannot read mix.exs: %v.", err), Next: "Run regen in an Elixir project."}
 	}
 	cfg.Mix, cfg.MixFrom = []string{"mix"}, "default"
 	deps := map[string]bool{}
 	if m := appsPathPattern.FindStringSubmatch(string(mixExs)); m != nil {
 		// An umbrella: every app under apps_path with migrations is part of
 		// the project; each app's repos are named <app>/<repo>.
-		appsPath, err := cleanRelative(m[1])
+		appsPath, err := CleanRelative(m[1])
 		if err != nil {
-			return &InputError{What: "mix.exs apps_path: " + err.Error(), Next: "Configure the repos in .regen.toml."}
+			return &Error{What: "mix.exs apps_path: " + err.Error(), Next: "Configure the repos in .regen.toml."}
 		}
 		cfg.Umbrella = true
 		apps, _ := filepath.Glob(filepath.Join(cfg.Root, filepath.FromSlash(appsPath), "*", "mix.exs"))
@@ -406,18 +414,164 @@ func detectRepos(root, app string) []RepoConfig {
 	return out
 }
 
-var knownTopKeys = map[string]bool{"preset": true, "mix": true, "keep_backups": true, "rollback_strategy": true, "one_vm": true}
-var knownRepoKeys = map[string]bool{"name": true, "module": true, "migrations": true, "snapshots": true, "database": true, "migration_source": true, "tenant_migrations": true, "tenants": true}
-var knownCommandKeys = map[string]bool{"rollback": true, "codegen": true, "migrate": true, "rebuild_migrate": true, "check": true, "tenant_rollback": true, "tenant_migrate": true, "remigrate": true}
+// One table of the config file's keys: each row parses, validates and
+// sets its key, and the "known keys" lists of the error messages are built
+// from the rows. A key added here is parsed, validated and documented.
+type key struct {
+	name string
+	set  func(cfg *Config, v any) error
+}
 
-func applyConfigFile(cfg *Config, src string) error {
+type repoKey struct {
+	name string
+	set  func(r *RepoConfig, v any) error
+}
+
+var plainName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// topKeys are the keys outside any table.
+var topKeys = []key{
+	{"preset", func(cfg *Config, v any) error {
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("preset must be a string")
+		}
+		cfg.Preset = s
+		return nil
+	}},
+	{"mix", func(cfg *Config, v any) error {
+		s, ok := v.(string)
+		if !ok || strings.TrimSpace(s) == "" {
+			return fmt.Errorf("mix must be a non-empty string")
+		}
+		argv, err := migrator.SplitCommandLine(s)
+		if err != nil {
+			return fmt.Errorf("mix: %v", err)
+		}
+		cfg.Mix, cfg.MixFrom = argv, FileName
+		return nil
+	}},
+	{"keep_backups", func(cfg *Config, v any) error {
+		n, ok := v.(int64)
+		if !ok || n < 1 || n > 100 {
+			return fmt.Errorf("keep_backups must be an integer from 1 to 100")
+		}
+		cfg.Keep = int(n)
+		return nil
+	}},
+	{"rollback_strategy", func(cfg *Config, v any) error {
+		s, ok := v.(string)
+		if !ok || !ValidStrategy(s) {
+			return fmt.Errorf("rollback_strategy must be \"auto\", \"down\" or \"rebuild\"")
+		}
+		cfg.RollbackStrategy = s
+		return nil
+	}},
+	{"one_vm", func(cfg *Config, v any) error {
+		b, ok := v.(bool)
+		if !ok {
+			return fmt.Errorf("one_vm must be true or false")
+		}
+		cfg.OneVM = b
+		return nil
+	}},
+}
+
+// commandKey is one [commands] template: the field it sets and the
+// placeholders it must pass.
+type commandKey struct {
+	name  string
+	field func(cfg *Config) *[]string
+	needs []string // placeholders the template must contain
+	why   string   // appended to the "must pass" message
+}
+
+var commandKeys = []commandKey{
+	{"rollback", func(c *Config) *[]string { return &c.Rollback }, []string{"{dir}"}, " (the folder holding exactly the migrations to roll back)"},
+	{"codegen", func(c *Config) *[]string { return &c.Codegen }, []string{"{name}"}, ""},
+	{"migrate", func(c *Config) *[]string { return &c.Migrate }, nil, ""},
+	{"rebuild_migrate", func(c *Config) *[]string { return &c.RebuildMigrate }, []string{"{dir}"}, " (the folder holding exactly the migrations to apply)"},
+	{"check", func(c *Config) *[]string { return &c.Check }, nil, ""},
+	{"tenant_rollback", func(c *Config) *[]string { return &c.TenantRollback }, []string{"{dir}", "{prefix}"}, ""},
+	{"tenant_migrate", func(c *Config) *[]string { return &c.TenantMigrate }, nil, ""},
+	{"remigrate", func(c *Config) *[]string { return &c.Remigrate }, []string{"{dir}"}, ""},
+}
+
+func stringKey(set func(r *RepoConfig, s string) error) func(r *RepoConfig, v any) error {
+	return func(r *RepoConfig, v any) error {
+		s, ok := v.(string)
+		if !ok {
+			return errMustBeString
+		}
+		return set(r, s)
+	}
+}
+
+var errMustBeString = errors.New("must be a string")
+
+var repoKeys = []repoKey{
+	{"name", stringKey(func(r *RepoConfig, s string) error { r.Name = s; return nil })},
+	{"module", stringKey(func(r *RepoConfig, s string) error { r.Module = s; return nil })},
+	{"migrations", stringKey(func(r *RepoConfig, s string) error { r.Migrations = s; return nil })},
+	{"snapshots", stringKey(func(r *RepoConfig, s string) error { r.Snapshots = s; return nil })},
+	{"database", stringKey(func(r *RepoConfig, s string) error { r.Database, r.DatabaseFrom = s, FileName; return nil })},
+	{"migration_source", stringKey(func(r *RepoConfig, s string) error {
+		if !plainName.MatchString(s) {
+			return fmt.Errorf("migration_source %q is not a plain table name", s)
+		}
+		r.MigrationSource = s
+		return nil
+	})},
+	{"tenant_migrations", stringKey(func(r *RepoConfig, s string) error { r.TenantMigrations = s; return nil })},
+	{"tenants", func(r *RepoConfig, v any) error {
+		list, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("tenants must be a list of schema names")
+		}
+		for _, x := range list {
+			s, ok := x.(string)
+			if !ok || !plainName.MatchString(s) {
+				return fmt.Errorf("tenant %v is not a plain schema name", x)
+			}
+			r.Tenants = append(r.Tenants, s)
+		}
+		return nil
+	}},
+}
+
+func topKeyNames() string {
+	var n []string
+	for _, k := range topKeys {
+		n = append(n, k.name)
+	}
+	return strings.Join(n, ", ")
+}
+
+func commandKeyNames() string {
+	var n []string
+	for _, k := range commandKeys {
+		n = append(n, k.name)
+	}
+	return strings.Join(n, ", ")
+}
+
+func repoKeyNames() string {
+	var n []string
+	for _, k := range repoKeys {
+		n = append(n, k.name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// ApplyFile applies the text of a .regen.toml to cfg.
+func ApplyFile(cfg *Config, src string) error {
 	doc, err := parseTOML(src)
 	if err != nil {
 		return err
 	}
 	for k := range doc.root {
-		if !knownTopKeys[k] {
-			return fmt.Errorf("line %d: unknown key %q (known: preset, mix, keep_backups, rollback_strategy, one_vm, [[repos]], [commands])", doc.lines["."+k], k)
+		if !slices.ContainsFunc(topKeys, func(x key) bool { return x.name == k }) {
+			return fmt.Errorf("line %d: unknown key %q (known: %s, [[repos]], [commands])", doc.lines["."+k], k, topKeyNames())
 		}
 	}
 	for name := range doc.tables {
@@ -430,157 +584,86 @@ func applyConfigFile(cfg *Config, src string) error {
 			return fmt.Errorf("unknown array of tables [[%s]] (known: [[repos]])", name)
 		}
 	}
-	if v, ok := doc.root["preset"]; ok {
-		s, ok := v.(string)
-		if !ok {
-			return fmt.Errorf("preset must be a string")
+	for _, k := range topKeys {
+		if v, ok := doc.root[k.name]; ok {
+			if err := k.set(cfg, v); err != nil {
+				return err
+			}
 		}
-		cfg.Preset = s
-	}
-	if v, ok := doc.root["mix"]; ok {
-		s, ok := v.(string)
-		if !ok || strings.TrimSpace(s) == "" {
-			return fmt.Errorf("mix must be a non-empty string")
-		}
-		argv, err := migrator.SplitCommandLine(s)
-		if err != nil {
-			return fmt.Errorf("mix: %v", err)
-		}
-		cfg.Mix, cfg.MixFrom = argv, configFileName
-	}
-	if v, ok := doc.root["keep_backups"]; ok {
-		n, ok := v.(int64)
-		if !ok || n < 1 || n > 100 {
-			return fmt.Errorf("keep_backups must be an integer from 1 to 100")
-		}
-		cfg.Keep = int(n)
-	}
-	if v, ok := doc.root["one_vm"]; ok {
-		b, ok := v.(bool)
-		if !ok {
-			return fmt.Errorf("one_vm must be true or false")
-		}
-		cfg.OneVM = b
-	}
-	if v, ok := doc.root["rollback_strategy"]; ok {
-		s, ok := v.(string)
-		if !ok || !validStrategy(s) {
-			return fmt.Errorf("rollback_strategy must be \"auto\", \"down\" or \"rebuild\"")
-		}
-		cfg.RollbackStrategy = s
 	}
 	if cmds, ok := doc.tables["commands"]; ok {
-		for k, v := range cmds {
-			if !knownCommandKeys[k] {
-				return fmt.Errorf("[commands]: unknown key %q (known: rollback, codegen, migrate, rebuild_migrate, check, tenant_rollback, tenant_migrate, remigrate)", k)
-			}
-			s, ok := v.(string)
-			if !ok {
-				return fmt.Errorf("[commands] %s must be a string", k)
-			}
-			argv, err := migrator.SplitCommandLine(s)
-			if err != nil || len(argv) == 0 {
-				return fmt.Errorf("[commands] %s: cannot split %q", k, s)
-			}
-			switch k {
-			case "rollback":
-				if !containsArg(argv, "{dir}") {
-					return fmt.Errorf("[commands] rollback must pass {dir} (the folder holding exactly the migrations to roll back)")
-				}
-				cfg.Rollback = argv
-			case "codegen":
-				if !containsArg(argv, "{name}") {
-					return fmt.Errorf("[commands] codegen must pass {name}")
-				}
-				cfg.Codegen = argv
-			case "migrate":
-				cfg.Migrate = argv
-			case "check":
-				cfg.Check = argv
-			case "tenant_migrate":
-				cfg.TenantMigrate = argv
-			case "tenant_rollback", "remigrate":
-				if !containsArg(argv, "{dir}") || (k == "tenant_rollback" && !containsArg(argv, "{prefix}")) {
-					return fmt.Errorf("[commands] %s must pass {dir}%s", k, map[bool]string{true: " and {prefix}", false: ""}[k == "tenant_rollback"])
-				}
-				if k == "remigrate" {
-					cfg.Remigrate = argv
-				} else {
-					cfg.TenantRollback = argv
-				}
-			case "rebuild_migrate":
-				if !containsArg(argv, "{dir}") {
-					return fmt.Errorf("[commands] rebuild_migrate must pass {dir} (the folder holding exactly the migrations to apply)")
-				}
-				cfg.RebuildMigrate = argv
-			}
+		if err := applyCommands(cfg, cmds); err != nil {
+			return err
 		}
 	}
 	if repos, ok := doc.arrays["repos"]; ok {
-		cfg.Repos = nil
-		seen := map[string]bool{}
-		for i, t := range repos {
-			r := RepoConfig{}
-			for k, v := range t {
-				if !knownRepoKeys[k] {
-					return fmt.Errorf("[[repos]] #%d: unknown key %q (known: name, module, migrations, snapshots, database, migration_source, tenant_migrations, tenants)", i+1, k)
-				}
-				if k == "tenants" {
-					list, ok := v.([]any)
-					if !ok {
-						return fmt.Errorf("[[repos]] #%d: tenants must be a list of schema names", i+1)
-					}
-					for _, x := range list {
-						s, ok := x.(string)
-						if !ok || !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(s) {
-							return fmt.Errorf("[[repos]] #%d: tenant %v is not a plain schema name", i+1, x)
-						}
-						r.Tenants = append(r.Tenants, s)
-					}
-					continue
-				}
-				s, ok := v.(string)
-				if !ok {
+		if err := applyRepos(cfg, repos); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyCommands(cfg *Config, cmds map[string]any) error {
+	for k, v := range cmds {
+		i := slices.IndexFunc(commandKeys, func(x commandKey) bool { return x.name == k })
+		if i < 0 {
+			return fmt.Errorf("[commands]: unknown key %q (known: %s)", k, commandKeyNames())
+		}
+		ck := commandKeys[i]
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("[commands] %s must be a string", k)
+		}
+		argv, err := migrator.SplitCommandLine(s)
+		if err != nil || len(argv) == 0 {
+			return fmt.Errorf("[commands] %s: cannot split %q", k, s)
+		}
+		for _, need := range ck.needs {
+			if !containsArg(argv, need) {
+				return fmt.Errorf("[commands] %s must pass %s%s", k, strings.Join(ck.needs, " and "), ck.why)
+			}
+		}
+		*ck.field(cfg) = argv
+	}
+	return nil
+}
+
+func applyRepos(cfg *Config, repos []map[string]any) error {
+	cfg.Repos = nil
+	seen := map[string]bool{}
+	for i, t := range repos {
+		r := RepoConfig{}
+		for k, v := range t {
+			j := slices.IndexFunc(repoKeys, func(x repoKey) bool { return x.name == k })
+			if j < 0 {
+				return fmt.Errorf("[[repos]] #%d: unknown key %q (known: %s)", i+1, k, repoKeyNames())
+			}
+			if err := repoKeys[j].set(&r, v); err != nil {
+				if err == errMustBeString {
 					return fmt.Errorf("[[repos]] #%d: %s must be a string", i+1, k)
 				}
-				switch k {
-				case "name":
-					r.Name = s
-				case "module":
-					r.Module = s
-				case "migrations":
-					r.Migrations = s
-				case "snapshots":
-					r.Snapshots = s
-				case "tenant_migrations":
-					r.TenantMigrations = s
-				case "database":
-					r.Database, r.DatabaseFrom = s, configFileName
-				case "migration_source":
-					if !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(s) {
-						return fmt.Errorf("[[repos]] #%d: migration_source %q is not a plain table name", i+1, s)
-					}
-					r.MigrationSource = s
-				}
+				return fmt.Errorf("[[repos]] #%d: %v", i+1, err)
 			}
-			if r.Name == "" {
-				r.Name = "repo"
-			}
-			if seen[r.Name] {
-				return fmt.Errorf("[[repos]]: two repos are named %q", r.Name)
-			}
-			seen[r.Name] = true
-			if r.Migrations == "" {
-				r.Migrations = "priv/" + r.Name + "/migrations"
-			}
-			if r.Snapshots == "" {
-				r.Snapshots = "priv/resource_snapshots/" + r.Name
-			}
-			cfg.Repos = append(cfg.Repos, r)
 		}
-		if len(cfg.Repos) == 0 {
-			return errors.New("[[repos]] is empty")
+		// Defaults of a [[repos]] table: Ash's layout under the repo's name.
+		if r.Name == "" {
+			r.Name = "repo"
 		}
+		if seen[r.Name] {
+			return fmt.Errorf("[[repos]]: two repos are named %q", r.Name)
+		}
+		seen[r.Name] = true
+		if r.Migrations == "" {
+			r.Migrations = "priv/" + r.Name + "/migrations"
+		}
+		if r.Snapshots == "" {
+			r.Snapshots = "priv/resource_snapshots/" + r.Name
+		}
+		cfg.Repos = append(cfg.Repos, r)
+	}
+	if len(cfg.Repos) == 0 {
+		return errors.New("[[repos]] is empty")
 	}
 	return nil
 }
@@ -594,9 +677,9 @@ func containsArg(argv []string, placeholder string) bool {
 	return false
 }
 
-// expand fills a command template. Each template argument stays one
+// Expand fills a command template. Each template argument stays one
 // argument: user-supplied text is never re-split or given to a shell.
-func expand(template, mix []string, vars map[string]string) []string {
+func Expand(template, mix []string, vars map[string]string) []string {
 	var out []string
 	for i, a := range template {
 		if a == "{mix}" {
@@ -618,15 +701,15 @@ func expand(template, mix []string, vars map[string]string) []string {
 	return out
 }
 
-// checkMix finds the mix command before anything changes: a missing one is
+// CheckMix finds the mix command before anything changes: a missing one is
 // an input error, not a failed step to compensate.
-func checkMix(cfg *Config) error {
+func CheckMix(cfg *Config) error {
 	name := cfg.Mix[0]
 	if strings.Contains(name, "/") && !filepath.IsAbs(name) {
 		name = filepath.Join(cfg.Root, name)
 	}
 	if _, err := exec.LookPath(name); err != nil {
-		return &InputError{
+		return &Error{
 			What: fmt.Sprintf("the mix command %q (from %s) cannot be run: %v.", cfg.Mix[0], cfg.MixFrom, err),
 			Next: "Install Elixir, or set the command with REGEN_MIX or `mix = \"...\"` in .regen.toml (e.g. \"docker compose exec app mix\").",
 		}

@@ -1,8 +1,9 @@
-package regen
+package project
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -101,4 +102,29 @@ func envKey(root string, files []string, getenv func(string) string) string {
 		h.Write(data)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// ConfigHash keys the repo-config cache by the files that decide it and
+// the environment they read (envkey.go).
+func ConfigHash(root string, getenv func(string) string) (string, error) {
+	files := []string{"mix.exs", "mix.lock"}
+	more, _ := filepath.Glob(filepath.Join(root, "config", "*.exs"))
+	sort.Strings(more)
+	for _, m := range more {
+		rel, _ := filepath.Rel(root, m)
+		files = append(files, rel)
+	}
+	h := sha256.New()
+	// The answer holds absolute paths: a copied or moved checkout (its .git
+	// copied with it) must not reuse another checkout's databases.
+	fmt.Fprintf(h, "root\x00%s\x00env\x00%s\x00", root, envKey(root, files, getenv))
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", f, len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
