@@ -3,7 +3,6 @@ package regen
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -335,18 +334,9 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]mi
 	if app != "" {
 		key += "-" + strings.ReplaceAll(app, "/", "_")
 	}
-	cacheFile := filepath.Join(e.stateDir, "cache", "repos-"+key+".txt")
-	secretFile := e.secretCacheFile(key)
-	if data, err := os.ReadFile(cacheFile); err == nil {
-		if strings.Contains(string(data), passwordMarker) {
-			// The answer with its password lives in the user's own cache,
-			// never under the git directory.
-			data, err = os.ReadFile(secretFile)
-			if err != nil {
-				data = nil
-			}
-		}
-		if answers, err := migrator.ParseRepoConfig(string(data)); err == nil && data != nil {
+	cache := project.RepoCache{StateDir: e.stateDir, Getenv: e.opts.Getenv, Write: writeFileAtomic}
+	if data, ok := cache.Load(key); ok {
+		if answers, err := migrator.ParseRepoConfig(data); err == nil {
 			return answers, "mix config (cached)", nil
 		}
 	}
@@ -357,26 +347,7 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]mi
 	if err != nil {
 		return nil, "", err
 	}
-	var out strings.Builder
-	out.WriteString(output)
-	// Only regen-repo lines are cached, and never a password: an answer that
-	// had one is marked, and asked again next time (or use DATABASE_URL,
-	// PGPASSWORD or ~/.pgpass to avoid the mix start).
-	var keep, full []string
-	for _, l := range strings.Split(out.String(), "\n") {
-		if strings.HasPrefix(l, "regen-repo ") {
-			keep = append(keep, stripPassword(l))
-			full = append(full, l)
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(cacheFile), 0o700); err == nil {
-		writeFileAtomic(cacheFile, []byte(strings.Join(keep, "\n")+"\n"), 0o600)
-	}
-	if strings.Join(keep, "\n") != strings.Join(full, "\n") && secretFile != "" {
-		if err := os.MkdirAll(filepath.Dir(secretFile), 0o700); err == nil {
-			writeFileAtomic(secretFile, []byte(strings.Join(full, "\n")+"\n"), 0o600)
-		}
-	}
+	cache.Store(key, output)
 	return answers, "mix config", nil
 }
 
@@ -398,23 +369,6 @@ func (e *Engine) askRepoConfigs(ctx context.Context, cfg *Config, app string) ([
 		}
 	}
 	return answers, out.String(), nil
-}
-
-// secretCacheFile is where an answer that holds a password is cached: the
-// user's cache folder (like ~/.pgpass, mode 0600), keyed by the git
-// directory and the config hash, so `regen status` stays free of mix
-// starts without a password ever landing in the repository's metadata.
-func (e *Engine) secretCacheFile(key string) string {
-	base := e.opts.Getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home := e.opts.Getenv("HOME")
-		if home == "" {
-			return ""
-		}
-		base = filepath.Join(home, ".cache")
-	}
-	id := sha256.Sum256([]byte(e.stateDir + "\x00" + key))
-	return filepath.Join(base, "regen", hex.EncodeToString(id[:12])+".repos")
 }
 
 func newRunID(now time.Time) string {
@@ -448,33 +402,6 @@ func withoutRepoLines(s string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
-}
-
-// passwordMarker stands in the cache where the project's answer had a
-// password: the cache under the git directory never holds one.
-const passwordMarker = "regen-password-not-cached"
-
-func stripPassword(line string) string {
-	fields := strings.Fields(line)
-	for i, f := range fields {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok || v == "" {
-			continue
-		}
-		switch k {
-		case "password":
-			fields[i] = k + "=" + passwordMarker
-		case "url":
-			if dec, err := url.QueryUnescape(v); err == nil {
-				if u, err := url.Parse(dec); err == nil && u.User != nil {
-					if _, has := u.User.Password(); has {
-						fields[i] = k + "=" + passwordMarker
-					}
-				}
-			}
-		}
-	}
-	return strings.Join(fields, " ")
 }
 
 // postgresURL builds a connection URL from the project's answer.
