@@ -13,7 +13,7 @@ import (
 	"github.com/regen-tool/regen/cmd/regen/cmdutil"
 	"github.com/regen-tool/regen/cmd/regen/iostreams"
 	"github.com/regen-tool/regen/cmd/regen/root"
-	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/regen"
 )
 
 // Main runs regen with args and returns the exit code.
@@ -52,11 +52,11 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) (code int) {
 				continue
 			}
 			if first {
-				cancel(&migrator.SignalCause{Signal: sig})
+				cancel(&regen.SignalCause{Signal: sig})
 				first = false
 				continue
 			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "regen: %s received; still restoring, please wait (stopping regen now could leave a half state).\n", migrator.SignalName(sig))
+			fmt.Fprintf(f.IOStreams.ErrOut, "regen: %s received; still restoring, please wait (stopping regen now could leave a half state).\n", regen.SignalName(sig))
 		}
 	}()
 	defer func() {

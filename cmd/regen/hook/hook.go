@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/regen-tool/regen/cmd/regen/cmdutil"
-	"github.com/regen-tool/regen/gitops"
 	"github.com/regen-tool/regen/regen"
 	"github.com/spf13/cobra"
 )
@@ -100,16 +99,5 @@ func hooksDir(f *cmdutil.Factory) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	repo, err := gitops.Open(dir)
-	if errors.Is(err, gitops.ErrNotRepository) {
-		return "", &regen.InputError{What: fmt.Sprintf("%s is not inside a git repository.", dir), Next: "Run `regen hook install` inside the project's checkout."}
-	}
-	if err != nil {
-		return "", &regen.InputError{What: fmt.Sprintf("cannot open the git repository: %v.", err), Next: ""}
-	}
-	d, err := repo.HooksDir()
-	if err != nil {
-		return "", &regen.InputError{What: err.Error(), Next: "Check the git config (core.hooksPath)."}
-	}
-	return d, nil
+	return regen.HooksDir(dir)
 }

@@ -1,0 +1,37 @@
+package regen
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/regen-tool/regen/gitops"
+	"github.com/regen-tool/regen/migrator"
+)
+
+// What the command layer needs of the leaf packages, so that cmd imports
+// only regen (cmd/regen/imports_test.go holds that rule).
+
+// SignalCause is the context cancellation cause that carries the signal
+// regen received; the engine forwards that same signal to the child.
+type SignalCause = migrator.SignalCause
+
+// SignalName is the conventional name of a signal ("SIGINT").
+func SignalName(sig os.Signal) string { return migrator.SignalName(sig) }
+
+// HooksDir is where git looks for the hooks of the repository around dir
+// (core.hooksPath, else the common git directory's hooks/).
+func HooksDir(dir string) (string, error) {
+	repo, err := gitops.Open(dir)
+	if errors.Is(err, gitops.ErrNotRepository) {
+		return "", &InputError{What: fmt.Sprintf("%s is not inside a git repository.", dir), Next: "Run `regen hook install` inside the project's checkout."}
+	}
+	if err != nil {
+		return "", &InputError{What: fmt.Sprintf("cannot open the git repository: %v.", err), Next: ""}
+	}
+	d, err := repo.HooksDir()
+	if err != nil {
+		return "", &InputError{What: err.Error(), Next: "Check the git config (core.hooksPath)."}
+	}
+	return d, nil
+}
