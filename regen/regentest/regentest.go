@@ -18,7 +18,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,44 +27,10 @@ import (
 	_ "modernc.org/sqlite" // the test data goes in through the same driver
 )
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildErr  error
-)
-
 // ModuleRoot is the repository root (where go.mod is).
 func ModuleRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Dir(filepath.Dir(filepath.Dir(file)))
-}
-
-// Binaries builds mixsim and regen once per test process and returns the
-// folder holding them.
-func Binaries(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "regen-bin-")
-		if buildErr != nil {
-			return
-		}
-		pkgs := []string{"./cmd/mixsim", "./cmd/regen", "./regen/regentest/sqliteholder"}
-		if os.Getenv("REGEN_TEST_MIXSIM") != "" {
-			pkgs = pkgs[1:]
-		}
-		for _, pkg := range pkgs {
-			cmd := exec.Command("go", "build", "-o", buildDir, pkg)
-			cmd.Dir = ModuleRoot()
-			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
-				return
-			}
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildDir
 }
 
 // Mixsim is the path of the built stand-in (REGEN_TEST_MIXSIM may name a

@@ -110,11 +110,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *Options) error,
 }
 
 func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
-	configFile := ""
-	if opts.ConfigFile != nil {
-		configFile = *opts.ConfigFile
-	}
-	eng, err := f.Engine(configFile, opts.Timeout)
+	eng, err := f.Engine(cmdutil.Deref(opts.ConfigFile), opts.Timeout)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,10 @@ type Factory struct {
 	Getenv    func(string) string
 	Dir       func() (string, error)
 	Now       func() time.Time
+	// OpenEngine is how every command gets its engine (regen.Open in
+	// production); a command test supplies its own to see the options the
+	// command built, or to open the engine on a project of its own.
+	OpenEngine func(regen.Options) (*regen.Engine, error)
 }
 
 // Engine opens the engine for the current folder.
@@ -50,7 +54,11 @@ func (f *Factory) EngineFor(s EngineSettings) (*regen.Engine, error) {
 	}
 	ios := f.IOStreams
 	verbose := s.Verbose
-	return regen.Open(regen.Options{
+	open := f.OpenEngine
+	if open == nil {
+		open = regen.Open
+	}
+	return open(regen.Options{
 		Dir:        dir,
 		ConfigFile: s.ConfigFile,
 		Getenv:     f.Getenv,
@@ -66,5 +74,14 @@ func (f *Factory) EngineFor(s EngineSettings) (*regen.Engine, error) {
 
 // New returns the production factory.
 func New(ios *iostreams.IOStreams) *Factory {
-	return &Factory{IOStreams: ios, Getenv: os.Getenv, Dir: os.Getwd, Now: time.Now}
+	return &Factory{IOStreams: ios, Getenv: os.Getenv, Dir: os.Getwd, Now: time.Now, OpenEngine: regen.Open}
+}
+
+// Deref reads a flag shared through a pointer (the persistent --config);
+// a command built alone in a test may have none.
+func Deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -12,10 +12,11 @@ import (
 
 type Options struct {
 	DiscardJournal bool
+	ConfigFile     *string
 }
 
-func NewCmdRecover(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{}
+func NewCmdRecover(f *cmdutil.Factory, runF func(context.Context, *Options) error, configFile *string) *cobra.Command {
+	opts := &Options{ConfigFile: configFile}
 	cmd := &cobra.Command{
 		Use:   "recover",
 		Short: "Finish or reverse a run that was interrupted (crash, kill -9, power loss)",
@@ -41,7 +42,7 @@ again, and says what may be half-way.`,
 }
 
 func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
-	eng, err := f.Engine("", 0)
+	eng, err := f.Engine(cmdutil.Deref(opts.ConfigFile), 0)
 	if err != nil {
 		return err
 	}

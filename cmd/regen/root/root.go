@@ -109,21 +109,17 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop a mix task that runs longer than this (e.g. 10m), then restore")
 	// `regen -v`, `--version` and `regen version` print the same line.
 	cmd.SetVersionTemplate("{{.Version}}\n")
-	// --config only on the commands that read the config, so that it does
-	// not show in the help of version, completion, hook, init or recover.
-	withConfig := []*cobra.Command{
-		cmd,
+	// --config reaches every command that opens the engine; the others
+	// (version, completion, hook) accept it and have nothing to read.
+	cmd.PersistentFlags().StringVar(&opts.ConfigFile, "config", "", "config file (default: .regen.toml at the project root)")
+	cmd.AddCommand(
 		statuscmd.NewCmdStatus(f, nil, &opts.ConfigFile),
 		undocmd.NewCmdUndo(f, nil, &opts.ConfigFile),
 		checkcmd.NewCmdCheck(f, nil, &opts.ConfigFile),
-	}
-	for _, c := range withConfig {
-		c.Flags().StringVar(&opts.ConfigFile, "config", "", "config file (default: .regen.toml at the project root)")
-	}
-	cmd.AddCommand(withConfig[1:]...)
-	cmd.AddCommand(recovercmd.NewCmdRecover(f, nil))
-	cmd.AddCommand(versioncmd.NewCmdVersion(f))
-	cmd.AddCommand(initcmd.NewCmdInit(f, nil))
+		recovercmd.NewCmdRecover(f, nil, &opts.ConfigFile),
+		versioncmd.NewCmdVersion(f),
+		initcmd.NewCmdInit(f, nil, &opts.ConfigFile),
+	)
 	cmd.AddCommand(hookcmd.NewCmdHook(f))
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	cmd.AddCommand(completioncmd.NewCmdCompletion(f))

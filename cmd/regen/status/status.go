@@ -41,7 +41,7 @@ it, orphaned versions, and stray files that are never touched.`,
 }
 
 func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
-	eng, err := f.Engine(*opts.ConfigFile, 0)
+	eng, err := f.Engine(cmdutil.Deref(opts.ConfigFile), 0)
 	if err != nil {
 		return err
 	}

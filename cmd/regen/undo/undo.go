@@ -39,7 +39,7 @@ is backed up first).`,
 }
 
 func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
-	eng, err := f.Engine(*opts.ConfigFile, 0)
+	eng, err := f.Engine(cmdutil.Deref(opts.ConfigFile), 0)
 	if err != nil {
 		return err
 	}
