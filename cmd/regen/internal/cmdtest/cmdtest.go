@@ -54,12 +54,12 @@ func (e *Env) Exec(cmd *cobra.Command, args ...string) int {
 	cmd.SetErr(e.F.IOStreams.ErrOut)
 	cmd.SilenceErrors, cmd.SilenceUsage = true, true
 	err := cmd.ExecuteContext(context.Background())
+	if err != nil {
+		e.ErrOut.WriteString("regen: " + err.Error() + "\n")
+	}
 	var usage *cmdutil.UsageError
 	if errors.As(err, &usage) {
 		return cmdutil.ExitUsage
-	}
-	if err != nil {
-		e.ErrOut.WriteString("regen: " + err.Error() + "\n")
 	}
 	return cmdutil.ExitCode(err)
 }
