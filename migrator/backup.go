@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/regen-tool/regen/internal/fsatomic"
 	"io/fs"
 	"net/url"
 	"os"
@@ -135,40 +135,18 @@ func RestoreSQLite(backup, dbPath string) (err error) {
 		return fmt.Errorf("database %s: %w", dbPath, err)
 	}
 
-	dir := filepath.Dir(target)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".regen-restore-*")
-	if err != nil {
-		return fmt.Errorf("restoring %s: %w", dbPath, err)
-	}
-	tmpName := tmp.Name()
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmpName)
+	// The stale -wal/-shm go only once the new file is durable, just before
+	// it takes the name: never beside the old file's pages nor the new one's.
+	removeSidecars := func() error {
+		for _, suffix := range sqliteSidecars() {
+			if err := os.Remove(target + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("removing stale %s: %w", target+suffix, err)
+			}
 		}
-	}()
-	if _, err := io.Copy(tmp, src); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("restoring %s: copying backup: %w", dbPath, err)
+		return nil
 	}
-	if err := tmp.Chmod(mode); err != nil {
-		_ = tmp.Close()
+	if _, err := fsatomic.WriteReader(target, src, mode, removeSidecars); err != nil {
 		return fmt.Errorf("restoring %s: %w", dbPath, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("restoring %s: %w", dbPath, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("restoring %s: %w", dbPath, err)
-	}
-
-	for _, suffix := range sqliteSidecars() {
-		if err := os.Remove(target + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("restoring %s: removing stale %s: %w", dbPath, target+suffix, err)
-		}
-	}
-	if err := os.Rename(tmpName, target); err != nil {
-		return fmt.Errorf("restoring %s: %w", dbPath, err)
-	}
-	return syncDir(dir)
+	return nil
 }

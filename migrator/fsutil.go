@@ -1,40 +1,10 @@
 package migrator
 
-import (
-	"fmt"
-	"os"
-)
+import "github.com/regen-tool/regen/internal/fsatomic"
 
-// syncFile flushes a file's data to stable storage. Backups and restores are
-// only as good as what survives a power cut, so every write ends with this.
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	return nil
-}
+// Backups and restores are only as good as what survives a power cut:
+// every write ends with these (internal/fsatomic holds the one copy).
 
-// syncDir makes a created, renamed or removed directory entry durable; a
-// file's own fsync does not cover its name.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
-	}
-	if err := d.Sync(); err != nil {
-		_ = d.Close()
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
-	}
-	if err := d.Close(); err != nil {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
-	}
-	return nil
-}
+func syncFile(path string) error { return fsatomic.SyncFile(path) }
+
+func syncDir(dir string) error { return fsatomic.SyncDir(dir) }

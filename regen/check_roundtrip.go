@@ -175,9 +175,6 @@ func checkErrorLine(out string) string {
 
 // checkCopyFile copies a migration into the rollback folder.
 func checkCopyFile(src, dst string) error {
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, data, 0o600)
+	_, err := copyFileAtomic(src, dst, 0o600)
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/regen-tool/regen/internal/fsatomic"
 	"github.com/regen-tool/regen/regen"
 )
 
@@ -65,7 +66,7 @@ func Install(dir string, force, chain bool) (*Result, error) {
 			Next: "Run `regen hook install --chain` to keep it and run it before regen's check, or `--force` to replace it (it is moved to " + ReplacedName + ", not deleted).",
 		}
 	}
-	if err := writeScript(dir, target); err != nil {
+	if err := writeScript(target); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -120,26 +121,10 @@ func isOurs(p string) (ours, present bool, err error) {
 	return bytes.Contains(data, []byte("\n"+Marker+"\n")), true, nil
 }
 
-// writeScript replaces target atomically with the hook script.
-func writeScript(dir, target string) error {
-	tmp, err := os.CreateTemp(dir, ".pre-commit.regen-*")
-	if err != nil {
-		return fmt.Errorf("cannot write into %s: %w", dir, err)
-	}
-	name := tmp.Name()
-	_, werr := tmp.WriteString(script)
-	if werr == nil {
-		werr = tmp.Chmod(0o755)
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(name, target)
-	}
-	if werr != nil {
-		os.Remove(name)
-		return fmt.Errorf("cannot write %s: %w", target, werr)
+// writeScript replaces target atomically (and durably) with the hook script.
+func writeScript(target string) error {
+	if err := fsatomic.WriteFile(target, []byte(script), 0o755); err != nil {
+		return fmt.Errorf("cannot write %s: %w", target, err)
 	}
 	return nil
 }
