@@ -65,3 +65,30 @@ func userinfoPassword(password string) string {
 	full := url.UserPassword("u", password).String()
 	return strings.TrimPrefix(full, "u:")
 }
+
+// WithoutPassword removes the password from a URL or key=value connection
+// string and keeps it usable (the journal's record of a database: recover
+// gets the password again from the project, PGPASSWORD or ~/.pgpass). The
+// same patterns as Redact find it; an unparsable URL gives "".
+func WithoutPassword(conn string) string {
+	if strings.HasPrefix(conn, "postgres://") || strings.HasPrefix(conn, "postgresql://") {
+		u, err := url.Parse(conn)
+		if err != nil {
+			return ""
+		}
+		if u.User != nil {
+			u.User = url.User(u.User.Username())
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Del("password")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	return strings.TrimSpace(passwordParamRE.ReplaceAllString(conn, ""))
+}
+
+// HasSecret says whether Redact's rules find a password in s (URL userinfo
+// or a password=… parameter).
+func HasSecret(s string) bool { return Redact(s, "") != s }

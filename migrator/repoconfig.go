@@ -131,17 +131,9 @@ func (c RepoConfig) String() string {
 		target = fmt.Sprintf("%s@%s:%d/%s", c.Username, c.Hostname, c.Port, c.Database)
 	}
 	if c.URL != "" {
-		target += " url=" + redactURL(c.URL)
+		target += " url=" + Redact(c.URL, c.Password)
 	}
 	return fmt.Sprintf("%s (%s) %s", c.Repo, c.Adapter, target)
-}
-
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
 }
 
 // ParseRepoConfig reads the output of RepoConfigQuery, ignoring every line

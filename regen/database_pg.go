@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
-	"regexp"
-	"strings"
 
 	"github.com/regen-tool/regen/migrator"
 )
@@ -75,25 +72,5 @@ func (d *pgDB) Restore(ctx context.Context, rec RepoRecord, backupDir, quarantin
 // running migrations (it needs mix), not by a copy.
 var errRemigrate = errors.New("restore by re-migration")
 
-var kvPassword = regexp.MustCompile(`\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
-
-// withoutPassword removes the password from a URL or key=value connection
-// string, keeping everything else.
-func withoutPassword(s string) string {
-	if strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
-		u, err := url.Parse(s)
-		if err != nil {
-			return ""
-		}
-		if u.User != nil {
-			u.User = url.User(u.User.Username())
-		}
-		q := u.Query()
-		if q.Has("password") {
-			q.Del("password")
-			u.RawQuery = q.Encode()
-		}
-		return u.String()
-	}
-	return strings.TrimSpace(kvPassword.ReplaceAllString(s, ""))
-}
+// withoutPassword: migrator.WithoutPassword, the one redactor's rules.
+func withoutPassword(s string) string { return migrator.WithoutPassword(s) }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/regen-tool/regen/migrator"
 )
 
 // RepoCache keeps the project's answer about its repos (the regen-repo
@@ -99,12 +101,8 @@ func stripPassword(line string) string {
 		case "password":
 			fields[i] = k + "=" + passwordMarker
 		case "url":
-			if dec, err := url.QueryUnescape(v); err == nil {
-				if u, err := url.Parse(dec); err == nil && u.User != nil {
-					if _, has := u.User.Password(); has {
-						fields[i] = k + "=" + passwordMarker
-					}
-				}
+			if dec, err := url.QueryUnescape(v); err == nil && migrator.HasSecret(dec) {
+				fields[i] = k + "=" + passwordMarker
 			}
 		}
 	}
