@@ -147,18 +147,6 @@ func snakeCase(s string) string {
 	return strings.Trim(b.String(), "_")
 }
 
-// camelize is Macro.camelize as Ecto uses it for the module name.
-func camelize(slug string) string {
-	var b strings.Builder
-	for _, part := range strings.Split(slug, "_") {
-		if part == "" {
-			continue
-		}
-		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-	}
-	return b.String()
-}
-
 // project holds what the plan reads: the config, the git repository and the
 // databases.
 type workspace struct {
@@ -423,10 +411,10 @@ func isSnapshotFile(rel, folder string) bool {
 // checkNameUnused refuses a name whose module a kept migration already uses:
 // Ecto would refuse to load two modules of the same name.
 func (p *workspace) checkNameUnused(pl *Plan, name string) error {
-	want := camelize(name)
+	want := snapshots.MigrationModuleSuffix(name)
 	for _, rp := range pl.Repos {
 		for _, m := range rp.Tracked {
-			if camelize(m.Slug) == want && !inMigrations(rp.Reapply, m) {
+			if snapshots.MigrationModuleSuffix(m.Slug) == want && !inMigrations(rp.Reapply, m) {
 				return &InputError{
 					What: fmt.Sprintf("the name %q is already used by the tracked migration %s (module …Migrations.%s); Ecto cannot load two migrations with one module name.", name, m.Path, want),
 					Next: "Choose another name.",

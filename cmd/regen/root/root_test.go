@@ -100,3 +100,19 @@ func TestRootReadsConfig(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, env.ErrOut)
 	}
 }
+
+// The module-name rule (snapshots.MigrationModuleSuffix, the one rule the
+// plan and check share): a name whose module a tracked migration has is
+// refused before anything changes.
+func TestRootRefusesANameATrackedMigrationHas(t *testing.T) {
+	p := regentest.NewProject(t)
+	before := p.Capture()
+	env := cmdtest.New(t, p.Root, p.Getenv)
+	code := env.Exec(root.NewCmdRoot(env.F, nil), "initial_blog", "-m")
+	if code != 2 || !strings.Contains(env.ErrOut.String(), "module …Migrations.InitialBlog") {
+		t.Fatalf("exit %d\n%s", code, env.ErrOut)
+	}
+	if d := before.Diff(p.Capture()); d != "" {
+		t.Fatalf("changed:\n%s", d)
+	}
+}
