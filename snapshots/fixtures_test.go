@@ -6,13 +6,21 @@ import (
 	"testing"
 )
 
-// fixturesDir returns the shared real-Ash fixtures, skipping when this
-// checkout does not carry them.
+// fixturesDir returns the shared real-Ash fixtures (REGEN_TEST_FIXTURES, else
+// shared/fixtures beside the checkout), skipping when they are missing; under
+// CI=true a missing fixture fails, as a missing PostgreSQL does.
 func fixturesDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "fixtures")
+	dir := os.Getenv("REGEN_TEST_FIXTURES")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "fixtures")
+	}
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("real Ash fixtures not available at %s: %v", dir, err)
+		stop := t.Skipf
+		if os.Getenv("CI") == "true" {
+			stop = t.Fatalf
+		}
+		stop("real Ash fixtures not available at %s (set REGEN_TEST_FIXTURES): %v", dir, err)
 	}
 	return dir
 }
