@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/regen-tool/regen/cmd/regen/render"
 	"github.com/regen-tool/regen/regen"
 	"github.com/regen-tool/regen/regen/regentest"
 )
@@ -58,7 +59,7 @@ func eachKind(t *testing.T, f func(t *testing.T, kind string)) {
 func engine(t *testing.T, p *regentest.Project) (*regen.Engine, *bytes.Buffer) {
 	t.Helper()
 	var out bytes.Buffer
-	e, err := regen.Open(regen.Options{Dir: p.Root, Getenv: p.Getenv, Reporter: &regen.TextReporter{W: &out}, ChildOut: &out})
+	e, err := regen.Open(regen.Options{Dir: p.Root, Getenv: p.Getenv, Reporter: &render.Reporter{W: &out}, ChildOut: &out})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/regen-tool/regen/cmd/regen/render"
 	"github.com/regen-tool/regen/regen"
 	"github.com/regen-tool/regen/regen/regentest"
 )
@@ -99,7 +100,7 @@ func TestTimeoutStopsTheChildAndRestores(t *testing.T) {
 	t.Setenv("MIXSIM_SLEEP", "ash.codegen:30")
 	before := p.Capture()
 	_, out := engine(t, p)
-	eng, err := regen.Open(regen.Options{Dir: p.Root, Getenv: p.Getenv, Reporter: &regen.TextReporter{W: out}, ChildOut: out, Timeout: 300 * time.Millisecond})
+	eng, err := regen.Open(regen.Options{Dir: p.Root, Getenv: p.Getenv, Reporter: &render.Reporter{W: out}, ChildOut: out, Timeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/regen-tool/regen/cmd/regen/render"
 	"github.com/regen-tool/regen/migrator"
 	"github.com/regen-tool/regen/regen"
 	"github.com/regen-tool/regen/regen/regentest"
@@ -167,7 +168,7 @@ func TestPostgresTerminateConnectionsGivesAFullCopy(t *testing.T) {
 	t.Setenv("MIXSIM_FAIL", "ash.codegen")
 	before := p.Capture()
 	var buf strings.Builder
-	e, err := regen.Open(regen.Options{Dir: p.Root, Getenv: p.Getenv, Reporter: &regen.TextReporter{W: &buf}, ChildOut: &buf, TerminateConnections: true})
+	e, err := regen.Open(regen.Options{Dir: p.Root, Getenv: p.Getenv, Reporter: &render.Reporter{W: &buf}, ChildOut: &buf, TerminateConnections: true})
 	if err != nil {
 		t.Fatal(err)
 	}

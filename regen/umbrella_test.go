@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/regen-tool/regen/cmd/regen/render"
 	"github.com/regen-tool/regen/migrator"
 	"github.com/regen-tool/regen/regen"
 	"github.com/regen-tool/regen/regen/regentest"
@@ -132,7 +133,7 @@ func TestUmbrellaFailureRestoresEveryApp(t *testing.T) {
 func TestUmbrellaFromInsideOneAppHandlesThatApp(t *testing.T) {
 	p := umbrella(t)
 	var buf strings.Builder
-	e, err := regen.Open(regen.Options{Dir: filepath.Join(p.Root, "apps", "blog_core", "lib"), Getenv: p.Getenv, Reporter: &regen.TextReporter{W: &buf}, ChildOut: &buf})
+	e, err := regen.Open(regen.Options{Dir: filepath.Join(p.Root, "apps", "blog_core", "lib"), Getenv: p.Getenv, Reporter: &render.Reporter{W: &buf}, ChildOut: &buf})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@
 package cmdutil
 
 import (
-	"io"
 	"os"
 	"time"
 
@@ -62,11 +61,10 @@ func (f *Factory) EngineFor(s EngineSettings) (*regen.Engine, error) {
 		Dir:        dir,
 		ConfigFile: s.ConfigFile,
 		Getenv:     f.Getenv,
-		Reporter: &regen.TextReporter{W: ios.ErrOut, Color: ios.ColorEnabled(),
-			PlanWriter: func(w io.Writer, p *regen.Plan) { render.Plan(w, p, render.PlanOptions{Verbose: verbose}) }},
-		ChildOut: ios.ErrOut,
-		Timeout:  s.Timeout,
-		Now:      f.Now,
+		Reporter:   &render.Reporter{W: ios.ErrOut, Color: ios.ColorEnabled(), PlanOptions: render.PlanOptions{Verbose: verbose}},
+		ChildOut:   ios.ErrOut,
+		Timeout:    s.Timeout,
+		Now:        f.Now,
 
 		TerminateConnections: s.Terminate,
 	})
