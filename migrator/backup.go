@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/regen-tool/regen/internal/fsatomic"
+	"github.com/regen-tool/regen/migrator/fsatomic"
 	"io/fs"
 	"net/url"
 	"os"

@@ -1,6 +1,6 @@
 package migrator
 
-import "github.com/regen-tool/regen/internal/fsatomic"
+import "github.com/regen-tool/regen/migrator/fsatomic"
 
 // Backups and restores are only as good as what survives a power cut:
 // every write ends with these (internal/fsatomic holds the one copy).

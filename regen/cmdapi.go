@@ -7,6 +7,7 @@ import (
 
 	"github.com/regen-tool/regen/gitops"
 	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/migrator/fsatomic"
 )
 
 // What the command layer needs of the leaf packages, so that cmd imports
@@ -34,4 +35,11 @@ func HooksDir(dir string) (string, error) {
 		return "", &InputError{What: err.Error(), Next: "Check the git config (core.hooksPath)."}
 	}
 	return d, nil
+}
+
+// WriteFileAtomic replaces path with data durably (temp file, fsync,
+// rename, fsync of the folder): the one atomic write, for cmd's own files
+// (the hook script).
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return fsatomic.WriteFile(path, data, perm)
 }

@@ -3,7 +3,7 @@ package regen
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"github.com/regen-tool/regen/internal/fsatomic"
+	"github.com/regen-tool/regen/migrator/fsatomic"
 	"io"
 	"os"
 )

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/regen-tool/regen/internal/fsatomic"
 	"github.com/regen-tool/regen/regen"
 )
 
@@ -123,7 +122,7 @@ func isOurs(p string) (ours, present bool, err error) {
 
 // writeScript replaces target atomically (and durably) with the hook script.
 func writeScript(target string) error {
-	if err := fsatomic.WriteFile(target, []byte(script), 0o755); err != nil {
+	if err := regen.WriteFileAtomic(target, []byte(script), 0o755); err != nil {
 		return fmt.Errorf("cannot write %s: %w", target, err)
 	}
 	return nil
