@@ -8,7 +8,7 @@ import (
 	"os"
 )
 
-// The careful file operations live in internal/fsatomic (temp file, fsync,
+// The careful file operations live in migrator/fsatomic (temp file, fsync,
 // rename, fsync the folder); these names keep the engine's call sites short.
 
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
