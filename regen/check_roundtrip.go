@@ -82,7 +82,10 @@ func (e *Engine) roundtripSteps(ctx context.Context, p *workspace, r RepoConfig,
 		out string
 		err error
 	)
-	db := &sqliteDB{path: r.Database, source: r.MigrationSource}
+	db, err := openDatabase(r, e.opts.Getenv, false, e.rep)
+	if err != nil {
+		return nil, err
+	}
 	migrate := expand(p.cfg.Migrate, p.cfg.Mix, map[string]string{"repo": r.Module})
 	if err := e.roundtripStep(j, stepRoundtripUp, func() error { res, out, err = e.roundtripRun(ctx, p, r, migrate); return err }); err != nil {
 		return nil, err
@@ -146,7 +149,7 @@ func (e *Engine) roundtripSteps(ctx context.Context, p *workspace, r RepoConfig,
 
 // checkFirstUnapplied is the oldest new migration the database lacks (the
 // newest when all are applied).
-func checkFirstUnapplied(ctx context.Context, db *sqliteDB, mine []checkMigration) checkMigration {
+func checkFirstUnapplied(ctx context.Context, db database, mine []checkMigration) checkMigration {
 	applied, err := db.Applied(ctx)
 	if err == nil {
 		have := map[int64]bool{}

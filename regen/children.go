@@ -22,7 +22,7 @@ func runMarker(j *Journal) string { return runMarkerEnv + "=" + j.RunID }
 func (e *Engine) journaledCommand(argv []string, dir string) migrator.Command {
 	cmd := migrator.Command{Argv: argv, Dir: dir}
 	j := e.live
-	if j == nil || j.Outcome != "" {
+	if j == nil || j.Outcome != OutcomeOpen {
 		return cmd // no run open (or it was closed): nothing to record in
 	}
 	marker := runMarker(j)

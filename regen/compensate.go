@@ -29,7 +29,7 @@ func (t *txn) fail(ctx context.Context, step string, cause error) error {
 	}
 	// The compensation must finish even though ctx is cancelled; further
 	// signals are ignored by cmd while it runs.
-	problems := t.e.compensate(context.WithoutCancel(ctx), t.j, "compensated")
+	problems := t.e.compensate(context.WithoutCancel(ctx), t.j, OutcomeCompensated)
 	var mismatch *DatabaseMismatchError
 	var verification *VerificationError
 	switch {
@@ -58,7 +58,7 @@ func (t *txn) fail(ctx context.Context, step string, cause error) error {
 // deleted) and every database from its copy; then checks both. On success the
 // journal is closed; on failure it stays open for `regen recover`, and the
 // backup is kept.
-func (e *Engine) compensate(ctx context.Context, j *Journal, outcome string) []string {
+func (e *Engine) compensate(ctx context.Context, j *Journal, outcome Outcome) []string {
 	if err := j.announce(e.stateDir, stepCompensate); err != nil {
 		return []string{err.Error()}
 	}
@@ -79,7 +79,7 @@ func (e *Engine) compensate(ctx context.Context, j *Journal, outcome string) []s
 		return problems
 	}
 	e.rep.StepEnd("restore", time.Since(start), nil)
-	e.dropRestoredCopies(ctx, j)
+	e.releaseCopies(ctx, j, false)
 	if movedFiles(quarantine) {
 		e.rep.Note("files the run had written were moved to %s", quarantine)
 	}
@@ -95,25 +95,28 @@ func (e *Engine) compensate(ctx context.Context, j *Journal, outcome string) []s
 // record) alike.
 func (e *Engine) restoreState(ctx context.Context, j *Journal, quarantine string) []string {
 	var problems []string
-	// A database restored by re-migration first rolls back what the run
-	// applied, while the run's migration files are still in place.
+	// While the run's migration files are still in place (a re-migration
+	// first rolls back what the run applied).
 	for _, rec := range j.Repos {
-		if rec.DBRestore == "remigrate" {
-			if err := e.remigrateDown(ctx, j, rec); err != nil {
-				problems = append(problems, fmt.Sprintf("database %s: %v", e.databaseFor(rec), err))
-			}
+		db := e.databaseFor(rec)
+		if err := db.PrepareRestore(ctx, restoreRequest{Rec: rec, BackupDir: j.BackupDir, Remigrate: e.remigrator(j, rec)}); err != nil {
+			problems = append(problems, fmt.Sprintf("database %s: %v", db, err))
 		}
 	}
 	problems = append(problems, restoreFiles(j.Root, j.Files, j.BackupDir, quarantine, e.indexSource(j.GitPrefix))...)
 	for _, rec := range j.Repos {
 		db := e.databaseFor(rec)
-		err := e.restoreDB(ctx, j, rec, db, filepath.Join(quarantine, "database"))
-		if errors.Is(err, errRemigrate) {
-			err = e.remigrateUp(ctx, j, rec)
-		}
+		res, err := e.restoreDB(ctx, j, rec, db, filepath.Join(quarantine, "database"))
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("database %s: %v (backup: %s)", db, err, backupLocation(j, rec)))
+			where, _ := db.BackupWhere(rec, j.BackupDir)
+			problems = append(problems, fmt.Sprintf("database %s: %v (backup: %s)", db, err, where))
 			continue
+		}
+		if res.Kept != "" {
+			e.rep.Note("database %s: as it was before this restore, it is kept %s", db, res.Kept)
+		}
+		if res.Moved != "" {
+			e.rep.Note("database %s: the run had created it; it was moved to %s", db, res.Moved)
 		}
 		have, err := db.Applied(ctx)
 		if err != nil {
@@ -123,27 +126,24 @@ func (e *Engine) restoreState(ctx context.Context, j *Journal, quarantine string
 		if missing, extra := setDiff(rec.Before, have); len(missing)+len(extra) > 0 {
 			problems = append(problems, fmt.Sprintf("database %s: after restoring, missing %v, unexpected %v", db, missing, extra))
 		}
-		if kept := filepath.Join(quarantine, "database", rec.DBBackup); rec.Kind != "postgres" && rec.DBBackup != "" && exists(kept) {
-			e.rep.Note("database %s: as it was before this restore, it is kept at %s", db, kept)
-		}
-		if moved := filepath.Join(quarantine, "database", filepath.Base(rec.Database)); rec.DBAbsent && exists(moved) {
-			e.rep.Note("database %s: the run had created it; it was moved to %s", db, moved)
-		}
-		if pg, ok := db.(*pgDB); ok && len(rec.TenantBefore) > 0 {
+		if len(rec.TenantBefore) > 0 {
 			var prefixes []string
 			for p := range rec.TenantBefore {
 				prefixes = append(prefixes, p)
 			}
-			tenants, err := migrator.PGAppliedVersionsByPrefix(ctx, pg.conn, pg.source, prefixes)
+			var tenants map[string][]int64
+			ts, ok := db.Tenants()
+			if !ok {
+				err = fmt.Errorf("the journal records tenant schemas, and it has none")
+			} else {
+				tenants, err = ts.TenantApplied(ctx, prefixes)
+			}
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("database %s: cannot read the tenants after restoring: %v", db, err))
 				continue
 			}
 			for _, p := range prefixes {
-				var got []int64
-				for _, v := range tenants[p] {
-					got = append(got, v.Version)
-				}
+				got := tenants[p]
 				if missing, extra := setDiff(rec.TenantBefore[p], got); len(missing)+len(extra) > 0 {
 					problems = append(problems, fmt.Sprintf("tenant %s: after restoring, missing %v, unexpected %v", p, missing, extra))
 				}
@@ -159,20 +159,10 @@ func (e *Engine) restoreState(ctx context.Context, j *Journal, quarantine string
 	return problems
 }
 
-// databaseFor opens the database a journal record names. A PostgreSQL
-// record has no password: the live connection of the loaded project is used
-// when there is one; otherwise lib/pq finds PGPASSWORD or ~/.pgpass.
+// databaseFor opens the database a journal record names, with the loaded
+// project's connection of that repo when there is one (openRecorded).
 func (e *Engine) databaseFor(rec RepoRecord) database {
-	if rec.Kind == "postgres" {
-		if conn, ok := e.conns[rec.Name]; ok {
-			return &pgDB{conn: conn, source: rec.Source, repo: rec.Name}
-		}
-		conn, err := migrator.ParsePGConn(rec.Database, e.opts.Getenv)
-		if err == nil {
-			return &pgDB{conn: conn, source: rec.Source, repo: rec.Name}
-		}
-	}
-	return &sqliteDB{path: rec.Database, source: rec.Source, rep: e.rep}
+	return openRecorded(rec, e.liveDBs[rec.Name], e.opts.Getenv, e.rep)
 }
 
 func (e *Engine) indexSource(prefix string) indexSource {
@@ -188,7 +178,7 @@ func (e *Engine) indexSource(prefix string) indexSource {
 // RecoverResult says what `regen recover` did.
 type RecoverResult struct {
 	Journal *Journal
-	Action  string // "none", "restored", "finished", "nothing-changed", "already-closed"
+	Action  RecoverAction
 	// The journal was damaged: the manifest the run was reversed from, and
 	// where the damaged journal is kept.
 	FromManifest, JournalKept string
@@ -222,7 +212,7 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 		return e.recoverDamaged(ctx, err)
 	}
 	if j == nil {
-		return &RecoverResult{Action: "none"}, nil
+		return &RecoverResult{Action: RecoverNone}, nil
 	}
 	e.live = j
 	res := &RecoverResult{Journal: j}
@@ -230,12 +220,12 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 	case j.Step == stepBackup && !j.did(stepBackup):
 		// Write-ahead: no changing step was announced, so nothing changed.
 		j.Problems = append(j.Problems, "interrupted during the backup; nothing had been changed")
-		if err := j.close(e.stateDir, "recovered", e.opts.Now()); err != nil {
+		if err := j.close(e.stateDir, OutcomeRecovered, e.opts.Now()); err != nil {
 			return nil, recoverBookkeeping(j, "had changed nothing", err)
 		}
-		res.Action = "nothing-changed"
+		res.Action = RecoverNothingChanged
 		return res, nil
-	case j.Step == stepCommit && j.did(stepVerify) && j.Kind == "regen":
+	case j.Step == stepCommit && j.did(stepVerify) && j.Kind == RunRegen:
 		// Everything was done and verified; only the bookkeeping was cut off.
 		const done = "had completed and verified its work"
 		if j.After == nil {
@@ -255,17 +245,17 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 		if err := writeFileAtomic(filepath.Join(e.stateDir, "last"), []byte(j.RunID+"\n"), 0o600); err != nil {
 			return nil, recoverBookkeeping(j, done, err)
 		}
-		if err := j.close(e.stateDir, "committed", e.opts.Now()); err != nil {
+		if err := j.close(e.stateDir, OutcomeCommitted, e.opts.Now()); err != nil {
 			return nil, recoverBookkeeping(j, done, err)
 		}
-		res.Action = "finished"
+		res.Action = RecoverFinished
 		return res, nil
-	case j.Step == stepCommit && j.did(stepUndo) && j.Kind == "undo":
+	case j.Step == stepCommit && j.did(stepUndo) && j.Kind == RunUndo:
 		// The undo had restored and verified everything.
 		if err := e.finishUndo(j); err != nil {
 			return nil, err
 		}
-		res.Action = "finished"
+		res.Action = RecoverFinished
 		return res, nil
 	}
 	return e.reverse(ctx, j)
@@ -278,17 +268,12 @@ func recoverBookkeeping(j *Journal, what string, err error) error {
 		Problems: []string{fmt.Sprintf("run %s %s, but recover could not finish its record, so its journal stays open", j.RunID, what)}}
 }
 
-// dropRestoredCopies drops the PostgreSQL template copies of a run whose
-// state was restored and verified: the database now is that copy, and a
-// full copy of a development database per failed run would pile up.
-func (e *Engine) dropRestoredCopies(ctx context.Context, j *Journal) {
+// releaseCopies frees what each database of j holds outside the backup
+// folder: after a verified restore (the database now is its copy), and
+// more when the run is pruned (database.Release).
+func (e *Engine) releaseCopies(ctx context.Context, j *Journal, pruned bool) {
 	for _, rec := range j.Repos {
-		if rec.Kind != "postgres" || rec.DBBackup == "" {
-			continue
-		}
-		if db, ok := e.databaseFor(rec).(*pgDB); ok {
-			migrator.PGDropBackup(ctx, db.conn, rec.DBBackup)
-		}
+		e.databaseFor(rec).Release(ctx, rec, pruned)
 	}
 }
 
@@ -316,8 +301,7 @@ func (e *Engine) pruneBackups(ctx context.Context, keep int, keepID string) {
 		}
 		if data, err := os.ReadFile(filepath.Join(dir, name, "run.json")); err == nil {
 			if old, err := decodeJournal(data); err == nil {
-				e.dropRestoredCopies(ctx, old)
-				e.dropKeptCopies(ctx, old)
+				e.releaseCopies(ctx, old, true)
 			}
 		}
 		// Renamed first: a crash mid-removal must not leave what looks like
@@ -329,63 +313,20 @@ func (e *Engine) pruneBackups(ctx context.Context, keep int, keepID string) {
 	}
 }
 
-func backupLocation(j *Journal, rec RepoRecord) string {
-	if rec.Kind == "postgres" {
-		if rec.DBBackup != "" {
-			return "database " + rec.DBBackup
-		}
-		return "none: restored by re-migration"
-	}
-	return filepath.Join(j.BackupDir, rec.DBBackup)
-}
-
-// remigrateDown rolls back the versions the run applied (present now, not
-// before), from copies of their files in a folder of their own.
-func (e *Engine) remigrateDown(ctx context.Context, j *Journal, rec RepoRecord) error {
-	db := e.databaseFor(rec)
-	have, err := db.Applied(ctx)
-	if err != nil {
-		return err
-	}
-	_, extra := setDiff(rec.Before, have)
-	if len(extra) == 0 {
+// remigrator runs rec's recorded re-migration commands for its database
+// (database.PrepareRestore, Restore): over copies of the versions' files,
+// in a folder of their own, with the engine's mix runner.
+func (e *Engine) remigrator(j *Journal, rec RepoRecord) remigrateFunc {
+	if rec.Remigrate == nil {
 		return nil
 	}
-	dir := filepath.Join(j.BackupDir, "remigrate", rec.Name, "down")
-	if err := collectMigrations(j, rec.Remigrate.Migrations, extra, dir); err != nil {
-		return err
-	}
-	return e.runRecorded(ctx, rec.Remigrate.Rollback, dir, rec.Remigrate.Dir)
-}
-
-// remigrateUp applies again the versions that were applied before the run
-// and are not now (the rolled-back set), from the restored files.
-func (e *Engine) remigrateUp(ctx context.Context, j *Journal, rec RepoRecord) error {
-	have, err := e.databaseFor(rec).Applied(ctx)
-	if err != nil {
-		return err
-	}
-	missing, _ := setDiff(rec.Before, have)
-	if len(missing) == 0 {
-		return nil
-	}
-	dir := filepath.Join(j.BackupDir, "remigrate", rec.Name, "up")
-	if err := collectMigrations(j, rec.Remigrate.Migrations, missing, dir); err != nil {
-		return err
-	}
-	if err := e.runRecorded(ctx, rec.Remigrate.Migrate, dir, rec.Remigrate.Dir); err != nil {
-		return err
-	}
-	if pg, ok := e.databaseFor(rec).(*pgDB); ok {
-		at := map[int64]string{}
-		for _, v := range missing {
-			if ts, ok := rec.InsertedAt[v]; ok {
-				at[v] = ts
-			}
+	return func(ctx context.Context, command []string, versions []int64, phase string) error {
+		dir := filepath.Join(j.BackupDir, "remigrate", rec.Name, phase)
+		if err := collectMigrations(j, rec.Remigrate.Migrations, versions, dir); err != nil {
+			return err
 		}
-		return migrator.PGSetInsertedAt(ctx, pg.conn, rec.Source, "", at)
+		return e.runRecorded(ctx, command, dir, rec.Remigrate.Dir)
 	}
-	return nil
 }
 
 // collectMigrations copies the files of the given versions into dir, from

@@ -38,7 +38,7 @@ func (d *pgDB) Applied(ctx context.Context) ([]int64, error) {
 func (d *pgDB) Backup(ctx context.Context, dir string) (RepoRecord, error) {
 	// The journal keeps the connection without its password; recover and
 	// undo get it again from the project (or PGPASSWORD, ~/.pgpass).
-	rec := RepoRecord{Database: withoutPassword(d.conn.URL), Kind: "postgres"}
+	rec := RepoRecord{Database: withoutPassword(d.conn.URL), Kind: KindPostgres}
 	runID := filepath.Base(dir)
 	if d.terminate {
 		if _, err := migrator.PGTerminateOthers(ctx, d.conn); err != nil {
@@ -48,29 +48,169 @@ func (d *pgDB) Backup(ctx context.Context, dir string) (RepoRecord, error) {
 	name, err := migrator.PGBackupTemplate(ctx, d.conn, runID)
 	switch {
 	case errors.Is(err, migrator.ErrPGBusy):
-		rec.DBRestore = "remigrate"
+		rec.DBRestore = RestoreRemigrate
 		rec.Note = "other sessions are connected to " + d.conn.Database() + " (a running server?), so no template copy could be taken: on failure the database comes back by re-migration (schema and schema_migrations; rows of tables the rolled-back migrations created are not kept). Stop them, or pass --terminate-connections, for a full copy."
+		// A re-migration stamps inserted_at anew: keep the old stamps.
+		vs, err := migrator.PGAppliedVersions(ctx, d.conn, d.source, "")
+		if err != nil {
+			return rec, err
+		}
+		rec.InsertedAt = map[int64]string{}
+		for _, v := range vs {
+			rec.InsertedAt[v.Version] = v.InsertedAt
+		}
 		return rec, nil
 	case err != nil:
 		return rec, fmt.Errorf("cannot back up %s: %w", d.conn.String(), err)
 	}
-	rec.DBRestore, rec.DBBackup = "template", name
+	rec.DBRestore, rec.DBBackup = RestoreTemplate, name
 	return rec, nil
 }
 
-func (d *pgDB) Restore(ctx context.Context, rec RepoRecord, backupDir, quarantine string) error {
-	switch rec.DBRestore {
-	case "template":
-		return migrator.PGRestoreTemplate(ctx, d.conn, rec.DBBackup)
-	case "remigrate":
-		return errRemigrate
+// PrepareRestore: a re-migration first rolls back what the run applied
+// (present now, not before), while the run's migration files still exist.
+func (d *pgDB) PrepareRestore(ctx context.Context, req restoreRequest) error {
+	rec := req.Rec
+	if rec.DBRestore != RestoreRemigrate {
+		return nil
 	}
-	return fmt.Errorf("unknown restore method %q", rec.DBRestore)
+	if req.Remigrate == nil || rec.Remigrate == nil {
+		return fmt.Errorf("it comes back by re-migration, and no re-migration command is recorded")
+	}
+	have, err := d.Applied(ctx)
+	if err != nil {
+		return err
+	}
+	_, extra := setDiff(rec.Before, have)
+	if len(extra) == 0 {
+		return nil
+	}
+	return req.Remigrate(ctx, rec.Remigrate.Rollback, extra, "down")
 }
 
-// errRemigrate tells the compensation that this database comes back by
-// running migrations (it needs mix), not by a copy.
-var errRemigrate = errors.New("restore by re-migration")
+func (d *pgDB) Restore(ctx context.Context, req restoreRequest) (restored, error) {
+	rec := req.Rec
+	switch rec.DBRestore {
+	case RestoreTemplate:
+		return d.restoreTemplate(ctx, req)
+	case RestoreRemigrate:
+		return restored{}, d.remigrateUp(ctx, req)
+	}
+	return restored{}, fmt.Errorf("unknown restore method %q", rec.DBRestore)
+}
+
+// restoreTemplate puts the template copy back. The present database is
+// first kept (renamed to a regen_bk_ name, see migrator.PGKeepAndRestore)
+// when req.KeepPresent says its data is not proven to be the state the run
+// last recorded: a failed codegen or a plain undo costs no extra full copy;
+// a dev server's writes during the run, or `undo --force` over new rows,
+// are kept.
+func (d *pgDB) restoreTemplate(ctx context.Context, req restoreRequest) (restored, error) {
+	if req.KeepPresent == nil || !req.KeepPresent() {
+		return restored{}, migrator.PGRestoreTemplate(ctx, d.conn, req.Rec.DBBackup)
+	}
+	kept, err := migrator.PGKeepAndRestore(ctx, d.conn, req.Rec.DBBackup, req.RunID)
+	if err != nil || kept == "" {
+		return restored{}, err
+	}
+	return restored{KeptCopy: kept, Kept: fmt.Sprintf("as database %s (dropped when run %s's backup is pruned); `psql %q` to look", kept, req.RunID, withoutPassword(d.conn.WithDatabase(kept).URL))}, nil
+}
+
+// remigrateUp applies again the versions that were applied before the run
+// and are not now (the rolled-back set), from the restored files, and puts
+// back their inserted_at.
+func (d *pgDB) remigrateUp(ctx context.Context, req restoreRequest) error {
+	rec := req.Rec
+	if req.Remigrate == nil || rec.Remigrate == nil {
+		return fmt.Errorf("it comes back by re-migration, and no re-migration command is recorded")
+	}
+	have, err := d.Applied(ctx)
+	if err != nil {
+		return err
+	}
+	missing, _ := setDiff(rec.Before, have)
+	if len(missing) == 0 {
+		return nil
+	}
+	if err := req.Remigrate(ctx, rec.Remigrate.Migrate, missing, "up"); err != nil {
+		return err
+	}
+	at := map[int64]string{}
+	for _, v := range missing {
+		if ts, ok := rec.InsertedAt[v]; ok {
+			at[v] = ts
+		}
+	}
+	return migrator.PGSetInsertedAt(ctx, d.conn, d.source, "", at)
+}
+
+func (d *pgDB) BackupWhere(rec RepoRecord, _ string) (string, bool) {
+	if rec.DBBackup == "" {
+		return "none: it comes back by re-migration", false
+	}
+	return "the database " + rec.DBBackup, false
+}
+
+// Release drops the template copy of a restored run (the database now is
+// that copy, and a full copy per failed run would pile up) and, when the
+// run is pruned, the databases kept before its restores (PGDropBackup
+// refuses any without regen's mark).
+func (d *pgDB) Release(ctx context.Context, rec RepoRecord, pruned bool) {
+	if rec.DBBackup != "" {
+		migrator.PGDropBackup(ctx, d.conn, rec.DBBackup)
+	}
+	if pruned {
+		for _, name := range rec.DBKept {
+			migrator.PGDropBackup(ctx, d.conn, name)
+		}
+	}
+}
+
+// BackupState: the template copy is not opened, a session on it would
+// make the restore from it (CREATE DATABASE … TEMPLATE) fail; unknown.
+func (d *pgDB) BackupState(context.Context, RepoRecord, string) (map[string]migrator.TableState, error) {
+	return nil, nil
+}
+
+func (d *pgDB) ReadHint(error) string {
+	return "Check that the server runs and the connection (.regen.toml `database`, DATABASE_URL, or the project's config) is right."
+}
+
+// RowCounts counts the given tables only: a count is a scan on PostgreSQL.
+func (d *pgDB) RowCounts(ctx context.Context, tables []string) map[string]int64 {
+	rows, _ := migrator.PGTableRowCounts(ctx, d.conn, "", tables)
+	return rows
+}
+
+// Holders: the other sessions are not listed in the plan; the backup says
+// when they keep it from taking a copy.
+func (d *pgDB) Holders() []string { return nil }
+
+func (d *pgDB) TenantPrefixes(ctx context.Context) ([]string, error) {
+	return migrator.PGTenantPrefixes(ctx, d.conn, d.source)
+}
+
+func (d *pgDB) TenantApplied(ctx context.Context, prefixes []string) (map[string][]int64, error) {
+	vs, err := migrator.PGAppliedVersionsByPrefix(ctx, d.conn, d.source, prefixes)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]int64, len(vs))
+	for p, list := range vs {
+		var got []int64
+		for _, v := range list {
+			got = append(got, v.Version)
+		}
+		out[p] = got
+	}
+	return out, nil
+}
+
+func (d *pgDB) Tenants() (tenantSchemas, bool) { return d, true }
+
+// Rebuilder: a failing `down` rolls back in its own transaction on
+// PostgreSQL, so nothing is left half-way to rebuild from.
+func (d *pgDB) Rebuilder() (rebuilder, bool) { return nil, false }
 
 // withoutPassword: migrator.WithoutPassword, the one redactor's rules.
 func withoutPassword(s string) string { return migrator.WithoutPassword(s) }

@@ -90,9 +90,8 @@ func (d *sqliteDB) State(ctx context.Context) (map[string]migrator.TableState, e
 	return st, err
 }
 
-// holders lists, for the plan, the other processes that have the database
-// open.
-func (d *sqliteDB) holders() []string {
+// Holders lists the other processes that have the database file open.
+func (d *sqliteDB) Holders() []string {
 	hs, known := migrator.SQLiteHolders(d.path)
 	if !known {
 		return []string{"cannot be known on this system (no /proc, no lsof)"}
@@ -103,6 +102,34 @@ func (d *sqliteDB) holders() []string {
 	}
 	return out
 }
+
+func (d *sqliteDB) ReadHint(err error) string {
+	if migrator.IsSQLiteStorageError(err) {
+		return "Check the free space (`df -h`) and the file size limit (`ulimit -f`) where the database is, then run again."
+	}
+	return "Check the database path (.regen.toml `database`) and that the file is a SQLite database."
+}
+
+// BackupState reads the copy in the backup folder (read-only).
+func (d *sqliteDB) BackupState(ctx context.Context, rec RepoRecord, backupDir string) (map[string]migrator.TableState, error) {
+	if rec.DBBackup == "" {
+		return nil, nil
+	}
+	return migrator.SQLiteBackupTableStates(ctx, filepath.Join(backupDir, rec.DBBackup))
+}
+
+// RowCounts counts every table: one cheap query each.
+func (d *sqliteDB) RowCounts(ctx context.Context, _ []string) map[string]int64 {
+	rows, _ := migrator.SQLiteTableRowCounts(ctx, d.path)
+	return rows
+}
+
+// Tenants: SQLite has no schemas to hold tenants.
+func (d *sqliteDB) Tenants() (tenantSchemas, bool) { return nil, false }
+
+// Rebuilder: AshSqlite's `down` raises for a table with a foreign key; a
+// rebuild is the way to roll back there.
+func (d *sqliteDB) Rebuilder() (rebuilder, bool) { return d, true }
 
 // movedFiles: the compensation moved files (not only the database copy)
 // into quarantine.
@@ -119,17 +146,19 @@ func movedFiles(quarantine string) bool {
 	return false
 }
 
-// keepAndEmpty copies repo i's database to old and empties the live file
+// EmptyForRebuild copies the database to old and empties the live file
 // in place for the rebuild: a process holding it open (a dev server) then
 // follows the rebuilt database instead of keeping the file that a rename
 // would have moved away under it.
-func (t *txn) keepAndEmpty(ctx context.Context, i int, old string) error {
-	d, ok := t.proj.dbs[i].(*sqliteDB)
-	if !ok {
-		return fmt.Errorf("only a SQLite database can be rebuilt")
-	}
+func (d *sqliteDB) EmptyForRebuild(ctx context.Context, old string) error {
 	if err := migrator.SnapshotSQLiteWait(ctx, d.path, old, d.lockWait); err != nil {
 		return err
 	}
 	return migrator.EmptySQLiteInPlace(ctx, d.path, filepath.Dir(old), d.lockWait)
+}
+
+// CarryRebuilt copies the data of old into the rebuilt database, for every
+// table and column both have.
+func (d *sqliteDB) CarryRebuilt(ctx context.Context, old string) (*migrator.CarryReport, error) {
+	return migrator.SQLiteCarryOver(ctx, d.path, old, d.source)
 }

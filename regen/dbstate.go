@@ -3,7 +3,6 @@ package regen
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/regen-tool/regen/migrator"
@@ -70,15 +69,12 @@ func (e *Engine) dataChanges(ctx context.Context, rec RepoRecord, then *DBState)
 
 // lastRecordedState is the state of rec's database the interrupted run
 // last knew: what it recorded, or else (SQLite) the copy it started from.
-func lastRecordedState(ctx context.Context, j *Journal, rec RepoRecord) *DBState {
+func (e *Engine) lastRecordedState(ctx context.Context, j *Journal, rec RepoRecord) *DBState {
 	if rec.State != nil {
 		return rec.State
 	}
-	if rec.Kind == "postgres" || rec.DBBackup == "" {
-		return nil
-	}
-	st, err := migrator.SQLiteBackupTableStates(ctx, filepath.Join(j.BackupDir, rec.DBBackup))
-	if err != nil {
+	st, err := e.databaseFor(rec).BackupState(ctx, rec, j.BackupDir)
+	if err != nil || st == nil {
 		return nil
 	}
 	return &DBState{After: stepBackup, Tables: st}
@@ -92,7 +88,7 @@ func (e *Engine) warnDiscard(ctx context.Context, j *Journal) {
 		if rec.DBAbsent {
 			continue // moved aside whole, nothing is replaced
 		}
-		then := lastRecordedState(ctx, j, rec)
+		then := e.lastRecordedState(ctx, j, rec)
 		changes, err := e.dataChanges(ctx, rec, then)
 		if err != nil || len(changes) == 0 {
 			continue
@@ -102,19 +98,10 @@ func (e *Engine) warnDiscard(ctx context.Context, j *Journal) {
 			why = fmt.Sprintf(" (the run was interrupted in its %s step, which may have made some of these changes itself)", j.Step)
 		}
 		kept := "the present database is copied aside first (where is said below)"
-		if rec.Kind == "postgres" && rec.DBRestore != "template" {
+		if !rec.DBRestore.KeepsPresentCopy() {
 			kept = "these changes cannot be kept: the run could take no copy of this database (other sessions were connected), so it comes back by re-migration, which keeps no copy of the present one; copy what you need before running recover"
 		}
 		e.rep.Warn("database %s changed since the last state run %s recorded (after its %s step)%s:\n    %s\n  recover puts back the copy from before the run; %s.",
 			rec.Database, j.RunID, then.After, why, strings.Join(changes, "\n    "), kept)
 	}
-}
-
-// dbHolders lists, for the plan, the other processes that have a SQLite
-// database open (none for PostgreSQL, whose sessions the backup reports).
-func dbHolders(db database) []string {
-	if s, ok := db.(*sqliteDB); ok {
-		return s.holders()
-	}
-	return nil
 }

@@ -47,9 +47,9 @@ type Engine struct {
 	runner     *migrator.Runner
 	faults     faultPlan
 	hashes     *fileHasher // file hashes by stat, for the forward steps of one run
-	// conns are the live PostgreSQL connections (with their passwords) of
-	// the loaded project, by repo name; journals never hold passwords.
-	conns map[string]migrator.PGConn
+	// liveDBs are the loaded project's databases by repo name: their
+	// connections have the passwords journals never hold (openRecorded).
+	liveDBs map[string]database
 	// live is the journal this command has open: the children it starts
 	// are recorded there (see journaledCommand).
 	live *Journal
@@ -168,20 +168,15 @@ func (e *Engine) loadProject(ctx context.Context) (*workspace, error) {
 	}
 	p.hasher = e.hashes
 	for _, r := range p.cfg.Repos {
-		db, err := openDatabase(r, e.opts.Getenv, e.opts.TerminateConnections)
+		db, err := openDatabase(r, e.opts.Getenv, e.opts.TerminateConnections, e.rep)
 		if err != nil {
 			return nil, err
 		}
-		if s, ok := db.(*sqliteDB); ok {
-			s.rep = e.rep
-		}
 		p.dbs = append(p.dbs, db)
-		if pg, ok := db.(*pgDB); ok {
-			if e.conns == nil {
-				e.conns = map[string]migrator.PGConn{}
-			}
-			e.conns[r.Name] = pg.conn
+		if e.liveDBs == nil {
+			e.liveDBs = map[string]database{}
 		}
+		e.liveDBs[r.Name] = db
 	}
 	return p, nil
 }

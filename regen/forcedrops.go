@@ -3,8 +3,6 @@ package regen
 import (
 	"context"
 	"fmt"
-
-	"github.com/regen-tool/regen/migrator"
 )
 
 // rowsForPlan counts, read-only, the rows of the tables the rollback set
@@ -14,20 +12,12 @@ func (p *workspace) rowsForPlan(ctx context.Context, db database, rp *RepoPlan) 
 	if len(rp.Rollback) == 0 {
 		return nil
 	}
-	switch d := db.(type) {
-	case *sqliteDB:
-		rows, _ := migrator.SQLiteTableRowCounts(ctx, d.path)
-		return rows
-	case *pgDB:
-		var tables []string
-		for _, m := range append(append([]Migration{}, rp.Rollback...), rp.BlockedBy...) {
-			_, ts, _, _ := migrationEffects(p.cfg.Root, m)
-			tables = append(tables, ts...)
-		}
-		rows, _ := migrator.PGTableRowCounts(ctx, d.conn, "", tables)
-		return rows
+	var tables []string
+	for _, m := range append(append([]Migration{}, rp.Rollback...), rp.BlockedBy...) {
+		_, ts, _, _ := migrationEffects(p.cfg.Root, m)
+		tables = append(tables, ts...)
 	}
-	return nil
+	return db.RowCounts(ctx, tables)
 }
 
 // predictForceDrops names, for --force, what rolling back a teammate's

@@ -38,7 +38,7 @@ type Journal struct {
 
 	Format    int           `json:"format"`
 	RunID     string        `json:"run_id"`
-	Kind      string        `json:"kind"` // "regen" or "undo"
+	Kind      RunKind       `json:"kind"` // regen, undo, roundtrip
 	Command   string        `json:"command"`
 	Started   time.Time     `json:"started"`
 	Root      string        `json:"root"`
@@ -54,7 +54,7 @@ type Journal struct {
 	UndoOf    string        `json:"undo_of,omitempty"`
 	Report    []string      `json:"report,omitempty"`
 	Finished  time.Time     `json:"finished,omitempty"`
-	Outcome   string        `json:"outcome,omitempty"` // committed, compensated, recovered, undone
+	Outcome   Outcome       `json:"outcome,omitempty"` // committed, compensated, recovered, undone, abandoned; open when zero
 	Timings   []StepTiming  `json:"timings,omitempty"`
 	Created   []string      `json:"created,omitempty"` // files codegen wrote
 	Problems  []string      `json:"problems,omitempty"`
@@ -79,18 +79,18 @@ type StepTiming struct {
 
 // RepoRecord is what the journal keeps per repo for the database.
 type RepoRecord struct {
-	Name      string  `json:"name"`
-	Kind      string  `json:"kind"` // "sqlite"
-	Database  string  `json:"database"`
-	Source    string  `json:"migration_source,omitempty"`
-	DBBackup  string  `json:"db_backup,omitempty"` // file under BackupDir
-	DBAbsent  bool    `json:"db_absent,omitempty"`
-	Before    []int64 `json:"before"`
-	Rollback  []int64 `json:"rollback"`
-	Reapply   []int64 `json:"reapply,omitempty"`
-	New       []int64 `json:"new,omitempty"`
-	After     []int64 `json:"after,omitempty"`
-	DBRestore string  `json:"db_restore,omitempty"` // how the database comes back: copy, template, remigrate
+	Name      string        `json:"name"`
+	Kind      DBKind        `json:"kind"` // sqlite, postgres
+	Database  string        `json:"database"`
+	Source    string        `json:"migration_source,omitempty"`
+	DBBackup  string        `json:"db_backup,omitempty"` // file under BackupDir
+	DBAbsent  bool          `json:"db_absent,omitempty"`
+	Before    []int64       `json:"before"`
+	Rollback  []int64       `json:"rollback"`
+	Reapply   []int64       `json:"reapply,omitempty"`
+	New       []int64       `json:"new,omitempty"`
+	After     []int64       `json:"after,omitempty"`
+	DBRestore RestoreMethod `json:"db_restore,omitempty"` // how the database comes back: copy, template, remigrate
 	// DBKept names the PostgreSQL databases that hold what this database
 	// was before a restore replaced it; dropped when the run is pruned.
 	DBKept []string `json:"db_kept,omitempty"`
@@ -209,7 +209,7 @@ func checkRelative(p string) error {
 
 // close moves the finished journal next to its backup, so the backup folder
 // tells its own story and the state directory has no open journal.
-func (j *Journal) close(stateDir, outcome string, now time.Time) error {
+func (j *Journal) close(stateDir string, outcome Outcome, now time.Time) error {
 	j.Outcome, j.Finished, j.Step = outcome, now, ""
 	data, err := json.Marshal(j)
 	if err != nil {

@@ -46,8 +46,9 @@ func readManifest(folder string) (*Journal, error) {
 
 // journalHints are the fields still readable in a damaged journal.
 type journalHints struct {
-	Format            int
-	RunID, Kind, Step string
+	Format      int
+	RunID, Step string
+	Kind        RunKind
 }
 
 var (
@@ -68,8 +69,8 @@ func readHints(raw []byte) journalHints {
 				h.RunID = v
 			}
 		case "kind":
-			if h.Kind == "" {
-				h.Kind = v
+			if h.Kind == runKindUnknown {
+				h.Kind = parseRunKind(v)
 			}
 		case "step":
 			if h.Step == "" {
@@ -130,7 +131,7 @@ func (e *Engine) manifestFor(h journalHints) (m *Journal, folder, why string) {
 		return nil, folder, fmt.Sprintf("the backup folder %s has no %s (the run stopped during its backup, or an older regen wrote it)", folder, manifestName)
 	case err != nil:
 		return nil, folder, fmt.Sprintf("the manifest %s cannot be used either: %v", filepath.Join(folder, manifestName), err)
-	case h.RunID != "" && m.RunID != h.RunID, h.Kind != "" && m.Kind != h.Kind:
+	case h.RunID != "" && m.RunID != h.RunID, h.Kind != runKindUnknown && m.Kind != h.Kind:
 		return nil, folder, fmt.Sprintf("the manifest in %s is of run %s (%s), which does not match what the journal still shows (%s %s)", folder, m.RunID, m.Kind, h.RunID, h.Kind)
 	case filepath.Clean(m.BackupDir) != filepath.Clean(folder):
 		return nil, folder, fmt.Sprintf("the manifest in %s names another backup folder (%s)", folder, m.BackupDir)
@@ -154,7 +155,7 @@ func (e *Engine) recoverDamaged(ctx context.Context, cause error) (*RecoverResul
 		if err != nil {
 			return nil, err
 		}
-		return &RecoverResult{Journal: &Journal{RunID: filepath.Base(folder), Kind: h.Kind}, Action: "already-closed", JournalKept: to}, nil
+		return &RecoverResult{Journal: &Journal{RunID: filepath.Base(folder), Kind: h.Kind}, Action: RecoverAlreadyClosed, JournalKept: to}, nil
 	}
 	if m == nil {
 		if folder != "" && h.Step == stepBackup && !exists(filepath.Join(folder, manifestName)) {
@@ -163,7 +164,7 @@ func (e *Engine) recoverDamaged(ctx context.Context, cause error) (*RecoverResul
 			if err != nil {
 				return nil, err
 			}
-			return &RecoverResult{Journal: &Journal{RunID: h.RunID, Kind: h.Kind}, Action: "nothing-changed", JournalKept: to}, nil
+			return &RecoverResult{Journal: &Journal{RunID: h.RunID, Kind: h.Kind}, Action: RecoverNothingChanged, JournalKept: to}, nil
 		}
 		return nil, &DamagedJournalError{Journal: journalPath(e.stateDir), Cause: cause, Found: why, Aside: e.asideFolder(h, folder)}
 	}
@@ -196,7 +197,7 @@ func (e *Engine) reverse(ctx context.Context, j *Journal) (*RecoverResult, error
 	e.keepPresent = true // time passed since the crash: keep what is there
 	// A signal does not cut the reversal short (cmd absorbs later ones);
 	// it is reported, with whether everything was restored.
-	problems := e.compensate(context.WithoutCancel(ctx), j, "recovered")
+	problems := e.compensate(context.WithoutCancel(ctx), j, OutcomeRecovered)
 	if sig := signalOf(ctx); sig != nil {
 		return nil, &InterruptedError{Signal: sig.Signal, Restored: len(problems) == 0, Problems: problems}
 	}
@@ -204,7 +205,7 @@ func (e *Engine) reverse(ctx context.Context, j *Journal) (*RecoverResult, error
 		problems = append(problems, "if this cannot succeed, `regen recover --discard-journal` moves the journal aside (nothing is deleted) and says what to check")
 		return nil, &UnrestoredError{Step: "recover", Cause: fmt.Errorf("run %s", j.RunID), Problems: problems, BackupDir: j.BackupDir, Storage: storageIn(j.writeErr)}
 	}
-	return &RecoverResult{Journal: j, Action: "restored"}, nil
+	return &RecoverResult{Journal: j, Action: RecoverRestored}, nil
 }
 
 // asideFolder is where --discard-journal will put the journal.
@@ -246,7 +247,7 @@ func (e *Engine) moveJournalAside(folder, name string) (string, error) {
 // journal and what may be half-way.
 type DiscardResult struct {
 	RunID   string // "" when unreadable
-	Kind    string
+	Kind    RunKind
 	MovedTo string
 	State   []string // what to check, in words
 }
@@ -294,12 +295,12 @@ func (e *Engine) DiscardJournal(ctx context.Context) (*DiscardResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DiscardResult{RunID: rec.RunID, Kind: rec.Kind, MovedTo: to, State: describeDiscarded(rec, folder)}, nil
+	return &DiscardResult{RunID: rec.RunID, Kind: rec.Kind, MovedTo: to, State: e.describeDiscarded(rec, folder)}, nil
 }
 
 // describeDiscarded says what the run may have left half-way, and where the
 // copies of the state before it are.
-func describeDiscarded(j *Journal, folder string) []string {
+func (e *Engine) describeDiscarded(j *Journal, folder string) []string {
 	var out []string
 	if j.Root == "" {
 		out = append(out, "what the run changed is not known: the migrations, snapshots and databases of this project may be half-way through it")
@@ -311,12 +312,12 @@ func describeDiscarded(j *Journal, folder string) []string {
 			switch {
 			case r.DBAbsent:
 				out = append(out, fmt.Sprintf("database %s did not exist before the run; if it exists now, the run created it", r.Database))
-			case r.DBBackup != "" && r.Kind != "postgres" && !exists(filepath.Join(folder, r.DBBackup)):
-				out = append(out, fmt.Sprintf("database %s may be half-way, and its copy from before the run is gone (%s does not exist; versions then: %v)", r.Database, filepath.Join(folder, r.DBBackup), r.Before))
-			case r.DBBackup != "" && r.Kind != "postgres":
-				out = append(out, fmt.Sprintf("database %s may be half-way; its copy from before the run is %s (versions then: %v)", r.Database, filepath.Join(folder, r.DBBackup), r.Before))
 			case r.DBBackup != "":
-				out = append(out, fmt.Sprintf("database %s may be half-way; its copy from before the run is the database %s (versions then: %v)", r.Database, r.DBBackup, r.Before))
+				if where, gone := e.databaseFor(r).BackupWhere(r, folder); gone {
+					out = append(out, fmt.Sprintf("database %s may be half-way, and its copy from before the run is gone (%s does not exist; versions then: %v)", r.Database, where, r.Before))
+				} else {
+					out = append(out, fmt.Sprintf("database %s may be half-way; its copy from before the run is %s (versions then: %v)", r.Database, where, r.Before))
+				}
 			default:
 				out = append(out, fmt.Sprintf("database %s may be half-way (versions before the run: %v)", r.Database, r.Before))
 			}
@@ -325,7 +326,7 @@ func describeDiscarded(j *Journal, folder string) []string {
 	if exists(filepath.Join(folder, "files")) {
 		out = append(out, fmt.Sprintf("copies of the files git cannot give back are in %s; files git tracks come back with `git checkout -- PATH`", filepath.Join(folder, "files")))
 	}
-	if j.Kind == "undo" {
+	if j.Kind == RunUndo {
 		out = append(out, "this was an undo: `regen undo` may no longer know the run it was undoing ("+j.UndoOf+")")
 	}
 	out = append(out, "`regen status` shows what regen sees now")

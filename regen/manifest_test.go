@@ -8,15 +8,15 @@ import (
 // readHints takes what a damaged journal still shows, and nothing that could
 // name a folder outside the backups.
 func TestReadHints(t *testing.T) {
-	full, _ := json.Marshal(&Journal{Format: journalFormat, RunID: "20260102T030405Z-abcdef", Kind: "undo", Step: "undo",
-		Repos: []RepoRecord{{Kind: "sqlite"}}, Timings: []StepTiming{{Step: "backup"}}})
+	full, _ := json.Marshal(&Journal{Format: journalFormat, RunID: "20260102T030405Z-abcdef", Kind: RunUndo, Step: "undo",
+		Repos: []RepoRecord{{Kind: KindSQLite}}, Timings: []StepTiming{{Step: "backup"}}})
 	cases := []struct {
 		name string
 		raw  string
 		want journalHints
 	}{
-		{"whole", string(full), journalHints{Format: 1, RunID: "20260102T030405Z-abcdef", Kind: "undo", Step: "undo"}},
-		{"truncated after the kind", string(full[:60]), journalHints{Format: 1, RunID: "20260102T030405Z-abcdef", Kind: "undo"}},
+		{"whole", string(full), journalHints{Format: 1, RunID: "20260102T030405Z-abcdef", Kind: RunUndo, Step: "undo"}},
+		{"truncated after the kind", string(full[:60]), journalHints{Format: 1, RunID: "20260102T030405Z-abcdef", Kind: RunUndo}},
 		{"truncated in the run id", string(full[:30]), journalHints{Format: 1}},
 		{"garbage", "\x00\xff{{{", journalHints{}},
 		{"empty", "", journalHints{}},

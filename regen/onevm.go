@@ -17,7 +17,7 @@ import (
 // difference is compensated like any other failure.
 
 // oneVM builds the combined command, or says why the steps must stay apart.
-func (t *txn) oneVM(strategy string) ([]string, bool) {
+func (t *txn) oneVM() ([]string, bool) {
 	cfg := t.proj.cfg
 	if !cfg.OneVM || cfg.Umbrella {
 		// An umbrella's repo tasks run in their app's folder: no shared start.
@@ -25,7 +25,7 @@ func (t *txn) oneVM(strategy string) ([]string, bool) {
 	}
 	for _, rp := range t.plan.Repos {
 		// A rebuild needs the database in between; so does a down that will raise.
-		if len(rp.Rollback) > 0 && rp.Strategy != "down" {
+		if len(rp.Rollback) > 0 && (rp.RollbackBy != StrategyDown || rp.DownRaises != "") {
 			return nil, false
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/regen-tool/regen/gitops"
-	"github.com/regen-tool/regen/migrator"
 	"github.com/regen-tool/regen/snapshots"
 )
 
@@ -75,8 +74,12 @@ type RepoPlan struct {
 	Ignored []string `json:"ignored"`
 	// DevFiles are _dev migrations and snapshots present.
 	DevFiles []string `json:"dev_files"`
-	// Strategy is how the rollback will go (down, or rebuild and why).
-	Strategy string `json:"strategy,omitempty"`
+	// RollbackBy is how the rollback will go; DownRaises names the
+	// rolled-back migration whose `down` raises (why auto rebuilds, why
+	// down will fail). Strategy says both for people.
+	RollbackBy Strategy `json:"rollback_by,omitempty"`
+	DownRaises string   `json:"down_raises,omitempty"`
+	Strategy   string   `json:"strategy,omitempty"`
 	// WouldDrop estimates, from the rolled-back files, what a rebuild drops.
 	WouldDrop []string `json:"would_drop,omitempty"`
 	// ForceDrops: with --force, the tables (and columns) of the tracked
@@ -196,7 +199,7 @@ func (p *workspace) plan(ctx context.Context, name string, migrate, force bool) 
 		if err != nil {
 			return nil, err
 		}
-		rp.Holders = dbHolders(p.dbs[i])
+		rp.Holders = p.dbs[i].Holders()
 		pl.Repos = append(pl.Repos, *rp)
 	}
 	if name != "" {
@@ -248,13 +251,7 @@ func (p *workspace) planRepo(ctx context.Context, r RepoConfig, db database) (*R
 	}
 	untracked, tracked, changed, ignored := scan.Untracked, scan.Tracked, scan.Changed, scan.Ignored
 	if err != nil {
-		next := "Check the database path (.regen.toml `database`) and that the file is a SQLite database."
-		if _, ok := db.(*pgDB); ok {
-			next = "Check that the server runs and the connection (.regen.toml `database`, DATABASE_URL, or the project's config) is right."
-		} else if migrator.IsSQLiteStorageError(err) {
-			next = "Check the free space (`df -h`) and the file size limit (`ulimit -f`) where the database is, then run again."
-		}
-		return nil, &InputError{What: fmt.Sprintf("cannot read the applied migrations of repo %q from %s: %v", r.Name, db, err), Next: next}
+		return nil, &InputError{What: fmt.Sprintf("cannot read the applied migrations of repo %q from %s: %v", r.Name, db, err), Next: db.ReadHint(err)}
 	}
 	rp.Applied = applied
 	isApplied := map[int64]bool{}
@@ -437,18 +434,18 @@ func inMigrations(ms []Migration, m Migration) bool {
 // predict fills in, per repo, the rollback strategy a run would take and,
 // for a rebuild, what it would drop (read from the rolled-back migrations;
 // row counts from the database, read-only).
-func (p *workspace) predict(ctx context.Context, pl *Plan, strategy string) {
+func (p *workspace) predict(ctx context.Context, pl *Plan, strategy Strategy) {
 	for i := range pl.Repos {
 		rp := &pl.Repos[i]
-		_, isSQLite := p.dbs[i].(*sqliteDB)
+		_, canRebuild := p.dbs[i].Rebuilder()
 		s := strategy
-		if !isSQLite {
-			s = StrategyDown // no rebuild on PostgreSQL
+		if !canRebuild {
+			s = StrategyDown // no rebuild: a failing down rolls back in its transaction
 		}
 		rows := p.rowsForPlan(ctx, p.dbs[i], rp)
 		predictRollback(p.cfg.Root, rp, s, rows)
 		predictForceDrops(p.cfg.Root, rp, rows)
-		rp.strategyProblems(strategy, isSQLite)
+		rp.strategyProblems(strategy, canRebuild)
 		rp.rebuildProblems()
 	}
 }

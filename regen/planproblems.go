@@ -536,8 +536,8 @@ func (rp *RepoPlan) neededProblems() {
 
 // strategyProblems: a rebuild exists on SQLite only; on PostgreSQL the
 // run would fail at its rollback step.
-func (rp *RepoPlan) strategyProblems(strategy string, isSQLite bool) {
-	if strategy == StrategyRebuild && !isSQLite && len(rp.Rollback) > 0 {
+func (rp *RepoPlan) strategyProblems(strategy Strategy, canRebuild bool) {
+	if strategy == StrategyRebuild && !canRebuild && len(rp.Rollback) > 0 {
 		rp.Problems = append(rp.Problems, Problem{Kind: ProblemAdapter, Blocks: true,
 			What: fmt.Sprintf("repo %s is on PostgreSQL, and the rebuild strategy works on SQLite only (a failing `down` rolls back in its own transaction there).", rp.Name),
 			Next: "Run with `--rollback down` (or set rollback_strategy = \"down\" in .regen.toml)."})
@@ -547,7 +547,7 @@ func (rp *RepoPlan) strategyProblems(strategy string, isSQLite bool) {
 // rebuildProblems: a rebuild recreates the database from the tracked,
 // applied migrations, copied from the work tree; it cannot do without any.
 func (rp *RepoPlan) rebuildProblems() {
-	if !strings.HasPrefix(rp.Strategy, "rebuild") {
+	if rp.RollbackBy != StrategyRebuild {
 		return
 	}
 	for i := range rp.Problems {

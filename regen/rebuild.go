@@ -12,29 +12,15 @@ import (
 	"github.com/regen-tool/regen/migrator"
 )
 
-// Rollback strategies. AshSqlite writes a `down` that raises for every table
-// it creates with a foreign key, so on SQLite a rollback by `down` often
-// cannot work. `rebuild` recreates the database from the tracked history and
-// carries the data over instead.
-const (
-	StrategyAuto    = "auto"    // down; if a down fails on SQLite, restore and rebuild
-	StrategyDown    = "down"    // only down
-	StrategyRebuild = "rebuild" // straight to rebuild
-)
-
-func validStrategy(s string) bool {
-	return s == StrategyAuto || s == StrategyDown || s == StrategyRebuild
-}
-
 // rollbackRepo rolls back repo i's set with the chosen strategy.
 func (t *txn) rollbackRepo(ctx context.Context, i int, rp RepoPlan, dir string) error {
-	strategy := t.strategy()
-	_, isSQLite := t.proj.dbs[i].(*sqliteDB)
-	if strategy == StrategyRebuild && !isSQLite {
-		return fmt.Errorf("--rollback rebuild works on SQLite only; on PostgreSQL a failing `down` rolls back in its own transaction, so use down")
+	strategy := t.strategy.Strategy
+	_, canRebuild := t.proj.dbs[i].Rebuilder()
+	if strategy == StrategyRebuild && !canRebuild {
+		return fmt.Errorf("%s works on SQLite only; on PostgreSQL a failing `down` rolls back in its own transaction, so use down", t.strategy.Reason())
 	}
 	if strategy == StrategyRebuild {
-		return t.rebuild(ctx, i, rp, "--rollback rebuild")
+		return t.rebuild(ctx, i, rp, t.strategy.Reason())
 	}
 	argv := expand(t.proj.cfg.Rollback, t.proj.cfg.Mix, map[string]string{"dir": dir, "repo": t.proj.cfg.Repos[i].Module})
 	err := t.runMixIn(ctx, t.proj.cfg.Repos[i].App, stepRollback, argv)
@@ -52,11 +38,11 @@ func (t *txn) rollbackRepo(ctx context.Context, i int, rp RepoPlan, dir string) 
 	if strategy == StrategyDown {
 		return err
 	}
-	if !isSQLite {
+	if !canRebuild {
 		return fmt.Errorf("%w (no rebuild on PostgreSQL: the failed `down` rolled back in its transaction)", err)
 	}
 	// auto: put the database back as it was, then rebuild it.
-	if rerr := t.proj.dbs[i].Restore(ctx, *rec, t.j.BackupDir, filepath.Join(t.j.BackupDir, "moved-aside", "before-rebuild")); rerr != nil {
+	if _, rerr := t.proj.dbs[i].Restore(ctx, restoreRequest{Rec: *rec, BackupDir: t.j.BackupDir, Quarantine: filepath.Join(t.j.BackupDir, "moved-aside", "before-rebuild"), RunID: t.j.RunID}); rerr != nil {
 		return fmt.Errorf("%v; restoring the database before the rebuild also failed: %w", err, rerr)
 	}
 	if verr := t.expectApplied(ctx, i, rec.Before, "after restoring for the rebuild"); verr != nil {
@@ -68,16 +54,6 @@ func (t *txn) rollbackRepo(ctx context.Context, i int, rp RepoPlan, dir string) 
 	}
 	t.e.rep.Warn("%s; the database is restored, switching to rebuild (recreate from the tracked migrations, carry the data over)", what)
 	return t.rebuild(ctx, i, rp, what)
-}
-
-func (t *txn) strategy() string {
-	if t.opts.Rollback != "" {
-		return t.opts.Rollback
-	}
-	if t.proj.cfg.RollbackStrategy != "" {
-		return t.proj.cfg.RollbackStrategy
-	}
-	return StrategyAuto
 }
 
 // failedDown names the migration whose down failed: rollback goes newest
@@ -124,9 +100,12 @@ func (t *txn) rebuild(ctx context.Context, i int, rp RepoPlan, why string) error
 			return fmt.Errorf("cannot prepare the rebuild folder: %w", err)
 		}
 	}
-	db := rec.Database
+	db, ok := t.proj.dbs[i].Rebuilder()
+	if !ok {
+		return fmt.Errorf("repo %q: its database %s is not rebuilt", rp.Name, t.proj.dbs[i])
+	}
 	old := filepath.Join(t.j.BackupDir, "rebuild", rp.Name+"-old.db")
-	if err := t.keepAndEmpty(ctx, i, old); err != nil {
+	if err := db.EmptyForRebuild(ctx, old); err != nil {
 		return fmt.Errorf("cannot set the database aside for the rebuild: %w", err)
 	}
 	argv := expand(t.proj.cfg.RebuildMigrate, t.proj.cfg.Mix, map[string]string{"dir": dir, "repo": t.proj.cfg.Repos[i].Module})
@@ -136,7 +115,7 @@ func (t *txn) rebuild(ctx context.Context, i int, rp RepoPlan, why string) error
 	if err := t.expectApplied(ctx, i, versions(keep), "after recreating the database"); err != nil {
 		return err
 	}
-	report, err := migrator.SQLiteCarryOver(ctx, db, old, rec.Source)
+	report, err := db.CarryRebuilt(ctx, old)
 	if err != nil {
 		return fmt.Errorf("carrying the data over failed: %w", err)
 	}
@@ -221,8 +200,8 @@ func migrationEffects(root string, m Migration) (raises bool, tables, columns []
 
 // predictRollback reads the rollback set's files for --dry-run: whether a
 // `down` raises (so auto would rebuild), and what a rebuild would drop.
-func predictRollback(root string, rp *RepoPlan, strategy string, dbRows map[string]int64) {
-	rp.Strategy = strategy
+func predictRollback(root string, rp *RepoPlan, strategy Strategy, dbRows map[string]int64) {
+	rp.RollbackBy, rp.DownRaises, rp.Strategy = strategyNone, "", ""
 	raising := ""
 	var tables, columns []string
 	for _, m := range rp.Rollback {
@@ -241,18 +220,29 @@ func predictRollback(root string, rp *RepoPlan, strategy string, dbRows map[stri
 		}
 	}
 	if len(rp.Rollback) == 0 {
-		rp.Strategy = ""
 		return
 	}
-	switch {
-	case strategy == StrategyAuto && raising != "":
-		rp.Strategy = "rebuild (auto: the `down` of " + raising + " raises)"
-	case strategy == StrategyAuto:
-		rp.Strategy = "down"
-	case strategy == StrategyDown && raising != "":
-		rp.Strategy = "down (will fail: the `down` of " + raising + " raises)"
+	rp.RollbackBy, rp.DownRaises = strategy, raising
+	if strategy == StrategyAuto {
+		rp.RollbackBy = StrategyDown
+		if raising != "" {
+			rp.RollbackBy = StrategyRebuild
+		}
 	}
-	if strings.HasPrefix(rp.Strategy, "rebuild") {
+	rp.Strategy = strategyText(strategy, rp.RollbackBy, raising)
+	if rp.RollbackBy == StrategyRebuild {
 		rp.WouldDrop = append(tables, columns...)
 	}
+}
+
+// strategyText says for people how the rollback will go (chosen: the
+// run's strategy; by: what it comes to for this repo).
+func strategyText(chosen, by Strategy, raising string) string {
+	switch {
+	case chosen == StrategyAuto && by == StrategyRebuild:
+		return "rebuild (auto: the `down` of " + raising + " raises)"
+	case by == StrategyDown && raising != "":
+		return "down (will fail: the `down` of " + raising + " raises)"
+	}
+	return by.String()
 }

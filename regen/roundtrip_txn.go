@@ -28,7 +28,7 @@ const (
 func (e *Engine) beginRoundtrip(ctx context.Context, p *workspace, r RepoConfig) (*Journal, error) {
 	now := e.opts.Now()
 	id := newRunID(now)
-	j := &Journal{Format: journalFormat, RunID: id, Kind: "roundtrip", Command: "regen check --roundtrip", Started: now,
+	j := &Journal{Format: journalFormat, RunID: id, Kind: RunRoundtrip, Command: "regen check --roundtrip", Started: now,
 		Root: p.cfg.Root, BackupDir: filepath.Join(e.stateDir, "backup", id), GitPrefix: p.prefix}
 	e.live = j
 	if err := os.MkdirAll(j.BackupDir, 0o700); err != nil {
@@ -36,7 +36,7 @@ func (e *Engine) beginRoundtrip(ctx context.Context, p *workspace, r RepoConfig)
 	}
 	fail := func(err error) (*Journal, error) {
 		j.Problems = append(j.Problems, err.Error())
-		j.close(e.stateDir, "abandoned", e.opts.Now())
+		j.close(e.stateDir, OutcomeAbandoned, e.opts.Now())
 		var ie *InputError
 		if errors.As(err, &ie) {
 			return nil, err
@@ -55,12 +55,15 @@ func (e *Engine) beginRoundtrip(ctx context.Context, p *workspace, r RepoConfig)
 		return fail(err)
 	}
 	j.Files = set
-	db := &sqliteDB{path: r.Database, source: r.MigrationSource, repo: r.Name, rep: e.rep}
+	db, err := openDatabase(r, e.opts.Getenv, false, e.rep)
+	if err != nil {
+		return fail(err)
+	}
 	rec, err := db.Backup(ctx, j.BackupDir)
 	if err != nil {
 		return fail(err)
 	}
-	rec.Name, rec.Kind, rec.Source = r.Name, "sqlite", r.MigrationSource
+	rec.Name, rec.Source = r.Name, r.MigrationSource
 	if rec.Before, err = db.Applied(ctx); err != nil {
 		return fail(err)
 	}
@@ -95,7 +98,7 @@ func (e *Engine) roundtripStep(j *Journal, name string, do func() error) error {
 // endRoundtrip puts the database and the folders back from the backup
 // (always: the round trip is a check) and turns the outcome into the result.
 func (e *Engine) endRoundtrip(ctx context.Context, p *workspace, j *Journal, fs []Finding, cause error) ([]Finding, error) {
-	if problems := e.compensate(context.WithoutCancel(ctx), j, "checked"); len(problems) > 0 {
+	if problems := e.compensate(context.WithoutCancel(ctx), j, OutcomeChecked); len(problems) > 0 {
 		if cause != nil {
 			problems = append([]string{"the round trip itself failed: " + cause.Error()}, problems...)
 		}

@@ -47,11 +47,11 @@ func (e *Engine) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	strategy := proj.cfg.RollbackStrategy
-	if strategy == "" {
-		strategy = StrategyAuto
+	strategy, err := resolveStrategy("", proj.cfg.RollbackStrategy)
+	if err != nil {
+		return nil, err
 	}
-	proj.predict(ctx, plan, strategy)
+	proj.predict(ctx, plan, strategy.Strategy)
 	st.Plan = plan
 	return st, nil
 }

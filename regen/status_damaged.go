@@ -10,14 +10,14 @@ import (
 // journal that cannot be read: where it is, what recover will do with it
 // (the same decisions recoverDamaged takes, read-only here), and the way on.
 type DamagedJournal struct {
-	Journal  string `json:"journal"`
-	Problem  string `json:"problem"`
-	RunID    string `json:"run_id,omitempty"` // what is still readable
-	Kind     string `json:"kind,omitempty"`
-	Step     string `json:"step,omitempty"`
-	Manifest string `json:"manifest,omitempty"` // recover reverses the run from it
-	Recover  string `json:"recover"`            // what `regen recover` will do
-	Next     string `json:"next"`               // the command to run
+	Journal  string  `json:"journal"`
+	Problem  string  `json:"problem"`
+	RunID    string  `json:"run_id,omitempty"` // what is still readable
+	Kind     RunKind `json:"kind,omitempty"`
+	Step     string  `json:"step,omitempty"`
+	Manifest string  `json:"manifest,omitempty"` // recover reverses the run from it
+	Recover  string  `json:"recover"`            // what `regen recover` will do
+	Next     string  `json:"next"`               // the command to run
 	// RecoverExit is the exit code `regen recover` will give (0 done, 5 when
 	// it cannot and changes nothing).
 	RecoverExit int `json:"recover_exit"`

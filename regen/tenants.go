@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/regen-tool/regen/migrator"
 )
 
 // Schema-based multitenancy (AshPostgres): tenant migrations live in their
@@ -29,18 +27,18 @@ type TenantPlan struct {
 
 // planTenants fills the tenant part of a repo's plan.
 func (p *workspace) planTenants(ctx context.Context, r RepoConfig, db database, rp *RepoPlan, untracked, tracked []Migration) error {
-	pg, ok := db.(*pgDB)
+	ts, ok := db.Tenants()
 	if !ok {
 		return fmt.Errorf("repo %q has tenant migrations (%s) but its database is not PostgreSQL", r.Name, r.TenantMigrations)
 	}
 	prefixes := r.Tenants
 	if len(prefixes) == 0 {
 		var err error
-		if prefixes, err = migrator.PGTenantPrefixes(ctx, pg.conn, pg.source); err != nil {
+		if prefixes, err = ts.TenantPrefixes(ctx); err != nil {
 			return &InputError{What: fmt.Sprintf("cannot list the tenant schemas of repo %q: %v", r.Name, err), Next: "Check the database, or list the tenants in .regen.toml (`tenants = [...]`)."}
 		}
 	}
-	applied, err := migrator.PGAppliedVersionsByPrefix(ctx, pg.conn, pg.source, prefixes)
+	applied, err := ts.TenantApplied(ctx, prefixes)
 	if err != nil {
 		return &InputError{What: fmt.Sprintf("cannot read the tenants' applied migrations of repo %q: %v", r.Name, err), Next: "Check the database."}
 	}
@@ -50,8 +48,8 @@ func (p *workspace) planTenants(ctx context.Context, r RepoConfig, db database, 
 		tp := TenantPlan{Prefix: prefix}
 		on := map[int64]bool{}
 		for _, v := range applied[prefix] {
-			tp.Applied = append(tp.Applied, v.Version)
-			on[v.Version] = true
+			tp.Applied = append(tp.Applied, v)
+			on[v] = true
 		}
 		for _, m := range untracked {
 			if on[m.Version] {
@@ -156,16 +154,16 @@ func (t *txn) expectTenants(ctx context.Context, i int, migrated bool) error {
 	if len(rec.TenantBefore) == 0 {
 		return nil
 	}
-	pg, ok := t.proj.dbs[i].(*pgDB)
-	if !ok {
-		return nil
-	}
 	var prefixes []string
 	for p := range rec.TenantBefore {
 		prefixes = append(prefixes, p)
 	}
 	sort.Strings(prefixes)
-	have, err := migrator.PGAppliedVersionsByPrefix(ctx, pg.conn, pg.source, prefixes)
+	ts, ok := t.proj.dbs[i].Tenants()
+	if !ok {
+		return &VerificationError{fmt.Sprintf("repo %s records tenant schemas, and its database %s has none", t.plan.Repos[i].Name, t.proj.dbs[i])}
+	}
+	have, err := ts.TenantApplied(ctx, prefixes)
 	if err != nil {
 		return err
 	}
@@ -184,11 +182,7 @@ func (t *txn) expectTenants(ctx context.Context, i int, migrated bool) error {
 	var bad []string
 	for _, p := range prefixes {
 		want := uniqueSorted(append(minus(rec.TenantBefore[p], rec.TenantRollback[p]), files...))
-		var got []int64
-		for _, v := range have[p] {
-			got = append(got, v.Version)
-		}
-		if missing, extra := setDiff(want, got); len(missing)+len(extra) > 0 {
+		if missing, extra := setDiff(want, have[p]); len(missing)+len(extra) > 0 {
 			bad = append(bad, fmt.Sprintf("%s (missing %v, unexpected %v)", p, missing, extra))
 		}
 	}

@@ -55,8 +55,10 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	if err := ValidateName(o.Name); err != nil {
 		return nil, err
 	}
-	if o.Rollback != "" && !validStrategy(o.Rollback) {
-		return nil, &InputError{What: fmt.Sprintf("--rollback %q is not a strategy.", o.Rollback), Next: "Use auto, down or rebuild."}
+	if o.Rollback != "" {
+		if _, err := strategyOption(o.Rollback); err != nil {
+			return nil, err
+		}
 	}
 	// The lock first: a live run holds it (and has its journal open); only
 	// a journal without a live holder means an interrupted run. A dry run
@@ -91,14 +93,11 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	}
 	plan.Base = proj.base
 	res := &RunResult{Plan: plan}
-	strategy := o.Rollback
-	if strategy == "" {
-		strategy = proj.cfg.RollbackStrategy
+	strategy, err := resolveStrategy(o.Rollback, proj.cfg.RollbackStrategy)
+	if err != nil {
+		return res, err
 	}
-	if strategy == "" {
-		strategy = StrategyAuto
-	}
-	proj.predict(ctx, plan, strategy)
+	proj.predict(ctx, plan, strategy.Strategy)
 	e.rep.Plan(plan)
 	if err := proj.refuseStagedNew(plan); err != nil {
 		return res, err
@@ -115,7 +114,7 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	if err := checkMix(proj.cfg); err != nil {
 		return res, err
 	}
-	t := &txn{e: e, proj: proj, plan: plan, opts: o, root: proj.cfg.Root}
+	t := &txn{e: e, proj: proj, plan: plan, opts: o, root: proj.cfg.Root, strategy: strategy}
 
 	// 2. Journal and backup. Nothing has changed yet if this fails.
 	started := time.Now()
@@ -142,7 +141,7 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 		{stepMigrate, t.migrate},
 		{stepVerify, t.verify},
 	}
-	if argv, ok := t.oneVM(strategy); ok {
+	if argv, ok := t.oneVM(); ok {
 		// One mix start for rollback, codegen and migrate: the files are
 		// prepared and removed first, the database is verified after.
 		t.combined = true
@@ -183,6 +182,8 @@ type txn struct {
 	opts RunOptions
 	root string
 	j    *Journal
+	// strategy is the rollback strategy, resolved once (resolveStrategy).
+	strategy StrategyChoice
 	// combined: rollback, codegen and migrate run in one mix start.
 	combined bool
 	// children and dbBackup add up time that is not regen's own.
@@ -238,7 +239,7 @@ func (t *txn) begin(ctx context.Context) error {
 	now := e.opts.Now()
 	id := newRunID(now)
 	t.j = &Journal{
-		Format: journalFormat, RunID: id, Kind: "regen", Command: t.opts.Command, Started: now,
+		Format: journalFormat, RunID: id, Kind: RunRegen, Command: t.opts.Command, Started: now,
 		Root: t.root, BackupDir: filepath.Join(e.stateDir, "backup", id), Name: t.opts.Name, Migrate: t.opts.Migrate,
 		GitPrefix: t.proj.prefix,
 	}
@@ -271,30 +272,17 @@ func (t *txn) begin(ctx context.Context) error {
 			e.rep.StepEnd(stepBackup, time.Since(start), err)
 			return err
 		}
-		if rec.Kind == "" {
-			rec.Kind = "sqlite"
-		}
 		rec.Name, rec.Source = rp.Name, t.proj.cfg.Repos[i].MigrationSource
-		if rec.DBRestore == "remigrate" {
+		if rec.DBRestore == RestoreRemigrate {
 			cfg := t.proj.cfg
 			vars := map[string]string{"repo": cfg.Repos[i].Module}
 			rec.Remigrate = &Remigrate{Dir: filepath.Join(t.root, filepath.FromSlash(cfg.Repos[i].App)), Migrations: cfg.Repos[i].Migrations,
 				Rollback: expand(cfg.Rollback, cfg.Mix, vars), Migrate: expand(cfg.Remigrate, cfg.Mix, vars)}
 			e.rep.Warn("%s", rec.Note)
-			if pg, ok := t.proj.dbs[i].(*pgDB); ok {
-				vs, err := migrator.PGAppliedVersions(ctx, pg.conn, pg.source, "")
-				if err != nil {
-					return err
-				}
-				rec.InsertedAt = map[int64]string{}
-				for _, v := range vs {
-					rec.InsertedAt[v.Version] = v.InsertedAt
-				}
-			}
 		}
 		rec.Before, rec.Rollback, rec.Reapply = rp.Applied, versions(rp.Rollback), versions(rp.Reapply)
 		tenantRecords(rp, &rec)
-		if rp.tenantWork() && rec.DBRestore == "remigrate" {
+		if rp.tenantWork() && rec.DBRestore == RestoreRemigrate {
 			e.rep.StepEnd(stepBackup, time.Since(start), errors.New("no template copy"))
 			return &InputError{What: rec.Note, Next: "Tenant schemas are only restored from a full copy: stop the other sessions, or run again with --terminate-connections."}
 		}
@@ -377,7 +365,7 @@ func backupFiles(root string, folders []string, backupDir string, p *workspace) 
 func (t *txn) abandon(cause error) error {
 	if t.j != nil {
 		t.j.Problems = append(t.j.Problems, cause.Error())
-		t.j.close(t.e.stateDir, "abandoned", t.e.opts.Now())
+		t.j.close(t.e.stateDir, OutcomeAbandoned, t.e.opts.Now())
 	}
 	var ie *InputError
 	if errors.As(cause, &ie) {
@@ -665,7 +653,7 @@ func (t *txn) commit() error {
 	if err := t.e.faults.at("after", "mark"); err != nil {
 		return err
 	}
-	if err := t.j.close(t.e.stateDir, "committed", t.e.opts.Now()); err != nil {
+	if err := t.j.close(t.e.stateDir, OutcomeCommitted, t.e.opts.Now()); err != nil {
 		return err
 	}
 	t.e.pruneBackups(context.Background(), t.proj.cfg.Keep, t.j.RunID)

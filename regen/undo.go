@@ -102,7 +102,7 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 
 	// The undo's own journal: its baseline is the present state.
 	id := newRunID(e.opts.Now())
-	j := &Journal{Format: journalFormat, RunID: id, Kind: "undo", Command: command, Started: e.opts.Now(), Root: run.Root,
+	j := &Journal{Format: journalFormat, RunID: id, Kind: RunUndo, Command: command, Started: e.opts.Now(), Root: run.Root,
 		BackupDir: filepath.Join(e.stateDir, "backup", id), UndoOf: run.RunID, GitPrefix: run.GitPrefix}
 	e.live = j
 	if err := os.MkdirAll(j.BackupDir, 0o700); err != nil {
@@ -112,7 +112,7 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 		return nil, &InputError{What: err.Error(), Next: "Fix the cause (disk space, permissions of " + e.stateDir + ") and run `regen undo` again."}
 	}
 	if err := e.faults.at("before", stepBackup); err != nil {
-		j.close(e.stateDir, "abandoned", e.opts.Now())
+		j.close(e.stateDir, OutcomeAbandoned, e.opts.Now())
 		return nil, &InputError{What: err.Error(), Next: "Run `regen undo` again."}
 	}
 	start := time.Now()
@@ -120,14 +120,14 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 	set, err := e.backupPresent(run, j.BackupDir)
 	if err != nil {
 		e.rep.StepEnd(stepBackup, time.Since(start), err)
-		j.close(e.stateDir, "abandoned", e.opts.Now())
+		j.close(e.stateDir, OutcomeAbandoned, e.opts.Now())
 		return nil, &InputError{What: "the backup before undo failed: " + err.Error(), Next: "Fix the cause and run `regen undo` again."}
 	}
 	j.Files = set
 	for _, rec := range run.Repos {
 		cur, err := e.databaseFor(rec).Backup(ctx, j.BackupDir)
 		if err != nil {
-			j.close(e.stateDir, "abandoned", e.opts.Now())
+			j.close(e.stateDir, OutcomeAbandoned, e.opts.Now())
 			return nil, &InputError{What: err.Error(), Next: "Fix the cause and run `regen undo` again."}
 		}
 		cur.Name, cur.Kind, cur.Source = rec.Name, rec.Kind, rec.Source
@@ -136,16 +136,16 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 	}
 	e.rep.StepEnd(stepBackup, time.Since(start), nil)
 	if err := e.faults.at("after", stepBackup); err != nil {
-		j.close(e.stateDir, "abandoned", e.opts.Now())
+		j.close(e.stateDir, OutcomeAbandoned, e.opts.Now())
 		return nil, &InputError{What: err.Error(), Next: "Run `regen undo` again."}
 	}
 	if err := j.markDone(e.stateDir, stepBackup, time.Since(start)); err != nil {
-		j.close(e.stateDir, "abandoned", e.opts.Now())
+		j.close(e.stateDir, OutcomeAbandoned, e.opts.Now())
 		return nil, &InputError{What: err.Error(), Next: "Fix the cause and run `regen undo` again."}
 	}
 	if sig := signalOf(ctx); sig != nil {
 		// Nothing was changed yet.
-		j.close(e.stateDir, "abandoned", e.opts.Now())
+		j.close(e.stateDir, OutcomeAbandoned, e.opts.Now())
 		return nil, &InterruptedError{Signal: sig.Signal, Restored: true}
 	}
 
@@ -188,7 +188,7 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 		return nil, &UnrestoredError{Step: "undo", Cause: err, BackupDir: j.BackupDir,
 			Problems: []string{"files and databases are as they were before run " + run.RunID + ", but the undo's records could not be completed; `regen recover` completes them"}}
 	}
-	run.Outcome = "undone"
+	run.Outcome = OutcomeUndone
 	return &UndoResult{Run: run, RunID: id, Changed: describeTransition(run.Root, set, run.Files)}, nil
 }
 
@@ -201,7 +201,7 @@ func (e *Engine) backupPresent(run *Journal, backupDir string) (FileSet, error) 
 
 func (e *Engine) undoFailed(ctx context.Context, j *Journal, cause error) error {
 	e.rep.Warn("undo failed: putting back the state it started from…")
-	problems := e.compensate(context.WithoutCancel(ctx), j, "compensated")
+	problems := e.compensate(context.WithoutCancel(ctx), j, OutcomeCompensated)
 	if sig := signalOf(ctx); sig != nil {
 		return &InterruptedError{Signal: sig.Signal, Restored: len(problems) == 0, Problems: problems}
 	}

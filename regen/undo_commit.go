@@ -35,26 +35,26 @@ func (e *Engine) finishUndo(j *Journal) error {
 	if err := e.faults.at("after", "unmark"); err != nil {
 		return err
 	}
-	if err := e.setRunOutcome(j.UndoOf, "committed", "undone"); err != nil {
+	if err := e.setRunOutcome(j.UndoOf, OutcomeCommitted, OutcomeUndone); err != nil {
 		return err
 	}
 	if err := e.faults.at("after", stepCommit); err != nil {
 		return err
 	}
-	return j.close(e.stateDir, "committed", e.opts.Now())
+	return j.close(e.stateDir, OutcomeCommitted, e.opts.Now())
 }
 
 // keepUndoable runs before an undo is reversed: the run it was undoing gets
 // its marker back (and its record its outcome), so `regen undo` still works.
 // No other run can have committed while the undo's journal was open.
 func (e *Engine) keepUndoable(j *Journal) error {
-	if j.Kind != "undo" || j.UndoOf == "" || !runIDShape.MatchString(j.UndoOf) {
+	if j.Kind != RunUndo || j.UndoOf == "" || !runIDShape.MatchString(j.UndoOf) {
 		return nil
 	}
 	if !exists(filepath.Join(e.backupRoot(), j.UndoOf, "run.json")) {
 		return nil // pruned or damaged: nothing to point at
 	}
-	if err := e.setRunOutcome(j.UndoOf, "undone", "committed"); err != nil {
+	if err := e.setRunOutcome(j.UndoOf, OutcomeUndone, OutcomeCommitted); err != nil {
 		return err
 	}
 	if err := writeFileAtomic(e.lastMarker(), []byte(j.UndoOf+"\n"), 0o600); err != nil {
@@ -65,7 +65,7 @@ func (e *Engine) keepUndoable(j *Journal) error {
 
 // setRunOutcome rewrites a closed run's outcome from one value to another
 // (no change when it holds anything else).
-func (e *Engine) setRunOutcome(runID, from, to string) error {
+func (e *Engine) setRunOutcome(runID string, from, to Outcome) error {
 	p := filepath.Join(e.backupRoot(), runID, "run.json")
 	data, err := os.ReadFile(p)
 	if err != nil {

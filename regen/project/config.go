@@ -79,8 +79,12 @@ func (r RepoConfig) Folders() []string {
 // FileName is the config file regen reads from the project root.
 const FileName = ".regen.toml"
 
-// Rollback strategies a config may name (regen.Strategy* are these values).
+// Rollback strategies a config may name: the names of regen.Strategy's
+// values, in their order.
 var strategies = []string{"auto", "down", "rebuild"}
+
+// StrategyNames are the rollback strategies, as the config names them.
+func StrategyNames() []string { return slices.Clone(strategies) }
 
 // ValidStrategy tells whether s is a rollback strategy regen knows.
 func ValidStrategy(s string) bool { return slices.Contains(strategies, s) }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/regen-tool/regen/cmd/regen/cmdutil"
+	"github.com/regen-tool/regen/regen"
 	"github.com/spf13/cobra"
 )
 
@@ -72,21 +73,21 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	}
 	j := res.Journal
 	switch {
-	case res.Action == "none":
+	case res.Action == regen.RecoverNone:
 		fmt.Fprintln(w, "nothing to recover: no interrupted run.")
-	case res.Action == "already-closed":
+	case res.Action == regen.RecoverAlreadyClosed:
 		fmt.Fprintf(w, "run %s had already finished (its record is in %s); nothing to recover, nothing was changed.\n", j.RunID, filepath.Dir(res.JournalKept))
-	case res.Action == "nothing-changed":
+	case res.Action == regen.RecoverNothingChanged:
 		fmt.Fprintf(w, "run %s was interrupted before it changed anything; closed it.\n", j.RunID)
-	case res.Action == "finished" && j.Kind == "undo":
+	case res.Action == regen.RecoverFinished && j.Kind == regen.RunUndo:
 		fmt.Fprintf(w, "the undo %s of run %s had put everything back; finished it. Files and database are as they were before run %s.\n", j.RunID, j.UndoOf, j.UndoOf)
-	case res.Action == "finished":
+	case res.Action == regen.RecoverFinished:
 		fmt.Fprintf(w, "run %s had completed its work; finished it. `regen undo` can reverse it.\n", j.RunID)
-	case res.Action == "restored" && j.Kind == "undo":
+	case res.Action == regen.RecoverRestored && j.Kind == regen.RunUndo:
 		fmt.Fprintf(w, "the undo %s was reversed: files and database are as they were after run %s, and `regen undo` can still undo it.\n", j.RunID, j.UndoOf)
-	case res.Action == "restored" && j.Kind == "roundtrip":
+	case res.Action == regen.RecoverRestored && j.Kind == regen.RunRoundtrip:
 		fmt.Fprintf(w, "the round trip check %s was reversed: the database is as it was before it.\n", j.RunID)
-	case res.Action == "restored":
+	case res.Action == regen.RecoverRestored:
 		fmt.Fprintf(w, "run %s was reversed: files and database are as they were before it started.\n", j.RunID)
 	}
 	if res.FromManifest != "" {
