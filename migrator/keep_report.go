@@ -12,6 +12,9 @@ type KeepReport struct {
 	Schema  string        `json:"schema,omitempty"` // PostgreSQL tenant or non-default schema
 	Kept    []KeptData    `json:"kept,omitempty"`
 	NotKept []NotKeptData `json:"not_kept,omitempty"`
+	// Note says why nothing was carried when that is the whole story (a
+	// database the carry-over does not handle yet), for people.
+	Note string `json:"note,omitempty"`
 }
 
 // KeptData is data the carry-over put back. Column empty: whole rows of the

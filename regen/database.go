@@ -57,6 +57,11 @@ type database interface {
 	// migrations with its data carried over (when a `down` fails); false
 	// when it is not rebuilt.
 	Rebuilder() (rebuilder, bool)
+
+	// Issue 12, dev data survives regeneration: the keep_data step (see
+	// keepdata.go). Kept in a block of its own; the issue 11 methods
+	// grow above.
+	keepDataDB
 }
 
 // tenantSchemas reads the tenant schemas of a database.
@@ -101,6 +106,26 @@ type restored struct {
 	Kept     string // the database as it was before the restore: "at PATH" or "as database NAME…"
 	KeptCopy string // a copy to record in the journal, dropped when the run is pruned
 	Moved    string // the run had created the database: moved here
+}
+
+// keepDataDB is what the keep_data step needs from a repo's database. The
+// step runs after migrate and before the final verify, only for databases
+// the run migrated; PrepareKeep runs right after the backup (before the
+// rollback), DropKeep at commit and after a compensation or recover.
+type keepDataDB interface {
+	// PrepareKeep takes what KeepData will read that the backup does not
+	// hold (PostgreSQL without a template copy: the affected tables
+	// copied into a schema of regen's own). It records what it made in rec
+	// (journalled right after), so DropKeep finds it after a crash. SQLite:
+	// nothing, the backup copy is read.
+	PrepareKeep(ctx context.Context, rec *RepoRecord, runID string) error
+	// KeepData carries the pre-run data back into the migrated database:
+	// one report per database (PostgreSQL: per schema). An error means
+	// nothing of the carry stayed (one transaction) and fails the run.
+	KeepData(ctx context.Context, rec RepoRecord, backupDir string) ([]migrator.KeepReport, error)
+	// DropKeep removes what PrepareKeep made (only regen's own names).
+	// Idempotent: commit, compensation and recover may all call it.
+	DropKeep(ctx context.Context, rec RepoRecord) error
 }
 
 type sqliteDB struct {
