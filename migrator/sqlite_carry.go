@@ -44,31 +44,11 @@ func SQLiteCarryOver(ctx context.Context, newPath, oldPath, source string) (*Car
 	if source == "" {
 		source = "schema_migrations"
 	}
-	abs, err := filepath.Abs(newPath)
-	if err != nil {
-		return nil, err
-	}
-	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + fmt.Sprintf("?mode=rw&_pragma=busy_timeout(%d)", busyTimeoutMillis)
-	db, err := sql.Open("sqlite", dsn)
+	db, err := openWithOld(ctx, newPath, oldPath)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1) // ATTACH and PRAGMA belong to one connection
-	oldAbs, err := filepath.Abs(oldPath)
-	if err != nil {
-		return nil, err
-	}
-	// immutable: the old database is regen's own copy, which no one writes;
-	// SQLite then needs no -shm beside a copy of a WAL database.
-	oldURI := "file:" + (&url.URL{Path: filepath.ToSlash(oldAbs)}).EscapedPath() + "?mode=ro&immutable=1"
-	if _, err := db.ExecContext(ctx, "ATTACH DATABASE ? AS old", oldURI); err != nil {
-		return nil, fmt.Errorf("cannot attach the old database %s: %w", oldPath, err)
-	}
-	// foreign_keys can only change outside a transaction.
-	if _, err := db.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
-		return nil, err
-	}
 	newTables, err := schemaTables(ctx, db, "main")
 	if err != nil {
 		return nil, err
@@ -142,10 +122,8 @@ func SQLiteCarryOver(ctx context.Context, newPath, oldPath, source string) (*Car
 			return nil, fmt.Errorf("keeping inserted_at: %w", err)
 		}
 	}
-	if carryContains(newTables, "sqlite_sequence") && carryContains(oldTables, "sqlite_sequence") {
-		if _, err := tx.ExecContext(ctx, `UPDATE main.sqlite_sequence SET seq = max(seq, coalesce((SELECT o.seq FROM old.sqlite_sequence o WHERE o.name = main.sqlite_sequence.name), 0))`); err != nil {
-			return nil, err
-		}
+	if err := keepSequences(ctx, tx, newTables, oldTables); err != nil {
+		return nil, err
 	}
 	if err := foreignKeyCheck(ctx, tx); err != nil {
 		return nil, err
@@ -159,6 +137,49 @@ func SQLiteCarryOver(ctx context.Context, newPath, oldPath, source string) (*Car
 	sort.Slice(rep.Tables, func(i, j int) bool { return rep.Tables[i].Name < rep.Tables[j].Name })
 	sort.Slice(rep.DroppedTables, func(i, j int) bool { return rep.DroppedTables[i].Name < rep.DroppedTables[j].Name })
 	return rep, nil
+}
+
+// openWithOld opens newPath read-write on one connection with oldPath
+// attached read-only as "old" and foreign keys off (checked after a copy).
+func openWithOld(ctx context.Context, newPath, oldPath string) (*sql.DB, error) {
+	abs, err := filepath.Abs(newPath)
+	if err != nil {
+		return nil, err
+	}
+	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + fmt.Sprintf("?mode=rw&_pragma=busy_timeout(%d)", busyTimeoutMillis)
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1) // ATTACH and PRAGMA belong to one connection
+	oldAbs, err := filepath.Abs(oldPath)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	// immutable: the old database is regen's own copy, which no one writes;
+	// SQLite then needs no -shm beside a copy of a WAL database.
+	oldURI := "file:" + (&url.URL{Path: filepath.ToSlash(oldAbs)}).EscapedPath() + "?mode=ro&immutable=1"
+	if _, err := db.ExecContext(ctx, "ATTACH DATABASE ? AS old", oldURI); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("cannot attach the old database %s: %w", oldPath, err)
+	}
+	// foreign_keys can only change outside a transaction.
+	if _, err := db.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// keepSequences keeps AUTOINCREMENT counters at least where the old
+// database had them: an id handed out before is not handed out again.
+func keepSequences(ctx context.Context, tx *sql.Tx, newTables, oldTables []string) error {
+	if !carryContains(newTables, "sqlite_sequence") || !carryContains(oldTables, "sqlite_sequence") {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE main.sqlite_sequence SET seq = max(seq, coalesce((SELECT o.seq FROM old.sqlite_sequence o WHERE o.name = main.sqlite_sequence.name), 0))`)
+	return err
 }
 
 type carryQueryer interface {
