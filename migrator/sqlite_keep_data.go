@@ -28,7 +28,10 @@ import (
 // schema_migrations (source) and sqlite_sequence are left as the run made
 // them (counters only grow). Everything runs in one transaction: an error
 // leaves the database as the run left it and is returned.
-func SQLiteKeepData(ctx context.Context, newPath, oldPath, source string) (*KeepReport, error) {
+//
+// beforeCommit, when set, runs inside the transaction just before it
+// commits (regen's fault point "during:keep_data"); its error rolls back.
+func SQLiteKeepData(ctx context.Context, newPath, oldPath, source string, beforeCommit func() error) (*KeepReport, error) {
 	if source == "" {
 		source = "schema_migrations"
 	}
@@ -76,6 +79,11 @@ func SQLiteKeepData(ctx context.Context, newPath, oldPath, source string) (*Keep
 	}
 	if _, err := tx.ExecContext(ctx, `DROP TABLE temp.regen_keep_touched`); err != nil {
 		return nil, err
+	}
+	if beforeCommit != nil {
+		if err := beforeCommit(); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err

@@ -62,7 +62,7 @@ func TestSQLiteKeepDataPutsBackWhatTheRunLost(t *testing.T) {
 		`CREATE TABLE labels (id INTEGER PRIMARY KEY, name TEXT NOT NULL, slug TEXT NOT NULL)`,
 		`CREATE TABLE logs (line TEXT)`,
 	})
-	rep, err := SQLiteKeepData(context.Background(), newPath, oldPath, "")
+	rep, err := SQLiteKeepData(context.Background(), newPath, oldPath, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestSQLiteKeepDataForeignKeyCascadeAndRevert(t *testing.T) {
 		`INSERT INTO posts VALUES (11, 2)`,
 		`CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER REFERENCES posts(id))`,
 	})
-	rep, err := SQLiteKeepData(context.Background(), newPath, oldPath, "")
+	rep, err := SQLiteKeepData(context.Background(), newPath, oldPath, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestSQLiteKeepDataRollsBackOnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := SQLiteKeepData(context.Background(), newPath, oldPath, ""); err == nil {
+	if _, err := SQLiteKeepData(context.Background(), newPath, oldPath, "", nil); err == nil {
 		t.Fatal("want the unique violation as an error")
 	}
 	if got := queryStrings(t, newPath, `SELECT count(*) FROM posts`); got[0] != "0" {

@@ -275,6 +275,7 @@ func (e *Engine) releaseCopies(ctx context.Context, j *Journal, pruned bool) {
 	for _, rec := range j.Repos {
 		e.databaseFor(rec).Release(ctx, rec, pruned)
 	}
+	e.dropKeeps(ctx, j)
 }
 
 // pruneBackups keeps the newest keep backup folders (and always the one

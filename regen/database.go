@@ -133,6 +133,8 @@ type sqliteDB struct {
 	source string
 	repo   string
 	rep    Reporter // told while a lock held by another process makes regen wait
+	// duringKeep is the fault point inside the carry-over's transaction.
+	duringKeep func() error
 }
 
 func (d *sqliteDB) String() string { return d.path }

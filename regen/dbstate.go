@@ -19,7 +19,7 @@ type DBState struct {
 // state (the others leave it alone).
 func changesDatabase(step string) bool {
 	switch step {
-	case stepRollback, stepMigrate, stepMixDo, stepCommit, stepUndo, stepCompensate:
+	case stepRollback, stepMigrate, stepMixDo, stepKeepData, stepCommit, stepUndo, stepCompensate:
 		return true
 	}
 	return false

@@ -30,8 +30,8 @@ func parseFaults(spec string) (faultPlan, error) {
 			continue
 		}
 		parts := strings.Split(f, ":")
-		if len(parts) != 3 || (parts[0] != "kill" && parts[0] != "fail" && parts[0] != "sleep") || (parts[1] != "before" && parts[1] != "after") {
-			return nil, fmt.Errorf("%s=%q: want kill|fail|sleep:before|after:STEP", faultEnv, spec)
+		if len(parts) != 3 || (parts[0] != "kill" && parts[0] != "fail" && parts[0] != "sleep") || (parts[1] != "before" && parts[1] != "after" && parts[1] != "during") {
+			return nil, fmt.Errorf("%s=%q: want kill|fail|sleep:before|after|during:STEP", faultEnv, spec)
 		}
 		plan = append(plan, fault{parts[0], parts[1], parts[2]})
 	}

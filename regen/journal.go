@@ -65,6 +65,8 @@ type Journal struct {
 	// PrevLast is the last-run marker as the run found it ("" when there
 	// was none; nil in journals of older regens): see lastmark.go.
 	PrevLast *string `json:"prev_last,omitempty"`
+	// Keep is what the keep_data step carried over and could not (issue 12).
+	Keep []migrator.KeepReport `json:"keep,omitempty"`
 }
 
 // ExtraRecords holds facts that are only informative.

@@ -18,7 +18,7 @@ func (d *sqliteDB) KeepData(ctx context.Context, rec RepoRecord, backupDir strin
 	if rec.DBAbsent || rec.DBBackup == "" {
 		return nil, nil // no data before the run
 	}
-	r, err := migrator.SQLiteKeepData(ctx, d.path, filepath.Join(backupDir, rec.DBBackup), d.source)
+	r, err := migrator.SQLiteKeepData(ctx, d.path, filepath.Join(backupDir, rec.DBBackup), d.source, d.duringKeep)
 	if err != nil {
 		return nil, err
 	}

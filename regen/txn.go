@@ -27,6 +27,8 @@ type RunOptions struct {
 	// this ref (feature-branch mode).
 	Base    string
 	Command string // the command line, for the lock and the journal
+	// NoKeepData: no carry-over of dev data after migrate (issue 12).
+	NoKeepData bool
 }
 
 // RunResult says what a run did.
@@ -34,9 +36,10 @@ type RunResult struct {
 	Plan      *Plan
 	RunID     string
 	BackupDir string
-	Created   []string // files codegen wrote, project-relative
-	NoChanges bool     // codegen detected no changes
-	Report    []string // what a rebuild carried over and dropped
+	Created   []string              // files codegen wrote, project-relative
+	NoChanges bool                  // codegen detected no changes
+	Report    []string              // what a rebuild carried over and dropped
+	Keep      []migrator.KeepReport // what the keep_data step kept and could not
 	Timings   []StepTiming
 	// For --timings: the whole run, the time spent in child processes and
 	// in database backups; the rest is regen's own cost.
@@ -135,10 +138,12 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 
 	// 3–6. The steps that change things; a failure in any is compensated.
 	steps := []txnStep{
+		{stepKeepPrepare, t.prepareKeep},
 		{stepRollback, t.rollback},
 		{stepRemove, t.remove},
 		{stepCodegen, t.codegen},
 		{stepMigrate, t.migrate},
+		{stepKeepData, t.keepData},
 		{stepVerify, t.verify},
 	}
 	if argv, ok := t.oneVM(); ok {
@@ -146,8 +151,10 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 		// prepared and removed first, the database is verified after.
 		t.combined = true
 		steps = []txnStep{
+			{stepKeepPrepare, t.prepareKeep},
 			{stepRemove, t.remove},
 			{stepMixDo, func(ctx context.Context) error { return t.mixDo(ctx, argv) }},
+			{stepKeepData, t.keepData},
 			{stepVerify, t.verify},
 		}
 	}
@@ -162,6 +169,8 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 		return res, t.fail(ctx, stepCommit, err)
 	}
 	res.Created, res.NoChanges, res.Timings, res.Report = t.j.Created, len(t.j.Created) == 0, t.j.Timings, t.j.Report
+	res.Keep = t.j.Keep
+	e.reportKeep(res.Keep)
 	return res, nil
 }
 
@@ -644,6 +653,7 @@ func (t *txn) commit() error {
 		t.j.Repos[i].After = v
 	}
 	t.recordState(context.Background(), stepCommit)
+	t.e.dropKeeps(context.Background(), t.j)
 	if err := t.j.save(t.e.stateDir); err != nil {
 		return err
 	}

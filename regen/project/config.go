@@ -38,6 +38,7 @@ type Config struct {
 	OneVM            bool     // rollback, codegen and migrate in one `mix do`
 	Keep             int      // committed backups to keep for undo
 	Umbrella         bool     // the project is an umbrella root
+	KeepData         bool     // keep_data: carry dev data over after migrate (issue 12; default true)
 }
 
 // RepoConfig is one Ecto repo: its folders (slash paths relative to Root) and
@@ -210,7 +211,7 @@ func projectsBelow(top string) ([]string, error) {
 // LoadConfig detects the project's layout under root and applies the
 // optional config file (explicit path, or root/.regen.toml) and REGEN_MIX.
 func LoadConfig(root, explicitFile string, getenv func(string) string) (*Config, error) {
-	cfg := &Config{Root: root, Keep: 3, OneVM: true}
+	cfg := &Config{Root: root, Keep: 3, OneVM: true, KeepData: true}
 	if err := detect(cfg); err != nil {
 		return nil, err
 	}
@@ -477,6 +478,14 @@ var topKeys = []key{
 			return fmt.Errorf("one_vm must be true or false")
 		}
 		cfg.OneVM = b
+		return nil
+	}},
+	{"keep_data", func(cfg *Config, v any) error { // issue 12: the keep_data step
+		b, ok := v.(bool)
+		if !ok {
+			return fmt.Errorf("keep_data must be true or false")
+		}
+		cfg.KeepData = b
 		return nil
 	}},
 }

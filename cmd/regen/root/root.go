@@ -38,6 +38,7 @@ type Options struct {
 	ConfigFile string
 	Timeout    time.Duration
 	Args       []string
+	NoKeepData bool
 }
 
 const long = `regen regenerates the migrations of your feature branch under one good name.
@@ -104,6 +105,7 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	fl.StringVar(&opts.Rollback, "rollback", "", "rollback strategy: auto (down, and rebuild on SQLite when a down fails), down, or rebuild (default from config, else auto)")
 	fl.StringVar(&opts.Base, "base", "", "feature-branch mode: also regenerate migrations committed since the merge base with this ref (e.g. main)")
 	fl.BoolVar(&opts.Terminate, "terminate-connections", false, "PostgreSQL: end other sessions on the database so a full template backup can be taken")
+	fl.BoolVar(&opts.NoKeepData, "no-keep-data", false, "after migrate, do not carry the dev data the rollback dropped back from the backup (default from config keep_data, else keep)")
 	fl.BoolVar(&opts.Timings, "timings", false, "print the time of every step and regen's own share")
 	fl.BoolVar(&opts.Verbose, "verbose", false, "list every item of long listings in the plan")
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop a mix task that runs longer than this (e.g. 10m), then restore")
@@ -141,7 +143,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	}
 	res, err := eng.Regenerate(ctx, regen.RunOptions{
 		Name: opts.Name, Migrate: opts.Migrate, DryRun: opts.DryRun, Force: opts.Force, Rollback: opts.Rollback, Base: opts.Base,
-		Command: commandLine(opts),
+		Command: commandLine(opts), NoKeepData: opts.NoKeepData,
 	})
 	if err != nil {
 		return err
