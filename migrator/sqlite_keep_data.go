@@ -554,3 +554,33 @@ func convertsExpr(v, aff string) string {
 	return fmt.Sprintf("CASE typeof(%s) WHEN 'integer' THEN %s WHEN 'real' THEN %s WHEN 'text' THEN %s WHEN 'blob' THEN %s ELSE 1 END",
 		v, back("INTEGER"), back("REAL"), back("TEXT"), back("BLOB"))
 }
+
+// TableColumn names one column of one table.
+type TableColumn struct{ Table, Column string }
+
+// SQLiteNonNullCounts counts, read only, the non-NULL values of each
+// column (the keep_data forecast). A column or table that does not exist
+// is left out.
+func SQLiteNonNullCounts(ctx context.Context, dbPath string, cols []TableColumn) (map[TableColumn]int64, error) {
+	db, err := openReadOnly(ctx, dbPath)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	out := map[TableColumn]int64{}
+	for _, c := range cols {
+		var exists int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM pragma_table_info(?) WHERE name = ?", c.Table, c.Column).Scan(&exists); err != nil {
+			return nil, err
+		}
+		if exists == 0 {
+			continue
+		}
+		var n int64
+		if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT count(%s) FROM %s", quoteIdent(c.Column), quoteIdent(c.Table))).Scan(&n); err != nil {
+			return nil, err
+		}
+		out[c] = n
+	}
+	return out, nil
+}

@@ -96,6 +96,8 @@ type RepoPlan struct {
 	// Holders are other processes with the database file open (a dev
 	// server, iex): restores reach them, their write locks make regen wait.
 	Holders []string `json:"db_holders,omitempty"`
+	// Keep forecasts what the keep_data step carries over (keepdata_plan.go).
+	Keep *KeepForecast `json:"keep_data,omitempty"`
 }
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -445,6 +447,7 @@ func (p *workspace) predict(ctx context.Context, pl *Plan, strategy Strategy) {
 		rows := p.rowsForPlan(ctx, p.dbs[i], rp)
 		predictRollback(p.cfg.Root, rp, s, rows)
 		predictForceDrops(p.cfg.Root, rp, rows)
+		p.forecastKeep(ctx, p.dbs[i], pl, rp, rows) // keepdata_plan.go
 		rp.strategyProblems(strategy, canRebuild)
 		rp.rebuildProblems()
 	}

@@ -101,6 +101,9 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 		return res, err
 	}
 	proj.predict(ctx, plan, strategy.Strategy)
+	if o.NoKeepData {
+		plan.keepOff("--no-keep-data")
+	}
 	e.rep.Plan(plan)
 	if err := proj.refuseStagedNew(plan); err != nil {
 		return res, err

@@ -295,3 +295,59 @@ func TestReliabilityKeepDataUndoGivesBackThePreRunDatabase(t *testing.T) {
 	}
 	mustSame(t, before, p.Capture())
 }
+
+// --dry-run and `regen status` (text and --json) forecast the carry-over:
+// the tables and columns the rollback set creates, with their counts.
+func TestReliabilityKeepDataForecast(t *testing.T) {
+	p := tagsFeature(t, "attribute :color, :string, public?: true")
+	p.Write("lib/blog/post.ex", post("attribute :subtitle, :string, public?: true"))
+	p.Mix("ash.codegen", "add_subtitle")
+	p.Mix("ash.migrate")
+	p.SQL(`UPDATE posts SET subtitle = 'x'`)
+	before := p.Capture()
+	for _, args := range [][]string{{"regenerated", "-m", "--dry-run"}, {"status"}} {
+		out, code := p.Regen(args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, code, out)
+		}
+		if !strings.Contains(out, "kept if the regenerated migration has them again") || !strings.Contains(out, "tags (2 rows), posts.subtitle (1 value)") {
+			t.Errorf("%v: no forecast of tags (2 rows), posts.subtitle (1 value):\n%s", args, out)
+		}
+	}
+	out, code := p.Regen("regenerated", "--dry-run")
+	if code != 0 || !strings.Contains(out, "nothing carried (no -m") {
+		t.Errorf("dry run without -m: exit %d, want the forecast to say nothing is carried\n%s", code, out)
+	}
+	out, code = p.Regen("regenerated", "-m", "--dry-run", "--no-keep-data")
+	if code != 0 || !strings.Contains(out, "nothing carried (--no-keep-data)") {
+		t.Errorf("dry run --no-keep-data: exit %d\n%s", code, out)
+	}
+	js, code := p.Regen("status", "--json")
+	if code != 0 {
+		t.Fatalf("status --json: exit %d\n%s", code, js)
+	}
+	var st struct {
+		Plan struct {
+			Repos []struct {
+				Keep *struct {
+					Rule  string `json:"rule"`
+					Items []struct {
+						Table  string `json:"table"`
+						Column string `json:"column"`
+						Count  int64  `json:"count"`
+					} `json:"items"`
+				} `json:"keep_data"`
+			} `json:"repos"`
+		} `json:"plan"`
+	}
+	if err := json.Unmarshal([]byte(js), &st); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, js)
+	}
+	if len(st.Plan.Repos) != 1 || st.Plan.Repos[0].Keep == nil || len(st.Plan.Repos[0].Keep.Items) != 2 {
+		t.Fatalf("status --json has no keep_data forecast of 2 items:\n%s", js)
+	}
+	if it := st.Plan.Repos[0].Keep.Items[1]; it.Table != "posts" || it.Column != "subtitle" || it.Count != 1 {
+		t.Errorf("second item %+v, want posts.subtitle 1", it)
+	}
+	mustSame(t, before, p.Capture())
+}

@@ -96,3 +96,34 @@ var _ regen.KeepReporter = (*Reporter)(nil)
 
 // Keep shows the keep_data step's reports, before the run's summary.
 func (r *Reporter) Keep(reps []migrator.KeepReport) { Keep(r.W, reps) }
+
+// keepForecastLines is the plan's "keep data" listing: the rule (or why a
+// run as asked keeps nothing), then the tables and columns with counts.
+func keepForecastLines(fc *regen.KeepForecast) []string {
+	if fc == nil {
+		return nil
+	}
+	var items []string
+	for _, it := range fc.Items {
+		unit := "row"
+		if it.Column != "" {
+			unit = "value"
+		}
+		count := "count not known"
+		if it.Count >= 0 {
+			count = plural(it.Count, unit)
+		}
+		items = append(items, fmt.Sprintf("%s (%s)", keepName(it.Table, it.Column), count))
+	}
+	if len(items) == 0 {
+		if fc.Off != "" {
+			return []string{"nothing: " + fc.Off}
+		}
+		return []string{"nothing the rollback drops holds data"}
+	}
+	head := fc.Rule + ":"
+	if fc.Off != "" {
+		head = "nothing carried (" + fc.Off + "); left in the run's backup:"
+	}
+	return []string{head, strings.Join(items, ", ")}
+}

@@ -70,6 +70,7 @@ func writeRepo(w io.Writer, rp regen.RepoPlan, o PlanOptions) {
 		list("rollback by", []string{rp.Strategy})
 	}
 	list("rebuild drops", rp.WouldDrop)
+	list("keep data", keepForecastLines(rp.Keep))
 	if len(rp.Tenants) > 0 {
 		rolled := 0
 		var lines []string
