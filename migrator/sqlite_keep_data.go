@@ -3,6 +3,7 @@ package migrator
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -195,9 +196,17 @@ func (k *keeper) table(ctx context.Context, t string) error {
 		k.notKept(t, "", KeepNoPrimaryKey, n)
 		return err
 	}
+	// Rows are marked (so a foreign key they break can take them out
+	// again) only in tables with foreign keys: foreign_key_check reports
+	// the child rows, never the parents.
 	rowid, err := hasRowid(ctx, k.tx, t)
 	if err != nil {
 		return err
+	}
+	if rowid {
+		if rowid, err = hasForeignKeys(ctx, k.tx, t); err != nil {
+			return err
+		}
 	}
 	var match []string
 	for _, c := range pk {
@@ -229,7 +238,7 @@ func (k *keeper) table(ctx context.Context, t string) error {
 // putBack gives rows present before and after the old value of every
 // common column where the run changed it, one column at a time (the count
 // is per column).
-func (k *keeper) putBack(ctx context.Context, t string, newCols, oldCols []keepCol, on string, conv map[string]string, rowid bool) error {
+func (k *keeper) putBack(ctx context.Context, t string, newCols, oldCols []keepCol, on string, conv map[string]string, track bool) error {
 	qt := quoteIdent(t)
 	for _, nc := range newCols {
 		if nc.pk > 0 {
@@ -252,7 +261,7 @@ func (k *keeper) putBack(ctx context.Context, t string, newCols, oldCols []keepC
 			k.notKept(t, nc.name, KeepNotNull, n)
 			where += fmt.Sprintf(" AND o.%s IS NOT NULL", qc)
 		}
-		if rowid {
+		if track {
 			// What the run had, so a foreign key the value breaks can put it back.
 			q := fmt.Sprintf("INSERT INTO temp.regen_keep_touched (tbl, rid, col, was) SELECT %s, n.rowid, %s, n.%s FROM main.%s n JOIN old.%s o ON %s WHERE %s",
 				quoteLiteral(t), quoteLiteral(nc.name), qc, qt, qt, on, where)
@@ -275,7 +284,7 @@ func (k *keeper) putBack(ctx context.Context, t string, newCols, oldCols []keepC
 // insertLost inserts again the old rows the new table lacks, for the
 // columns both have; rows a NOT NULL column without default would refuse
 // are skipped and counted.
-func (k *keeper) insertLost(ctx context.Context, t string, newCols, oldCols []keepCol, on string, conv map[string]string, rowid bool) error {
+func (k *keeper) insertLost(ctx context.Context, t string, newCols, oldCols []keepCol, on string, conv map[string]string, track bool) error {
 	qt := quoteIdent(t)
 	var cols, vals, refuse []string
 	lost := fmt.Sprintf("NOT EXISTS (SELECT 1 FROM main.%s n WHERE %s)", qt, on)
@@ -314,11 +323,11 @@ func (k *keeper) insertLost(ctx context.Context, t string, newCols, oldCols []ke
 	}
 	// Which rows were inserted, so a foreign key they break can remove them.
 	var mark string
-	if rowid {
+	if track {
 		mark = " RETURNING rowid"
 	}
 	q := fmt.Sprintf("INSERT INTO main.%s (%s) SELECT %s FROM old.%s o WHERE %s%s", qt, strings.Join(cols, ", "), strings.Join(vals, ", "), qt, lost, mark)
-	if !rowid {
+	if !track {
 		res, err := k.tx.ExecContext(ctx, q)
 		if err != nil {
 			return err
@@ -350,21 +359,23 @@ func (k *keeper) insertLost(ctx context.Context, t string, newCols, oldCols []ke
 	return k.markInserted(ctx, t, rids)
 }
 
+// markInserted marks the inserted rows in one statement.
 func (k *keeper) markInserted(ctx context.Context, t string, rids []int64) error {
 	if len(rids) == 0 {
 		return nil
 	}
-	st, err := k.tx.PrepareContext(ctx, "INSERT INTO temp.regen_keep_touched (tbl, rid) VALUES (?, ?)")
+	list, err := json.Marshal(rids)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	for _, rid := range rids {
-		if _, err := st.ExecContext(ctx, t, rid); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err = k.tx.ExecContext(ctx, "INSERT INTO temp.regen_keep_touched (tbl, rid) SELECT ?, value FROM json_each(?)", t, string(list))
+	return err
+}
+
+func hasForeignKeys(ctx context.Context, tx *sql.Tx, t string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, "SELECT count(*) FROM pragma_foreign_key_list(?, 'main')", t).Scan(&n)
+	return n > 0, err
 }
 
 // countRefused counts the lost rows that column col refuses (cond empty: a
