@@ -351,3 +351,98 @@ func TestReliabilityKeepDataForecast(t *testing.T) {
 	}
 	mustSame(t, before, p.Capture())
 }
+
+// --force rolls a teammate's tracked migration back and applies it again:
+// its table's rows are kept now.
+func TestReliabilityKeepDataForce(t *testing.T) {
+	p := teammateFeature(t, regentest.SQLite)
+	p.SQL(`UPDATE posts SET subtitle = 's'`)
+	out, code := p.Regen("add_subtitle_and_views", "-m", "--force", "--yes")
+	if code != 0 {
+		t.Fatalf("--force: exit %d\n%s", code, out)
+	}
+	if n := p.Count("tags"); n != 3 {
+		t.Errorf("tags has %d rows after --force, want the 3 from before\n%s", n, out)
+	}
+	if !strings.Contains(out, "tags (3 rows)") {
+		t.Errorf("the report does not name tags:\n%s", out)
+	}
+}
+
+// --base: the feature's migration was committed on the branch; it is
+// regenerated too, and its column's values are kept.
+func TestReliabilityKeepDataBase(t *testing.T) {
+	p := regentest.NewProject(t)
+	p.Git("checkout", "-qb", "feature")
+	p.Write("lib/blog/post.ex", post("attribute :subtitle, :string, public?: true"))
+	p.Mix("ash.codegen", "add_subtitle")
+	p.Mix("ash.migrate")
+	p.Git("add", "-A")
+	p.Git("commit", "-qm", "feature: subtitle")
+	p.SQL(`INSERT INTO posts (id, title, body, subtitle) VALUES ('00000000-0000-0000-0000-000000000001', 'Hello', 'b', 's')`)
+	p.Write("lib/blog/post.ex", post("attribute :subtitle, :string, public?: true", "attribute :views, :integer, public?: true"))
+	out, code := p.Regen("post_details", "-m", "--base", "main")
+	if code != 0 {
+		t.Fatalf("--base: exit %d\n%s", code, out)
+	}
+	if got := sqlOne(t, p, subtitleOf1); got != "s" {
+		t.Errorf("subtitle = %q after --base, want s\n%s", got, out)
+	}
+	if !strings.Contains(out, "kept: posts.subtitle (1 row)") {
+		t.Errorf("the report does not name posts.subtitle:\n%s", out)
+	}
+}
+
+// An umbrella with two apps, each its own repo and SQLite database: each
+// database keeps its own data, and the report tells them apart.
+func TestReliabilityKeepDataUmbrellaTwoRepos(t *testing.T) {
+	p := regentest.NewProject(t)
+	asUmbrella(t, p)
+	config, _ := os.ReadFile(filepath.Join(p.Root, "config/config.exs"))
+	p.Write("config/config.exs", string(config)+"\nconfig :zeta, ecto_repos: [Zeta.Repo]\nconfig :zeta, Zeta.Repo, database: Path.expand(\"../zeta_dev.db\", __DIR__)\n")
+	p.Write("apps/zeta/mix.exs", `defmodule Zeta.MixProject do
+  use Mix.Project
+
+  def project do
+    [app: :zeta, version: "0.1.0", build_path: "../../_build", config_path: "../../config/config.exs",
+     deps_path: "../../deps", lockfile: "../../mix.lock", deps: [{:ash, "~> 3.0"}, {:ash_sqlite, "~> 0.2"}]]
+  end
+end
+`)
+	event := func(attrs ...string) string {
+		r := regentest.Resource("X", "events", append([]string{"attribute :action, :string, public?: true"}, attrs...), nil)
+		r = strings.Replace(r, "defmodule Blog.X do", "defmodule Zeta.Event do", 1)
+		return strings.Replace(r, "repo Blog.Repo", "repo Zeta.Repo", 1)
+	}
+	p.Write("apps/zeta/lib/event.ex", event())
+	p.Mix("ash.codegen", "zeta_initial")
+	p.Mix("ash.migrate")
+	p.Git("add", "-A")
+	p.Git("commit", "-qm", "second app")
+	postWith := func(attrs ...string) string {
+		return regentest.Resource("Post", "posts", append([]string{"attribute :title, :string, allow_nil?: false, public?: true", "attribute :body, :string, public?: true"}, attrs...), nil)
+	}
+	p.Write("apps/blog/lib/blog/post.ex", postWith("attribute :subtitle, :string, public?: true"))
+	p.Write("apps/zeta/lib/event.ex", event("attribute :actor, :string, public?: true"))
+	p.Mix("ash.codegen", "feature")
+	p.Mix("ash.migrate")
+	p.SQL(`INSERT INTO posts (id, title, body, subtitle) VALUES ('00000000-0000-0000-0000-000000000001', 'Hello', 'b', 's')`)
+	zeta := *p
+	zeta.DB = filepath.Join(p.Root, "zeta_dev.db")
+	zeta.SQL(`INSERT INTO events (id, action, actor) VALUES ('e1', 'login', 'ann'), ('e2', 'logout', 'bob')`)
+	p.Write("apps/blog/lib/blog/post.ex", postWith("attribute :subtitle, :string, public?: true", "attribute :views, :integer, public?: true"))
+	p.Write("apps/zeta/lib/event.ex", event("attribute :actor, :string, public?: true", "attribute :at, :utc_datetime_usec, public?: true"))
+	out, code := p.Regen("feature_done", "-m", "--yes")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if got := sqlOne(t, p, subtitleOf1); got != "s" {
+		t.Errorf("blog: subtitle = %q, want s\n%s", got, out)
+	}
+	if got := sqlOne(t, &zeta, `SELECT group_concat(actor, ',') FROM (SELECT actor FROM events ORDER BY id)`); got != "ann,bob" {
+		t.Errorf("zeta: actors = %q, want ann,bob\n%s", got, out)
+	}
+	if strings.Count(out, "kept: ") != 2 || !strings.Contains(out, "blog/repo: kept: posts.subtitle (1 row)") || !strings.Contains(out, "zeta/repo: kept: events.actor (2 rows)") {
+		t.Errorf("want one kept line per database:\n%s", out)
+	}
+}

@@ -370,8 +370,14 @@ func TestReliabilityForceDryRunNamesDroppedRows(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("--force: exit %d\n%s", code, out)
 			}
-			if n := p.Count("tags"); n != 0 {
-				t.Fatalf("the plan said the tags rows go; %d are left", n)
+			// SQLite keeps them (issue 12's keep_data step; the plan says
+			// so under "keep data"); PostgreSQL does not carry data yet.
+			want := int64(0)
+			if kind == regentest.SQLite {
+				want = 3
+			}
+			if n := p.Count("tags"); n != want {
+				t.Fatalf("tags has %d rows after --force, want %d", n, want)
 			}
 		})
 	}
