@@ -3,6 +3,7 @@ package regen
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/regen-tool/regen/migrator"
 )
@@ -113,4 +114,17 @@ func (e *Engine) dropKeeps(ctx context.Context, j *Journal) {
 			e.rep.Warn("database %s: cannot drop what was kept for the carry-over: %v", e.databaseFor(rec), err)
 		}
 	}
+}
+
+// keptAfterMigrate says, on the rebuild's "not carried over" lines, that the
+// keep_data step after migrate still puts that data back.
+func keptAfterMigrate(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		if strings.HasPrefix(l, "not carried over: ") {
+			l += "; keep_data puts it back after migrate where the regenerated migration has it"
+		}
+		out[i] = l
+	}
+	return out
 }

@@ -123,6 +123,9 @@ func (t *txn) rebuild(ctx context.Context, i int, rp RepoPlan, why string) error
 		return err
 	}
 	lines := carryLines(rp.Name, report)
+	if t.keepWanted() && t.migrated(i) {
+		lines = keptAfterMigrate(lines) // keepdata.go
+	}
 	t.j.Report = append(t.j.Report, fmt.Sprintf("repo %s rebuilt (%s)", rp.Name, why))
 	t.j.Report = append(t.j.Report, lines...)
 	if err := t.j.save(t.e.stateDir); err != nil {

@@ -54,8 +54,12 @@ func TestAutoRebuildsWhenTheDownRaises(t *testing.T) {
 	if _, ok := cols["tags"]; !ok {
 		t.Fatal("tags was not recreated by the new migration")
 	}
-	if n := count(t, p, "tags"); n != 0 {
-		t.Fatalf("tags should be empty (recreated), has %d rows", n)
+	// Recreated by the new migration, its rows put back by keep_data (issue 12).
+	if n := count(t, p, "tags"); n != 3 {
+		t.Fatalf("tags should have its 3 rows back, has %d", n)
+	}
+	if len(res.Keep) != 1 || len(res.Keep[0].Kept) == 0 || res.Keep[0].Kept[0].Table != "tags" || res.Keep[0].Kept[0].Rows != 3 {
+		t.Fatalf("the keep report should name tags (3 rows): %+v", res.Keep)
 	}
 	// inserted_at of the kept versions is the original one.
 	for i, v := range before.Applied[:1] {
