@@ -47,4 +47,5 @@ const (
 	KeepNotNull      KeepReason = "not_null"       // rows a NOT NULL column without default rejects
 	KeepNoPrimaryKey KeepReason = "no_primary_key" // rows cannot be matched
 	KeepForeignKey   KeepReason = "foreign_key"    // rows whose parent is gone (skipped, not failed)
+	KeepVirtual      KeepReason = "virtual_table"  // SQLite virtual tables (FTS, …): their module owns the rows
 )

@@ -58,8 +58,23 @@ func SQLiteKeepData(ctx context.Context, newPath, oldPath, source string, before
 	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE regen_keep_touched (tbl TEXT NOT NULL, rid INTEGER NOT NULL, col TEXT, was ANY)`); err != nil {
 		return nil, err
 	}
+	kinds, err := tableKinds(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range oldTables {
-		if t == source || t == "sqlite_sequence" {
+		if t == source || t == "sqlite_sequence" || kinds["old"][t] == "shadow" {
+			continue // a shadow table's rows belong to its virtual table
+		}
+		if kinds["old"][t] == "virtual" || kinds["main"][t] == "virtual" {
+			// Written through their module (an FTS index is rebuilt from
+			// its content): copying rows in could duplicate or break them.
+			n, err := k.count(ctx, "SELECT count(*) FROM old."+quoteIdent(t))
+			if err != nil { // a module this build lacks: the count is not known
+				k.rep.NotKept = append(k.rep.NotKept, NotKeptData{Table: t, Reason: KeepVirtual, Count: -1})
+				continue
+			}
+			k.notKept(t, "", KeepVirtual, n)
 			continue
 		}
 		if !carryContains(newTables, t) {
@@ -94,6 +109,25 @@ func SQLiteKeepData(ctx context.Context, newPath, oldPath, source string, before
 	}
 	k.finish()
 	return k.rep, nil
+}
+
+// tableKinds is pragma_table_list's type (table, view, shadow, virtual)
+// of every table, per schema.
+func tableKinds(ctx context.Context, tx *sql.Tx) (map[string]map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT schema, name, type FROM pragma_table_list WHERE schema IN ('main', 'old')")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]map[string]string{"main": {}, "old": {}}
+	for rows.Next() {
+		var schema, name, typ string
+		if err := rows.Scan(&schema, &name, &typ); err != nil {
+			return nil, err
+		}
+		out[schema][name] = typ
+	}
+	return out, rows.Err()
 }
 
 // keeper is one carry-over in progress.

@@ -184,3 +184,24 @@ func TestSQLiteAffinityConversionRule(t *testing.T) {
 		}
 	}
 }
+
+// Virtual tables (FTS5) are not copied into, and their shadow tables are
+// not touched: reported, the index stays as the run left it.
+func TestSQLiteKeepDataLeavesVirtualTables(t *testing.T) {
+	fts := []string{`CREATE VIRTUAL TABLE docs USING fts5(body)`}
+	newPath, oldPath := keepPair(t, append(fts, `INSERT INTO docs (body) VALUES ('hello world'), ('second')`), fts)
+	rep, err := SQLiteKeepData(context.Background(), newPath, oldPath, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []NotKeptData{{Table: "docs", Reason: KeepVirtual, Count: 2}}
+	if !reflect.DeepEqual(rep.NotKept, want) || len(rep.Kept) != 0 {
+		t.Fatalf("kept %+v, not kept %+v; want only %+v", rep.Kept, rep.NotKept, want)
+	}
+	if got := queryStrings(t, newPath, `SELECT count(*) FROM docs WHERE docs MATCH 'hello'`); got[0] != "0" {
+		t.Errorf("the FTS index was written into: %q", got)
+	}
+	if got := queryStrings(t, newPath, `SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'`); got[0] != "0" {
+		t.Errorf("integrity check: %q", got)
+	}
+}

@@ -44,7 +44,11 @@ func KeepLines(reps []migrator.KeepReport) []string {
 			if n.Column != "" && n.Reason != migrator.KeepNotNull {
 				unit = "value"
 			}
-			not = append(not, fmt.Sprintf("%s (%s, %s)", keepName(n.Table, n.Column), KeepReason(n.Reason), plural(n.Count, unit)))
+			count := "count not known"
+			if n.Count >= 0 {
+				count = plural(n.Count, unit)
+			}
+			not = append(not, fmt.Sprintf("%s (%s, %s)", keepName(n.Table, n.Column), KeepReason(n.Reason), count))
 		}
 		if len(kept) > 0 {
 			out = append(out, prefix+"kept: "+strings.Join(kept, ", "))
@@ -88,6 +92,8 @@ func KeepReason(r migrator.KeepReason) string {
 		return "no primary key"
 	case migrator.KeepForeignKey:
 		return "parent row gone"
+	case migrator.KeepVirtual:
+		return "virtual table"
 	}
 	return string(r)
 }

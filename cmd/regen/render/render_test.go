@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/regen-tool/regen/migrator"
 	"github.com/regen-tool/regen/regen"
 )
 
@@ -66,5 +67,17 @@ func TestPlanSummarisesEveryListing(t *testing.T) {
 	Plan(&out, &regen.Plan{Repos: []regen.RepoPlan{rp}}, PlanOptions{ListApplied: true, Verbose: true})
 	if n := strings.Count(out.String(), "\n"); n < 40000 {
 		t.Fatalf("--verbose printed %d lines", n)
+	}
+}
+
+func TestKeepLines(t *testing.T) {
+	reps := []migrator.KeepReport{{Repo: "repo",
+		Kept:    []migrator.KeptData{{Table: "posts", Column: "subtitle", Rows: 41}, {Table: "tags", Rows: 12}},
+		NotKept: []migrator.NotKeptData{{Table: "posts", Column: "rating", Reason: migrator.KeepColumnGone, Count: 41}, {Table: "docs", Reason: migrator.KeepVirtual, Count: -1}},
+	}}
+	got := strings.Join(KeepLines(reps), "\n")
+	want := "kept: posts.subtitle (41 rows), tags (12 rows)\nnot kept: posts.rating (column gone, 41 values), docs (virtual table, count not known)"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
