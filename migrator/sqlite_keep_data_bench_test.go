@@ -9,8 +9,8 @@ import (
 )
 
 // BenchmarkSQLiteKeepData is the keep_data step on 50 tables × 10,000
-// rows against the plain backup (BackupSQLite, what the run's backup step
-// takes) of the same pre-run database, in the same run. The migrated
+// rows against the plain backup copy of the same pre-run database
+// (SnapshotSQLite, what the run's backup step takes), in the same run. The migrated
 // database is the pre-run one with what a regeneration loses: every table
 // lost its `note` column's values (re-created NULL) and a tenth of its rows
 // (dropped and re-created), so the carry has updates and inserts to do.
@@ -37,7 +37,7 @@ func BenchmarkSQLiteKeepData(b *testing.B) {
 	b.Run("backup", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			dst := filepath.Join(dir, fmt.Sprintf("backup-%d.db", i))
-			if err := BackupSQLite(context.Background(), old, dst); err != nil {
+			if err := SnapshotSQLite(context.Background(), old, dst); err != nil {
 				b.Fatal(err)
 			}
 			b.StopTimer()
