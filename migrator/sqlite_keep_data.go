@@ -288,11 +288,14 @@ func (k *keeper) putBack(ctx context.Context, t string, newCols, oldCols []keepC
 		}
 		if nc.notNull {
 			// An old NULL the new column refuses: the run's value stays.
-			n, err := k.count(ctx, fmt.Sprintf("SELECT count(*) FROM main.%s n JOIN old.%s o ON %s WHERE o.%s IS NULL", qt, qt, where, qc))
-			if err != nil {
-				return err
+			// With a default that is the default, and no value is lost.
+			if !nc.dflt.Valid {
+				n, err := k.count(ctx, fmt.Sprintf("SELECT count(*) FROM main.%s n JOIN old.%s o ON %s WHERE o.%s IS NULL", qt, qt, where, qc))
+				if err != nil {
+					return err
+				}
+				k.notKept(t, nc.name, KeepNotNull, n)
 			}
-			k.notKept(t, nc.name, KeepNotNull, n)
 			where += fmt.Sprintf(" AND o.%s IS NOT NULL", qc)
 		}
 		if track {
