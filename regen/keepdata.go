@@ -128,3 +128,22 @@ func keptAfterMigrate(lines []string) []string {
 	}
 	return out
 }
+
+// The keep report types under the engine's API (cmd imports no leaf
+// package).
+type (
+	KeepReport  = migrator.KeepReport
+	KeptData    = migrator.KeptData
+	NotKeptData = migrator.NotKeptData
+	KeepReason  = migrator.KeepReason
+)
+
+const (
+	KeepTableGone    = migrator.KeepTableGone
+	KeepColumnGone   = migrator.KeepColumnGone
+	KeepTypeChanged  = migrator.KeepTypeChanged
+	KeepNotNull      = migrator.KeepNotNull
+	KeepNoPrimaryKey = migrator.KeepNoPrimaryKey
+	KeepForeignKey   = migrator.KeepForeignKey
+	KeepVirtual      = migrator.KeepVirtual
+)

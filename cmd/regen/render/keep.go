@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/regen-tool/regen/migrator"
 	"github.com/regen-tool/regen/regen"
 )
 
@@ -13,7 +12,7 @@ import (
 //
 //	kept: posts.subtitle (41 rows), tags (12 rows)
 //	not kept: posts.rating (column gone, 41 values)
-func Keep(w io.Writer, reps []migrator.KeepReport) {
+func Keep(w io.Writer, reps []regen.KeepReport) {
 	for _, l := range KeepLines(reps) {
 		fmt.Fprintf(w, "  %s\n", l)
 	}
@@ -21,7 +20,7 @@ func Keep(w io.Writer, reps []migrator.KeepReport) {
 
 // KeepLines is Keep's lines; several databases are told apart by repo
 // (and schema).
-func KeepLines(reps []migrator.KeepReport) []string {
+func KeepLines(reps []regen.KeepReport) []string {
 	var out []string
 	for _, r := range reps {
 		prefix := ""
@@ -41,7 +40,7 @@ func KeepLines(reps []migrator.KeepReport) []string {
 		}
 		for _, n := range r.NotKept {
 			unit := "row"
-			if n.Column != "" && n.Reason != migrator.KeepNotNull {
+			if n.Column != "" && n.Reason != regen.KeepNotNull {
 				unit = "value"
 			}
 			count := "count not known"
@@ -78,21 +77,21 @@ func plural(n int64, unit string) string {
 }
 
 // KeepReason is a reason in words.
-func KeepReason(r migrator.KeepReason) string {
+func KeepReason(r regen.KeepReason) string {
 	switch r {
-	case migrator.KeepTableGone:
+	case regen.KeepTableGone:
 		return "table gone"
-	case migrator.KeepColumnGone:
+	case regen.KeepColumnGone:
 		return "column gone"
-	case migrator.KeepTypeChanged:
+	case regen.KeepTypeChanged:
 		return "type changed, does not convert"
-	case migrator.KeepNotNull:
+	case regen.KeepNotNull:
 		return "NOT NULL without default"
-	case migrator.KeepNoPrimaryKey:
+	case regen.KeepNoPrimaryKey:
 		return "no primary key"
-	case migrator.KeepForeignKey:
+	case regen.KeepForeignKey:
 		return "parent row gone"
-	case migrator.KeepVirtual:
+	case regen.KeepVirtual:
 		return "virtual table"
 	}
 	return string(r)
@@ -101,7 +100,7 @@ func KeepReason(r migrator.KeepReason) string {
 var _ regen.KeepReporter = (*Reporter)(nil)
 
 // Keep shows the keep_data step's reports, before the run's summary.
-func (r *Reporter) Keep(reps []migrator.KeepReport) { Keep(r.W, reps) }
+func (r *Reporter) Keep(reps []regen.KeepReport) { Keep(r.W, reps) }
 
 // keepForecastLines is the plan's "keep data" listing: the rule (or why a
 // run as asked keeps nothing), then the tables and columns with counts.

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/regen-tool/regen/migrator"
 	"github.com/regen-tool/regen/regen"
 )
 
@@ -71,9 +70,9 @@ func TestPlanSummarisesEveryListing(t *testing.T) {
 }
 
 func TestKeepLines(t *testing.T) {
-	reps := []migrator.KeepReport{{Repo: "repo",
-		Kept:    []migrator.KeptData{{Table: "posts", Column: "subtitle", Rows: 41}, {Table: "tags", Rows: 12}},
-		NotKept: []migrator.NotKeptData{{Table: "posts", Column: "rating", Reason: migrator.KeepColumnGone, Count: 41}, {Table: "docs", Reason: migrator.KeepVirtual, Count: -1}},
+	reps := []regen.KeepReport{{Repo: "repo",
+		Kept:    []regen.KeptData{{Table: "posts", Column: "subtitle", Rows: 41}, {Table: "tags", Rows: 12}},
+		NotKept: []regen.NotKeptData{{Table: "posts", Column: "rating", Reason: regen.KeepColumnGone, Count: 41}, {Table: "docs", Reason: regen.KeepVirtual, Count: -1}},
 	}}
 	got := strings.Join(KeepLines(reps), "\n")
 	want := "kept: posts.subtitle (41 rows), tags (12 rows)\nnot kept: posts.rating (column gone, 41 values), docs (virtual table, count not known)"
