@@ -49,3 +49,7 @@ const (
 	KeepForeignKey   KeepReason = "foreign_key"    // rows whose parent is gone (skipped, not failed)
 	KeepVirtual      KeepReason = "virtual_table"  // SQLite virtual tables (FTS, …): their module owns the rows
 )
+
+// KeepConstraint: rows or values another constraint of the final table
+// rejects (a unique index, a check). PostgreSQL's carry-over (issue 12).
+const KeepConstraint KeepReason = "constraint"
