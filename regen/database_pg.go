@@ -19,6 +19,8 @@ type pgDB struct {
 	source    string
 	terminate bool // --terminate-connections: end other sessions for the template copy
 	repo      string
+	// duringKeep is the fault point inside the carry-over's transaction.
+	duringKeep func() error
 }
 
 func (d *pgDB) String() string { return d.conn.String() }
@@ -49,6 +51,7 @@ func (d *pgDB) Backup(ctx context.Context, dir string) (RepoRecord, error) {
 	switch {
 	case errors.Is(err, migrator.ErrPGBusy):
 		rec.DBRestore = RestoreRemigrate
+		rec.KeepRun = runID // before anything is kept: a crash finds it (keep_pg.go)
 		rec.Note = "other sessions are connected to " + d.conn.Database() + " (a running server?), so no template copy could be taken: on failure the database comes back by re-migration (schema and schema_migrations; rows of tables the rolled-back migrations created are not kept). Stop them, or pass --terminate-connections, for a full copy."
 		// A re-migration stamps inserted_at anew: keep the old stamps.
 		vs, err := migrator.PGAppliedVersions(ctx, d.conn, d.source, "")
@@ -163,6 +166,7 @@ func (d *pgDB) Release(ctx context.Context, rec RepoRecord, pruned bool) {
 		for _, name := range rec.DBKept {
 			migrator.PGDropBackup(ctx, d.conn, name)
 		}
+		d.DropKeep(ctx, rec) // issue 12: normally gone at commit already
 	}
 }
 

@@ -109,6 +109,13 @@ type RepoRecord struct {
 	// Remigrate holds what the compensation runs when the database comes
 	// back by re-migration (recorded so `regen recover` needs no config).
 	Remigrate *Remigrate `json:"remigrate,omitempty"`
+
+	// Issue 12, PostgreSQL without a template copy: the run whose keep
+	// schemas (regen_keep_<run>_<n>, marked) hold the pre-run tables, and
+	// which schema each copies. Dropped at commit, compensation, recover
+	// and pruning (keep_pg.go).
+	KeepRun     string            `json:"keep_run,omitempty"`
+	KeepSchemas map[string]string `json:"keep_schemas,omitempty"`
 }
 
 // Remigrate: command templates with {dir}, run in Dir; Migrations is the
