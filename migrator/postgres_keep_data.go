@@ -138,6 +138,7 @@ type pgKeeper struct {
 	live, keep string
 	rep        *KeepReport
 	sp         int
+	rejected   pq.ErrorCode // the last constraint that rejected a statement
 }
 
 func (k *pgKeeper) kept(table, col string, n int64) {
@@ -244,13 +245,16 @@ func (k *pgKeeper) table(ctx context.Context, old, nw *pgKeepTable) error {
 		isPK[p] = true
 	}
 	// Values of rows in both.
+	type change struct{ name, q, e, cond string }
+	var changes []change
 	for _, name := range common {
 		if isPK[name] {
 			continue
 		}
 		nc, _ := nw.col(name)
+		oc, _ := old.col(name)
 		e, q := exprs[name], pq.QuoteIdentifier(name)
-		where := []string{on, "d." + q + " IS DISTINCT FROM " + e}
+		where := []string{"d." + q + " IS DISTINCT FROM " + e}
 		if oks[name] != "" {
 			where = append(where, oks[name])
 		}
@@ -264,26 +268,67 @@ func (k *pgKeeper) table(ctx context.Context, old, nw *pgKeepTable) error {
 			}
 			return "d." + pq.QuoteIdentifier(c)
 		}, map[string]bool{name: true})
-		if nc.notNull {
-			n, err := k.count(ctx, "SELECT count(*) FROM "+dst+" AS d, "+from+" WHERE "+on+" AND d."+q+" IS DISTINCT FROM "+e+" AND "+e+" IS NULL AND s."+q+" IS NULL")
+		if nc.notNull && !oc.notNull {
+			n, err := k.count(ctx, "SELECT count(*) FROM "+dst+" AS d, "+from+" WHERE "+on+" AND d."+q+" IS NOT NULL AND s."+q+" IS NULL")
 			if err != nil {
 				return err
 			}
 			k.notKept(nw.name, name, KeepNotNull, n)
 		}
 		if fk != "" {
-			n, err := k.count(ctx, "SELECT count(*) FROM "+dst+" AS d, "+from+" WHERE "+cond+" AND NOT ("+fk+")")
+			n, err := k.count(ctx, "SELECT count(*) FROM "+dst+" AS d, "+from+" WHERE "+on+" AND "+cond+" AND NOT ("+fk+")")
 			if err != nil {
 				return err
 			}
 			k.notKept(nw.name, name, KeepForeignKey, n)
 			cond += " AND " + fk
 		}
-		n, err := k.guarded(ctx, "UPDATE "+dst+" AS d SET "+q+" = "+e+" FROM "+from+" WHERE "+cond, "SELECT count(*) FROM "+dst+" AS d, "+from+" WHERE "+cond, nw.name, name)
-		if err != nil {
+		changes = append(changes, change{name, q, e, "(" + cond + ")"})
+	}
+	if len(changes) > 0 {
+		// One join counts every column's changes; one UPDATE writes each
+		// changed row once. A constraint that rejects it sends the table
+		// column by column, so only the rejected column's rows are skipped.
+		var filters []string
+		for _, ch := range changes {
+			filters = append(filters, "count(*) FILTER (WHERE "+ch.cond+")")
+		}
+		counts := make([]int64, len(changes))
+		ptrs := make([]any, len(changes))
+		for i := range counts {
+			ptrs[i] = &counts[i]
+		}
+		if err := k.tx.QueryRowContext(ctx, "SELECT "+strings.Join(filters, ", ")+" FROM "+dst+" AS d, "+from+" WHERE "+on).Scan(ptrs...); err != nil {
 			return err
 		}
-		k.kept(nw.name, name, n)
+		var sets, anyCond []string
+		for i, ch := range changes {
+			if counts[i] > 0 {
+				sets = append(sets, ch.q+" = CASE WHEN "+ch.cond+" THEN "+ch.e+" ELSE d."+ch.q+" END")
+				anyCond = append(anyCond, ch.cond)
+			}
+		}
+		if len(sets) > 0 {
+			ok, _, err := k.try(ctx, "UPDATE "+dst+" AS d SET "+strings.Join(sets, ", ")+" FROM "+from+" WHERE "+on+" AND ("+strings.Join(anyCond, " OR ")+")")
+			if err != nil {
+				return err
+			}
+			for i, ch := range changes {
+				if counts[i] == 0 {
+					continue
+				}
+				if ok {
+					k.kept(nw.name, ch.name, counts[i])
+					continue
+				}
+				where := on + " AND " + ch.cond
+				n, err := k.guarded(ctx, "UPDATE "+dst+" AS d SET "+ch.q+" = "+ch.e+" FROM "+from+" WHERE "+where, "SELECT count(*) FROM "+dst+" AS d, "+from+" WHERE "+where, nw.name, ch.name)
+				if err != nil {
+					return err
+				}
+				k.kept(nw.name, ch.name, n)
+			}
+		}
 	}
 	return k.lostRows(ctx, old, nw, common, exprs, oks, on)
 }
@@ -323,7 +368,7 @@ func (k *pgKeeper) lostRows(ctx context.Context, old, nw *pgKeepTable, common []
 	for _, name := range common {
 		nc, _ := nw.col(name)
 		e := exprs[name]
-		if nc.notNull && nc.deflt != "" {
+		if nc.notNull && nc.deflt != "" && !containsStr(nw.pk, name) {
 			e = "COALESCE(" + e + ", " + nc.deflt + ")"
 		}
 		inCommon[name] = true
@@ -340,7 +385,7 @@ func (k *pgKeeper) lostRows(ctx context.Context, old, nw *pgKeepTable, common []
 	type nn struct{ col, cond string }
 	var notNulls []nn
 	for _, nc := range nw.cols {
-		if !nc.notNull || nc.computed || nc.identity && !inCommon[nc.name] {
+		if !nc.notNull || nc.computed || nc.identity && !inCommon[nc.name] || containsStr(nw.pk, nc.name) {
 			continue
 		}
 		switch {
@@ -465,35 +510,55 @@ func (k *pgKeeper) bumpSequences(ctx context.Context, t *pgKeepTable) error {
 // a unique index, a check, a trigger's not-null), it is undone and its
 // rows (counted by count) reported as not kept: a skip, never a failed run.
 func (k *pgKeeper) guarded(ctx context.Context, stmt, count, table, col string) (int64, error) {
-	k.sp++
-	sp := fmt.Sprintf("regen_keep_%d", k.sp)
-	if _, err := k.tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
-		return 0, err
-	}
-	res, err := k.tx.ExecContext(ctx, stmt)
-	if err == nil {
-		n, _ := res.RowsAffected()
-		_, err = k.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp)
+	ok, n, err := k.try(ctx, stmt)
+	if err != nil || ok {
 		return n, err
 	}
-	var pe *pq.Error
-	if !errors.As(err, &pe) || pe.Code.Class() != "23" {
+	c, err := k.count(ctx, count)
+	if err != nil {
 		return 0, err
 	}
-	if _, rerr := k.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
-		return 0, errors.Join(err, rerr)
-	}
-	n, cerr := k.count(ctx, count)
-	if cerr != nil {
-		return 0, cerr
-	}
 	why := KeepConstraint
-	switch pe.Code {
+	switch k.rejected {
 	case "23502":
 		why = KeepNotNull
 	case "23503":
 		why = KeepForeignKey
 	}
-	k.notKept(table, col, why, n)
+	k.notKept(table, col, why, c)
 	return 0, nil
+}
+
+// try runs stmt in a savepoint: ok false (and k.rejected the code) when a
+// constraint rejected it and it was undone.
+func (k *pgKeeper) try(ctx context.Context, stmt string) (ok bool, n int64, err error) {
+	k.sp++
+	sp := fmt.Sprintf("regen_keep_%d", k.sp)
+	if _, err := k.tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+		return false, 0, err
+	}
+	res, err := k.tx.ExecContext(ctx, stmt)
+	if err == nil {
+		n, _ = res.RowsAffected()
+		_, err = k.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp)
+		return err == nil, n, err
+	}
+	var pe *pq.Error
+	if !errors.As(err, &pe) || pe.Code.Class() != "23" {
+		return false, 0, err
+	}
+	if _, rerr := k.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
+		return false, 0, errors.Join(err, rerr)
+	}
+	k.rejected = pe.Code
+	return false, 0, nil
+}
+
+func containsStr(xs []string, x string) bool {
+	for _, s := range xs {
+		if s == x {
+			return true
+		}
+	}
+	return false
 }

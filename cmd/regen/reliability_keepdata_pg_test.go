@@ -202,3 +202,28 @@ func TestReliabilityKeepDataPGTenants(t *testing.T) {
 		}
 	}
 }
+
+// kill -9 inside the carry with a session connected: the keep schema is
+// in the journal, so `regen recover` drops it.
+func TestReliabilityKeepDataPGKill9ThenRecoverDropsTheKeepSchema(t *testing.T) {
+	p := featureOf(t, regentest.Postgres)
+	openSession(t, p)
+	cmd := p.RegenCmd("add_subtitle_and_views", "-m")
+	cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=kill:during:keep_data")
+	if out, err := cmd.CombinedOutput(); exitCode(err) != 128+9 {
+		t.Fatalf("want SIGKILL, got exit %d\n%s", exitCode(err), out)
+	}
+	if left := keepSchemasLeft(t, p); !strings.HasPrefix(left, "regen_keep_") {
+		t.Fatalf("no keep schema before recover (%q): the test proves nothing", left)
+	}
+	out, code := p.Regen("recover")
+	if code != 0 {
+		t.Fatalf("recover: exit %d\n%s", code, out)
+	}
+	if left := keepSchemasLeft(t, p); left != "" {
+		t.Errorf("keep schemas left after recover: %s\n%s", left, out)
+	}
+	if got := pgOne(t, p, `SELECT count(*) FROM posts`); got != "1" {
+		t.Errorf("posts after recover: %s rows, want 1", got)
+	}
+}
