@@ -268,7 +268,9 @@ func (k *pgKeeper) table(ctx context.Context, old, nw *pgKeepTable) error {
 			}
 			return "d." + pq.QuoteIdentifier(c)
 		}, map[string]bool{name: true})
-		if nc.notNull && !oc.notNull {
+		if nc.notNull && nc.deflt == "" && !oc.notNull {
+			// An old NULL the new NOT NULL column rejects (with a default,
+			// the default stays: no value is lost, as on SQLite).
 			n, err := k.count(ctx, "SELECT count(*) FROM "+dst+" AS d, "+from+" WHERE "+on+" AND d."+q+" IS NOT NULL AND s."+q+" IS NULL")
 			if err != nil {
 				return err
