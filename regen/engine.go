@@ -151,7 +151,7 @@ func (e *Engine) refuseIfJournal() error {
 		if err := e.stopLeftovers(j); err != nil {
 			e.rep.Warn("%v", err)
 		}
-		return &NeedsRecoverError{RunID: j.RunID, Step: j.Step, Journal: journalPath(e.stateDir)}
+		return &NeedsRecoverError{RunID: j.RunID, Step: string(j.Step), Journal: journalPath(e.stateDir)}
 	}
 	return nil
 }

@@ -123,7 +123,7 @@ func (t *txn) rollbackTenants(ctx context.Context, i int) error {
 	if err != nil || len(tasks) == 0 {
 		return err
 	}
-	t.e.rep.StepStart(stepRollback, fmt.Sprintf("%s: %d tenant schema(s)", t.plan.Repos[i].Name, len(tasks)))
+	t.e.rep.StepStart(string(stepRollback), fmt.Sprintf("%s: %d tenant schema(s)", t.plan.Repos[i].Name, len(tasks)))
 	if err := t.runMixIn(ctx, t.proj.cfg.Repos[i].App, stepRollback, doCommand(t.proj.cfg.Mix, tasks)); err != nil {
 		return err
 	}
