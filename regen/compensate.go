@@ -353,12 +353,12 @@ func (e *Engine) runRecorded(ctx context.Context, template []string, dir, cwd st
 	for _, a := range template {
 		argv = append(argv, strings.ReplaceAll(a, "{dir}", dir))
 	}
-	res, err := e.runner.Run(ctx, e.journaledCommand(argv, cwd))
+	res, err := e.mix(ctx, mixCall{Argv: argv, Dir: cwd})
 	if err != nil {
 		return err
 	}
 	if res.ExitCode != 0 {
-		return fmt.Errorf("`%s` exited with status %d: %s", strings.Join(argv, " "), res.ExitCode, strings.TrimSpace(tail(res.Stderr, 800)))
+		return errors.New(mixFailure(argv, res.ExitCode, res.Stderr, 800))
 	}
 	return nil
 }

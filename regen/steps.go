@@ -138,7 +138,7 @@ func fold(group []Step, mix []string, run func(ctx context.Context, detail strin
 		}
 	}
 	return Step{
-		Name: stepMixDo,
+		Name:     stepMixDo,
 		Describe: describe,
 		Run: func(ctx context.Context) error {
 			if err := do(ctx); err != nil {

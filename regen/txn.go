@@ -563,7 +563,7 @@ func (t *txn) runMixIn(ctx context.Context, app string, step StepName, argv []st
 	if err != nil {
 		return err
 	}
-	res, err := t.e.runner.Run(ctx, t.e.journaledCommand(run, filepath.Join(t.root, filepath.FromSlash(app))))
+	res, err := t.e.mix(ctx, mixCall{Argv: run, Dir: filepath.Join(t.root, filepath.FromSlash(app))})
 	t.children += res.Duration
 	if err != nil {
 		return err
@@ -581,11 +581,7 @@ func (t *txn) runMixIn(ctx context.Context, app string, step StepName, argv []st
 		}
 	}
 	if res.ExitCode != 0 {
-		msg := fmt.Sprintf("`%s` exited with status %d", strings.Join(argv, " "), res.ExitCode)
-		if s := strings.TrimSpace(res.Stderr); s != "" {
-			msg += ":\n" + indent(tail(s, 1500))
-		}
-		return errors.New(msg)
+		return errors.New(mixFailure(argv, res.ExitCode, res.Stderr, 1500))
 	}
 	return nil
 }
