@@ -25,7 +25,7 @@ import (
 // before the commit.
 func (t *txn) steps() []Step {
 	steps := []Step{
-		{Name: stepRollback, Run: t.rollback, Task: t.rollbackTasks, Verify: t.verifyRollbackShared, Describe: t.describeRollback},
+		{Name: stepRollback, Run: t.rollback, Task: t.rollbackTasks, Prepare: t.prepareRollbackDirs, Verify: t.verifyRollbackShared, Describe: t.describeRollback},
 		{Name: stepRemove, Run: t.remove, FilesOnly: true},
 		{Name: stepCodegen, Run: t.codegen, Task: t.codegenTasks, Around: t.recordCreated, Describe: func() string { return "codegen " + t.opts.Name }},
 		{Name: stepMigrate, Run: t.migrate, Task: t.migrateTasks, Describe: t.describeMigrate},
@@ -35,6 +35,16 @@ func (t *txn) steps() []Step {
 		return steps
 	}
 	return foldMix(steps, t.proj.cfg.Mix, t.runShared)
+}
+
+// stepNames are the names of the steps a run takes, backup to commit.
+// The tasks are only built, not prepared: a dry run names them too.
+func (t *txn) stepNames() []StepName {
+	names := []StepName{stepBackup}
+	for _, s := range t.steps() {
+		names = append(names, s.Name)
+	}
+	return append(names, stepCommit)
 }
 
 // separateStarts says why the run's mix steps must each have their own mix
@@ -63,8 +73,8 @@ func (t *txn) runShared(ctx context.Context, detail string, argv []string) error
 	return t.runMix(ctx, stepMixDo, argv)
 }
 
-// rollbackTasks are the tenant and repo rollbacks as tasks. Their folders
-// are prepared here, before remove takes the files away.
+// rollbackTasks are the tenant and repo rollbacks as tasks, over the
+// folders prepareRollbackDirs fills.
 func (t *txn) rollbackTasks() ([][]string, bool) {
 	cfg := t.proj.cfg
 	var tasks [][]string
@@ -79,17 +89,30 @@ func (t *txn) rollbackTasks() ([][]string, bool) {
 		if len(rp.Rollback) == 0 {
 			continue
 		}
-		dir, err := t.prepareRollbackDir(rp)
-		if err != nil {
-			return nil, false
-		}
-		task, ok := withoutMix(expand(cfg.Rollback, []string{"{mix}"}, map[string]string{"dir": dir, "repo": cfg.Repos[i].Module}))
+		task, ok := withoutMix(expand(cfg.Rollback, []string{"{mix}"}, map[string]string{"dir": t.rollbackDirPath(rp), "repo": cfg.Repos[i].Module}))
 		if !ok {
 			return nil, false
 		}
 		tasks = append(tasks, task)
 	}
 	return tasks, true
+}
+
+// prepareRollbackDirs copies the rollback sets into their folders.
+func (t *txn) prepareRollbackDirs() error {
+	for i, rp := range t.plan.Repos {
+		if rp.tenantWork() {
+			if err := t.prepareTenantRollbackDir(i); err != nil {
+				return err
+			}
+		}
+		if len(rp.Rollback) > 0 {
+			if _, err := t.prepareRollbackDir(rp); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // verifyRollbackShared: after a shared start, versions alone cannot tell a
@@ -176,5 +199,14 @@ func (t *txn) hasReapply() bool {
 }
 
 func (t *txn) rollbackDirPath(rp RepoPlan) string {
-	return filepath.Join(t.j.BackupDir, "rollback", rp.Name)
+	return filepath.Join(t.backupDir(), "rollback", rp.Name)
+}
+
+// backupDir is the run's backup folder ("" before the run has one: a dry
+// run names its steps without preparing any).
+func (t *txn) backupDir() string {
+	if t.j == nil {
+		return ""
+	}
+	return t.j.BackupDir
 }

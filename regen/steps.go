@@ -54,6 +54,9 @@ type Step struct {
 	// Around wraps the step's mix tasks, alone or in a shared start (codegen
 	// notes the files they write).
 	Around func(ctx context.Context, run func(context.Context) error) error
+	// Prepare, for a shared start, does what the step's tasks need before
+	// any step of the start changes the files (copies their migrations).
+	Prepare func() error
 	// Verify is what Run checks in between, for a shared start: it runs after
 	// the shared mix start, in the order of the list.
 	Verify func(context.Context) error
@@ -74,12 +77,14 @@ func foldMix(steps []Step, mix []string, run func(ctx context.Context, detail st
 	var out, group []Step
 	flush := func() {
 		if s, ok := fold(group, mix, run); ok {
+			prepare := prepareAll(group)
 			for _, g := range group {
 				if g.Task == nil {
-					out = append(out, g)
+					out = append(out, withFirst(g, prepare))
+					prepare = nil
 				}
 			}
-			out = append(out, s)
+			out = append(out, withFirst(s, prepare))
 		} else {
 			out = append(out, group...)
 		}
@@ -98,6 +103,35 @@ func foldMix(steps []Step, mix []string, run func(ctx context.Context, detail st
 	}
 	flush()
 	return out
+}
+
+// prepareAll runs the Prepare of each step of a group.
+func prepareAll(group []Step) func() error {
+	return func() error {
+		for _, s := range group {
+			if s.Prepare != nil {
+				if err := s.Prepare(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// withFirst makes s run first (when set) before its own work.
+func withFirst(s Step, first func() error) Step {
+	if first == nil {
+		return s
+	}
+	run := s.Run
+	s.Run = func(ctx context.Context) error {
+		if err := first(); err != nil {
+			return err
+		}
+		return run(ctx)
+	}
+	return s
 }
 
 // fold makes one stepMixDo of a group's mix steps.

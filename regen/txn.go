@@ -98,6 +98,7 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 		return res, err
 	}
 	proj.predict(ctx, plan, strategy.Strategy)
+	plan.Steps = (&txn{e: e, proj: proj, plan: plan, opts: o, root: proj.cfg.Root, strategy: strategy}).stepNames()
 	e.rep.Plan(plan)
 	if err := proj.refuseStagedNew(plan); err != nil {
 		return res, err

@@ -68,3 +68,11 @@ func TestPlanSummarisesEveryListing(t *testing.T) {
 		t.Fatalf("--verbose printed %d lines", n)
 	}
 }
+
+// The step names come from the plan, in its order.
+func TestStepsNamesThePlansSteps(t *testing.T) {
+	p := &regen.Plan{Steps: []regen.StepName{"backup", "remove", "mixdo", "verify", "commit"}}
+	if got, want := Steps(p), "backup → remove → mixdo → verify → commit"; got != want {
+		t.Fatalf("Steps = %q, want %q", got, want)
+	}
+}
