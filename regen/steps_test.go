@@ -74,4 +74,3 @@ func names(s []regen.StepName) string {
 	}
 	return strings.Join(out, " ")
 }
-
