@@ -154,7 +154,12 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	}
 	switch {
 	case opts.DryRun:
-		fmt.Fprintf(ios.ErrOut, "\ndry run: nothing was changed. A run takes the steps %s.\n", render.Steps(res.Plan))
+		fmt.Fprintf(ios.ErrOut, "\ndry run: nothing was changed. Then: codegen %s", opts.Name)
+		if opts.Migrate {
+			fmt.Fprint(ios.ErrOut, ", migrate")
+		}
+		fmt.Fprintln(ios.ErrOut, ".")
+		fmt.Fprintf(ios.ErrOut, "A run takes the steps %s.\n", render.Steps(res.Plan))
 	case res.NoChanges:
 		fmt.Fprintf(ios.ErrOut, "\ndone: codegen found no changes, so no migration was written. `regen undo` puts back what was there.\n")
 	default:
