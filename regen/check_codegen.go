@@ -82,8 +82,7 @@ func (e *Engine) checkRun(ctx context.Context, p *workspace, argv []string) (mig
 // configured, not the driver it was turned into).
 func (e *Engine) checkRunIn(ctx context.Context, dir string, argv, shown []string) (migrator.Result, string, error) {
 	var buf strings.Builder
-	runner := e.captureRunner(&buf, e.opts.Timeout)
-	res, err := runner.Run(ctx, e.journaledCommand(argv, dir)) // the round trip's are journaled
+	res, err := e.mix(ctx, mixCall{Argv: argv, Dir: dir, Capture: &buf}) // the round trip's are journaled
 	if err != nil {
 		return res, "", &InputError{What: fmt.Sprintf("cannot run `%s`: %v.", strings.Join(shown, " "), err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or pass --no-codegen."}
 	}

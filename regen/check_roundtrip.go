@@ -87,7 +87,7 @@ func (e *Engine) roundtripSteps(ctx context.Context, p *workspace, r RepoConfig,
 		return nil, err
 	}
 	migrate := expand(p.cfg.Migrate, p.cfg.Mix, map[string]string{"repo": r.Module})
-	if err := e.roundtripStep(j, stepRoundtripUp, func() error { res, out, err = e.roundtripRun(ctx, p, r, migrate); return err }); err != nil {
+	if err := e.roundtripStep(ctx, j, stepRoundtripUp, func() error { res, out, err = e.roundtripRun(ctx, p, r, migrate); return err }); err != nil {
 		return nil, err
 	}
 	if res.ExitCode != 0 {
@@ -107,7 +107,7 @@ func (e *Engine) roundtripSteps(ctx context.Context, p *workspace, r RepoConfig,
 		}
 	}
 	rollback := expand(p.cfg.Rollback, p.cfg.Mix, map[string]string{"dir": downDir, "repo": r.Module})
-	if err := e.roundtripStep(j, stepRoundtripDown, func() error { res, out, err = e.roundtripRun(ctx, p, r, rollback); return err }); err != nil {
+	if err := e.roundtripStep(ctx, j, stepRoundtripDown, func() error { res, out, err = e.roundtripRun(ctx, p, r, rollback); return err }); err != nil {
 		return nil, err
 	}
 	applied, aerr := db.Applied(ctx)
@@ -135,7 +135,7 @@ func (e *Engine) roundtripSteps(ctx context.Context, p *workspace, r RepoConfig,
 			"Run the rollback yourself to see why.")}, nil
 	}
 
-	if err := e.roundtripStep(j, stepRoundtripUpAgain, func() error { res, out, err = e.roundtripRun(ctx, p, r, migrate); return err }); err != nil {
+	if err := e.roundtripStep(ctx, j, stepRoundtripUpAgain, func() error { res, out, err = e.roundtripRun(ctx, p, r, migrate); return err }); err != nil {
 		return nil, err
 	}
 	if res.ExitCode != 0 {

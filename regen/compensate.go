@@ -17,7 +17,8 @@ import (
 
 // fail runs the compensation after a failed or interrupted step and turns
 // the outcome into the error the user sees.
-func (t *txn) fail(ctx context.Context, step string, cause error) error {
+func (t *txn) fail(ctx context.Context, name StepName, cause error) error {
+	step := string(name)
 	var sig *migrator.SignalCause
 	interrupted := errors.As(context.Cause(ctx), &sig)
 	if interrupted {
@@ -59,10 +60,7 @@ func (t *txn) fail(ctx context.Context, step string, cause error) error {
 // journal is closed; on failure it stays open for `regen recover`, and the
 // backup is kept.
 func (e *Engine) compensate(ctx context.Context, j *Journal, outcome Outcome) []string {
-	if err := j.announce(e.stateDir, stepCompensate); err != nil {
-		return []string{err.Error()}
-	}
-	if err := e.faults.at("before", stepCompensate); err != nil {
+	if err := e.enter(j, stepCompensate); err != nil {
 		return []string{err.Error()}
 	}
 	if err := e.putBackLast(j); err != nil {
@@ -227,26 +225,9 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 		return res, nil
 	case j.Step == stepCommit && j.did(stepVerify) && j.Kind == RunRegen:
 		// Everything was done and verified; only the bookkeeping was cut off.
-		const done = "had completed and verified its work"
-		if j.After == nil {
-			after, err := inventory(j.Root, j.Files.Folders)
-			if err != nil {
-				return nil, recoverBookkeeping(j, done, err)
-			}
-			j.After = &after
-			for i, rec := range j.Repos {
-				v, err := e.databaseFor(rec).Applied(ctx)
-				if err != nil {
-					return nil, recoverBookkeeping(j, done, err)
-				}
-				j.Repos[i].After = v
-			}
-		}
-		if err := writeFileAtomic(filepath.Join(e.stateDir, "last"), []byte(j.RunID+"\n"), 0o600); err != nil {
-			return nil, recoverBookkeeping(j, done, err)
-		}
-		if err := j.close(e.stateDir, OutcomeCommitted, e.opts.Now()); err != nil {
-			return nil, recoverBookkeeping(j, done, err)
+		applied := func(i int) ([]int64, error) { return e.databaseFor(j.Repos[i]).Applied(ctx) }
+		if err := e.finishRun(j, inventory, applied, nil); err != nil {
+			return nil, recoverBookkeeping(j, "had completed and verified its work", err)
 		}
 		res.Action = RecoverFinished
 		return res, nil
@@ -373,12 +354,12 @@ func (e *Engine) runRecorded(ctx context.Context, template []string, dir, cwd st
 	for _, a := range template {
 		argv = append(argv, strings.ReplaceAll(a, "{dir}", dir))
 	}
-	res, err := e.runner.Run(ctx, e.journaledCommand(argv, cwd))
+	res, err := e.mix(ctx, mixCall{Argv: argv, Dir: cwd})
 	if err != nil {
 		return err
 	}
 	if res.ExitCode != 0 {
-		return fmt.Errorf("`%s` exited with status %d: %s", strings.Join(argv, " "), res.ExitCode, strings.TrimSpace(tail(res.Stderr, 800)))
+		return errors.New(mixFailure(argv, res.ExitCode, res.Stderr, 800))
 	}
 	return nil
 }

@@ -11,13 +11,13 @@ import (
 // DBState is a database's data as a run recorded it: every table's digest
 // (and row count), after the named step.
 type DBState struct {
-	After  string                         `json:"after"`
+	After  StepName                       `json:"after"`
 	Tables map[string]migrator.TableState `json:"tables"`
 }
 
 // changesDatabase: the steps after which the run records the database's
 // state (the others leave it alone).
-func changesDatabase(step string) bool {
+func changesDatabase(step StepName) bool {
 	switch step {
 	case stepRollback, stepMigrate, stepMixDo, stepKeepData, stepCommit, stepUndo, stepCompensate:
 		return true
@@ -28,7 +28,7 @@ func changesDatabase(step string) bool {
 // recordState notes every database's state after a step that changed it.
 // It is written with the journal's next save; a state that cannot be read
 // is left unknown rather than failing the step.
-func (t *txn) recordState(ctx context.Context, step string) {
+func (t *txn) recordState(ctx context.Context, step StepName) {
 	if !changesDatabase(step) {
 		return
 	}

@@ -294,8 +294,7 @@ func (t *txn) proveFirst(ctx context.Context) error {
 		}
 		argv := append(append([]string{}, cfg.Mix...), "run", "--no-start", "--no-compile", file)
 		var out strings.Builder
-		runner := t.e.captureRunner(&out, 5*time.Minute)
-		res, err := runner.Run(ctx, t.e.journaledCommand(argv, filepath.Join(t.root, filepath.FromSlash(r.App))))
+		res, err := t.e.mix(ctx, mixCall{Argv: argv, Dir: filepath.Join(t.root, filepath.FromSlash(r.App)), Capture: &out, Timeout: 5 * time.Minute})
 		if err != nil {
 			return fmt.Errorf("cannot check the databases: %w", err)
 		}

@@ -151,7 +151,7 @@ func (e *Engine) refuseIfJournal() error {
 		if err := e.stopLeftovers(j); err != nil {
 			e.rep.Warn("%v", err)
 		}
-		return &NeedsRecoverError{RunID: j.RunID, Step: j.Step, Journal: journalPath(e.stateDir)}
+		return &NeedsRecoverError{RunID: j.RunID, Step: string(j.Step), Journal: journalPath(e.stateDir)}
 	}
 	return nil
 }
@@ -351,8 +351,7 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]mi
 func (e *Engine) askRepoConfigs(ctx context.Context, cfg *Config, app string) ([]migrator.RepoConfig, string, error) {
 	argv := append(append([]string{}, cfg.Mix...), "run", "--no-start", "--no-compile", "-e", migrator.RepoConfigQuery())
 	var out strings.Builder
-	runner := e.captureRunner(&out, 5*time.Minute)
-	res, err := runner.Run(ctx, migrator.Command{Argv: argv, Dir: filepath.Join(cfg.Root, filepath.FromSlash(app))})
+	res, err := e.mix(ctx, mixCall{Argv: argv, Dir: filepath.Join(cfg.Root, filepath.FromSlash(app)), Capture: &out, Timeout: 5 * time.Minute, Unrecorded: true})
 	if err != nil {
 		return nil, "", &InputError{What: fmt.Sprintf("cannot run %s: %v", cfg.Mix[0], err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or set each repo's database there."}
 	}

@@ -18,7 +18,10 @@ const faultEnv = "REGEN_TEST_FAULT"
 
 const faultSleep = 3 * time.Second
 
-type fault struct{ action, when, step string }
+type fault struct {
+	action, when string
+	step         StepName
+}
 
 type faultPlan []fault
 
@@ -33,13 +36,13 @@ func parseFaults(spec string) (faultPlan, error) {
 		if len(parts) != 3 || (parts[0] != "kill" && parts[0] != "fail" && parts[0] != "sleep") || (parts[1] != "before" && parts[1] != "after" && parts[1] != "during") {
 			return nil, fmt.Errorf("%s=%q: want kill|fail|sleep:before|after|during:STEP", faultEnv, spec)
 		}
-		plan = append(plan, fault{parts[0], parts[1], parts[2]})
+		plan = append(plan, fault{parts[0], parts[1], StepName(parts[2])})
 	}
 	return plan, nil
 }
 
 // at is called at each injection point. A "kill" never returns.
-func (p faultPlan) at(when, step string) error {
+func (p faultPlan) at(when string, step StepName) error {
 	for _, f := range p {
 		if f.when != when || f.step != step {
 			continue

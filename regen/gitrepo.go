@@ -3,14 +3,11 @@ package regen
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/regen-tool/regen/gitops"
-	"github.com/regen-tool/regen/migrator"
 )
 
 // openProjectRepo opens the repository that holds the project's files, and
@@ -63,10 +60,4 @@ func (p *workspace) checkoutBytes(rel string, blob []byte, mode os.FileMode) ([]
 		return blob, nil
 	}
 	return p.git.Checkout(p.gitPath(rel), blob)
-}
-
-// captureRunner runs a mix command whose output regen reads, with the git
-// environment every child of this repository gets (ChildEnv, ChildUnset).
-func (e *Engine) captureRunner(out io.Writer, timeout time.Duration) *migrator.Runner {
-	return &migrator.Runner{Stdout: out, Stderr: out, Timeout: timeout, Env: e.git.ChildEnv(), Unset: e.git.ChildUnset()}
 }

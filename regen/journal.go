@@ -17,19 +17,7 @@ import (
 
 const journalFormat = 1
 
-// Steps, in the order the transaction takes them.
-const (
-	stepBackup     = "backup"
-	stepRollback   = "rollback"
-	stepRemove     = "remove"
-	stepCodegen    = "codegen"
-	stepMigrate    = "migrate"
-	stepVerify     = "verify"
-	stepMixDo      = "mixdo" // rollback + codegen + migrate in one mix start
-	stepCommit     = "commit"
-	stepCompensate = "compensate"
-	stepUndo       = "undo"
-)
+// The step names are in steps.go.
 
 type Journal struct {
 	// writeErr is the last failed write of this journal, for the message:
@@ -46,8 +34,8 @@ type Journal struct {
 	GitPrefix string        `json:"git_prefix,omitempty"` // project root relative to the git top
 	Name      string        `json:"name,omitempty"`
 	Migrate   bool          `json:"migrate,omitempty"`
-	Step      string        `json:"step"`
-	Done      []string      `json:"done"`
+	Step      StepName      `json:"step"`
+	Done      []StepName    `json:"done"`
 	Repos     []RepoRecord  `json:"repos"`
 	Files     FileSet       `json:"files"`           // the state to come back to on failure
 	After     *FileSet      `json:"after,omitempty"` // the state the run left (for undo)
@@ -75,7 +63,7 @@ type ExtraRecords struct {
 }
 
 type StepTiming struct {
-	Step     string        `json:"step"`
+	Step     StepName      `json:"step"`
 	Duration time.Duration `json:"duration_ns"`
 }
 
@@ -143,7 +131,7 @@ func (j *Journal) save(stateDir string) error {
 }
 
 // announce records the step about to start: write-ahead.
-func (j *Journal) announce(stateDir, step string) error {
+func (j *Journal) announce(stateDir string, step StepName) error {
 	j.Step = step
 	return j.save(stateDir)
 }
@@ -153,7 +141,7 @@ func (j *Journal) announce(stateDir, step string) error {
 // treats conservatively (it reverses instead of finishing), so the extra
 // fsync per step buys nothing. A finished backup also writes its manifest
 // (see manifest.go) before any step can change anything.
-func (j *Journal) markDone(stateDir, step string, d time.Duration) error {
+func (j *Journal) markDone(stateDir string, step StepName, d time.Duration) error {
 	j.Done = append(j.Done, step)
 	j.Timings = append(j.Timings, StepTiming{Step: step, Duration: d})
 	if step == stepBackup {
@@ -162,7 +150,7 @@ func (j *Journal) markDone(stateDir, step string, d time.Duration) error {
 	return nil
 }
 
-func (j *Journal) did(step string) bool {
+func (j *Journal) did(step StepName) bool {
 	for _, s := range j.Done {
 		if s == step {
 			return true

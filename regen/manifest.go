@@ -46,9 +46,10 @@ func readManifest(folder string) (*Journal, error) {
 
 // journalHints are the fields still readable in a damaged journal.
 type journalHints struct {
-	Format      int
-	RunID, Step string
-	Kind        RunKind
+	Format int
+	RunID  string
+	Kind   RunKind
+	Step   StepName
 }
 
 var (
@@ -74,7 +75,7 @@ func readHints(raw []byte) journalHints {
 			}
 		case "step":
 			if h.Step == "" {
-				h.Step = v
+				h.Step = StepName(v)
 			}
 		}
 	}

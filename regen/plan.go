@@ -26,6 +26,8 @@ type Plan struct {
 	Base string `json:"base,omitempty"`
 	// Blocked explains why the run cannot go ahead as asked ("" when it can).
 	Blocked string `json:"blocked,omitempty"`
+	// Steps are the steps a run would take, from the run's list (run_steps.go).
+	Steps []StepName `json:"steps,omitempty"`
 }
 
 // Migration is one migration file.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/regen-tool/regen/migrator"
 )
@@ -18,9 +17,9 @@ import (
 // round trip killed half-way.
 
 const (
-	stepRoundtripUp      = "up"
-	stepRoundtripDown    = "down"
-	stepRoundtripUpAgain = "up-again"
+	stepRoundtripUp      StepName = "up"
+	stepRoundtripDown    StepName = "down"
+	stepRoundtripUpAgain StepName = "up-again"
 )
 
 // beginRoundtrip writes the journal and backs up the repo's folders and its
@@ -43,56 +42,36 @@ func (e *Engine) beginRoundtrip(ctx context.Context, p *workspace, r RepoConfig)
 		}
 		return nil, &InputError{What: fmt.Sprintf("the backup before the round trip failed: %v.", err), Next: "Stop whatever is writing to the database, or run without --roundtrip."}
 	}
-	if err := j.announce(e.stateDir, stepBackup); err != nil {
-		return nil, err
-	}
-	if err := e.faults.at("before", stepBackup); err != nil {
-		return fail(err)
-	}
-	start := time.Now()
-	set, err := backupFiles(p.cfg.Root, r.Folders(), j.BackupDir, p)
+	err := (stepper{e: e, j: j, quiet: true}).run(ctx, stepBackup, func(ctx context.Context) error {
+		set, err := backupFiles(p.cfg.Root, r.Folders(), j.BackupDir, p)
+		if err != nil {
+			return err
+		}
+		j.Files = set
+		db, err := openDatabase(r, e.opts.Getenv, false, e.rep)
+		if err != nil {
+			return err
+		}
+		rec, err := db.Backup(ctx, j.BackupDir)
+		if err != nil {
+			return err
+		}
+		rec.Name, rec.Source = r.Name, r.MigrationSource
+		if rec.Before, err = db.Applied(ctx); err != nil {
+			return err
+		}
+		j.Repos = append(j.Repos, rec)
+		return nil
+	})
 	if err != nil {
-		return fail(err)
-	}
-	j.Files = set
-	db, err := openDatabase(r, e.opts.Getenv, false, e.rep)
-	if err != nil {
-		return fail(err)
-	}
-	rec, err := db.Backup(ctx, j.BackupDir)
-	if err != nil {
-		return fail(err)
-	}
-	rec.Name, rec.Source = r.Name, r.MigrationSource
-	if rec.Before, err = db.Applied(ctx); err != nil {
-		return fail(err)
-	}
-	j.Repos = append(j.Repos, rec)
-	if err := e.faults.at("after", stepBackup); err != nil {
-		return fail(err)
-	}
-	if err := j.markDone(e.stateDir, stepBackup, time.Since(start)); err != nil {
 		return fail(err)
 	}
 	return j, nil
 }
 
-// roundtripStep announces a step, then runs it (with the test's fault points).
-func (e *Engine) roundtripStep(j *Journal, name string, do func() error) error {
-	if err := j.announce(e.stateDir, name); err != nil {
-		return err
-	}
-	if err := e.faults.at("before", name); err != nil {
-		return err
-	}
-	start := time.Now()
-	if err := do(); err != nil {
-		return err
-	}
-	if err := e.faults.at("after", name); err != nil {
-		return err
-	}
-	return j.markDone(e.stateDir, name, time.Since(start))
+// roundtripStep runs a step of the round trip through the run's step machinery.
+func (e *Engine) roundtripStep(ctx context.Context, j *Journal, name StepName, do func() error) error {
+	return (stepper{e: e, j: j, quiet: true}).run(ctx, name, func(context.Context) error { return do() })
 }
 
 // endRoundtrip puts the database and the folders back from the backup

@@ -26,7 +26,7 @@ type DamagedJournal struct {
 func (e *Engine) damagedJournalStatus(cause error) *DamagedJournal {
 	raw, _ := os.ReadFile(journalPath(e.stateDir))
 	h := readHints(raw)
-	d := &DamagedJournal{Journal: journalPath(e.stateDir), Problem: cause.Error(), RunID: h.RunID, Kind: h.Kind, Step: h.Step, Next: "regen recover"}
+	d := &DamagedJournal{Journal: journalPath(e.stateDir), Problem: cause.Error(), RunID: h.RunID, Kind: h.Kind, Step: string(h.Step), Next: "regen recover"}
 	m, folder, why := e.manifestFor(h)
 	switch {
 	case folder != "" && exists(filepath.Join(folder, "run.json")):

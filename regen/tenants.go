@@ -91,19 +91,7 @@ func (t *txn) tenantRollbackTasks(i int) ([][]string, error) {
 	if len(prefixes) == 0 {
 		return nil, nil
 	}
-	dir := filepath.Join(t.j.BackupDir, "rollback", rp.Name+"-tenants")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	for _, m := range rp.TenantUntracked {
-		src := filepath.Join(t.root, filepath.FromSlash(m.Path))
-		if !exists(src) {
-			src = filepath.Join(t.j.BackupDir, "files", filepath.FromSlash(m.Path))
-		}
-		if _, err := copyFileAtomic(src, filepath.Join(dir, path.Base(m.Path)), 0o600); err != nil {
-			return nil, fmt.Errorf("cannot prepare the tenant rollback folder: %w", err)
-		}
-	}
+	dir := t.tenantRollbackDir(rp)
 	cfg := t.proj.cfg
 	var tasks [][]string
 	for _, prefix := range prefixes {
@@ -116,6 +104,30 @@ func (t *txn) tenantRollbackTasks(i int) ([][]string, error) {
 	return tasks, nil
 }
 
+func (t *txn) tenantRollbackDir(rp RepoPlan) string {
+	return filepath.Join(t.backupDir(), "rollback", rp.Name+"-tenants")
+}
+
+// prepareTenantRollbackDir copies repo i's untracked tenant migrations into
+// the folder the tenant rollbacks run from (from the backup once removed).
+func (t *txn) prepareTenantRollbackDir(i int) error {
+	rp := t.plan.Repos[i]
+	dir := t.tenantRollbackDir(rp)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for _, m := range rp.TenantUntracked {
+		src := filepath.Join(t.root, filepath.FromSlash(m.Path))
+		if !exists(src) {
+			src = filepath.Join(t.j.BackupDir, "files", filepath.FromSlash(m.Path))
+		}
+		if _, err := copyFileAtomic(src, filepath.Join(dir, path.Base(m.Path)), 0o600); err != nil {
+			return fmt.Errorf("cannot prepare the tenant rollback folder: %w", err)
+		}
+	}
+	return nil
+}
+
 // rollbackTenants rolls back every tenant's set in one mix start, then
 // checks each tenant.
 func (t *txn) rollbackTenants(ctx context.Context, i int) error {
@@ -123,7 +135,10 @@ func (t *txn) rollbackTenants(ctx context.Context, i int) error {
 	if err != nil || len(tasks) == 0 {
 		return err
 	}
-	t.e.rep.StepStart(stepRollback, fmt.Sprintf("%s: %d tenant schema(s)", t.plan.Repos[i].Name, len(tasks)))
+	if err := t.prepareTenantRollbackDir(i); err != nil {
+		return err
+	}
+	t.e.rep.StepStart(string(stepRollback), fmt.Sprintf("%s: %d tenant schema(s)", t.plan.Repos[i].Name, len(tasks)))
 	if err := t.runMixIn(ctx, t.proj.cfg.Repos[i].App, stepRollback, doCommand(t.proj.cfg.Mix, tasks)); err != nil {
 		return err
 	}

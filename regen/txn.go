@@ -104,6 +104,7 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	if o.NoKeepData {
 		plan.keepOff("--no-keep-data")
 	}
+	plan.Steps = (&txn{e: e, proj: proj, plan: plan, opts: o, root: proj.cfg.Root, strategy: strategy}).stepNames()
 	e.rep.Plan(plan)
 	if err := proj.refuseStagedNew(plan); err != nil {
 		return res, err
@@ -140,30 +141,9 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	}
 
 	// 3–6. The steps that change things; a failure in any is compensated.
-	steps := []txnStep{
-		{stepKeepPrepare, t.prepareKeep},
-		{stepRollback, t.rollback},
-		{stepRemove, t.remove},
-		{stepCodegen, t.codegen},
-		{stepMigrate, t.migrate},
-		{stepKeepData, t.keepData},
-		{stepVerify, t.verify},
-	}
-	if argv, ok := t.oneVM(); ok {
-		// One mix start for rollback, codegen and migrate: the files are
-		// prepared and removed first, the database is verified after.
-		t.combined = true
-		steps = []txnStep{
-			{stepKeepPrepare, t.prepareKeep},
-			{stepRemove, t.remove},
-			{stepMixDo, func(ctx context.Context) error { return t.mixDo(ctx, argv) }},
-			{stepKeepData, t.keepData},
-			{stepVerify, t.verify},
-		}
-	}
-	for _, s := range steps {
-		if err := t.step(ctx, s.name, s.do); err != nil {
-			return res, t.fail(ctx, s.name, err)
+	for _, s := range t.steps() {
+		if err := t.step(ctx, s); err != nil {
+			return res, t.fail(ctx, s.Name, err)
 		}
 	}
 
@@ -177,15 +157,6 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	return res, nil
 }
 
-// txnStep is one announced step of the transaction.
-type txnStep struct {
-	name string
-	do   func(context.Context) error
-}
-
-// errSkip marks a step that had nothing to do.
-var errSkip = errors.New("skipped")
-
 // txn is one run in progress.
 type txn struct {
 	e    *Engine
@@ -196,8 +167,6 @@ type txn struct {
 	j    *Journal
 	// strategy is the rollback strategy, resolved once (resolveStrategy).
 	strategy StrategyChoice
-	// combined: rollback, codegen and migrate run in one mix start.
-	combined bool
 	// children and dbBackup add up time that is not regen's own.
 	children, dbBackup time.Duration
 	drivers            int      // mix driver scripts written (driver.go)
@@ -212,36 +181,14 @@ func (t *txn) folders() []string {
 	return fs
 }
 
-// step runs one announced step: the journal says it before it happens.
-func (t *txn) step(ctx context.Context, name string, do func(context.Context) error) error {
-	if err := t.j.announce(t.e.stateDir, name); err != nil {
-		return err
-	}
-	if err := t.e.faults.at("before", name); err != nil {
-		return err
-	}
-	start := time.Now()
-	err := do(ctx)
-	if err == nil {
-		err = t.e.faults.at("after", name)
-	}
-	if err == nil && ctx.Err() != nil {
-		err = context.Cause(ctx)
-	}
-	d := time.Since(start)
-	skipped := errors.Is(err, errSkip)
-	if skipped {
-		err = nil
-	} else {
-		t.e.rep.StepEnd(name, d, err)
-	}
-	if err != nil {
-		return err
-	}
-	if !skipped {
-		t.recordState(ctx, name)
-	}
-	return t.j.markDone(t.e.stateDir, name, d)
+// step runs one announced step of the run (steps.go), and records the
+// databases' state after one that changed them.
+func (t *txn) step(ctx context.Context, s Step) error {
+	return t.stepper().run(ctx, s.Name, s.Run)
+}
+
+func (t *txn) stepper() stepper {
+	return stepper{e: t.e, j: t.j, done: t.recordState}
 }
 
 // begin writes the journal, then backs up every file the run may touch and
@@ -262,17 +209,15 @@ func (t *txn) begin(ctx context.Context) error {
 	if err := os.MkdirAll(t.j.BackupDir, 0o700); err != nil {
 		return fmt.Errorf("cannot create the backup folder: %w", err)
 	}
-	if err := t.j.announce(e.stateDir, stepBackup); err != nil {
-		return err
-	}
-	if err := e.faults.at("before", stepBackup); err != nil {
-		return err
-	}
-	start := time.Now()
-	e.rep.StepStart(stepBackup, "files and database → "+t.j.BackupDir)
+	return t.stepper().run(ctx, stepBackup, t.backup)
+}
+
+// backup copies every file the run may touch and every database.
+func (t *txn) backup(ctx context.Context) error {
+	e := t.e
+	e.rep.StepStart(string(stepBackup), "files and database → "+t.j.BackupDir)
 	set, err := backupFiles(t.root, t.folders(), t.j.BackupDir, t.proj)
 	if err != nil {
-		e.rep.StepEnd(stepBackup, time.Since(start), err)
 		return err
 	}
 	t.j.Files = set
@@ -281,7 +226,6 @@ func (t *txn) begin(ctx context.Context) error {
 		rec, err := t.proj.dbs[i].Backup(ctx, t.j.BackupDir)
 		t.dbBackup += time.Since(dbStart)
 		if err != nil {
-			e.rep.StepEnd(stepBackup, time.Since(start), err)
 			return err
 		}
 		rec.Name, rec.Source = rp.Name, t.proj.cfg.Repos[i].MigrationSource
@@ -295,16 +239,11 @@ func (t *txn) begin(ctx context.Context) error {
 		rec.Before, rec.Rollback, rec.Reapply = rp.Applied, versions(rp.Rollback), versions(rp.Reapply)
 		tenantRecords(rp, &rec)
 		if rp.tenantWork() && rec.DBRestore == RestoreRemigrate {
-			e.rep.StepEnd(stepBackup, time.Since(start), errors.New("no template copy"))
 			return &InputError{What: rec.Note, Next: "Tenant schemas are only restored from a full copy: stop the other sessions, or run again with --terminate-connections."}
 		}
 		t.j.Repos = append(t.j.Repos, rec)
 	}
-	e.rep.StepEnd(stepBackup, time.Since(start), nil)
-	if err := e.faults.at("after", stepBackup); err != nil {
-		return err
-	}
-	return t.j.markDone(e.stateDir, stepBackup, time.Since(start))
+	return nil
 }
 
 // backupFiles inventories the folders and copies every file git cannot give
@@ -411,7 +350,7 @@ func (t *txn) rollback(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		t.e.rep.StepStart(stepRollback, fmt.Sprintf("%s: %s", rp.Name, describeVersions(rp.Rollback)))
+		t.e.rep.StepStart(string(stepRollback), fmt.Sprintf("%s: %s", rp.Name, describeVersions(rp.Rollback)))
 		if err := t.rollbackRepo(ctx, i, rp, dir); err != nil {
 			return err
 		}
@@ -441,17 +380,7 @@ func (t *txn) prepareRollbackDir(rp RepoPlan) (string, error) {
 // remove deletes the untracked migrations and snapshots (their copies are
 // in the backup) and puts tracked generated files back as the index has them.
 func (t *txn) remove(ctx context.Context) error {
-	if t.combined {
-		// The one mix start rolls back from these folders after the files are gone.
-		for _, rp := range t.plan.Repos {
-			if len(rp.Rollback) > 0 {
-				if _, err := t.prepareRollbackDir(rp); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	t.e.rep.StepStart(stepRemove, "untracked migrations and snapshots; tracked snapshots back to the index")
+	t.e.rep.StepStart(string(stepRemove), "untracked migrations and snapshots; tracked snapshots back to the index")
 	for _, rp := range t.plan.Repos {
 		for _, rel := range rp.Remove {
 			p := filepath.Join(t.root, filepath.FromSlash(rel))
@@ -511,20 +440,21 @@ func removeEmptyParents(dir, stop string) {
 
 // codegen runs the project's code generation under the new name.
 func (t *txn) codegen(ctx context.Context) error {
-	t.e.rep.StepStart(stepCodegen, t.opts.Name)
-	return t.generate(ctx, stepCodegen, expand(t.proj.cfg.Codegen, t.proj.cfg.Mix, map[string]string{"name": t.opts.Name}))
+	t.e.rep.StepStart(string(stepCodegen), t.opts.Name)
+	argv := expand(t.proj.cfg.Codegen, t.proj.cfg.Mix, map[string]string{"name": t.opts.Name})
+	return t.recordCreated(ctx, func(ctx context.Context) error { return t.runMix(ctx, stepCodegen, argv) })
 }
 
-// generate runs a command that includes codegen and records the files it
-// wrote and the new migration versions.
-func (t *txn) generate(ctx context.Context, step string, argv []string) error {
+// recordCreated runs the mix tasks that include codegen and records the
+// files they wrote and the new migration versions.
+func (t *txn) recordCreated(ctx context.Context, run func(context.Context) error) error {
 	// Names are enough to see what codegen wrote (contents are checked
 	// by the inventories of the backup and the commit).
 	before, err := listFiles(t.root, t.folders())
 	if err != nil {
 		return err
 	}
-	if err := t.runMix(ctx, step, argv); err != nil {
+	if err := run(ctx); err != nil {
 		return err
 	}
 	after, err := listFiles(t.root, t.folders())
@@ -566,7 +496,7 @@ func (t *txn) migrate(ctx context.Context) error {
 		t.e.rep.Note("migrate skipped (no -m): the new migration is not applied")
 		return errSkip
 	}
-	t.e.rep.StepStart(stepMigrate, "")
+	t.e.rep.StepStart(string(stepMigrate), "")
 	return t.runMix(ctx, stepMigrate, t.migrateCommand())
 }
 
@@ -599,18 +529,9 @@ func (t *txn) hasTenants() bool {
 
 // verify checks each database holds exactly the versions the run promises.
 func (t *txn) verify(ctx context.Context) error {
-	t.e.rep.StepStart(stepVerify, "applied versions in each database")
+	t.e.rep.StepStart(string(stepVerify), "applied versions in each database")
 	for i, r := range t.proj.cfg.Repos {
 		rec := &t.j.Repos[i]
-		if t.combined {
-			// Versions alone cannot tell a rolled-back migration from its
-			// regeneration if both carry the same version.
-			for _, v := range rec.New {
-				if containsVersion(rec.Rollback, v) {
-					return fmt.Errorf("the regenerated migration reuses version %d of a rolled-back one, so one mix start cannot be verified; run again with REGEN_ONE_VM=0", v)
-				}
-			}
-		}
 		want := minus(rec.Before, rec.Rollback)
 		if t.opts.Migrate || len(rec.Reapply) > 0 {
 			// `migrate` applies every migration that has a file.
@@ -634,54 +555,15 @@ func (t *txn) verify(ctx context.Context) error {
 	return nil
 }
 
-// commit records the state the run leaves (for undo), keeps the backup and
-// closes the journal.
-func (t *txn) commit() error {
-	if err := t.j.announce(t.e.stateDir, stepCommit); err != nil {
-		return err
-	}
-	if err := t.e.faults.at("before", stepCommit); err != nil {
-		return err
-	}
-	after, err := t.e.hashes.inventory(t.root, t.folders())
-	if err != nil {
-		return err
-	}
-	t.j.After = &after
-	for i := range t.j.Repos {
-		v, err := t.proj.dbs[i].Applied(context.Background())
-		if err != nil {
-			return err
-		}
-		t.j.Repos[i].After = v
-	}
-	t.recordState(context.Background(), stepCommit)
-	t.e.dropKeeps(context.Background(), t.j)
-	if err := t.j.save(t.e.stateDir); err != nil {
-		return err
-	}
-	if err := writeFileAtomic(filepath.Join(t.e.stateDir, "last"), []byte(t.j.RunID+"\n"), 0o600); err != nil {
-		return err
-	}
-	if err := t.e.faults.at("after", "mark"); err != nil {
-		return err
-	}
-	if err := t.j.close(t.e.stateDir, OutcomeCommitted, t.e.opts.Now()); err != nil {
-		return err
-	}
-	t.e.pruneBackups(context.Background(), t.proj.cfg.Keep, t.j.RunID)
-	return nil
-}
-
 // runMix runs one mix command and turns a non-zero exit into an error that
 // quotes the end of its stderr.
-func (t *txn) runMix(ctx context.Context, step string, argv []string) error {
+func (t *txn) runMix(ctx context.Context, step StepName, argv []string) error {
 	return t.runMixIn(ctx, "", step, argv)
 }
 
 // runMixIn runs a mix command in an umbrella app's folder (app "" is the
 // project root): tasks that name one repo run where that repo's app is.
-func (t *txn) runMixIn(ctx context.Context, app, step string, argv []string) error {
+func (t *txn) runMixIn(ctx context.Context, app string, step StepName, argv []string) error {
 	if apps := t.umbrellaApps(app, argv); len(apps) > 0 {
 		return t.runInApps(ctx, apps, step, argv) // umbrella.go
 	}
@@ -690,7 +572,7 @@ func (t *txn) runMixIn(ctx context.Context, app, step string, argv []string) err
 	if err != nil {
 		return err
 	}
-	res, err := t.e.runner.Run(ctx, t.e.journaledCommand(run, filepath.Join(t.root, filepath.FromSlash(app))))
+	res, err := t.e.mix(ctx, mixCall{Argv: run, Dir: filepath.Join(t.root, filepath.FromSlash(app))})
 	t.children += res.Duration
 	if err != nil {
 		return err
@@ -708,11 +590,7 @@ func (t *txn) runMixIn(ctx context.Context, app, step string, argv []string) err
 		}
 	}
 	if res.ExitCode != 0 {
-		msg := fmt.Sprintf("`%s` exited with status %d", strings.Join(argv, " "), res.ExitCode)
-		if s := strings.TrimSpace(res.Stderr); s != "" {
-			msg += ":\n" + indent(tail(s, 1500))
-		}
-		return errors.New(msg)
+		return errors.New(mixFailure(argv, res.ExitCode, res.Stderr, 1500))
 	}
 	return nil
 }

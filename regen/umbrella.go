@@ -37,7 +37,7 @@ func (t *txn) umbrellaApps(app string, argv []string) []string {
 
 // runInApps runs a root mix command once in each of apps' folders, stopping
 // at the first failure (as the recursive task stops at the failing app).
-func (t *txn) runInApps(ctx context.Context, apps []string, step string, argv []string) error {
+func (t *txn) runInApps(ctx context.Context, apps []string, step StepName, argv []string) error {
 	for _, a := range apps {
 		if err := t.runMixIn(ctx, a, step, argv); err != nil {
 			return err

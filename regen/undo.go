@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // UndoResult says what `regen undo` put back.
@@ -108,80 +107,59 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 	if err := os.MkdirAll(j.BackupDir, 0o700); err != nil {
 		return nil, err
 	}
-	if err := j.announce(e.stateDir, stepBackup); err != nil {
-		return nil, &InputError{What: err.Error(), Next: "Fix the cause (disk space, permissions of " + e.stateDir + ") and run `regen undo` again."}
-	}
-	if err := e.faults.at("before", stepBackup); err != nil {
-		j.close(e.stateDir, OutcomeAbandoned, e.opts.Now())
-		return nil, &InputError{What: err.Error(), Next: "Run `regen undo` again."}
-	}
-	start := time.Now()
-	e.rep.StepStart(stepBackup, "the present state → "+j.BackupDir)
-	set, err := e.backupPresent(run, j.BackupDir)
-	if err != nil {
-		e.rep.StepEnd(stepBackup, time.Since(start), err)
-		j.close(e.stateDir, OutcomeAbandoned, e.opts.Now())
-		return nil, &InputError{What: "the backup before undo failed: " + err.Error(), Next: "Fix the cause and run `regen undo` again."}
-	}
-	j.Files = set
-	for _, rec := range run.Repos {
-		cur, err := e.databaseFor(rec).Backup(ctx, j.BackupDir)
-		if err != nil {
-			j.close(e.stateDir, OutcomeAbandoned, e.opts.Now())
-			return nil, &InputError{What: err.Error(), Next: "Fix the cause and run `regen undo` again."}
+	steps := stepper{e: e, j: j}
+	var set FileSet
+	err = steps.run(ctx, stepBackup, func(ctx context.Context) error {
+		e.rep.StepStart(string(stepBackup), "the present state → "+j.BackupDir)
+		var err error
+		if set, err = e.backupPresent(run, j.BackupDir); err != nil {
+			return fmt.Errorf("the backup before undo failed: %w", err)
 		}
-		cur.Name, cur.Kind, cur.Source = rec.Name, rec.Kind, rec.Source
-		cur.Before, _ = e.databaseFor(rec).Applied(ctx)
-		j.Repos = append(j.Repos, cur)
-	}
-	e.rep.StepEnd(stepBackup, time.Since(start), nil)
-	if err := e.faults.at("after", stepBackup); err != nil {
-		j.close(e.stateDir, OutcomeAbandoned, e.opts.Now())
-		return nil, &InputError{What: err.Error(), Next: "Run `regen undo` again."}
-	}
-	if err := j.markDone(e.stateDir, stepBackup, time.Since(start)); err != nil {
-		j.close(e.stateDir, OutcomeAbandoned, e.opts.Now())
-		return nil, &InputError{What: err.Error(), Next: "Fix the cause and run `regen undo` again."}
-	}
-	if sig := signalOf(ctx); sig != nil {
+		j.Files = set
+		for _, rec := range run.Repos {
+			cur, err := e.databaseFor(rec).Backup(ctx, j.BackupDir)
+			if err != nil {
+				return err
+			}
+			cur.Name, cur.Kind, cur.Source = rec.Name, rec.Kind, rec.Source
+			cur.Before, _ = e.databaseFor(rec).Applied(ctx)
+			j.Repos = append(j.Repos, cur)
+		}
+		return nil
+	})
+	if err != nil {
 		// Nothing was changed yet.
 		j.close(e.stateDir, OutcomeAbandoned, e.opts.Now())
-		return nil, &InterruptedError{Signal: sig.Signal, Restored: true}
+		if sig := signalOf(ctx); sig != nil {
+			return nil, &InterruptedError{Signal: sig.Signal, Restored: true}
+		}
+		next := "Fix the cause and run `regen undo` again."
+		if s := storageIn(err); s != nil && s.journal {
+			next = "Fix the cause (disk space, permissions of " + e.stateDir + ") and run `regen undo` again."
+		}
+		return nil, &InputError{What: err.Error(), Next: next}
 	}
 
-	// Put the pre-run state back.
-	if err := j.announce(e.stateDir, stepUndo); err != nil {
+	// Put the pre-run state back. Interrupted while restoring, the undo is
+	// not committed, so it is taken back, as an interrupted run is.
+	err = steps.run(ctx, stepUndo, func(ctx context.Context) error {
+		if sig := signalOf(ctx); sig != nil {
+			return sig
+		}
+		e.rep.StepStart(string(stepUndo), "files and databases as before run "+run.RunID)
+		quarantine := filepath.Join(j.BackupDir, "moved-aside")
+		if problems := e.restoreState(ctx, run, quarantine); len(problems) > 0 {
+			return errors.New(strings.Join(problems, "; "))
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, e.undoFailed(ctx, j, err)
 	}
-	if err := e.faults.at("before", stepUndo); err != nil {
-		return nil, e.undoFailed(ctx, j, err)
-	}
-	if sig := signalOf(ctx); sig != nil {
-		return nil, e.undoFailed(ctx, j, sig)
-	}
-	start = time.Now()
-	e.rep.StepStart(stepUndo, "files and databases as before run "+run.RunID)
-	quarantine := filepath.Join(j.BackupDir, "moved-aside")
-	if problems := e.restoreState(ctx, run, quarantine); len(problems) > 0 {
-		return nil, e.undoFailed(ctx, j, errors.New(strings.Join(problems, "; ")))
-	}
-	if err := e.faults.at("after", stepUndo); err != nil {
-		return nil, e.undoFailed(ctx, j, err)
-	}
-	if sig := signalOf(ctx); sig != nil {
-		// Interrupted while restoring: the undo is not committed, so it is
-		// taken back, as an interrupted run is.
-		return nil, e.undoFailed(ctx, j, sig)
-	}
-	e.rep.StepEnd(stepUndo, time.Since(start), nil)
-	j.markDone(e.stateDir, stepUndo, time.Since(start))
 
 	// Commit, announced first (see undo_commit.go): the run is undone; its
 	// backup stays until pruned.
-	if err := j.announce(e.stateDir, stepCommit); err != nil {
-		return nil, e.undoFailed(ctx, j, err)
-	}
-	if err := e.faults.at("before", stepCommit); err != nil {
+	if err := e.enter(j, stepCommit); err != nil {
 		return nil, e.undoFailed(ctx, j, err)
 	}
 	if err := e.finishUndo(j); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/regen-tool/regen/regen"
 )
@@ -29,6 +30,16 @@ func Plan(w io.Writer, p *regen.Plan, o PlanOptions) {
 			break
 		}
 	}
+}
+
+// Steps names the steps a run of the plan takes, from the engine's list
+// (one mix start shows as its one step, mixdo).
+func Steps(p *regen.Plan) string {
+	names := make([]string, len(p.Steps))
+	for i, s := range p.Steps {
+		names[i] = s.String()
+	}
+	return strings.Join(names, " → ")
 }
 
 func writeRepo(w io.Writer, rp regen.RepoPlan, o PlanOptions) {

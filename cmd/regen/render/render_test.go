@@ -80,3 +80,11 @@ func TestKeepLines(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+// The step names come from the plan, in its order.
+func TestStepsNamesThePlansSteps(t *testing.T) {
+	p := &regen.Plan{Steps: []regen.StepName{"backup", "remove", "mixdo", "verify", "commit"}}
+	if got, want := Steps(p), "backup → remove → mixdo → verify → commit"; got != want {
+		t.Fatalf("Steps = %q, want %q", got, want)
+	}
+}

@@ -161,6 +161,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 			fmt.Fprint(ios.ErrOut, ", migrate")
 		}
 		fmt.Fprintln(ios.ErrOut, ".")
+		fmt.Fprintf(ios.ErrOut, "A run takes the steps %s.\n", render.Steps(res.Plan))
 	case res.NoChanges:
 		fmt.Fprintf(ios.ErrOut, "\ndone: codegen found no changes, so no migration was written. `regen undo` puts back what was there.\n")
 	default:
