@@ -18,6 +18,7 @@ import (
 
 	"github.com/regen-tool/regen/gitops"
 	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/snapshots"
 )
 
 // Options configure an Engine. Everything the engine touches comes in here:
@@ -316,7 +317,7 @@ func repoMatches(r RepoConfig, a migrator.RepoConfig) bool {
 	if priv == "" {
 		// Ecto's default priv is priv/<repo name underscored>.
 		mod := a.Repo[strings.LastIndex(a.Repo, ".")+1:]
-		priv = "priv/" + snakeCase(mod)
+		priv = "priv/" + snapshots.SnakeCase(mod)
 	}
 	return strings.HasSuffix(priv, "/"+r.Name) && strings.HasPrefix(r.Migrations, priv+"/") || priv+"/migrations" == r.Migrations
 }

@@ -116,7 +116,7 @@ func ValidateName(name string) error {
 	case strings.HasPrefix(name, "-"):
 		return &InputError{What: fmt.Sprintf("%q looks like a flag, not a name.", name), Next: "Migration names are snake_case and cannot start with -: put the name first, e.g. `regen add_tags -m`."}
 	case !namePattern.MatchString(name):
-		suggestion := snakeCase(name)
+		suggestion := snapshots.SnakeCase(name)
 		next := "Use lowercase letters, digits and underscores, starting with a letter."
 		if suggestion != "" && namePattern.MatchString(suggestion) {
 			next = fmt.Sprintf("Did you mean `%s`?", suggestion)
@@ -126,32 +126,6 @@ func ValidateName(name string) error {
 		return &InputError{What: fmt.Sprintf("%q has a doubled or trailing underscore; its module name would not read back as the same file name.", name), Next: "Use single underscores between words."}
 	}
 	return nil
-}
-
-func snakeCase(s string) string {
-	var b strings.Builder
-	prevLower := false
-	for _, r := range s {
-		switch {
-		case r >= 'A' && r <= 'Z':
-			if prevLower {
-				b.WriteByte('_')
-			}
-			b.WriteRune(r + ('a' - 'A'))
-			prevLower = false
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-			prevLower = true
-		case r == '_' || r == '-' || r == ' ':
-			if b.Len() > 0 && !strings.HasSuffix(b.String(), "_") {
-				b.WriteByte('_')
-			}
-			prevLower = false
-		default:
-			return ""
-		}
-	}
-	return strings.Trim(b.String(), "_")
 }
 
 // project holds what the plan reads: the config, the git repository and the

@@ -76,30 +76,30 @@ func (e *Engine) roundtripStep(ctx context.Context, j *Journal, name StepName, d
 
 // endRoundtrip puts the database and the folders back from the backup
 // (always: the round trip is a check) and turns the outcome into the result.
-func (e *Engine) endRoundtrip(ctx context.Context, p *workspace, j *Journal, fs []Finding, cause error) ([]Finding, error) {
+func (e *Engine) endRoundtrip(ctx context.Context, p *workspace, j *Journal, cause error) error {
 	if problems := e.compensate(context.WithoutCancel(ctx), j, OutcomeChecked); len(problems) > 0 {
 		if cause != nil {
 			problems = append([]string{"the round trip itself failed: " + cause.Error()}, problems...)
 		}
-		return nil, &UnrestoredError{Step: "check --roundtrip", Cause: fmt.Errorf("the database could not be put back (%s)", strings.Join(j.RepoNames(), ", ")), Problems: problems, BackupDir: j.BackupDir}
+		return &UnrestoredError{Step: "check --roundtrip", Cause: fmt.Errorf("the database could not be put back (%s)", strings.Join(j.RepoNames(), ", ")), Problems: problems, BackupDir: j.BackupDir}
 	}
 	var sig *migrator.SignalCause
 	if errors.As(context.Cause(ctx), &sig) {
-		return nil, &InterruptedError{Signal: sig.Signal, Restored: true}
+		return &InterruptedError{Signal: sig.Signal, Restored: true}
 	}
 	var ie *InputError
 	if errors.As(cause, &ie) {
-		return nil, cause // e.g. mix could not start: true as said, the database is back
+		return cause // e.g. mix could not start: true as said, the database is back
 	}
 	if cause != nil {
-		return nil, &RestoredError{Step: "check --roundtrip", Cause: cause}
+		return &RestoredError{Step: "check --roundtrip", Cause: cause}
 	}
 	keep := ""
 	if run, err := e.lastRun(); err == nil {
 		keep = run.RunID // the run `regen undo` would reverse keeps its backup
 	}
 	e.pruneBackups(ctx, p.cfg.Keep, keep)
-	return fs, nil
+	return nil
 }
 
 // RepoNames lists the databases a journal records.

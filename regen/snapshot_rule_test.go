@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/regen-tool/regen/regen"
+	"github.com/regen-tool/regen/regen/check"
 	"github.com/regen-tool/regen/regen/regentest"
 )
 
@@ -43,7 +44,7 @@ var snapshotRulePaths = []struct {
 // path of the table, and a run leaves every non-Ash file where it was.
 func TestSnapshotRuleIsTheSameForThePlanAndTheCheck(t *testing.T) {
 	p := regentest.NewProject(t)
-	sample := firstSnapshot(t, p, "posts")
+	sample := p.FirstSnapshot("posts")
 	content, err := os.ReadFile(filepath.Join(p.Root, sample))
 	if err != nil {
 		t.Fatal(err)
@@ -59,10 +60,10 @@ func TestSnapshotRuleIsTheSameForThePlanAndTheCheck(t *testing.T) {
 	}
 	rp := st.Plan.Repos[0]
 	removed, stray := set(rp.Remove), set(rp.Stray)
-	rep := runCheck(t, p, regen.CheckOptions{Codegen: regen.CodegenNever})
+	rep := staticCheck(t, p)
 	checked := map[string]bool{}
 	for _, f := range rep.Findings {
-		if f.Rule == regen.RuleUntracked {
+		if f.Rule == check.RuleUntracked {
 			checked[f.File] = true
 		}
 	}
@@ -103,7 +104,7 @@ func TestSnapshotRuleForEditedTrackedFiles(t *testing.T) {
 	for _, c := range snapshotRulePaths {
 		p.Write(folder+c.rel, "{}\n")
 	}
-	commitAll(p, "tracked files under the snapshot folder")
+	p.CommitAll("tracked files under the snapshot folder")
 	for _, c := range snapshotRulePaths {
 		p.Write(folder+c.rel, "{\"edited\": true}\n")
 	}
@@ -113,10 +114,10 @@ func TestSnapshotRuleForEditedTrackedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	restored := set(st.Plan.Repos[0].RestoreTracked)
-	rep := runCheck(t, p, regen.CheckOptions{Codegen: regen.CodegenNever})
+	rep := staticCheck(t, p)
 	unstaged := map[string]bool{}
 	for _, f := range rep.Findings {
-		if f.Rule == regen.RuleUnstaged {
+		if f.Rule == check.RuleUnstaged {
 			unstaged[f.File] = true
 		}
 	}
@@ -134,4 +135,18 @@ func set(list []string) map[string]bool {
 		m[s] = true
 	}
 	return m
+}
+
+// staticCheck runs `regen check --no-codegen` in-process.
+func staticCheck(t *testing.T, p *regentest.Project) *check.Report {
+	t.Helper()
+	e, err := regen.Open(regen.Options{Dir: p.Root, Getenv: p.Getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := check.Run(context.Background(), e, check.Options{Codegen: check.CodegenNever})
+	if err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	return rep
 }

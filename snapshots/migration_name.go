@@ -84,3 +84,32 @@ func MigrationModuleSuffix(slug string) string {
 	}
 	return b.String()
 }
+
+// SnakeCase turns a CamelCase, dashed or spaced name into the snake_case
+// slug a migration file name carries ("" when it has other characters):
+// the inverse of MigrationModuleSuffix, for suggestions.
+func SnakeCase(s string) string {
+	var b strings.Builder
+	prevLower := false
+	for _, r := range s {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			if prevLower {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r + ('a' - 'A'))
+			prevLower = false
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			prevLower = true
+		case r == '_' || r == '-' || r == ' ':
+			if b.Len() > 0 && !strings.HasSuffix(b.String(), "_") {
+				b.WriteByte('_')
+			}
+			prevLower = false
+		default:
+			return ""
+		}
+	}
+	return strings.Trim(b.String(), "_")
+}

@@ -6,10 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/regen-tool/regen/cmd/regen/cmdutil"
-	"github.com/regen-tool/regen/regen"
+	"github.com/regen-tool/regen/cmd/regen/render"
+	checks "github.com/regen-tool/regen/regen/check"
 	"github.com/spf13/cobra"
 )
 
@@ -64,19 +66,19 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *Options) error,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Codegen == "" {
-				opts.Codegen = regen.CodegenAlways
+				opts.Codegen = checks.CodegenAlways
 				if opts.Staged {
-					opts.Codegen = regen.CodegenAuto
+					opts.Codegen = checks.CodegenAuto
 				}
 			}
 			if opts.NoCodegen {
-				if cmd.Flags().Changed("codegen") && opts.Codegen != regen.CodegenNever {
+				if cmd.Flags().Changed("codegen") && opts.Codegen != checks.CodegenNever {
 					return &cmdutil.UsageError{Err: fmt.Errorf("--no-codegen and --codegen %s contradict each other", opts.Codegen)}
 				}
-				opts.Codegen = regen.CodegenNever
+				opts.Codegen = checks.CodegenNever
 			}
 			switch opts.Format {
-			case regen.FormatText, regen.FormatJSON, regen.FormatGitHub:
+			case checks.FormatText, checks.FormatJSON, checks.FormatGitHub:
 			default:
 				return &cmdutil.UsageError{Err: fmt.Errorf("--format %q: want text, json or github", opts.Format)}
 			}
@@ -84,7 +86,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *Options) error,
 				return runF(cmd.Context(), opts)
 			}
 			if err := run(cmd.Context(), f, opts); err != nil {
-				var findings *regen.CheckFindingsError
+				var findings *checks.FindingsError
 				if errors.As(err, &findings) {
 					return err
 				}
@@ -98,10 +100,10 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *Options) error,
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.Staged, "staged", false, "check what a commit would record (the index), as the pre-commit hook does")
 	fl.StringVar(&opts.Base, "base", "", "also check merge order and snapshot conflicts against this branch, tag or commit")
-	fl.StringVar(&opts.Format, "format", regen.FormatText, "output: text, json or github (workflow annotations)")
+	fl.StringVar(&opts.Format, "format", checks.FormatText, "output: text, json or github (workflow annotations)")
 	fl.BoolVar(&opts.NoCodegen, "no-codegen", false, "skip the compile and codegen check (mix compile, mix ash.codegen --check)")
 	fl.StringVar(&opts.Codegen, "codegen", "", "when to run the codegen check: always, auto (only when staged changes touch --codegen-paths or generated files) or never (default: always; auto with --staged)")
-	fl.StringSliceVar(&opts.CodegenPaths, "codegen-paths", regen.DefaultCodegenPaths(), "project-relative globs (** allowed) whose staged changes trigger the codegen check in auto mode")
+	fl.StringSliceVar(&opts.CodegenPaths, "codegen-paths", checks.DefaultCodegenPaths(), "project-relative globs (** allowed) whose staged changes trigger the codegen check in auto mode")
 	fl.BoolVar(&opts.Roundtrip, "roundtrip", false, "migrate the new migrations up, down and up again (the dev database is backed up first and put back afterwards; regen recover after a crash)")
 	fl.BoolVar(&opts.Unsafe, "unsafe", false, "report unsafe operations in new migrations")
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop a mix task that runs longer than this (e.g. 10m)")
@@ -114,7 +116,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	rep, err := eng.Check(ctx, regen.CheckOptions{
+	rep, err := checks.Run(ctx, eng, checks.Options{
 		Staged:       opts.Staged,
 		Base:         opts.Base,
 		Codegen:      opts.Codegen,
@@ -129,11 +131,23 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	for _, n := range rep.Notes {
 		fmt.Fprintf(ios.ErrOut, "regen check: %s\n", n)
 	}
-	if err := regen.WriteCheckReport(ios.Out, opts.Format, rep); err != nil {
+	if err := writeReport(ios.Out, opts.Format, rep); err != nil {
 		return err
 	}
 	if len(rep.Findings) > 0 {
-		return &regen.CheckFindingsError{Count: len(rep.Findings)}
+		return &checks.FindingsError{Count: len(rep.Findings)}
 	}
 	return nil
+}
+
+// writeReport writes the report in the chosen format: the machine formats
+// are regen/check's, the text for people is render's.
+func writeReport(w io.Writer, format string, rep *checks.Report) error {
+	switch format {
+	case checks.FormatJSON:
+		return checks.WriteJSON(w, rep)
+	case checks.FormatGitHub:
+		return checks.WriteGitHub(w, rep)
+	}
+	return render.Check(w, rep)
 }

@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"github.com/regen-tool/regen/regen"
+	checks "github.com/regen-tool/regen/regen/check"
 	"github.com/regen-tool/regen/regen/project"
 )
 
@@ -56,7 +57,7 @@ func ExitCode(err error) int {
 		conflict *regen.ConflictError
 		usage    *UsageError
 		check    *CheckError
-		findings *regen.CheckFindingsError
+		findings *checks.FindingsError
 		damaged  *regen.DamagedJournalError
 	)
 	switch {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/regen-tool/regen/regen"
+	checks "github.com/regen-tool/regen/regen/check"
 	"github.com/regen-tool/regen/regen/project"
 )
 
@@ -26,7 +27,7 @@ func TestExitCodeOfEveryError(t *testing.T) {
 		{"check cannot run", &CheckError{Err: errors.New("x")}, ExitUsage},
 		{"check restored", &CheckError{Err: &regen.RestoredError{Step: "roundtrip", Cause: errors.New("x")}}, ExitRestored},
 		{"check unrestored", &CheckError{Err: &regen.UnrestoredError{Step: "roundtrip", Cause: errors.New("x")}}, ExitUnrestored},
-		{"findings", &regen.CheckFindingsError{Count: 2}, ExitFindings},
+		{"findings", &checks.FindingsError{Count: 2}, ExitFindings},
 		{"restored", &regen.RestoredError{Step: "codegen", Cause: errors.New("x")}, ExitRestored},
 		{"unrestored", &regen.UnrestoredError{Step: "codegen", Cause: errors.New("x")}, ExitUnrestored},
 		{"locked", &regen.LockedError{}, ExitLocked},

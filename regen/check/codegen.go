@@ -1,4 +1,4 @@
-package regen
+package check
 
 import (
 	"context"
@@ -9,14 +9,15 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/regen"
+	"github.com/regen-tool/regen/regen/project"
 )
 
-// DefaultCheckCommand is the codegen check: Ash exits 1 and prints
+// DefaultCodegenCommand is the codegen check: Ash exits 1 and prints
 // "Pending Code Generation Detected for N files" when resources and
-// generated files disagree. (A `[commands] check` key in .regen.toml would
-// override it; config.go does not read one yet.)
-func DefaultCheckCommand() []string { return []string{"{mix}", "ash.codegen", "--check"} }
+// generated files disagree. (A `[commands] check` key in .regen.toml
+// overrides it.)
+func DefaultCodegenCommand() []string { return []string{"{mix}", "ash.codegen", "--check"} }
 
 var (
 	checkPendingRe = regexp.MustCompile(`Pending Code Generation Detected for \d+ files?`)
@@ -28,68 +29,54 @@ var (
 // codegenFindings compiles the project, then runs the codegen check. ok is
 // false when the project does not compile (the check then did not run: a
 // build failure is not drift).
-func (e *Engine) codegenFindings(ctx context.Context, p *workspace, command []string) (fs []Finding, ok bool, err error) {
-	if err := checkMix(p.cfg); err != nil {
+func (c *checker) codegenFindings(ctx context.Context, command []string) (fs []Finding, ok bool, err error) {
+	cfg := c.v.Config()
+	if err := project.CheckMix(cfg); err != nil {
 		return nil, false, withNoCodegenHint(err)
 	}
-	res, out, err := e.checkRun(ctx, p, append(append([]string{}, p.cfg.Mix...), "compile"))
+	res, err := c.v.RunMix(ctx, append(append([]string{}, cfg.Mix...), "compile"))
 	if err != nil {
 		return nil, false, err
 	}
 	if res.ExitCode != 0 {
-		file, line := compileLocation(p.cfg.Root, out)
+		file, line := compileLocation(cfg.Root, res.Output)
 		return []Finding{newCheckFinding(RuleCompile, file, line,
-			fmt.Sprintf("the project does not compile (`%s compile` exit %d), so codegen drift was not checked:\n%s", strings.Join(p.cfg.Mix, " "), res.ExitCode, checkLastLines(out, 20)),
+			fmt.Sprintf("the project does not compile (`%s compile` exit %d), so codegen drift was not checked:\n%s", strings.Join(cfg.Mix, " "), res.ExitCode, checkLastLines(res.Output, 20)),
 			"Fix the compile error, then run the check again.")}, false, nil
 	}
 	if command == nil {
-		command = DefaultCheckCommand()
+		command = DefaultCodegenCommand()
 	}
-	argv := expand(command, p.cfg.Mix, nil)
-	res, out, err = e.checkRun(ctx, p, argv)
+	argv := project.Expand(command, cfg.Mix, nil)
+	res, err = c.v.RunMix(ctx, argv)
 	if err != nil {
 		return nil, true, err
 	}
 	if res.ExitCode == 0 {
 		return nil, true, nil
 	}
-	if m := checkPendingRe.FindString(out); m != "" {
+	if m := checkPendingRe.FindString(res.Output); m != "" {
 		return []Finding{newCheckFinding(RuleCodegenDrift, "", 0,
 			fmt.Sprintf("the resources and the generated migrations and snapshots disagree: `%s` says %q.", strings.Join(argv, " "), m),
 			"Generate the missing migration with `regen NAME` (or `mix ash.codegen NAME`) and commit it with its snapshots.")}, true, nil
 	}
 	return []Finding{newCheckFinding(RuleCodegenFailed, "", 0,
-		fmt.Sprintf("`%s` failed (exit %d) without reporting drift:\n%s", strings.Join(argv, " "), res.ExitCode, checkLastLines(out, 20)),
+		fmt.Sprintf("`%s` failed (exit %d) without reporting drift:\n%s", strings.Join(argv, " "), res.ExitCode, checkLastLines(res.Output, 20)),
 		"Run the command yourself to see why; fix the project, then check again.")}, true, nil
 }
 
 // withNoCodegenHint adds the way around a missing mix to its message.
 func withNoCodegenHint(err error) error {
-	var ie *InputError
-	if errors.As(err, &ie) {
-		return &InputError{What: ie.What, Next: ie.Next + " Or skip the codegen check with --no-codegen (the static checks need no Elixir)."}
+	const hint = " Or skip the codegen check with --no-codegen (the static checks need no Elixir)."
+	var ie *regen.InputError
+	var pe *project.Error
+	switch {
+	case errors.As(err, &ie):
+		return &regen.InputError{What: ie.What, Next: ie.Next + hint}
+	case errors.As(err, &pe):
+		return &regen.InputError{What: pe.What, Next: pe.Next + hint}
 	}
 	return err
-}
-
-// checkRun runs one mix command in the project, capturing its output. A
-// command that cannot start (or is interrupted) is a cannot-run error.
-func (e *Engine) checkRun(ctx context.Context, p *workspace, argv []string) (migrator.Result, string, error) {
-	return e.checkRunIn(ctx, p.cfg.Root, argv, argv)
-}
-
-// checkRunIn runs argv in dir; messages name shown (the command as
-// configured, not the driver it was turned into).
-func (e *Engine) checkRunIn(ctx context.Context, dir string, argv, shown []string) (migrator.Result, string, error) {
-	var buf strings.Builder
-	res, err := e.mix(ctx, mixCall{Argv: argv, Dir: dir, Capture: &buf}) // the round trip's are journaled
-	if err != nil {
-		return res, "", &InputError{What: fmt.Sprintf("cannot run `%s`: %v.", strings.Join(shown, " "), err), Next: "Set the mix command with REGEN_MIX or `mix = \"...\"` in .regen.toml, or pass --no-codegen."}
-	}
-	if res.Interrupted || res.TimedOut {
-		return res, "", &InputError{What: fmt.Sprintf("`%s` was stopped (interrupted or timed out).", strings.Join(shown, " ")), Next: "Run the check again (with a longer --timeout)."}
-	}
-	return res, buf.String(), nil
 }
 
 // compileLocation finds the first file:line the compiler blamed, as a

@@ -1,4 +1,4 @@
-package regen
+package check
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/regen-tool/regen/gitops"
+	"github.com/regen-tool/regen/regen"
 	"github.com/regen-tool/regen/snapshots"
 )
 
@@ -16,7 +17,7 @@ import (
 // snapshot added on both sides (the conflict users fix by hand). It returns
 // the merge base for the other checks.
 func (in *checkInput) baseFindings(ref string) ([]Finding, string, error) {
-	g := in.p.git
+	g := in.v.Git()
 	refHash, err := g.ResolveRef(ref)
 	if err != nil {
 		return nil, "", checkBaseError(ref, err)
@@ -39,9 +40,9 @@ func (in *checkInput) baseFindings(ref string) ([]Finding, string, error) {
 func checkBaseError(ref string, err error) error {
 	switch {
 	case errors.Is(err, gitops.ErrUnknownRef):
-		return &InputError{What: fmt.Sprintf("--base %s: no such branch, tag or commit.", ref), Next: "Fetch it first (in CI: `git fetch origin main` and `--base origin/main`; a shallow clone needs `fetch-depth: 0`)."}
+		return &regen.InputError{What: fmt.Sprintf("--base %s: no such branch, tag or commit.", ref), Next: "Fetch it first (in CI: `git fetch origin main` and `--base origin/main`; a shallow clone needs `fetch-depth: 0`)."}
 	case errors.Is(err, gitops.ErrNoMergeBase):
-		return &InputError{What: fmt.Sprintf("--base %s: HEAD and %s share no history (or the clone is too shallow to see it).", ref, ref), Next: "Fetch the full history (`git fetch --unshallow`, or `fetch-depth: 0` in CI)."}
+		return &regen.InputError{What: fmt.Sprintf("--base %s: HEAD and %s share no history (or the clone is too shallow to see it).", ref, ref), Next: "Fetch the full history (`git fetch --unshallow`, or `fetch-depth: 0` in CI)."}
 	}
 	return checkGitError(err)
 }
@@ -49,14 +50,14 @@ func checkBaseError(ref string, err error) error {
 // ours lists the generated files this branch adds since the merge base:
 // committed or staged, and in the work-tree mode untracked ones too.
 func (in *checkInput) ours(cr checkRepo, mb string) (map[string]bool, error) {
-	p := in.p
-	added, err := p.git.AddedSince(mb, p.gitPaths([]string{cr.cfg.Migrations, cr.cfg.Snapshots}))
+	v := in.v
+	added, err := v.Git().AddedSince(mb, v.GitPaths([]string{cr.cfg.Migrations, cr.cfg.Snapshots}))
 	if err != nil {
 		return nil, checkGitError(err)
 	}
 	set := map[string]bool{}
 	for _, a := range added {
-		set[p.projectPath(a)] = true
+		set[v.ProjectPath(a)] = true
 	}
 	if !in.staged {
 		for _, u := range in.untracked {
@@ -69,28 +70,28 @@ func (in *checkInput) ours(cr checkRepo, mb string) (map[string]bool, error) {
 }
 
 func (in *checkInput) baseRepoFindings(cr checkRepo, ref, refHash, mb string) ([]Finding, error) {
-	p := in.p
+	v := in.v
 	ours, err := in.ours(cr, mb)
 	if err != nil {
 		return nil, err
 	}
-	atRef, err := p.git.FilesAt(refHash, p.gitPaths([]string{cr.cfg.Migrations, cr.cfg.Snapshots}))
+	atRef, err := v.Git().FilesAt(refHash, v.GitPaths([]string{cr.cfg.Migrations, cr.cfg.Snapshots}))
 	if err != nil {
 		return nil, checkGitError(err)
 	}
-	atBase, err := p.git.FilesAt(mb, p.gitPaths([]string{cr.cfg.Snapshots}))
+	atBase, err := v.Git().FilesAt(mb, v.GitPaths([]string{cr.cfg.Snapshots}))
 	if err != nil {
 		return nil, checkGitError(err)
 	}
 	inBase := map[string]bool{}
 	for _, f := range atBase {
-		inBase[p.projectPath(f)] = true
+		inBase[v.ProjectPath(f)] = true
 	}
 	onRef := map[string]bool{}
 	var newest checkMigration
 	theirs := map[string][]string{} // snapshot key -> ref's snapshots added since the merge base
 	for _, g := range atRef {
-		rel := p.projectPath(g)
+		rel := v.ProjectPath(g)
 		onRef[rel] = true
 		if dir, base := path.Split(rel); strings.TrimSuffix(dir, "/") == cr.cfg.Migrations {
 			if v, slug, ok := snapshots.ParseMigrationName(base); ok && v > newest.version {
@@ -149,9 +150,9 @@ func (in *checkInput) snapshotConflict(cr checkRepo, ref, refHash, key string, m
 	ourNewest, theirNewest := checkNewestSnapshot(mine), checkNewestSnapshot(theirs)
 	var detail string
 	ourData, errA := in.read(ourNewest)
-	theirData, theirMode, errB := in.p.git.BlobAt(refHash, in.p.gitPath(theirNewest))
+	theirData, theirMode, errB := in.v.Git().BlobAt(refHash, in.v.GitPath(theirNewest))
 	if errB == nil {
-		theirData, errB = in.p.checkoutBytes(theirNewest, theirData, theirMode) // as checked out: filters applied
+		theirData, errB = in.v.CheckoutBytes(theirNewest, theirData, theirMode) // as checked out: filters applied
 	}
 	if errA == nil && errB == nil {
 		a, errA := snapshots.Parse(ourData)

@@ -1,4 +1,4 @@
-package regen
+package check
 
 import (
 	"fmt"

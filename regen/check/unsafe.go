@@ -1,4 +1,4 @@
-package regen
+package check
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ import (
 
 // unsafeFindings scans the new migrations.
 func (in *checkInput) unsafeFindings(fresh []checkMigration) []Finding {
-	postgres := strings.Contains(in.p.cfg.Preset, "postgres")
+	postgres := strings.Contains(in.v.Config().Preset, "postgres")
 	var out []Finding
 	for _, m := range fresh {
 		data, err := in.read(m.path)

@@ -1,9 +1,16 @@
-package regen
+// Package check is `regen check`: the static checks of the generated files,
+// the codegen check, the unsafe-operation scan and the round trip, and their
+// machine formats. It sits above the engine: it reads the project through
+// regen.CheckView, runs mix through the engine's runner and the round trip
+// through its journaled transaction; regen never imports it.
+package check
 
 import (
 	"context"
 	"fmt"
 	"sort"
+
+	"github.com/regen-tool/regen/regen"
 )
 
 // Rule ids of `regen check`. They are part of the output contract (JSON,
@@ -46,15 +53,15 @@ type Finding struct {
 	Fix      string `json:"fix"`
 }
 
-// Codegen modes of CheckOptions.Codegen.
+// Codegen modes of Options.Codegen.
 const (
 	CodegenAlways = "always"
 	CodegenAuto   = "auto" // only when staged changes touch CodegenPaths or generated files
 	CodegenNever  = "never"
 )
 
-// CheckOptions select what `regen check` looks at.
-type CheckOptions struct {
+// Options select what `regen check` looks at.
+type Options struct {
 	// Staged checks what a commit would record (the index) instead of the
 	// work tree: untracked or unstaged generated files become findings.
 	Staged bool
@@ -78,8 +85,8 @@ type CheckOptions struct {
 // drift: the resources and everything else compiled from lib/.
 func DefaultCodegenPaths() []string { return []string{"lib/**/*.ex"} }
 
-// CheckReport is the outcome of a check that could run.
-type CheckReport struct {
+// Report is the outcome of a check that could run.
+type Report struct {
 	Findings []Finding `json:"findings"`
 	// GitPrefix is the project root relative to the git work-tree top
 	// ("" when equal): GitHub annotations need repository paths.
@@ -88,38 +95,42 @@ type CheckReport struct {
 	Notes []string `json:"-"`
 }
 
-// CheckFindingsError is returned by the command when a check found
+// FindingsError is returned by the command when a check found
 // problems: exit code 1.
-type CheckFindingsError struct{ Count int }
+type FindingsError struct{ Count int }
 
-func (e *CheckFindingsError) Error() string {
+func (e *FindingsError) Error() string {
 	if e.Count == 1 {
 		return "check: 1 finding"
 	}
 	return fmt.Sprintf("check: %d findings", e.Count)
 }
 
-// Check runs the static checks, then (as asked) the unsafe-operation scan,
+// checker runs one check on the engine's view of the project.
+type checker struct{ v *regen.CheckView }
+
+// Run runs the static checks, then (as asked) the unsafe-operation scan,
 // the codegen check and the round trip. An error means the check could not
 // run (exit 2); findings are in the report.
-func (e *Engine) Check(ctx context.Context, opts CheckOptions) (*CheckReport, error) {
+func Run(ctx context.Context, e *regen.Engine, opts Options) (*Report, error) {
 	if opts.Codegen == "" {
 		opts.Codegen = CodegenAlways
 	}
 	switch opts.Codegen {
 	case CodegenAlways, CodegenAuto, CodegenNever:
 	default:
-		return nil, &InputError{What: fmt.Sprintf("--codegen %q: want always, auto or never.", opts.Codegen), Next: ""}
+		return nil, &regen.InputError{What: fmt.Sprintf("--codegen %q: want always, auto or never.", opts.Codegen), Next: ""}
 	}
 	if opts.CodegenPaths == nil {
 		opts.CodegenPaths = DefaultCodegenPaths()
 	}
-	p, err := e.loadCheckProject()
+	v, err := e.CheckView()
 	if err != nil {
 		return nil, err
 	}
-	rep := &CheckReport{GitPrefix: p.prefix}
-	in, err := p.checkInputs(opts.Staged)
+	c := &checker{v: v}
+	rep := &Report{GitPrefix: v.GitPrefix()}
+	in, err := checkInputs(v, opts.Staged)
 	if err != nil {
 		return nil, err
 	}
@@ -151,9 +162,9 @@ func (e *Engine) Check(ctx context.Context, opts CheckOptions) (*CheckReport, er
 	if run {
 		command := opts.CodegenCommand
 		if command == nil {
-			command = p.cfg.Check // [commands] check in .regen.toml
+			command = v.Config().Check // [commands] check in .regen.toml
 		}
-		fs, ok, err := e.codegenFindings(ctx, p, command)
+		fs, ok, err := c.codegenFindings(ctx, command)
 		if err != nil {
 			return nil, err
 		}
@@ -169,7 +180,7 @@ func (e *Engine) Check(ctx context.Context, opts CheckOptions) (*CheckReport, er
 		case len(fresh) == 0:
 			rep.Notes = append(rep.Notes, "round trip skipped: no new migrations")
 		default:
-			fs, notes, err := e.roundtripFindings(ctx, p, fresh)
+			fs, notes, err := c.roundtripFindings(ctx, fresh)
 			if err != nil {
 				return nil, err
 			}

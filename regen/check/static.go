@@ -1,4 +1,4 @@
-package regen
+package check
 
 import (
 	"fmt"
@@ -6,12 +6,13 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/regen-tool/regen/regen/project"
 	"github.com/regen-tool/regen/snapshots"
 )
 
 // checkMigration is one well-formed migration file.
 type checkMigration struct {
-	repo    RepoConfig
+	repo    project.RepoConfig
 	path    string // project-relative
 	version int64
 	slug    string
@@ -111,7 +112,7 @@ func almostMigration(base string) (suggestion string, almost bool) {
 			break
 		}
 	}
-	slug := snakeCase(rest)
+	slug := snapshots.SnakeCase(rest)
 	if slug == "" {
 		return "", true
 	}

@@ -1,4 +1,4 @@
-package regen
+package check
 
 import (
 	"path"
@@ -9,14 +9,14 @@ import (
 // (work-tree mode), staged but not in HEAD, and with --base everything
 // added since the merge base.
 func (in *checkInput) newMigrations(mergeBase string) ([]checkMigration, error) {
-	p := in.p
+	v := in.v
 	fresh := map[string]bool{}
 	if !in.staged {
 		for _, u := range in.untracked {
 			fresh[u] = true
 		}
 	}
-	head, err := p.git.HeadHash()
+	head, err := v.Git().HeadHash()
 	if err != nil {
 		return nil, checkGitError(err)
 	}
@@ -29,12 +29,12 @@ func (in *checkInput) newMigrations(mergeBase string) ([]checkMigration, error) 
 			if b == "" {
 				continue
 			}
-			added, err := p.git.AddedSince(b, p.gitPaths([]string{cr.cfg.Migrations}))
+			added, err := v.Git().AddedSince(b, v.GitPaths([]string{cr.cfg.Migrations}))
 			if err != nil {
 				return nil, checkGitError(err)
 			}
 			for _, a := range added {
-				fresh[p.projectPath(a)] = true
+				fresh[v.ProjectPath(a)] = true
 			}
 		}
 	}
@@ -51,22 +51,22 @@ func (in *checkInput) newMigrations(mergeBase string) ([]checkMigration, error) 
 }
 
 // wantCodegen decides whether the codegen check runs; why says why not.
-func (in *checkInput) wantCodegen(opts CheckOptions) (run bool, why string, err error) {
+func (in *checkInput) wantCodegen(opts Options) (run bool, why string, err error) {
 	switch opts.Codegen {
 	case CodegenNever:
 		return false, "--no-codegen", nil
 	case CodegenAlways:
 		return true, "", nil
 	}
-	p := in.p
+	v := in.v
 	folders := []string{}
-	for _, r := range p.cfg.Repos {
+	for _, r := range v.Config().Repos {
 		folders = append(folders, r.Migrations, r.Snapshots)
 	}
 	for _, g := range opts.CodegenPaths {
 		folders = append(folders, checkGlobRoot(g))
 	}
-	changed, err := p.git.Changed(p.gitPaths(folders))
+	changed, err := v.Git().Changed(v.GitPaths(folders))
 	if err != nil {
 		return false, "", checkGitError(err)
 	}
@@ -74,8 +74,8 @@ func (in *checkInput) wantCodegen(opts CheckOptions) (run bool, why string, err 
 		if !c.Staged {
 			continue
 		}
-		rel := p.projectPath(c.Path)
-		for _, r := range p.cfg.Repos {
+		rel := v.ProjectPath(c.Path)
+		for _, r := range v.Config().Repos {
 			if checkUnder(rel, r.Migrations) || checkUnder(rel, r.Snapshots) {
 				return true, "", nil
 			}

@@ -1,4 +1,4 @@
-package regen_test
+package check_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/regen-tool/regen/regen"
+	"github.com/regen-tool/regen/regen/check"
+	"github.com/regen-tool/regen/regen/regentest"
 )
 
 // bigProject writes a committed project with 2,000 migrations and 500
@@ -34,7 +36,7 @@ func bigProject(b *testing.B) string {
 	write(".regen.toml", "[[repos]]\nname = \"repo\"\ndatabase = \"blog_dev.db\"\n")
 	for i := 0; i < 2000; i++ {
 		slug := fmt.Sprintf("change_%04d", i)
-		write(fmt.Sprintf("priv/repo/migrations/2024%010d_%s.exs", i, slug), migrationSource("Change"+fmt.Sprint(i), "    alter table(:posts) do\n      add :c, :text\n    end\n", ""))
+		write(fmt.Sprintf("priv/repo/migrations/2024%010d_%s.exs", i, slug), regentest.MigrationSource("Change"+fmt.Sprint(i), "    alter table(:posts) do\n      add :c, :text\n    end\n", ""))
 	}
 	for tbl := 0; tbl < 50; tbl++ {
 		for s := 0; s < 10; s++ {
@@ -49,7 +51,7 @@ func bigProject(b *testing.B) string {
 			b.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
-	write("priv/repo/migrations/20990101000000_untracked.exs", migrationSource("Untracked", "", ""))
+	write("priv/repo/migrations/20990101000000_untracked.exs", regentest.MigrationSource("Untracked", "", ""))
 	return root
 }
 
@@ -64,7 +66,7 @@ func BenchmarkCheckStatic(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			rep, err := e.Check(context.Background(), regen.CheckOptions{Codegen: regen.CodegenNever})
+			rep, err := check.Run(context.Background(), e, check.Options{Codegen: check.CodegenNever})
 			if err != nil {
 				b.Fatal(err)
 			}

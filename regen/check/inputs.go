@@ -1,4 +1,4 @@
-package regen
+package check
 
 import (
 	"errors"
@@ -10,20 +10,16 @@ import (
 	"strings"
 
 	"github.com/regen-tool/regen/gitops"
+	"github.com/regen-tool/regen/regen"
+	"github.com/regen-tool/regen/regen/project"
 	"github.com/regen-tool/regen/snapshots"
 )
-
-// loadCheckProject loads the config and the git view the checks need:
-// no database and no mix run, so the static part works without Elixir.
-func (e *Engine) loadCheckProject() (*workspace, error) {
-	return e.loadProjectFiles()
-}
 
 // checkInput is what the static checks read, gathered once: the listing of
 // every configured folder (the work tree, or the index with --staged) and
 // git's view of the generated files.
 type checkInput struct {
-	p      *workspace
+	v      *regen.CheckView
 	staged bool
 	repos  []checkRepo
 	// untracked: generated files git does not track (project-relative).
@@ -37,34 +33,34 @@ type checkInput struct {
 
 // checkRepo lists one repo's generated files (project-relative paths).
 type checkRepo struct {
-	cfg        RepoConfig
+	cfg        project.RepoConfig
 	migrations []string // entries directly in the migrations folder, any name
 	snapshots  []string // files anywhere under the snapshots folder
 }
 
-func (p *workspace) checkInputs(staged bool) (*checkInput, error) {
-	in := &checkInput{p: p, staged: staged, unstagedSet: map[string]bool{}}
+func checkInputs(v *regen.CheckView, staged bool) (*checkInput, error) {
+	in := &checkInput{v: v, staged: staged, unstagedSet: map[string]bool{}}
 	var folders []string
-	for _, r := range p.cfg.Repos {
+	for _, r := range v.Config().Repos {
 		folders = append(folders, r.Migrations, r.Snapshots)
 	}
-	gitFolders := p.gitPaths(folders)
-	untracked, err := p.git.Untracked(gitFolders)
+	gitFolders := v.GitPaths(folders)
+	untracked, err := v.Git().Untracked(gitFolders)
 	if err != nil {
 		return nil, checkGitError(err)
 	}
-	changed, err := p.git.Changed(gitFolders)
+	changed, err := v.Git().Changed(gitFolders)
 	if err != nil {
 		return nil, checkGitError(err)
 	}
 	var tracked []string
 	if staged {
-		if tracked, err = p.git.Tracked(gitFolders); err != nil {
+		if tracked, err = v.Git().Tracked(gitFolders); err != nil {
 			return nil, checkGitError(err)
 		}
 	}
 	for _, g := range untracked {
-		rel := p.projectPath(g)
+		rel := v.ProjectPath(g)
 		if in.generated(rel) {
 			in.untracked = append(in.untracked, rel)
 		}
@@ -73,17 +69,17 @@ func (p *workspace) checkInputs(staged bool) (*checkInput, error) {
 		if c.Staged || c.Kind == gitops.Unmerged {
 			continue
 		}
-		c.Path = p.projectPath(c.Path)
+		c.Path = v.ProjectPath(c.Path)
 		if in.generated(c.Path) {
 			in.unstaged = append(in.unstaged, c)
 			in.unstagedSet[c.Path] = true
 		}
 	}
-	for _, r := range p.cfg.Repos {
+	for _, r := range v.Config().Repos {
 		cr := checkRepo{cfg: r}
 		if staged {
 			for _, g := range tracked {
-				rel := p.projectPath(g)
+				rel := v.ProjectPath(g)
 				if dir, _ := path.Split(rel); strings.TrimSuffix(dir, "/") == r.Migrations {
 					cr.migrations = append(cr.migrations, rel)
 				} else if _, ok := snapshots.InFolder(rel, r.Snapshots); ok {
@@ -91,10 +87,10 @@ func (p *workspace) checkInputs(staged bool) (*checkInput, error) {
 				}
 			}
 		} else {
-			if cr.migrations, err = checkListFiles(p.cfg.Root, r.Migrations, false); err != nil {
+			if cr.migrations, err = checkListFiles(v.Config().Root, r.Migrations, false); err != nil {
 				return nil, err
 			}
-			if cr.snapshots, err = checkListFiles(p.cfg.Root, r.Snapshots, true); err != nil {
+			if cr.snapshots, err = checkListFiles(v.Config().Root, r.Snapshots, true); err != nil {
 				return nil, err
 			}
 		}
@@ -106,7 +102,7 @@ func (p *workspace) checkInputs(staged bool) (*checkInput, error) {
 // generated tells whether a project path is a file codegen writes (or one
 // that looks like a migration): the files a commit must not miss.
 func (in *checkInput) generated(rel string) bool {
-	for _, r := range in.p.cfg.Repos {
+	for _, r := range in.v.Config().Repos {
 		dir, base := path.Split(rel)
 		if strings.TrimSuffix(dir, "/") == r.Migrations {
 			if snapshots.IsMigrationName(base) {
@@ -129,13 +125,13 @@ func (in *checkInput) read(rel string) ([]byte, error) {
 	if in.staged && in.unstagedSet[rel] {
 		// As checked out: a filter's stored form (rot13, encrypted, LF for
 		// a CRLF file) is not the content the check reads.
-		data, mode, err := in.p.git.IndexBlob(in.p.gitPath(rel))
+		data, mode, err := in.v.Git().IndexBlob(in.v.GitPath(rel))
 		if err == nil {
-			data, err = in.p.checkoutBytes(rel, data, mode)
+			data, err = in.v.CheckoutBytes(rel, data, mode)
 		}
 		return data, err
 	}
-	return os.ReadFile(filepath.Join(in.p.cfg.Root, filepath.FromSlash(rel)))
+	return os.ReadFile(filepath.Join(in.v.Config().Root, filepath.FromSlash(rel)))
 }
 
 // checkListFiles lists regular files in a project folder (recursively or
@@ -149,7 +145,7 @@ func checkListFiles(root, folder string, recursive bool) ([]string, error) {
 			return nil, nil
 		}
 		if err != nil {
-			return nil, &InputError{What: fmt.Sprintf("cannot read %s: %v.", folder, err), Next: "Check the folder's permissions."}
+			return nil, &regen.InputError{What: fmt.Sprintf("cannot read %s: %v.", folder, err), Next: "Check the folder's permissions."}
 		}
 		var out []string
 		for _, e := range entries {
@@ -174,7 +170,7 @@ func checkListFiles(root, folder string, recursive bool) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, &InputError{What: fmt.Sprintf("cannot read %s: %v.", folder, err), Next: "Check the folder's permissions."}
+		return nil, &regen.InputError{What: fmt.Sprintf("cannot read %s: %v.", folder, err), Next: "Check the folder's permissions."}
 	}
 	return out, nil
 }
@@ -183,5 +179,5 @@ func checkUnder(rel, folder string) bool { return strings.HasPrefix(rel, folder+
 
 // checkGitError makes a git failure a cannot-run error that says so.
 func checkGitError(err error) error {
-	return &InputError{What: fmt.Sprintf("cannot read the git repository: %v.", err), Next: "Check the repository with `git status`."}
+	return &regen.InputError{What: fmt.Sprintf("cannot read the git repository: %v.", err), Next: "Check the repository with `git status`."}
 }

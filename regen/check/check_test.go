@@ -1,4 +1,4 @@
-package regen_test
+package check_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/regen-tool/regen/regen"
+	"github.com/regen-tool/regen/regen/check"
 	"github.com/regen-tool/regen/regen/regentest"
 )
 
@@ -27,16 +28,16 @@ func checkEngine(t *testing.T, p *regentest.Project) *regen.Engine {
 	return e
 }
 
-func runCheck(t *testing.T, p *regentest.Project, opts regen.CheckOptions) *regen.CheckReport {
+func runCheck(t *testing.T, p *regentest.Project, opts check.Options) *check.Report {
 	t.Helper()
-	rep, err := checkEngine(t, p).Check(context.Background(), opts)
+	rep, err := check.Run(context.Background(), checkEngine(t, p), opts)
 	if err != nil {
 		t.Fatalf("check: %v", err)
 	}
 	return rep
 }
 
-func rulesOf(rep *regen.CheckReport) []string {
+func rulesOf(rep *check.Report) []string {
 	out := []string{}
 	for _, f := range rep.Findings {
 		out = append(out, f.Rule)
@@ -45,23 +46,12 @@ func rulesOf(rep *regen.CheckReport) []string {
 	return out
 }
 
-func dump(rep *regen.CheckReport) string {
+func dump(rep *check.Report) string {
 	var b strings.Builder
 	for _, f := range rep.Findings {
 		fmt.Fprintf(&b, "  %s %s:%d %s | %s\n", f.Rule, f.File, f.Line, f.Message, f.Fix)
 	}
 	return b.String()
-}
-
-// migrationSource is a minimal migration module for hand-written files.
-func migrationSource(module, up, down string) string {
-	return "defmodule Blog.Repo.Migrations." + module + " do\n  use Ecto.Migration\n\n  def up do\n" + up + "  end\n\n  def down do\n" + down + "  end\nend\n"
-}
-
-func commitAll(p *regentest.Project, msg string) {
-	p.T.Helper()
-	p.Git("add", "-A")
-	p.Git("commit", "-q", "-m", msg)
 }
 
 func postWith(extra ...string) string {
@@ -70,17 +60,6 @@ func postWith(extra ...string) string {
 
 func commentWith(extra ...string) string {
 	return regentest.Resource("Comment", "comments", append([]string{"attribute :body, :string, allow_nil?: false, public?: true"}, extra...), []string{"belongs_to :post, Blog.Post, allow_nil?: false"})
-}
-
-// firstSnapshot returns the project path of a table's only baseline snapshot.
-func firstSnapshot(t *testing.T, p *regentest.Project, table string) string {
-	t.Helper()
-	dir := filepath.Join(p.Root, "priv/resource_snapshots/repo", table)
-	entries, err := os.ReadDir(dir)
-	if err != nil || len(entries) == 0 {
-		t.Fatalf("no snapshot for %s: %v", table, err)
-	}
-	return "priv/resource_snapshots/repo/" + table + "/" + entries[0].Name()
 }
 
 func readProject(t *testing.T, p *regentest.Project, rel string) string {
@@ -103,7 +82,7 @@ func branches(t *testing.T, featureFirst bool, featureChange, mainChange func(p 
 		p.Git("checkout", "-q", branch)
 		change(p)
 		p.Mix("ash.codegen", name)
-		commitAll(p, branch+" work")
+		p.CommitAll(branch + " work")
 	}
 	if featureFirst {
 		side("feature", featureChange, "feature_work")
@@ -133,107 +112,107 @@ func TestCheckStaticMatrix(t *testing.T) {
 	cases := []struct {
 		rule  string
 		trip  bool
-		opts  regen.CheckOptions
+		opts  check.Options
 		setup func(t *testing.T, p *regentest.Project)
 	}{
-		{regen.RuleMigrationName, true, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
-			p.Write(mig+"2030010100000_add_x.exs", migrationSource("AddX", "", "")) // 13 digits
-			commitAll(p, "x")
+		{check.RuleMigrationName, true, check.Options{}, func(t *testing.T, p *regentest.Project) {
+			p.Write(mig+"2030010100000_add_x.exs", regentest.MigrationSource("AddX", "", "")) // 13 digits
+			p.CommitAll("x")
 		}},
-		{regen.RuleMigrationName, false, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
-			p.Write(mig+"20300101000000_add_x.exs", migrationSource("AddX", "", ""))
+		{check.RuleMigrationName, false, check.Options{}, func(t *testing.T, p *regentest.Project) {
+			p.Write(mig+"20300101000000_add_x.exs", regentest.MigrationSource("AddX", "", ""))
 			p.Write(mig+"README.md", "notes, not a migration\n")
-			commitAll(p, "x")
+			p.CommitAll("x")
 		}},
-		{regen.RuleDuplicateVersion, true, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
-			p.Write(mig+"20300101000000_add_x.exs", migrationSource("AddX", "", ""))
-			p.Write(mig+"20300101000000_add_y.exs", migrationSource("AddY", "", ""))
-			commitAll(p, "x")
+		{check.RuleDuplicateVersion, true, check.Options{}, func(t *testing.T, p *regentest.Project) {
+			p.Write(mig+"20300101000000_add_x.exs", regentest.MigrationSource("AddX", "", ""))
+			p.Write(mig+"20300101000000_add_y.exs", regentest.MigrationSource("AddY", "", ""))
+			p.CommitAll("x")
 		}},
-		{regen.RuleDuplicateVersion, false, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
-			p.Write(mig+"20300101000000_add_x.exs", migrationSource("AddX", "", ""))
-			p.Write(mig+"20300101000001_add_y.exs", migrationSource("AddY", "", ""))
-			commitAll(p, "x")
+		{check.RuleDuplicateVersion, false, check.Options{}, func(t *testing.T, p *regentest.Project) {
+			p.Write(mig+"20300101000000_add_x.exs", regentest.MigrationSource("AddX", "", ""))
+			p.Write(mig+"20300101000001_add_y.exs", regentest.MigrationSource("AddY", "", ""))
+			p.CommitAll("x")
 		}},
-		{regen.RuleDuplicateModule, true, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
-			p.Write(mig+"20300101000000_add_x.exs", migrationSource("AddX", "", ""))
-			p.Write(mig+"20300102000000_add_x.exs", migrationSource("AddX", "", ""))
-			commitAll(p, "x")
+		{check.RuleDuplicateModule, true, check.Options{}, func(t *testing.T, p *regentest.Project) {
+			p.Write(mig+"20300101000000_add_x.exs", regentest.MigrationSource("AddX", "", ""))
+			p.Write(mig+"20300102000000_add_x.exs", regentest.MigrationSource("AddX", "", ""))
+			p.CommitAll("x")
 		}},
-		{regen.RuleDuplicateModule, false, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
-			p.Write(mig+"20300101000000_add_x.exs", migrationSource("AddX", "", ""))
-			p.Write(mig+"20300102000000_add_x2.exs", migrationSource("AddX2", "", ""))
-			commitAll(p, "x")
+		{check.RuleDuplicateModule, false, check.Options{}, func(t *testing.T, p *regentest.Project) {
+			p.Write(mig+"20300101000000_add_x.exs", regentest.MigrationSource("AddX", "", ""))
+			p.Write(mig+"20300102000000_add_x2.exs", regentest.MigrationSource("AddX2", "", ""))
+			p.CommitAll("x")
 		}},
-		{regen.RuleDevFile, true, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
+		{check.RuleDevFile, true, check.Options{}, func(t *testing.T, p *regentest.Project) {
 			changePosts(p)
 			p.Mix("ash.codegen", "--dev")
-			commitAll(p, "dev")
+			p.CommitAll("dev")
 		}},
-		{regen.RuleDevFile, false, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
+		{check.RuleDevFile, false, check.Options{}, func(t *testing.T, p *regentest.Project) {
 			changePosts(p)
 			p.Mix("ash.codegen", "add_subtitle")
-			commitAll(p, "named")
+			p.CommitAll("named")
 		}},
-		{regen.RuleSnapshotParse, true, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
+		{check.RuleSnapshotParse, true, check.Options{}, func(t *testing.T, p *regentest.Project) {
 			p.Write("priv/resource_snapshots/repo/posts/20300101000000.json", `{"table": "posts", "attributes": [`)
-			commitAll(p, "broken")
+			p.CommitAll("broken")
 		}},
-		{regen.RuleSnapshotParse, false, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
-			src := firstSnapshot(t, p, "posts")
+		{check.RuleSnapshotParse, false, check.Options{}, func(t *testing.T, p *regentest.Project) {
+			src := p.FirstSnapshot("posts")
 			p.Write("priv/resource_snapshots/repo/posts/20300101000000.json", readProject(t, p, src))
-			commitAll(p, "copy")
+			p.CommitAll("copy")
 		}},
-		{regen.RuleSnapshotFolder, true, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
-			src := firstSnapshot(t, p, "posts")
+		{check.RuleSnapshotFolder, true, check.Options{}, func(t *testing.T, p *regentest.Project) {
+			src := p.FirstSnapshot("posts")
 			p.Write("priv/resource_snapshots/repo/comments/20300101000000.json", readProject(t, p, src))
-			commitAll(p, "misplaced")
+			p.CommitAll("misplaced")
 		}},
-		{regen.RuleSnapshotFolder, false, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
-			src := firstSnapshot(t, p, "comments")
+		{check.RuleSnapshotFolder, false, check.Options{}, func(t *testing.T, p *regentest.Project) {
+			src := p.FirstSnapshot("comments")
 			p.Write("priv/resource_snapshots/repo/comments/20300101000000.json", readProject(t, p, src))
-			commitAll(p, "in place")
+			p.CommitAll("in place")
 		}},
-		{regen.RuleUntracked, true, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
+		{check.RuleUntracked, true, check.Options{}, func(t *testing.T, p *regentest.Project) {
 			changePosts(p)
 			p.Mix("ash.codegen", "add_subtitle")
 			p.Git("add", "lib", "priv/repo") // the snapshot is left out
 		}},
-		{regen.RuleUntracked, false, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
+		{check.RuleUntracked, false, check.Options{}, func(t *testing.T, p *regentest.Project) {
 			changePosts(p)
 			p.Mix("ash.codegen", "add_subtitle")
 			p.Git("add", "-A")
 			p.Write("priv/repo/migrations/notes.txt", "not generated: never a finding\n")
 		}},
-		{regen.RuleUnstaged, true, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
-			src := firstSnapshot(t, p, "posts")
+		{check.RuleUnstaged, true, check.Options{}, func(t *testing.T, p *regentest.Project) {
+			src := p.FirstSnapshot("posts")
 			p.Write(src, strings.Replace(readProject(t, p, src), `"posts"`, `"posts" `, 1))
 		}},
-		{regen.RuleUnstaged, false, regen.CheckOptions{}, func(t *testing.T, p *regentest.Project) {
-			src := firstSnapshot(t, p, "posts")
+		{check.RuleUnstaged, false, check.Options{}, func(t *testing.T, p *regentest.Project) {
+			src := p.FirstSnapshot("posts")
 			p.Write(src, strings.Replace(readProject(t, p, src), `"posts"`, `"posts" `, 1))
 			p.Git("add", src)
 		}},
-		{regen.RuleNotStaged, true, regen.CheckOptions{Staged: true}, func(t *testing.T, p *regentest.Project) {
+		{check.RuleNotStaged, true, check.Options{Staged: true}, func(t *testing.T, p *regentest.Project) {
 			changePosts(p)
 			p.Mix("ash.codegen", "add_subtitle")
 			p.Git("add", "lib", "priv/repo")
 		}},
-		{regen.RuleNotStaged, false, regen.CheckOptions{Staged: true}, func(t *testing.T, p *regentest.Project) {
+		{check.RuleNotStaged, false, check.Options{Staged: true}, func(t *testing.T, p *regentest.Project) {
 			changePosts(p)
 			p.Mix("ash.codegen", "add_subtitle")
 			p.Git("add", "-A")
 		}},
-		{regen.RuleMergeOrder, true, regen.CheckOptions{Base: "main"}, func(t *testing.T, p *regentest.Project) {
+		{check.RuleMergeOrder, true, check.Options{Base: "main"}, func(t *testing.T, p *regentest.Project) {
 			*p = *branches(t, true, changePosts, changeComments)
 		}},
-		{regen.RuleMergeOrder, false, regen.CheckOptions{Base: "main"}, func(t *testing.T, p *regentest.Project) {
+		{check.RuleMergeOrder, false, check.Options{Base: "main"}, func(t *testing.T, p *regentest.Project) {
 			*p = *branches(t, false, changePosts, changeComments)
 		}},
-		{regen.RuleSnapshotConflict, true, regen.CheckOptions{Base: "main"}, func(t *testing.T, p *regentest.Project) {
+		{check.RuleSnapshotConflict, true, check.Options{Base: "main"}, func(t *testing.T, p *regentest.Project) {
 			*p = *branches(t, false, changePosts, changePostsOther)
 		}},
-		{regen.RuleSnapshotConflict, false, regen.CheckOptions{Base: "main"}, func(t *testing.T, p *regentest.Project) {
+		{check.RuleSnapshotConflict, false, check.Options{Base: "main"}, func(t *testing.T, p *regentest.Project) {
 			*p = *branches(t, false, changePosts, changeComments)
 		}},
 	}
@@ -251,14 +230,14 @@ func TestCheckStaticMatrix(t *testing.T) {
 				p = regentest.NewProject(t)
 			}
 			c.setup(t, p)
-			c.opts.Codegen = regen.CodegenNever
+			c.opts.Codegen = check.CodegenNever
 			rep := runCheck(t, p, c.opts)
 			want := []string{}
 			if c.trip {
 				want = []string{c.rule}
 			}
 			got := rulesOf(rep)
-			if c.trip && c.rule == regen.RuleDevFile {
+			if c.trip && c.rule == check.RuleDevFile {
 				// --dev writes a migration and a snapshot: both are findings.
 				got = uniq(got)
 			}
@@ -266,7 +245,7 @@ func TestCheckStaticMatrix(t *testing.T) {
 				t.Fatalf("rules = %v, want %v\n%s", got, want, dump(rep))
 			}
 			for _, f := range rep.Findings {
-				if f.Fix == "" || f.Message == "" || f.File == "" || f.Severity != regen.SeverityError {
+				if f.Fix == "" || f.Message == "" || f.File == "" || f.Severity != check.SeverityError {
 					t.Errorf("incomplete finding %+v", f)
 				}
 			}
@@ -294,8 +273,8 @@ func TestCheckMigrationNameSuggestions(t *testing.T) {
 	p.Write(mig+"203001010000_add_score.exs", "")
 	p.Write(mig+"20300101000003_add_x.ex", "")
 	p.Write(mig+".formatter.exs", "[import_deps: [:ecto_sql], inputs: [\"*.exs\"]]\n")
-	commitAll(p, "misnamed")
-	rep := runCheck(t, p, regen.CheckOptions{Codegen: regen.CodegenNever})
+	p.CommitAll("misnamed")
+	rep := runCheck(t, p, check.Options{Codegen: check.CodegenNever})
 	wants := map[string]string{
 		"20300101000000_AddTags.exs":   "20300101000000_add_tags.exs",
 		"20300101000001_add-views.exs": "20300101000001_add_views.exs",
@@ -307,7 +286,7 @@ func TestCheckMigrationNameSuggestions(t *testing.T) {
 	}
 	for _, f := range rep.Findings {
 		want := wants[filepath.Base(f.File)]
-		if f.Rule != regen.RuleMigrationName || want == "" || !strings.Contains(f.Fix, mig+want) {
+		if f.Rule != check.RuleMigrationName || want == "" || !strings.Contains(f.Fix, mig+want) {
 			t.Errorf("%s: fix %q should suggest %s", f.File, f.Fix, want)
 		}
 	}
@@ -321,25 +300,25 @@ func TestCheckBaseAcceptance(t *testing.T) {
 	p.Git("checkout", "-q", "-b", "feature")
 	changePosts(p)
 	p.Mix("ash.codegen", "add_subtitle")
-	commitAll(p, "feature: subtitle")
+	p.CommitAll("feature: subtitle")
 	p.Git("checkout", "-q", "main")
 	changePostsOther(p)
 	p.Mix("ash.codegen", "add_views")
-	commitAll(p, "main: views")
+	p.CommitAll("main: views")
 	p.Git("checkout", "-q", "feature")
 
-	rep := runCheck(t, p, regen.CheckOptions{Base: "main", Codegen: regen.CodegenNever})
-	if got := rulesOf(rep); !reflect.DeepEqual(got, []string{regen.RuleMergeOrder, regen.RuleSnapshotConflict}) {
+	rep := runCheck(t, p, check.Options{Base: "main", Codegen: check.CodegenNever})
+	if got := rulesOf(rep); !reflect.DeepEqual(got, []string{check.RuleMergeOrder, check.RuleSnapshotConflict}) {
 		t.Fatalf("rules = %v\n%s", got, dump(rep))
 	}
 	for _, f := range rep.Findings {
 		switch f.Rule {
-		case regen.RuleMergeOrder:
+		case check.RuleMergeOrder:
 			if !strings.HasSuffix(f.File, "_add_subtitle.exs") || !strings.Contains(f.Message, "_add_views.exs") ||
 				!strings.Contains(f.Fix, "regen add_subtitle --base main") {
 				t.Errorf("merge-order finding: %+v", f)
 			}
-		case regen.RuleSnapshotConflict:
+		case check.RuleSnapshotConflict:
 			if !strings.HasPrefix(f.File, "priv/resource_snapshots/repo/posts/") || !strings.Contains(f.Message, "table posts") ||
 				!strings.Contains(f.Message, "subtitle") || !strings.Contains(f.Fix, "regen NAME --base main") || !strings.Contains(f.Fix, "keep main's snapshots") {
 				t.Errorf("snapshot-conflict finding: %+v", f)
@@ -364,15 +343,15 @@ func TestCheckBaseAcceptance(t *testing.T) {
 // state (only the opaque hash differs) do not conflict.
 func TestCheckSnapshotConflictIgnoresHash(t *testing.T) {
 	p := regentest.NewProject(t)
-	src := readProject(t, p, firstSnapshot(t, p, "posts"))
+	src := readProject(t, p, p.FirstSnapshot("posts"))
 	p.Git("checkout", "-q", "-b", "feature")
 	p.Write("priv/resource_snapshots/repo/posts/20300101000001.json", strings.Replace(src, `"hash": "`, `"hash": "X`, 1))
-	commitAll(p, "feature")
+	p.CommitAll("feature")
 	p.Git("checkout", "-q", "main")
 	p.Write("priv/resource_snapshots/repo/posts/20300101000002.json", src)
-	commitAll(p, "main")
+	p.CommitAll("main")
 	p.Git("checkout", "-q", "feature")
-	rep := runCheck(t, p, regen.CheckOptions{Base: "main", Codegen: regen.CodegenNever})
+	rep := runCheck(t, p, check.Options{Base: "main", Codegen: check.CodegenNever})
 	if len(rep.Findings) != 0 {
 		t.Fatalf("equal table states should not conflict:\n%s", dump(rep))
 	}
@@ -382,15 +361,15 @@ func TestCheckSnapshotConflictIgnoresHash(t *testing.T) {
 func TestCheckCodegen(t *testing.T) {
 	t.Run("in sync", func(t *testing.T) {
 		p := regentest.NewProject(t)
-		if rep := runCheck(t, p, regen.CheckOptions{}); len(rep.Findings) != 0 {
+		if rep := runCheck(t, p, check.Options{}); len(rep.Findings) != 0 {
 			t.Fatalf("want no findings:\n%s", dump(rep))
 		}
 	})
 	t.Run("drift", func(t *testing.T) {
 		p := regentest.NewProject(t)
 		changePosts(p)
-		rep := runCheck(t, p, regen.CheckOptions{})
-		if got := rulesOf(rep); !reflect.DeepEqual(got, []string{regen.RuleCodegenDrift}) {
+		rep := runCheck(t, p, check.Options{})
+		if got := rulesOf(rep); !reflect.DeepEqual(got, []string{check.RuleCodegenDrift}) {
 			t.Fatalf("rules = %v\n%s", got, dump(rep))
 		}
 		if !strings.Contains(rep.Findings[0].Message, "Pending Code Generation Detected for 2 files") {
@@ -401,8 +380,8 @@ func TestCheckCodegen(t *testing.T) {
 		p := regentest.NewProject(t)
 		changePosts(p)
 		p.Write("lib/blog/broken.ex", "defmodule Blog.Broken do\n  # mixsim: compile_error\nend\n")
-		rep := runCheck(t, p, regen.CheckOptions{})
-		if got := rulesOf(rep); !reflect.DeepEqual(got, []string{regen.RuleCompile}) {
+		rep := runCheck(t, p, check.Options{})
+		if got := rulesOf(rep); !reflect.DeepEqual(got, []string{check.RuleCompile}) {
 			t.Fatalf("a compile error is reported as such, not as drift: %v\n%s", got, dump(rep))
 		}
 		f := rep.Findings[0]
@@ -416,17 +395,17 @@ func TestCheckCodegen(t *testing.T) {
 		p.Env = append(p.Env, "MIXSIM_LOG="+log)
 		p.Write("README.md", "docs\n")
 		p.Git("add", "README.md")
-		rep := runCheck(t, p, regen.CheckOptions{Staged: true, Codegen: regen.CodegenAuto})
+		rep := runCheck(t, p, check.Options{Staged: true, Codegen: check.CodegenAuto})
 		if _, err := os.Stat(log); !errors.Is(err, os.ErrNotExist) || len(rep.Notes) == 0 {
 			t.Fatalf("codegen ran for a README change (notes %q)", rep.Notes)
 		}
 		changePosts(p)
 		p.Git("add", "lib")
-		rep = runCheck(t, p, regen.CheckOptions{Staged: true, Codegen: regen.CodegenAuto})
-		if got := rulesOf(rep); !reflect.DeepEqual(got, []string{regen.RuleCodegenDrift}) {
+		rep = runCheck(t, p, check.Options{Staged: true, Codegen: check.CodegenAuto})
+		if got := rulesOf(rep); !reflect.DeepEqual(got, []string{check.RuleCodegenDrift}) {
 			t.Fatalf("staged resource change: rules = %v\n%s", got, dump(rep))
 		}
-		rep = runCheck(t, p, regen.CheckOptions{Staged: true, Codegen: regen.CodegenAuto, CodegenPaths: []string{"lib/other/**/*.ex"}})
+		rep = runCheck(t, p, check.Options{Staged: true, Codegen: check.CodegenAuto, CodegenPaths: []string{"lib/other/**/*.ex"}})
 		if len(rep.Findings) != 0 {
 			t.Fatalf("configured paths exclude lib/blog: %s", dump(rep))
 		}
@@ -443,14 +422,14 @@ func TestCheckRoundtrip(t *testing.T) {
 		p.Mix("ash.codegen", "add_tags")
 		p.SQL(`INSERT INTO posts (id, title, body) VALUES ('p1', 'Hello', 'b')`)
 		before := p.Capture()
-		rep := runCheck(t, p, regen.CheckOptions{Roundtrip: true})
+		rep := runCheck(t, p, check.Options{Roundtrip: true})
 		after := p.Capture()
 		if d := before.Diff(after); d != "" {
 			t.Fatalf("the round trip changed the project:\n%s", d)
 		}
-		var found *regen.Finding
+		var found *check.Finding
 		for i, f := range rep.Findings {
-			if f.Rule == regen.RuleRoundtrip {
+			if f.Rule == check.RuleRoundtrip {
 				found = &rep.Findings[i]
 			}
 		}
@@ -464,12 +443,12 @@ func TestCheckRoundtrip(t *testing.T) {
 		p.Mix("ash.codegen", "add_subtitle")
 		p.Mix("ash.migrate")
 		before := p.Capture()
-		rep := runCheck(t, p, regen.CheckOptions{Roundtrip: true})
+		rep := runCheck(t, p, check.Options{Roundtrip: true})
 		if d := before.Diff(p.Capture()); d != "" {
 			t.Fatalf("the round trip changed the project:\n%s", d)
 		}
 		for _, f := range rep.Findings {
-			if f.Rule == regen.RuleRoundtrip {
+			if f.Rule == check.RuleRoundtrip {
 				t.Fatalf("unexpected roundtrip finding:\n%s", dump(rep))
 			}
 		}
@@ -481,13 +460,13 @@ func TestCheckRoundtrip(t *testing.T) {
 func TestCheckUnsafeIntegration(t *testing.T) {
 	p := regentest.NewProject(t)
 	mig := "priv/repo/migrations/"
-	old := migrationSource("OldDrop", "    alter table(:posts) do\n      remove :body\n    end\n", "")
+	old := regentest.MigrationSource("OldDrop", "    alter table(:posts) do\n      remove :body\n    end\n", "")
 	p.Write(mig+"20300101000000_old_drop.exs", old)
-	commitAll(p, "tracked: not new")
-	p.Write(mig+"20300102000000_new_drop.exs", migrationSource("NewDrop", "    alter table(:posts) do\n      remove :title\n      # regen:allow drop-column\n      remove :body\n    end\n", ""))
+	p.CommitAll("tracked: not new")
+	p.Write(mig+"20300102000000_new_drop.exs", regentest.MigrationSource("NewDrop", "    alter table(:posts) do\n      remove :title\n      # regen:allow drop-column\n      remove :body\n    end\n", ""))
 	p.Git("add", "-A")
-	rep := runCheck(t, p, regen.CheckOptions{Unsafe: true, Codegen: regen.CodegenNever})
-	if got := rulesOf(rep); !reflect.DeepEqual(got, []string{regen.RuleDropColumn}) {
+	rep := runCheck(t, p, check.Options{Unsafe: true, Codegen: check.CodegenNever})
+	if got := rulesOf(rep); !reflect.DeepEqual(got, []string{check.RuleDropColumn}) {
 		t.Fatalf("rules = %v\n%s", got, dump(rep))
 	}
 	f := rep.Findings[0]
