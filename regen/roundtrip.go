@@ -107,7 +107,7 @@ func (rt *RoundTrip) Rollback(ctx context.Context, migrations []string) (MixResu
 		return MixResult{}, err
 	}
 	for _, m := range migrations {
-		if err := roundtripCopyFile(filepath.Join(rt.p.cfg.Root, filepath.FromSlash(m)), filepath.Join(downDir, path.Base(m))); err != nil {
+		if _, err := copyFileAtomic(filepath.Join(rt.p.cfg.Root, filepath.FromSlash(m)), filepath.Join(downDir, path.Base(m)), 0o600); err != nil {
 			return MixResult{}, err
 		}
 	}
@@ -131,13 +131,4 @@ func (rt *RoundTrip) step(ctx context.Context, name StepName, argv []string) (Mi
 		return err
 	})
 	return res, err
-}
-
-// roundtripCopyFile copies a migration into the rollback folder.
-func roundtripCopyFile(src, dst string) error {
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, data, 0o600)
 }

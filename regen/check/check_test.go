@@ -17,7 +17,7 @@ import (
 )
 
 // The check tests build real projects (git, SQLite, the stand-in) and run
-// the engine's Check in-process; cmd/regen tests the binary's exit codes.
+// check.Run in-process; cmd/regen tests the binary's exit codes.
 
 func checkEngine(t *testing.T, p *regentest.Project) *regen.Engine {
 	t.Helper()
