@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/regen/project"
 )
 
 // database is what the engine needs from a repo's database. The engine
@@ -209,7 +210,7 @@ func (d *sqliteDB) BackupWhere(rec RepoRecord, backupDir string) (string, bool) 
 func (d *sqliteDB) Release(context.Context, RepoRecord, bool) {}
 
 // openDatabase opens a configured repo's database.
-func openDatabase(r RepoConfig, getenv func(string) string, terminate bool, rep Reporter) (database, error) {
+func openDatabase(r project.RepoConfig, getenv func(string) string, terminate bool, rep Reporter) (database, error) {
 	if r.Database == "" {
 		return nil, &InputError{
 			What: fmt.Sprintf("the database of repo %q is not known.", r.Name),

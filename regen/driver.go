@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/regen/project"
 )
 
 // Every mix command of a run goes through a task driver: one
@@ -107,7 +108,7 @@ func mixTasks(mix, argv []string) ([][]string, bool) {
 // expectedIdentities are the databases the run backed up that the
 // project's mix config named, as (module, identity) pairs, for the repos
 // of one umbrella app ("" outside an umbrella).
-func expectedIdentities(cfg *Config, app string) []string {
+func expectedIdentities(cfg *project.Config, app string) []string {
 	var out []string
 	for _, r := range cfg.Repos {
 		if r.Identity != "" && r.Module != "" && r.App == app {

@@ -240,7 +240,7 @@ func checkFolder(root, folder string) error {
 
 // resolveDatabases asks the project (once, cached under the git dir) for
 // the repos whose database .regen.toml does not give.
-func (e *Engine) resolveDatabases(ctx context.Context, cfg *Config) error {
+func (e *Engine) resolveDatabases(ctx context.Context, cfg *project.Config) error {
 	missing := false
 	for _, r := range cfg.Repos {
 		if r.Database == "" {
@@ -304,7 +304,7 @@ func (e *Engine) resolveDatabases(ctx context.Context, cfg *Config) error {
 
 // repoMatches pairs a configured repo with the project's answer by its priv
 // folder (priv/repo -> "repo") or its module.
-func repoMatches(r RepoConfig, a migrator.RepoConfig) bool {
+func repoMatches(r project.RepoConfig, a migrator.RepoConfig) bool {
 	if r.Module != "" && a.Repo == r.Module {
 		return true
 	}
@@ -322,7 +322,7 @@ func repoMatches(r RepoConfig, a migrator.RepoConfig) bool {
 	return strings.HasSuffix(priv, "/"+r.Name) && strings.HasPrefix(r.Migrations, priv+"/") || priv+"/migrations" == r.Migrations
 }
 
-func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]migrator.RepoConfig, string, error) {
+func (e *Engine) repoConfigs(ctx context.Context, cfg *project.Config, app string) ([]migrator.RepoConfig, string, error) {
 	key, err := project.ConfigHash(cfg.Root, e.opts.Getenv)
 	if err != nil {
 		return nil, "", err
@@ -349,7 +349,7 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *Config, app string) ([]mi
 
 // askRepoConfigs runs the repo query in the project (no cache) and returns
 // the answers with the query's whole output.
-func (e *Engine) askRepoConfigs(ctx context.Context, cfg *Config, app string) ([]migrator.RepoConfig, string, error) {
+func (e *Engine) askRepoConfigs(ctx context.Context, cfg *project.Config, app string) ([]migrator.RepoConfig, string, error) {
 	argv := append(append([]string{}, cfg.Mix...), "run", "--no-start", "--no-compile", "-e", migrator.RepoConfigQuery())
 	var out strings.Builder
 	res, err := e.mix(ctx, mixCall{Argv: argv, Dir: filepath.Join(cfg.Root, filepath.FromSlash(app)), Capture: &out, Timeout: 5 * time.Minute, Unrecorded: true})

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/regen-tool/regen/gitops"
+	"github.com/regen-tool/regen/regen/project"
 	"github.com/regen-tool/regen/snapshots"
 )
 
@@ -131,7 +132,7 @@ func ValidateName(name string) error {
 // project holds what the plan reads: the config, the git repository and the
 // databases.
 type workspace struct {
-	cfg    *Config
+	cfg    *project.Config
 	git    *gitops.Repo
 	prefix string // project root relative to the git top ("" when equal)
 	dbs    []database
@@ -217,7 +218,7 @@ func (p *workspace) plan(ctx context.Context, name string, migrate, force bool) 
 	return pl, nil
 }
 
-func (p *workspace) planRepo(ctx context.Context, r RepoConfig, db database) (*RepoPlan, error) {
+func (p *workspace) planRepo(ctx context.Context, r project.RepoConfig, db database) (*RepoPlan, error) {
 	rp := &RepoPlan{Name: r.Name, Database: db.String(), Migrations: r.Migrations, Snapshots: r.Snapshots, TenantMigrations: r.TenantMigrations}
 	folders := r.Folders()
 	var tenantUntracked, tenantTracked []Migration

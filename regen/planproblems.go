@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/regen-tool/regen/gitops"
+	"github.com/regen-tool/regen/regen/project"
 	"github.com/regen-tool/regen/snapshots"
 )
 
@@ -92,7 +93,7 @@ func shellQuote(s string) string {
 // and regen cannot handle: links, unreadable files, applied versions whose
 // file is gone, tracked files git hides from the work tree, and the
 // snapshots codegen will decode.
-func (p *workspace) fileProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
+func (p *workspace) fileProblems(r project.RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
 	tracked := map[string]bool{}
 	for _, g := range scan.Tracked {
 		tracked[p.projectPath(g)] = true
@@ -200,7 +201,7 @@ func symlinkProblem(rel, file string, v int64, isTracked, applied bool) Problem 
 // migration it is feature work: codegen writes its change again and the
 // migration fails on it. Older, it is history someone removed: the run
 // leaves it applied.
-func (p *workspace) orphanProblems(r RepoConfig, rp *RepoPlan, explained map[int64]bool) {
+func (p *workspace) orphanProblems(r project.RepoConfig, rp *RepoPlan, explained map[int64]bool) {
 	var newest int64
 	for _, m := range rp.Tracked {
 		if m.Version > newest {
@@ -230,7 +231,7 @@ func (p *workspace) orphanProblems(r RepoConfig, rp *RepoPlan, explained map[int
 // deletedProblems: a tracked migration deleted from the work tree. Ecto
 // does not see it; the run needs it only when it rolls it back (--force)
 // or rebuilds (marked later, once those are known).
-func (p *workspace) deletedProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderScan, isApplied map[int64]bool) {
+func (p *workspace) deletedProblems(r project.RepoConfig, rp *RepoPlan, scan *gitops.FolderScan, isApplied map[int64]bool) {
 	for _, c := range scan.Changed {
 		if c.Staged || c.Kind != gitops.Deleted {
 			continue
@@ -298,7 +299,7 @@ func duplicateProblems(rp *RepoPlan) {
 // committed without its migration: after the rollback, codegen compares
 // against it, finds no changes, and the rolled-back change (and its data)
 // is gone while the run says done.
-func (p *workspace) strandedSnapshotProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
+func (p *workspace) strandedSnapshotProblems(r project.RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
 	if len(rp.Untracked) == 0 {
 		return
 	}
@@ -361,7 +362,7 @@ func (rp *RepoPlan) migrateProblems(migrate bool) {
 // in the work tree (a sparse checkout leaves them out, or `git update-index
 // --skip-worktree`): git status never reports them, and codegen and Ecto
 // do not see them, so codegen writes a full new set and migrate fails.
-func (p *workspace) hiddenProblems(r RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
+func (p *workspace) hiddenProblems(r project.RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
 	count := map[string]int{}
 	for _, g := range scan.SkipWorktree {
 		if _, err := os.Lstat(filepath.Join(p.git.Root, filepath.FromSlash(g))); !os.IsNotExist(err) {
@@ -401,7 +402,7 @@ func (p *workspace) hiddenProblems(r RepoConfig, rp *RepoPlan, scan *gitops.Fold
 // snapshotProblems checks, per table folder, the snapshot codegen will
 // read: the newest one left after the run's removals (the index's content
 // when the run restores it). Codegen fails on one it cannot decode.
-func (p *workspace) snapshotProblems(r RepoConfig, rp *RepoPlan, tracked map[string]bool) {
+func (p *workspace) snapshotProblems(r project.RepoConfig, rp *RepoPlan, tracked map[string]bool) {
 	removed := map[string]bool{}
 	for _, f := range rp.Remove {
 		removed[f] = true

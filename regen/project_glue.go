@@ -6,18 +6,6 @@ import (
 	"github.com/regen-tool/regen/regen/project"
 )
 
-// The configuration lives in regen/project; the engine names its types
-// and helpers under their old names so the transaction code reads as before.
-type (
-	Config     = project.Config
-	RepoConfig = project.RepoConfig
-)
-
-var (
-	expand        = project.Expand
-	isPostgresURL = project.IsPostgresURL
-)
-
 // The engine decides on *InputError (pass it through, add a hint, do not
 // compensate): project's errors become one where they enter the engine.
 func asInputError(err error) error {
@@ -28,9 +16,9 @@ func asInputError(err error) error {
 	return err
 }
 
-func checkMix(cfg *Config) error { return asInputError(project.CheckMix(cfg)) }
+func checkMix(cfg *project.Config) error { return asInputError(project.CheckMix(cfg)) }
 
-func loadConfig(root, explicitFile string, getenv func(string) string) (*Config, error) {
+func loadConfig(root, explicitFile string, getenv func(string) string) (*project.Config, error) {
 	cfg, err := project.LoadConfig(root, explicitFile, getenv)
 	return cfg, asInputError(err)
 }

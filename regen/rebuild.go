@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/regen/project"
 )
 
 // rollbackRepo rolls back repo i's set with the chosen strategy.
@@ -22,7 +23,7 @@ func (t *txn) rollbackRepo(ctx context.Context, i int, rp RepoPlan, dir string) 
 	if strategy == StrategyRebuild {
 		return t.rebuild(ctx, i, rp, t.strategy.Reason())
 	}
-	argv := expand(t.proj.cfg.Rollback, t.proj.cfg.Mix, map[string]string{"dir": dir, "repo": t.proj.cfg.Repos[i].Module})
+	argv := project.Expand(t.proj.cfg.Rollback, t.proj.cfg.Mix, map[string]string{"dir": dir, "repo": t.proj.cfg.Repos[i].Module})
 	err := t.runMixIn(ctx, t.proj.cfg.Repos[i].App, stepRollback, argv)
 	rec := &t.j.Repos[i]
 	if err == nil {
@@ -108,7 +109,7 @@ func (t *txn) rebuild(ctx context.Context, i int, rp RepoPlan, why string) error
 	if err := db.EmptyForRebuild(ctx, old); err != nil {
 		return fmt.Errorf("cannot set the database aside for the rebuild: %w", err)
 	}
-	argv := expand(t.proj.cfg.RebuildMigrate, t.proj.cfg.Mix, map[string]string{"dir": dir, "repo": t.proj.cfg.Repos[i].Module})
+	argv := project.Expand(t.proj.cfg.RebuildMigrate, t.proj.cfg.Mix, map[string]string{"dir": dir, "repo": t.proj.cfg.Repos[i].Module})
 	if err := t.runMixIn(ctx, t.proj.cfg.Repos[i].App, stepRollback, argv); err != nil {
 		return fmt.Errorf("recreating the database from the tracked migrations failed: %w", err)
 	}

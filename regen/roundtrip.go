@@ -26,7 +26,7 @@ import (
 type RoundTrip struct {
 	e  *Engine
 	p  *workspace
-	r  RepoConfig
+	r  project.RepoConfig
 	j  *Journal
 	db database
 }
@@ -69,7 +69,7 @@ func (v *CheckView) RoundTrips(ctx context.Context, repos []string, each func(ct
 	return nil
 }
 
-func (e *Engine) roundtripRepo(ctx context.Context, p *workspace, r RepoConfig, each func(context.Context, *RoundTrip) error) error {
+func (e *Engine) roundtripRepo(ctx context.Context, p *workspace, r project.RepoConfig, each func(context.Context, *RoundTrip) error) error {
 	if r.Database == "" {
 		return &InputError{What: fmt.Sprintf("the database of repo %q is not known.", r.Name), Next: "Set `database = \"path/to/dev.db\"` for this repo in .regen.toml."}
 	}
@@ -112,14 +112,14 @@ func (rt *RoundTrip) Rollback(ctx context.Context, migrations []string) (MixResu
 		}
 	}
 	cfg := rt.p.cfg
-	return rt.step(ctx, stepRoundtripDown, expand(cfg.Rollback, cfg.Mix, map[string]string{"dir": downDir, "repo": rt.r.Module}))
+	return rt.step(ctx, stepRoundtripDown, project.Expand(cfg.Rollback, cfg.Mix, map[string]string{"dir": downDir, "repo": rt.r.Module}))
 }
 
 // Applied lists the versions the repo's database has applied now.
 func (rt *RoundTrip) Applied(ctx context.Context) ([]int64, error) { return rt.db.Applied(ctx) }
 
 func (rt *RoundTrip) migrateCommand() []string {
-	return expand(rt.p.cfg.Migrate, rt.p.cfg.Mix, map[string]string{"repo": rt.r.Module})
+	return project.Expand(rt.p.cfg.Migrate, rt.p.cfg.Mix, map[string]string{"repo": rt.r.Module})
 }
 
 // step runs one announced step of the round trip.

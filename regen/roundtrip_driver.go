@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/regen/project"
 )
 
 // The round trip's mix commands go through the task driver like a run's
@@ -17,7 +18,7 @@ import (
 // roundtripRun runs one of the round trip's commands; a database mismatch
 // is an InputError: the driver stopped before its task, and the
 // compensation that ends every round trip puts the backup back.
-func (e *Engine) roundtripRun(ctx context.Context, p *workspace, r RepoConfig, argv []string) (migrator.Result, string, error) {
+func (e *Engine) roundtripRun(ctx context.Context, p *workspace, r project.RepoConfig, argv []string) (migrator.Result, string, error) {
 	run := argv
 	if tasks, ok := mixTasks(p.cfg.Mix, argv); ok {
 		var expected []string

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/regen/project"
 )
 
 // `regen check --roundtrip` as a transaction: journal, backup (with its
@@ -24,7 +25,7 @@ const (
 
 // beginRoundtrip writes the journal and backs up the repo's folders and its
 // database. Nothing has changed if it fails.
-func (e *Engine) beginRoundtrip(ctx context.Context, p *workspace, r RepoConfig) (*Journal, error) {
+func (e *Engine) beginRoundtrip(ctx context.Context, p *workspace, r project.RepoConfig) (*Journal, error) {
 	now := e.opts.Now()
 	id := newRunID(now)
 	j := &Journal{Format: journalFormat, RunID: id, Kind: RunRoundtrip, Command: "regen check --roundtrip", Started: now,

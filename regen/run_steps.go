@@ -3,6 +3,7 @@ package regen
 import (
 	"context"
 	"fmt"
+	"github.com/regen-tool/regen/regen/project"
 	"path/filepath"
 	"strings"
 )
@@ -91,7 +92,7 @@ func (t *txn) rollbackTasks() ([][]string, bool) {
 		if len(rp.Rollback) == 0 {
 			continue
 		}
-		task, ok := withoutMix(expand(cfg.Rollback, []string{"{mix}"}, map[string]string{"dir": t.rollbackDirPath(rp), "repo": cfg.Repos[i].Module}))
+		task, ok := withoutMix(project.Expand(cfg.Rollback, []string{"{mix}"}, map[string]string{"dir": t.rollbackDirPath(rp), "repo": cfg.Repos[i].Module}))
 		if !ok {
 			return nil, false
 		}
@@ -141,7 +142,7 @@ func (t *txn) describeRollback() string {
 }
 
 func (t *txn) codegenTasks() ([][]string, bool) {
-	task, ok := withoutMix(expand(t.proj.cfg.Codegen, []string{"{mix}"}, map[string]string{"name": t.opts.Name}))
+	task, ok := withoutMix(project.Expand(t.proj.cfg.Codegen, []string{"{mix}"}, map[string]string{"name": t.opts.Name}))
 	if !ok {
 		return nil, false
 	}
@@ -155,13 +156,13 @@ func (t *txn) migrateTasks() ([][]string, bool) {
 	if !t.opts.Migrate && !t.hasReapply() {
 		return nil, true
 	}
-	migrate, ok := withoutMix(expand(cfg.Migrate, []string{"{mix}"}, nil))
+	migrate, ok := withoutMix(project.Expand(cfg.Migrate, []string{"{mix}"}, nil))
 	if !ok {
 		return nil, false
 	}
 	tasks := [][]string{migrate}
 	if t.hasTenants() && cfg.TenantMigrate != nil {
-		tm, ok := withoutMix(expand(cfg.TenantMigrate, []string{"{mix}"}, nil))
+		tm, ok := withoutMix(project.Expand(cfg.TenantMigrate, []string{"{mix}"}, nil))
 		if !ok {
 			return nil, false
 		}

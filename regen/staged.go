@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/regen-tool/regen/gitops"
+	"github.com/regen-tool/regen/regen/project"
 )
 
 // A migration staged with `git add` but not committed is in the index, so
@@ -19,7 +20,7 @@ import (
 // stagedNew lists the repo's migrations and snapshots that are staged and
 // not in HEAD, project-relative: added with `git add`, or with `git add -N`
 // (intent to add: in the index, reported as a work-tree addition).
-func (p *workspace) stagedNew(r RepoConfig, gitFolders []string, changed []gitops.Change) ([]string, error) {
+func (p *workspace) stagedNew(r project.RepoConfig, gitFolders []string, changed []gitops.Change) ([]string, error) {
 	staged, err := p.git.StagedNew(gitFolders)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package regen
 import (
 	"context"
 	"fmt"
+	"github.com/regen-tool/regen/regen/project"
 	"os"
 	"path"
 	"path/filepath"
@@ -26,7 +27,7 @@ type TenantPlan struct {
 }
 
 // planTenants fills the tenant part of a repo's plan.
-func (p *workspace) planTenants(ctx context.Context, r RepoConfig, db database, rp *RepoPlan, untracked, tracked []Migration) error {
+func (p *workspace) planTenants(ctx context.Context, r project.RepoConfig, db database, rp *RepoPlan, untracked, tracked []Migration) error {
 	ts, ok := db.Tenants()
 	if !ok {
 		return fmt.Errorf("repo %q has tenant migrations (%s) but its database is not PostgreSQL", r.Name, r.TenantMigrations)
@@ -95,7 +96,7 @@ func (t *txn) tenantRollbackTasks(i int) ([][]string, error) {
 	cfg := t.proj.cfg
 	var tasks [][]string
 	for _, prefix := range prefixes {
-		task, ok := withoutMix(expand(cfg.TenantRollback, []string{"{mix}"}, map[string]string{"dir": dir, "repo": cfg.Repos[i].Module, "prefix": prefix}))
+		task, ok := withoutMix(project.Expand(cfg.TenantRollback, []string{"{mix}"}, map[string]string{"dir": dir, "repo": cfg.Repos[i].Module, "prefix": prefix}))
 		if !ok {
 			return nil, fmt.Errorf("the tenant rollback command must be a mix task ({mix} …)")
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/regen-tool/regen/gitops"
 	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/regen/project"
 )
 
 // RunOptions is `regen NAME [-m] [--dry-run] [--force]`.
@@ -233,7 +234,7 @@ func (t *txn) backup(ctx context.Context) error {
 			cfg := t.proj.cfg
 			vars := map[string]string{"repo": cfg.Repos[i].Module}
 			rec.Remigrate = &Remigrate{Dir: filepath.Join(t.root, filepath.FromSlash(cfg.Repos[i].App)), Migrations: cfg.Repos[i].Migrations,
-				Rollback: expand(cfg.Rollback, cfg.Mix, vars), Migrate: expand(cfg.Remigrate, cfg.Mix, vars)}
+				Rollback: project.Expand(cfg.Rollback, cfg.Mix, vars), Migrate: project.Expand(cfg.Remigrate, cfg.Mix, vars)}
 			e.rep.Warn("%s", rec.Note)
 		}
 		rec.Before, rec.Rollback, rec.Reapply = rp.Applied, versions(rp.Rollback), versions(rp.Reapply)
@@ -441,7 +442,7 @@ func removeEmptyParents(dir, stop string) {
 // codegen runs the project's code generation under the new name.
 func (t *txn) codegen(ctx context.Context) error {
 	t.e.rep.StepStart(string(stepCodegen), t.opts.Name)
-	argv := expand(t.proj.cfg.Codegen, t.proj.cfg.Mix, map[string]string{"name": t.opts.Name})
+	argv := project.Expand(t.proj.cfg.Codegen, t.proj.cfg.Mix, map[string]string{"name": t.opts.Name})
 	return t.recordCreated(ctx, func(ctx context.Context) error { return t.runMix(ctx, stepCodegen, argv) })
 }
 
@@ -505,13 +506,13 @@ func (t *txn) migrate(ctx context.Context) error {
 func (t *txn) migrateCommand() []string {
 	cfg := t.proj.cfg
 	tasks := [][]string{}
-	if task, ok := withoutMix(expand(cfg.Migrate, []string{"{mix}"}, nil)); ok {
+	if task, ok := withoutMix(project.Expand(cfg.Migrate, []string{"{mix}"}, nil)); ok {
 		tasks = append(tasks, task)
 	} else {
-		return expand(cfg.Migrate, cfg.Mix, nil)
+		return project.Expand(cfg.Migrate, cfg.Mix, nil)
 	}
 	if t.hasTenants() && cfg.TenantMigrate != nil {
-		if task, ok := withoutMix(expand(cfg.TenantMigrate, []string{"{mix}"}, nil)); ok {
+		if task, ok := withoutMix(project.Expand(cfg.TenantMigrate, []string{"{mix}"}, nil)); ok {
 			tasks = append(tasks, task)
 		}
 	}
