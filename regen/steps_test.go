@@ -12,8 +12,8 @@ import (
 // exactly those, separately and in one mix start.
 func TestDryRunStepsAreTheRunsSteps(t *testing.T) {
 	for mode, want := range map[string][]regen.StepName{
-		"0": {"backup", "rollback", "remove", "codegen", "migrate", "verify", "commit"},
-		"1": {"backup", "remove", "mixdo", "verify", "commit"},
+		"0": {"backup", "keep_prepare", "rollback", "remove", "codegen", "migrate", "keep_data", "verify", "commit"},
+		"1": {"backup", "keep_prepare", "remove", "mixdo", "keep_data", "verify", "commit"},
 	} {
 		t.Run("one_vm="+mode, func(t *testing.T) {
 			p := feature(t)
