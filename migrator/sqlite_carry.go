@@ -44,19 +44,11 @@ func SQLiteCarryOver(ctx context.Context, newPath, oldPath, source string) (*Car
 	if source == "" {
 		source = "schema_migrations"
 	}
-	db, err := openWithOld(ctx, newPath, oldPath)
+	db, newTables, oldTables, err := openWithOldTables(ctx, newPath, oldPath)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	newTables, err := schemaTables(ctx, db, "main")
-	if err != nil {
-		return nil, err
-	}
-	oldTables, err := schemaTables(ctx, db, "old")
-	if err != nil {
-		return nil, err
-	}
 	rep := &CarryReport{}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -141,6 +133,22 @@ func SQLiteCarryOver(ctx context.Context, newPath, oldPath, source string) (*Car
 
 // openWithOld opens newPath read-write on one connection with oldPath
 // attached read-only as "old" and foreign keys off (checked after a copy).
+// openWithOldTables opens the pair and lists the tables of each (the new
+// database's as "main", the old one's as "old").
+func openWithOldTables(ctx context.Context, newPath, oldPath string) (db *sql.DB, newTables, oldTables []string, err error) {
+	if db, err = openWithOld(ctx, newPath, oldPath); err != nil {
+		return nil, nil, nil, err
+	}
+	if newTables, err = schemaTables(ctx, db, "main"); err == nil {
+		oldTables, err = schemaTables(ctx, db, "old")
+	}
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return db, newTables, oldTables, nil
+}
+
 func openWithOld(ctx context.Context, newPath, oldPath string) (*sql.DB, error) {
 	abs, err := filepath.Abs(newPath)
 	if err != nil {

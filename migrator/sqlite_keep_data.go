@@ -36,19 +36,11 @@ func SQLiteKeepData(ctx context.Context, newPath, oldPath, source string, before
 	if source == "" {
 		source = "schema_migrations"
 	}
-	db, err := openWithOld(ctx, newPath, oldPath)
+	db, newTables, oldTables, err := openWithOldTables(ctx, newPath, oldPath)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	newTables, err := schemaTables(ctx, db, "main")
-	if err != nil {
-		return nil, err
-	}
-	oldTables, err := schemaTables(ctx, db, "old")
-	if err != nil {
-		return nil, err
-	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
