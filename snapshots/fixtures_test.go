@@ -6,14 +6,15 @@ import (
 	"testing"
 )
 
-// fixturesDir returns the shared real-Ash fixtures (REGEN_TEST_FIXTURES, else
-// shared/fixtures beside the checkout), skipping when they are missing; under
-// CI=true a missing fixture fails, as a missing PostgreSQL does.
+// fixturesDir returns the real-Ash fixtures: REGEN_TEST_FIXTURES, else the
+// copy of shared/fixtures kept in testdata/ash-fixtures (so a clean clone
+// has them). Missing fixtures skip locally; under CI=true they fail, as a
+// missing PostgreSQL does.
 func fixturesDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("REGEN_TEST_FIXTURES")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "fixtures")
+		dir = filepath.Join("testdata", "ash-fixtures")
 	}
 	if _, err := os.Stat(dir); err != nil {
 		stop := t.Skipf

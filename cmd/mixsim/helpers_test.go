@@ -12,18 +12,19 @@ import (
 
 func fixturesDir(t *testing.T) string {
 	t.Helper()
-	// REGEN_TEST_FIXTURES, else shared/ beside the checkout. Under CI=true a
-	// missing fixture fails, as a missing PostgreSQL does.
+	// REGEN_TEST_FIXTURES, else the repository's copy of shared/fixtures
+	// (snapshots/testdata/ash-fixtures). Under CI=true a missing fixture
+	// fails, as a missing PostgreSQL does.
 	d := os.Getenv("REGEN_TEST_FIXTURES")
 	if d == "" {
-		d = filepath.Join("..", "..", "..", "shared", "fixtures")
+		d = filepath.Join("..", "..", "snapshots", "testdata", "ash-fixtures")
 	}
 	if _, err := os.Stat(filepath.Join(d, "ash_sqlite", "post.ex")); err != nil {
 		stop := t.Skipf
 		if os.Getenv("CI") == "true" {
 			stop = t.Fatalf
 		}
-		stop("fixtures not found at %s (shared/ must sit beside the repo, or set REGEN_TEST_FIXTURES): %v", d, err)
+		stop("fixtures not found at %s (set REGEN_TEST_FIXTURES): %v", d, err)
 	}
 	return d
 }
