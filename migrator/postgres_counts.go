@@ -3,6 +3,8 @@ package migrator
 import (
 	"context"
 	"database/sql"
+
+	"github.com/lib/pq"
 )
 
 // PGTableRowCounts returns the row count of each of the named tables of
@@ -41,4 +43,42 @@ func PGTableRowCounts(ctx context.Context, c PGConn, schema string, tables []str
 		counts[t] = n
 	}
 	return counts, nil
+}
+
+// PGNonNullCounts counts the non-NULL values of each column of schema
+// ("" = public) that exists, in one read-only snapshot (the keep-data
+// forecast). A column or table that does not exist is left out.
+func PGNonNullCounts(ctx context.Context, c PGConn, schema string, cols []TableColumn) (map[TableColumn]int64, error) {
+	if schema == "" {
+		schema = "public"
+	}
+	out := map[TableColumn]int64{}
+	if len(cols) == 0 {
+		return out, nil
+	}
+	db, err := openPG(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, c.fail("value counts in schema "+schema, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, col := range cols {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = $3)`, schema, col.Table, col.Column).Scan(&exists); err != nil {
+			return nil, c.fail("value counts in schema "+schema, err)
+		}
+		if !exists {
+			continue
+		}
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(`+pq.QuoteIdentifier(col.Column)+`) FROM `+pgQualified(schema, col.Table)).Scan(&n); err != nil {
+			return nil, c.fail("value count of "+schema+"."+col.Table+"."+col.Column, err)
+		}
+		out[col] = n
+	}
+	return out, nil
 }

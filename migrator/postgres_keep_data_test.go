@@ -194,3 +194,20 @@ func TestPGPrepareKeepUserTypeAsText(t *testing.T) {
 		t.Errorf("mood %q (%v), report %+v", mood, err, reps)
 	}
 }
+
+// The forecast's value counts: non-NULL values only; a missing column or
+// table is left out, not counted as zero.
+func TestPGNonNullCounts(t *testing.T) {
+	c := newPGTestDB(t, "")
+	db := pgOpen(t, c)
+	pgExec(t, db, `CREATE TABLE "Odd Posts" (id int PRIMARY KEY, "sub title" text);
+		INSERT INTO "Odd Posts" VALUES (1, 'a'), (2, NULL), (3, 'c');`)
+	got, err := PGNonNullCounts(context.Background(), c, "", []TableColumn{
+		{Table: "Odd Posts", Column: "sub title"}, {Table: "Odd Posts", Column: "gone"}, {Table: "nope", Column: "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[TableColumn{Table: "Odd Posts", Column: "sub title"}] != 2 {
+		t.Fatalf("counts %v, want only Odd Posts.sub title = 2", got)
+	}
+}

@@ -123,7 +123,11 @@ type keepDataDB interface {
 	// KeepData carries the pre-run data back into the migrated database:
 	// one report per database (PostgreSQL: per schema). An error means
 	// nothing of the carry stayed (one transaction) and fails the run.
-	KeepData(ctx context.Context, rec RepoRecord, backupDir string) ([]migrator.KeepReport, error)
+	KeepData(ctx context.Context, rec RepoRecord, backupDir string, during func() error) ([]migrator.KeepReport, error)
+	// NonNullCounts counts the non-NULL values of each column that exists
+	// now (the keep-data forecast); a column or table that does not exist is
+	// left out.
+	NonNullCounts(ctx context.Context, cols []migrator.TableColumn) (map[migrator.TableColumn]int64, error)
 	// DropKeep removes what PrepareKeep made (only regen's own names).
 	// Idempotent: commit, compensation and recover may all call it.
 	DropKeep(ctx context.Context, rec RepoRecord) error
@@ -134,8 +138,6 @@ type sqliteDB struct {
 	source string
 	repo   string
 	rep    Reporter // told while a lock held by another process makes regen wait
-	// duringKeep is the fault point inside the carry-over's transaction.
-	duringKeep func() error
 }
 
 func (d *sqliteDB) String() string { return d.path }

@@ -19,8 +19,6 @@ type pgDB struct {
 	source    string
 	terminate bool // --terminate-connections: end other sessions for the template copy
 	repo      string
-	// duringKeep is the fault point inside the carry-over's transaction.
-	duringKeep func() error
 }
 
 func (d *pgDB) String() string { return d.conn.String() }
@@ -218,3 +216,8 @@ func (d *pgDB) Rebuilder() (rebuilder, bool) { return nil, false }
 
 // withoutPassword: migrator.WithoutPassword, the one redactor's rules.
 func withoutPassword(s string) string { return migrator.WithoutPassword(s) }
+
+// NonNullCounts counts in the default schema, in one read-only snapshot.
+func (d *pgDB) NonNullCounts(ctx context.Context, cols []migrator.TableColumn) (map[migrator.TableColumn]int64, error) {
+	return migrator.PGNonNullCounts(ctx, d.conn, "", cols)
+}

@@ -52,7 +52,7 @@ func (d *pgDB) PrepareKeep(ctx context.Context, rec *RepoRecord, runID string) e
 	return nil
 }
 
-func (d *pgDB) KeepData(ctx context.Context, rec RepoRecord, backupDir string) ([]migrator.KeepReport, error) {
+func (d *pgDB) KeepData(ctx context.Context, rec RepoRecord, backupDir string, during func() error) ([]migrator.KeepReport, error) {
 	schemas := keepSchemas(rec)
 	if len(schemas) == 0 {
 		return nil, nil
@@ -66,7 +66,7 @@ func (d *pgDB) KeepData(ctx context.Context, rec RepoRecord, backupDir string) (
 	default:
 		return []migrator.KeepReport{{Repo: d.repo, Note: "no pre-run copy of the data was taken, so nothing was carried over"}}, nil
 	}
-	reps, err := migrator.PGKeepData(ctx, d.conn, src, schemas, d.source, d.duringKeep)
+	reps, err := migrator.PGKeepData(ctx, d.conn, src, schemas, d.source, during)
 	if err != nil {
 		return nil, err
 	}

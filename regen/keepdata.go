@@ -78,13 +78,8 @@ func (t *txn) keepData(ctx context.Context) error {
 			continue
 		}
 		db := t.proj.dbs[i]
-		if d, ok := db.(*sqliteDB); ok {
-			d.duringKeep = func() error { return t.e.faults.at("during", stepKeepData) }
-		}
-		if d, ok := db.(*pgDB); ok {
-			d.duringKeep = func() error { return t.e.faults.at("during", stepKeepData) }
-		}
-		reps, err := db.KeepData(ctx, rec, t.j.BackupDir)
+		during := func() error { return t.e.faults.at("during", stepKeepData) }
+		reps, err := db.KeepData(ctx, rec, t.j.BackupDir, during)
 		if err != nil {
 			return fmt.Errorf("database %s: carrying the data over: %w", db, err)
 		}

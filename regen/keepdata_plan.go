@@ -78,8 +78,8 @@ func (p *workspace) forecastKeep(ctx context.Context, db database, pl *Plan, rp 
 		}
 	}
 	var values map[migrator.TableColumn]int64
-	if d, ok := db.(*sqliteDB); ok && len(cols) > 0 {
-		values, _ = migrator.SQLiteNonNullCounts(ctx, d.path, cols)
+	if len(cols) > 0 {
+		values, _ = db.NonNullCounts(ctx, cols) // unknown counts show as -1
 	}
 	for _, c := range cols {
 		n, known := values[c]
