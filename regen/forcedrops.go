@@ -22,10 +22,10 @@ func (p *workspace) rowsForPlan(ctx context.Context, db database, rp *RepoPlan) 
 
 // predictForceDrops names, for --force, what rolling back a teammate's
 // tracked migration and applying it again costs: its `down` drops the
-// tables it created (their rows are gone; it comes back empty) and the
-// columns it added. Without --force, the same for the migrations that
+// tables it created and the columns it added; migrate re-creates them
+// empty, and keep_data (unless off) puts their rows back. Without --force, the same for the migrations that
 // block the run, so that status says what --force would cost.
-func predictForceDrops(root string, rp *RepoPlan, rows map[string]int64) {
+func predictForceDrops(root string, rp *RepoPlan, rows map[string]int64, keepData bool) {
 	rp.ForceDrops = nil
 	ms := rp.Reapply
 	if len(ms) == 0 {
@@ -42,10 +42,18 @@ func predictForceDrops(root string, rp *RepoPlan, rows map[string]int64) {
 			if known {
 				count = fmt.Sprintf("%d row(s) now", n)
 			}
-			rp.ForceDrops = append(rp.ForceDrops, fmt.Sprintf("table %s (%s): created by the tracked %s; rolled back, it comes back empty", t, count, m.Path))
+			comes := "it comes back empty"
+			if keepData {
+				comes = "it is re-created empty and keep_data puts its rows back from the backup (not with --no-keep-data)"
+			}
+			rp.ForceDrops = append(rp.ForceDrops, fmt.Sprintf("table %s (%s): created by the tracked %s; rolled back, %s", t, count, m.Path, comes))
 		}
 		for _, c := range columns {
-			rp.ForceDrops = append(rp.ForceDrops, fmt.Sprintf("column %s: added by the tracked %s; its values do not come back", c, m.Path))
+			comes := "its values do not come back"
+			if keepData {
+				comes = "keep_data puts its values back from the backup (not with --no-keep-data)"
+			}
+			rp.ForceDrops = append(rp.ForceDrops, fmt.Sprintf("column %s: added by the tracked %s; %s", c, m.Path, comes))
 		}
 	}
 }

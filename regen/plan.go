@@ -423,7 +423,7 @@ func (p *workspace) predict(ctx context.Context, pl *Plan, strategy Strategy) {
 		}
 		rows := p.rowsForPlan(ctx, p.dbs[i], rp)
 		predictRollback(p.cfg.Root, rp, s, rows)
-		predictForceDrops(p.cfg.Root, rp, rows)
+		predictForceDrops(p.cfg.Root, rp, rows, p.cfg.KeepData)
 		p.forecastKeep(ctx, p.dbs[i], pl, rp, rows) // keepdata_plan.go
 		rp.strategyProblems(strategy, canRebuild)
 		rp.rebuildProblems()

@@ -350,7 +350,7 @@ func TestReliabilityForceDryRunNamesDroppedRows(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("--dry-run: exit %d\n%s", code, out)
 			}
-			mustContain(t, "--force --dry-run", out, "--force drops", "table tags (3 row(s) now): created by the tracked "+mig+"; rolled back, it comes back empty")
+			mustContain(t, "--force --dry-run", out, "--force drops", "table tags (3 row(s) now): created by the tracked "+mig+"; rolled back, it is re-created empty and keep_data puts its rows back from the backup (not with --no-keep-data)")
 			mustSame(t, before, p.Capture())
 			js, err := p.RegenCmd("status", "--json").Output()
 			if err != nil {

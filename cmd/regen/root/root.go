@@ -131,7 +131,7 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	ios := f.IOStreams
 	if opts.Force && !opts.Yes && !opts.DryRun && ios.CanPrompt() {
-		fmt.Fprint(ios.ErrOut, "--force rolls back tracked migrations too and applies them again: the rows of the tables they create do not come back (`--dry-run --force` names them). Continue? [y/N] ")
+		fmt.Fprint(ios.ErrOut, "--force rolls back tracked migrations too and applies them again: migrate re-creates the tables they create empty, and only keep_data (on unless --no-keep-data) puts their rows back (`--dry-run --force` names them). Continue? [y/N] ")
 		answer, _ := bufio.NewReader(ios.In).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
 			return &regen.InputError{What: "cancelled.", Next: ""}
