@@ -396,36 +396,7 @@ func TestReliabilityKeepDataBase(t *testing.T) {
 // An umbrella with two apps, each its own repo and SQLite database: each
 // database keeps its own data, and the report tells them apart.
 func TestReliabilityKeepDataUmbrellaTwoRepos(t *testing.T) {
-	p := regentest.NewProject(t)
-	asUmbrella(t, p)
-	config, _ := os.ReadFile(filepath.Join(p.Root, "config/config.exs"))
-	p.Write("config/config.exs", string(config)+"\nconfig :zeta, ecto_repos: [Zeta.Repo]\nconfig :zeta, Zeta.Repo, database: Path.expand(\"../zeta_dev.db\", __DIR__)\n")
-	p.Write("apps/zeta/mix.exs", `defmodule Zeta.MixProject do
-  use Mix.Project
-
-  def project do
-    [app: :zeta, version: "0.1.0", build_path: "../../_build", config_path: "../../config/config.exs",
-     deps_path: "../../deps", lockfile: "../../mix.lock", deps: [{:ash, "~> 3.0"}, {:ash_sqlite, "~> 0.2"}]]
-  end
-end
-`)
-	event := func(attrs ...string) string {
-		r := regentest.Resource("X", "events", append([]string{"attribute :action, :string, public?: true"}, attrs...), nil)
-		r = strings.Replace(r, "defmodule Blog.X do", "defmodule Zeta.Event do", 1)
-		return strings.Replace(r, "repo Blog.Repo", "repo Zeta.Repo", 1)
-	}
-	p.Write("apps/zeta/lib/event.ex", event())
-	p.Mix("ash.codegen", "zeta_initial")
-	p.Mix("ash.migrate")
-	p.Git("add", "-A")
-	p.Git("commit", "-qm", "second app")
-	postWith := func(attrs ...string) string {
-		return regentest.Resource("Post", "posts", append([]string{"attribute :title, :string, allow_nil?: false, public?: true", "attribute :body, :string, public?: true"}, attrs...), nil)
-	}
-	p.Write("apps/blog/lib/blog/post.ex", postWith("attribute :subtitle, :string, public?: true"))
-	p.Write("apps/zeta/lib/event.ex", event("attribute :actor, :string, public?: true"))
-	p.Mix("ash.codegen", "feature")
-	p.Mix("ash.migrate")
+	p, postWith, event := umbrellaTwoSQLiteAppsWithFeature(t)
 	p.SQL(`INSERT INTO posts (id, title, body, subtitle) VALUES ('00000000-0000-0000-0000-000000000001', 'Hello', 'b', 's')`)
 	zeta := *p
 	zeta.DB = filepath.Join(p.Root, "zeta_dev.db")
