@@ -18,19 +18,7 @@ import (
 // pgOne is the first column of the first row of q ("<null>" for NULL).
 func pgOne(t *testing.T, p *regentest.Project, q string) string {
 	t.Helper()
-	db, err := sql.Open("postgres", p.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var v sql.NullString
-	if err := db.QueryRow(q).Scan(&v); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	if !v.Valid {
-		return "<null>"
-	}
-	return v.String
+	return queryOne(t, "postgres", p.DB, q)
 }
 
 func keepSchemasLeft(t *testing.T, p *regentest.Project) string {

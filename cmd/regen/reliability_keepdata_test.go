@@ -20,7 +20,13 @@ import (
 // database ("<null>" for NULL).
 func sqlOne(t *testing.T, p *regentest.Project, q string) string {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+p.DB+"?mode=ro")
+	return queryOne(t, "sqlite", "file:"+p.DB+"?mode=ro", q)
+}
+
+// queryOne is the first column of the first row of q ("<null>" for NULL).
+func queryOne(t *testing.T, driver, dsn, q string) string {
+	t.Helper()
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
