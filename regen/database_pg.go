@@ -50,7 +50,7 @@ func (d *pgDB) Backup(ctx context.Context, dir string) (RepoRecord, error) {
 	case errors.Is(err, migrator.ErrPGBusy):
 		rec.DBRestore = RestoreRemigrate
 		rec.KeepRun = runID // before anything is kept: a crash finds it (keep_pg.go)
-		rec.Note = "other sessions are connected to " + d.conn.Database() + " (a running server?), so no template copy could be taken: on failure the database comes back by re-migration (schema and schema_migrations; rows of tables the rolled-back migrations created are not kept). Stop them, or pass --terminate-connections, for a full copy."
+		rec.Note = "other sessions are connected to " + d.conn.Database() + " (a running server?), so no template copy could be taken: on failure the database comes back by re-migration (schema and schema_migrations; the rows of tables and columns the rolled-back migrations created come back from regen's keep copy when keep_data is on, else they are not kept). Stop them, or pass --terminate-connections, for a full copy."
 		// A re-migration stamps inserted_at anew: keep the old stamps.
 		vs, err := migrator.PGAppliedVersions(ctx, d.conn, d.source, "")
 		if err != nil {
@@ -142,7 +142,25 @@ func (d *pgDB) remigrateUp(ctx context.Context, req restoreRequest) error {
 			at[v] = ts
 		}
 	}
-	return migrator.PGSetInsertedAt(ctx, d.conn, d.source, "", at)
+	if err := migrator.PGSetInsertedAt(ctx, d.conn, d.source, "", at); err != nil {
+		return err
+	}
+	return d.carryBackFromKeep(ctx, rec)
+}
+
+// carryBackFromKeep: re-migration re-creates the tables the rolled-back
+// migrations had created empty; when the run took a keep copy of the data
+// (keep_data with other sessions connected), the rows come back from it
+// before it is dropped. Without one they are lost, as the backup's note says.
+func (d *pgDB) carryBackFromKeep(ctx context.Context, rec RepoRecord) error {
+	if len(rec.KeepSchemas) == 0 {
+		return nil
+	}
+	src := migrator.PGKeepSource{RunID: rec.KeepRun, Schemas: rec.KeepSchemas}
+	if _, err := migrator.PGKeepData(ctx, d.conn, src, keepSchemas(rec), d.source, nil); err != nil {
+		return fmt.Errorf("the rows from regen's keep copy (%s): %w", rec.KeepRun, err)
+	}
+	return nil
 }
 
 func (d *pgDB) BackupWhere(rec RepoRecord, _ string) (string, bool) {
