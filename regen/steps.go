@@ -215,17 +215,19 @@ func (s stepper) run(ctx context.Context, name StepName, do func(context.Context
 	}
 	start := time.Now()
 	err := do(ctx)
+	skipped := errors.Is(err, errSkip)
+	if skipped {
+		err = nil
+	}
 	if err == nil {
+		// A skipped step passes its "after" point too: every step has both.
 		err = s.e.faults.at("after", name)
 	}
 	if err == nil && ctx.Err() != nil {
 		err = context.Cause(ctx)
 	}
 	d := time.Since(start)
-	skipped := errors.Is(err, errSkip)
-	if skipped {
-		err = nil
-	} else if !s.quiet {
+	if !skipped && !s.quiet {
 		s.e.rep.StepEnd(string(name), d, err)
 	}
 	if err != nil {
