@@ -58,6 +58,10 @@ type RepoPlan struct {
 	Reapply []Migration `json:"reapply"`
 	// BlockedBy are tracked migrations applied after an untracked one.
 	BlockedBy []Migration `json:"blocked_by"`
+	// BaseAfter, with --base, are the base's migrations applied after the
+	// branch's (main merged in, then migrated): they stay applied while the
+	// branch's are rolled back around them (mergebase.go).
+	BaseAfter []Migration `json:"base_after,omitempty"`
 	// Remove are the untracked files that will be removed (migrations and snapshots).
 	Remove []string `json:"remove"`
 	// RestoreTracked are tracked generated files that differ from the index.
@@ -263,6 +267,10 @@ func (p *workspace) planRepo(ctx context.Context, r project.RepoConfig, db datab
 				rp.Untracked = append(rp.Untracked, m)
 				rp.Remove = append(rp.Remove, rel)
 				withFile[m.Version] = true
+			} else if m, ok := migrationAt(rel, r.TenantMigrations); ok && r.TenantMigrations != "" && isRegular(p.cfg.Root, rel) {
+				m.Committed = true
+				tenantUntracked = append(tenantUntracked, m)
+				rp.Remove = append(rp.Remove, rel)
 			} else if isSnapshotFile(rel, r.Snapshots) && isRegular(p.cfg.Root, rel) {
 				rp.Remove = append(rp.Remove, rel)
 			}
@@ -348,6 +356,7 @@ func (p *workspace) planRepo(ctx context.Context, r project.RepoConfig, db datab
 				rp.BlockedBy = append(rp.BlockedBy, m)
 			}
 		}
+		rp.BlockedBy, rp.BaseAfter = p.splitBaseAfter(rp.BlockedBy)
 	}
 	if r.TenantMigrations != "" {
 		sortMigrations(tenantUntracked)

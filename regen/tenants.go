@@ -24,6 +24,8 @@ type TenantPlan struct {
 	Rollback []int64 `json:"rollback"`
 	// BlockedBy are tracked tenant migrations applied after an untracked one.
 	BlockedBy []int64 `json:"blocked_by,omitempty"`
+	// BaseAfter: as RepoPlan.BaseAfter, per tenant.
+	BaseAfter []int64 `json:"base_after,omitempty"`
 }
 
 // planTenants fills the tenant part of a repo's plan.
@@ -59,11 +61,14 @@ func (p *workspace) planTenants(ctx context.Context, r project.RepoConfig, db da
 			}
 		}
 		if len(tp.Rollback) > 0 {
+			var after []Migration
 			for _, m := range tracked {
 				if on[m.Version] && m.Version > tp.Rollback[0] {
-					tp.BlockedBy = append(tp.BlockedBy, m.Version)
+					after = append(after, m)
 				}
 			}
+			blocked, base := p.splitBaseAfter(after)
+			tp.BlockedBy, tp.BaseAfter = versions(blocked), versions(base)
 		}
 		rp.Tenants = append(rp.Tenants, tp)
 	}

@@ -105,6 +105,16 @@ func writeRepo(w io.Writer, rp regen.RepoPlan, o PlanOptions) {
 		blocked = append(blocked, m.Path+"  (tracked, applied after an untracked one)")
 	}
 	list("blocks the run", blocked)
+	var stay []string
+	for _, m := range rp.BaseAfter {
+		stay = append(stay, m.Path+"  (the base's, applied after the branch's: stays applied)")
+	}
+	for _, tp := range rp.Tenants {
+		if len(tp.BaseAfter) > 0 {
+			stay = append(stay, fmt.Sprintf("tenant %s: %v (the base's: stay applied)", tp.Prefix, tp.BaseAfter))
+		}
+	}
+	list("stays applied", stay)
 	var orphans []string
 	for _, v := range rp.Orphans {
 		orphans = append(orphans, fmt.Sprintf("%d  (applied, no file: Ecto skips it)", v))
