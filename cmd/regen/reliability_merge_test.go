@@ -177,3 +177,121 @@ func TestReliabilityMergeMain(t *testing.T) {
 		}
 	}
 }
+
+var mergeTenants = []string{"org_a", "org_b"}
+
+// tenantFileVersions lists the versions of the tenant migration files of ref
+// ("" for the work tree).
+func tenantFileVersions(t *testing.T, p *regentest.Project, ref string) []int64 {
+	t.Helper()
+	var names []string
+	if ref == "" {
+		entries, _ := os.ReadDir(filepath.Join(p.Root, "priv", "repo", "tenant_migrations"))
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+	} else {
+		names = strings.Fields(p.Git("ls-tree", "--name-only", ref, "priv/repo/tenant_migrations/"))
+	}
+	var out []int64
+	for _, n := range names {
+		if v, err := strconv.ParseInt(strings.SplitN(filepath.Base(n), "_", 2)[0], 10, 64); err == nil {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// The merge story for tenant migrations: main's baseline has a multitenant
+// notes table in two tenant schemas; the branch adds notes.pinned (applied
+// to both tenants, a row in org_a), main adds notes.color; merged.
+func TestReliabilityMergeMainTenants(t *testing.T) {
+	for _, applyMain := range []bool{false, true} {
+		t.Run(fmt.Sprintf("main_applied=%v", applyMain), func(t *testing.T) {
+			p := regentest.NewProjectOf(t, regentest.Postgres)
+			repo, _ := os.ReadFile(filepath.Join(p.Root, "lib/blog/repo.ex"))
+			p.Write("lib/blog/repo.ex", strings.Replace(string(repo), "  def installed_extensions do",
+				"  def all_tenants, do: [\"org_a\", \"org_b\"]\n\n  def installed_extensions do", 1))
+			for _, s := range mergeTenants {
+				p.SQL(`CREATE SCHEMA ` + s)
+			}
+			p.Write("lib/blog/note.ex", tenantNote(p))
+			p.Mix("ash.codegen", "add_notes")
+			p.Mix("ash.migrate", "--tenants")
+			p.Git("add", "-A")
+			p.Git("commit", "-qm", "notes")
+
+			pinned, color := "attribute :pinned, :boolean, public?: true", "attribute :color, :string, public?: true"
+			p.Git("checkout", "-q", "-b", "feature")
+			p.Write("lib/blog/note.ex", tenantNote(p, pinned))
+			p.Mix("ash.codegen", "add_pinned")
+			p.Mix("ash.migrate", "--tenants")
+			p.SQL(`INSERT INTO org_a.notes (id, text, pinned) VALUES ('` + post1 + `', 'kept', true)`)
+			p.Git("add", "-A")
+			p.Git("commit", "-qm", "feature: pinned")
+
+			p.Git("checkout", "-q", "main")
+			p.Write("lib/blog/note.ex", tenantNote(p, color))
+			p.Mix("ash.codegen", "add_color")
+			p.Git("add", "-A")
+			p.Git("commit", "-qm", "main: color")
+
+			p.Git("checkout", "-q", "feature")
+			mergeMayConflict(t, p, "main")
+			p.Write("lib/blog/note.ex", tenantNote(p, pinned, color))
+			p.Git("add", "-A")
+			p.Git("commit", "-qm", "merge main into feature")
+			if applyMain {
+				p.Mix("ash.migrate", "--tenants")
+			}
+			if o, code := p.MixCode("ash.codegen", "--check"); code != 1 {
+				t.Fatalf("codegen check on the merged state: exit %d, want 1\n%s", code, o)
+			}
+			mainTenant := tenantFileVersions(t, p, "main")
+
+			out, code := p.Regen("note_pinned", "--base", "main", "-m")
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, out)
+			}
+			files := tenantFileVersions(t, p, "")
+			entries, _ := os.ReadDir(filepath.Join(p.Root, "priv", "repo", "tenant_migrations"))
+			var branch []string
+			for _, e := range entries {
+				if !containsVersionName(mainTenant, e.Name()) {
+					branch = append(branch, e.Name())
+				}
+			}
+			if len(branch) != 1 || !strings.HasSuffix(branch[0], "_note_pinned.exs") || files[len(files)-1] <= mainTenant[len(mainTenant)-1] {
+				t.Errorf("tenant migrations %v (main's %v): want exactly one of the branch's, newer than main's newest\n%s", files, mainTenant, out)
+			}
+			for _, s := range mergeTenants {
+				got := queryOne(t, "postgres", p.DB, `SELECT string_agg(version::text, ',' ORDER BY version) FROM `+s+`.schema_migrations`)
+				var want []string
+				for _, v := range files {
+					want = append(want, fmt.Sprint(v))
+				}
+				if got != strings.Join(want, ",") {
+					t.Errorf("tenant %s applied %s, want every tenant migration %v", s, got, want)
+				}
+			}
+			if o, code := p.MixCode("ash.codegen", "--check"); code != 0 {
+				t.Errorf("codegen check after the run: exit %d\n%s", code, o)
+			}
+			if got := queryOne(t, "postgres", p.DB, `SELECT pinned::text FROM org_a.notes WHERE id = '`+post1+`'`); got != "true" {
+				t.Errorf("org_a.notes.pinned = %q, want the value from before the run\n%s", got, out)
+			}
+		})
+	}
+}
+
+// containsVersionName says whether the migration file name starts with one
+// of the versions.
+func containsVersionName(vs []int64, name string) bool {
+	for _, v := range vs {
+		if strings.HasPrefix(name, fmt.Sprint(v)+"_") {
+			return true
+		}
+	}
+	return false
+}
