@@ -29,7 +29,7 @@ const post1 = "00000000-0000-0000-0000-000000000001"
 // resource conflict resolved by keeping both. When applyMain, the
 // developer ran `mix ash.migrate` after the merge (main's migrations are
 // applied after the branch's).
-func mergeStory(t *testing.T, kind string, mainCols []string, applyMain bool) *regentest.Project {
+func mergeStory(t *testing.T, kind string, mainCols []string, applyMain, tags bool) *regentest.Project {
 	t.Helper()
 	p := regentest.NewProjectOf(t, kind)
 	postWith := func(extra ...string) string {
@@ -38,10 +38,18 @@ func mergeStory(t *testing.T, kind string, mainCols []string, applyMain bool) *r
 	subtitle := "attribute :subtitle, :string, public?: true"
 	p.Git("checkout", "-q", "-b", "feature")
 	p.Write("lib/blog/post.ex", postWith(subtitle))
+	if tags {
+		// A new table with a foreign key: on SQLite its down raises, so the
+		// rollback rebuilds the database.
+		p.Write("lib/blog/tag.ex", p.Resource("Tag", "tags", []string{"attribute :name, :string, public?: true"}, []string{"belongs_to :post, Blog.Post"}))
+	}
 	p.Mix("ash.codegen", "add_subtitle")
 	p.Mix("ash.migrate")
 	p.SQL(`INSERT INTO posts (id, title, body, subtitle) VALUES ('`+post1+`', 'Hello', 'b', 's')`,
 		`INSERT INTO comments (id, body, post_id) VALUES ('00000000-0000-0000-0000-000000000002', 'nice', '`+post1+`')`)
+	if tags {
+		p.SQL(`INSERT INTO tags (id, name, post_id) VALUES ('00000000-0000-0000-0000-000000000003', 'go', '` + post1 + `')`)
+	}
 	p.Git("add", "-A")
 	p.Git("commit", "-qm", "feature: subtitle")
 
@@ -109,6 +117,11 @@ func mergeFacts(t *testing.T, p *regentest.Project, name string, mainVersions []
 	if got := queryOne(t, driver, dsn, `SELECT count(*) FROM comments`); got != "1" {
 		t.Errorf("comments: %s rows, want 1", got)
 	}
+	if _, err := os.Stat(filepath.Join(p.Root, "lib", "blog", "tag.ex")); err == nil {
+		if got := queryOne(t, driver, dsn, `SELECT name FROM tags`); got != "go" {
+			t.Errorf("tags.name = %q, want the row from before the run (go)\n%s", got, out)
+		}
+	}
 }
 
 // mergeMayConflict runs `git merge ref`; a conflict (both sides edited the
@@ -156,13 +169,16 @@ func TestReliabilityMergeMain(t *testing.T) {
 			name      string
 			mainCols  []string
 			applyMain bool
+			tags      bool
 		}{
-			{"one_main_migration", []string{"views"}, false},
-			{"several_main_migrations", []string{"views", "likes", "shares"}, false},
-			{"main_applied_after_merge", []string{"views", "likes"}, true},
+			{"one_main_migration", []string{"views"}, false, false},
+			{"several_main_migrations", []string{"views", "likes", "shares"}, false, false},
+			{"main_applied_after_merge", []string{"views", "likes"}, true, false},
+			{"new_fk_table", []string{"views"}, false, true},
+			{"new_fk_table_main_applied", []string{"views", "likes"}, true, true},
 		} {
 			t.Run(kind+"/"+c.name, func(t *testing.T) {
-				p := mergeStory(t, kind, c.mainCols, c.applyMain)
+				p := mergeStory(t, kind, c.mainCols, c.applyMain, c.tags)
 				mainVs := mainVersionsOf(t, p)
 				// The stand-in behaves as Ash does on the merged state.
 				if o, code := p.MixCode("ash.codegen", "--check"); code != 1 {
@@ -173,6 +189,9 @@ func TestReliabilityMergeMain(t *testing.T) {
 					t.Fatalf("exit %d\n%s", code, out)
 				}
 				mergeFacts(t, p, "post_subtitle", mainVs, out)
+				if c.tags && kind == regentest.SQLite && !strings.Contains(out, "rebuilt") {
+					t.Errorf("the tags migration's down raises on SQLite: the run should have rebuilt the database\n%s", out)
+				}
 			})
 		}
 	}
