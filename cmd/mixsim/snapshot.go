@@ -186,8 +186,13 @@ func sameJSON(a, b any) bool {
 	return bytes.Equal(ja, jb)
 }
 
-// latestSnapshotFile returns the plain-string maximum of the JSON file names
-// in dir (so `<ts>_dev.json` competes too), skipping dev files on request.
+// latestSnapshotFile is the snapshot Ash's generator diffs against: among
+// the file names <14 digits>.json (and <14 digits>_dev.json unless skipDev:
+// with --dev, as the generators do), the plain-string maximum, i.e. the
+// newest timestamp. The migrations play no part: after `git merge main` the
+// newest snapshot of a shared table is main's even when the branch's
+// migration is the one applied last. Any other name in the folder
+// (`notes.json`, a 13-digit name, `<ts>.json.bak`) is not a snapshot.
 func latestSnapshotFile(dir string, skipDev bool) (string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -198,20 +203,38 @@ func latestSnapshotFile(dir string, skipDev bool) (string, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		n := e.Name()
-		if e.IsDir() || !strings.HasSuffix(n, ".json") {
-			continue
+		if n := e.Name(); !e.IsDir() && isSnapshotName(n, !skipDev) {
+			names = append(names, n)
 		}
-		if skipDev && strings.HasSuffix(n, "_dev.json") {
-			continue
-		}
-		names = append(names, n)
 	}
 	if len(names) == 0 {
 		return "", nil
 	}
 	sort.Strings(names)
 	return filepath.Join(dir, names[len(names)-1]), nil
+}
+
+// isSnapshotName: ^\d{14}\.json$, or ^\d{14}_dev\.json$ when dev counts.
+func isSnapshotName(name string, dev bool) bool {
+	ts, ok := strings.CutSuffix(name, ".json")
+	if !ok {
+		return false
+	}
+	if t, isDev := strings.CutSuffix(ts, "_dev"); isDev {
+		if !dev {
+			return false
+		}
+		ts = t
+	}
+	if len(ts) != 14 {
+		return false
+	}
+	for _, c := range ts {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // readLatest reads dir's latest snapshot (see latestSnapshotFile) with
