@@ -184,6 +184,10 @@ func TestReliabilityMergeMain(t *testing.T) {
 				if o, code := p.MixCode("ash.codegen", "--check"); code != 1 {
 					t.Fatalf("codegen check on the merged state: exit %d, want 1 (main's snapshot is the newest)\n%s", code, o)
 				}
+				dry, code := p.Regen("post_subtitle", "--base", "main", "-m", "--dry-run")
+				if code != 0 || strings.Contains(dry, "blocks the run") || strings.Contains(dry, "stays applied") != c.applyMain {
+					t.Fatalf("dry run: exit %d; main's migrations applied after the branch's should be listed as staying applied (and only then), never as blocking\n%s", code, dry)
+				}
 				out, code := p.Regen("post_subtitle", "--base", "main", "-m")
 				if code != 0 {
 					t.Fatalf("exit %d\n%s", code, out)
@@ -269,6 +273,10 @@ func TestReliabilityMergeMainTenants(t *testing.T) {
 			}
 			mainTenant := tenantFileVersions(t, p, "main")
 
+			dry, code := p.Regen("note_pinned", "--base", "main", "-m", "--dry-run")
+			if code != 0 || strings.Contains(dry, "blocks the run") || strings.Contains(dry, "tenant org_a:") != applyMain {
+				t.Fatalf("dry run: exit %d\n%s", code, dry)
+			}
 			out, code := p.Regen("note_pinned", "--base", "main", "-m")
 			if code != 0 {
 				t.Fatalf("exit %d\n%s", code, out)
