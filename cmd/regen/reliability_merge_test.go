@@ -103,6 +103,13 @@ func mergeFacts(t *testing.T, p *regentest.Project, name string, mainVersions []
 	if o, code := p.MixCode("ash.codegen", "--check"); code != 0 {
 		t.Errorf("codegen check after the run: exit %d\n%s", code, o)
 	}
+	// The run leaves the commits to amend: committed, regen's own check
+	// against main is clean too.
+	p.Git("add", "-A")
+	p.Git("commit", "-qm", "regenerated on top of main")
+	if o, code := p.Regen("check", "--base", "main"); code != 0 {
+		t.Errorf("regen check --base main after the run, committed: exit %d\n%s", code, o)
+	}
 	driver := "sqlite"
 	if p.Kind == regentest.Postgres {
 		driver = "postgres"
@@ -183,6 +190,9 @@ func TestReliabilityMergeMain(t *testing.T) {
 				// The stand-in behaves as Ash does on the merged state.
 				if o, code := p.MixCode("ash.codegen", "--check"); code != 1 {
 					t.Fatalf("codegen check on the merged state: exit %d, want 1 (main's snapshot is the newest)\n%s", code, o)
+				}
+				if o, code := p.Regen("check", "--base", "main"); code != 1 || !strings.Contains(o, "[merge-order]") {
+					t.Errorf("regen check --base main on the merged state: exit %d, want 1 with the merge order\n%s", code, o)
 				}
 				dry, code := p.Regen("post_subtitle", "--base", "main", "-m", "--dry-run")
 				if code != 0 || strings.Contains(dry, "blocks the run") || strings.Contains(dry, "stays applied") != c.applyMain {
@@ -307,6 +317,11 @@ func TestReliabilityMergeMainTenants(t *testing.T) {
 			}
 			if got := queryOne(t, "postgres", p.DB, `SELECT pinned::text FROM org_a.notes WHERE id = '`+post1+`'`); got != "true" {
 				t.Errorf("org_a.notes.pinned = %q, want the value from before the run\n%s", got, out)
+			}
+			p.Git("add", "-A")
+			p.Git("commit", "-qm", "regenerated on top of main")
+			if o, code := p.Regen("check", "--base", "main"); code != 0 {
+				t.Errorf("regen check --base main after the run, committed: exit %d\n%s", code, o)
 			}
 		})
 	}
