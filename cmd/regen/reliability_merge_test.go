@@ -337,3 +337,54 @@ func containsVersionName(vs []int64, name string) bool {
 	}
 	return false
 }
+
+// A failure or a kill -9 in the middle of the merge story's run, with
+// main's migrations applied after the branch's (the rollback out of
+// order): restored byte for byte, by the run or by `regen recover`; after a
+// good run, `regen undo` gives the merged state back.
+func TestReliabilityMergeMainFailureRestores(t *testing.T) {
+	for _, kind := range regentest.Kinds {
+		for _, c := range []struct{ env, fault string }{
+			{"MIXSIM_FAIL=ash.migrate", ""},
+			{"REGEN_ONE_VM=0", "fail:after:codegen"},
+			{"REGEN_ONE_VM=0", "kill:after:rollback"},
+			{"REGEN_ONE_VM=1", "kill:before:mixdo"},
+			{"", "undo"},
+		} {
+			t.Run(kind+"/"+c.env+"/"+c.fault, func(t *testing.T) {
+				p := mergeStory(t, kind, []string{"views", "likes"}, true, false)
+				if c.env != "" {
+					p.Env = append(p.Env, c.env)
+				}
+				before := p.Capture()
+				cmd := p.RegenCmd("post_subtitle", "--base", "main", "-m")
+				if c.fault != "" && c.fault != "undo" {
+					cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT="+c.fault)
+				}
+				out, err := cmd.CombinedOutput()
+				code := exitCode(err)
+				switch {
+				case c.fault == "undo":
+					if code != 0 {
+						t.Fatalf("run: exit %d\n%s", code, out)
+					}
+					if o, code := p.Regen("undo"); code != 0 {
+						t.Fatalf("undo: exit %d\n%s", code, o)
+					}
+				case strings.HasPrefix(c.fault, "kill:"):
+					if code != 128+9 {
+						t.Fatalf("want SIGKILL, got exit %d\n%s", code, out)
+					}
+					if o, code := p.Regen("recover"); code != 0 {
+						t.Fatalf("recover: exit %d\n%s", code, o)
+					}
+				default:
+					if code != 1 || !strings.Contains(string(out), "Everything was restored") {
+						t.Fatalf("exit %d, want 1 and restored\n%s", code, out)
+					}
+				}
+				mustSame(t, before, p.Capture())
+			})
+		}
+	}
+}
