@@ -177,12 +177,17 @@ func TestReliabilityMergeMain(t *testing.T) {
 			mainCols  []string
 			applyMain bool
 			tags      bool
+			// naive: after the merge the developer ran `mix ash.codegen`,
+			// which wrote a migration adding the branch's column again
+			// (not applied: it would fail on the existing column).
+			naive bool
 		}{
-			{"one_main_migration", []string{"views"}, false, false},
-			{"several_main_migrations", []string{"views", "likes", "shares"}, false, false},
-			{"main_applied_after_merge", []string{"views", "likes"}, true, false},
-			{"new_fk_table", []string{"views"}, false, true},
-			{"new_fk_table_main_applied", []string{"views", "likes"}, true, true},
+			{"one_main_migration", []string{"views"}, false, false, false},
+			{"several_main_migrations", []string{"views", "likes", "shares"}, false, false, false},
+			{"main_applied_after_merge", []string{"views", "likes"}, true, false, false},
+			{"new_fk_table", []string{"views"}, false, true, false},
+			{"new_fk_table_main_applied", []string{"views", "likes"}, true, true, false},
+			{"naive_codegen_after_merge", []string{"views"}, true, false, true},
 		} {
 			t.Run(kind+"/"+c.name, func(t *testing.T) {
 				p := mergeStory(t, kind, c.mainCols, c.applyMain, c.tags)
@@ -190,6 +195,11 @@ func TestReliabilityMergeMain(t *testing.T) {
 				// The stand-in behaves as Ash does on the merged state.
 				if o, code := p.MixCode("ash.codegen", "--check"); code != 1 {
 					t.Fatalf("codegen check on the merged state: exit %d, want 1 (main's snapshot is the newest)\n%s", code, o)
+				}
+				if c.naive {
+					if o := p.Mix("ash.codegen", "readd_subtitle"); !strings.Contains(o, "readd_subtitle.exs") {
+						t.Fatalf("the naive codegen wrote no migration:\n%s", o)
+					}
 				}
 				if o, code := p.Regen("check", "--base", "main"); code != 1 || !strings.Contains(o, "[merge-order]") {
 					t.Errorf("regen check --base main on the merged state: exit %d, want 1 with the merge order\n%s", code, o)
