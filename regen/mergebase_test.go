@@ -24,7 +24,7 @@ func merged(t *testing.T) *regentest.Project {
 	p.CommitAll("views")
 	p.Git("checkout", "-q", "feature")
 	p.Git("merge", "-q", "--no-edit", "-s", "ours", "main") // the resource as the branch has it...
-	p.Git("checkout", "main", "--", "priv")                   // ...and main's generated files beside the branch's
+	p.Git("checkout", "main", "--", "priv")                 // ...and main's generated files beside the branch's
 	p.Write("lib/blog/post.ex", post("attribute :subtitle, :string, public?: true", "attribute :views, :integer, public?: true"))
 	p.CommitAll("merge main")
 	p.Mix("ash.migrate")
