@@ -89,7 +89,7 @@ func (h *fileHasher) sha256(p string, info fs.FileInfo) (string, error) {
 	if h == nil || !ok {
 		return sha256File(p)
 	}
-	key := statSum{size: info.Size(), mtime: info.ModTime().UnixNano(), ctime: st.Ctim.Nano(), ino: st.Ino}
+	key := statSum{size: info.Size(), mtime: info.ModTime().UnixNano(), ctime: statCtime(st), ino: st.Ino}
 	h.mu.Lock()
 	cached, hit := h.sums[p]
 	blob, isClean := h.clean[p]
