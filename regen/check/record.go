@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -128,9 +129,21 @@ func (c *checker) inputsKey(opts Options, argv []string) (checkInputsKey, error)
 		}
 		line("file %q %s", rel, sum)
 	}
+	var linked error
 	if err := statTree(root, "deps", func(rel string, fi fs.FileInfo) {
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if t, err := os.Stat(filepath.Join(root, rel)); err == nil && t.IsDir() {
+				linked = fmt.Errorf("%s links to a folder, whose files the record does not follow", rel)
+			}
+		}
 		line("dep %q %d %d", rel, fi.Size(), fi.ModTime().UnixNano())
 	}); err != nil {
+		return checkInputsKey{}, err
+	}
+	if linked != nil {
+		return checkInputsKey{}, linked
+	}
+	if err := pathDeps(root, cfg.Umbrella); err != nil {
 		return checkInputsKey{}, err
 	}
 
@@ -149,6 +162,40 @@ func (c *checker) inputsKey(opts Options, argv []string) (checkInputsKey, error)
 		fmt.Fprintf(build, "scm %q %s\n", filepath.Base(filepath.Dir(filepath.Dir(p))), sum)
 	}
 	return checkInputsKey{sources: hex.EncodeToString(src.Sum(nil)), build: hex.EncodeToString(build.Sum(nil))}, nil
+}
+
+var appRe = regexp.MustCompile(`app:\s*:"?([A-Za-z0-9_]+)`)
+
+// pathDeps refuses to vouch for a project that compiles a dependency from
+// outside deps/ (`path: "../shared"`): its sources are not hashed. Such a
+// dependency shows as a folder in _build/*/lib that is neither in deps/
+// nor the project's own app (an umbrella's apps included).
+func pathDeps(root string, umbrella bool) error {
+	own := map[string]bool{}
+	mixFiles := []string{filepath.Join(root, "mix.exs")}
+	if umbrella {
+		apps, _ := filepath.Glob(filepath.Join(root, "apps", "*", "mix.exs"))
+		mixFiles = append(mixFiles, apps...)
+	}
+	for _, m := range mixFiles {
+		if data, err := os.ReadFile(m); err == nil {
+			if sub := appRe.FindSubmatch(data); sub != nil {
+				own[string(sub[1])] = true
+			}
+		}
+	}
+	built, _ := filepath.Glob(filepath.Join(root, "_build", "*", "lib", "*"))
+	for _, b := range built {
+		name := filepath.Base(b)
+		if own[name] {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(root, "deps", name)); err == nil {
+			continue
+		}
+		return fmt.Errorf("%s is built from outside deps/ (a path dependency?), whose sources the record does not hash", name)
+	}
+	return nil
 }
 
 // keyedEnv: the variables of mix, regen, Erlang, Elixir and Hex, sorted.
@@ -222,12 +269,32 @@ func contentStamp(p string) (string, error) {
 		return "", err
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
+		// mix compiles through links: a linked file counts by its content,
+		// a linked folder's content is not walked, so it cannot vouch.
 		t, err := os.Readlink(p)
-		return "link " + t, err
+		if err != nil {
+			return "", err
+		}
+		target, err := os.Stat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return "link " + t + " dangling", nil
+		case err != nil:
+			return "", err
+		case target.IsDir():
+			return "", fmt.Errorf("%s links to a folder (%s), whose files the record does not follow", p, t)
+		}
+		sum, err := fileSum(p)
+		return "link " + t + " " + sum, err
 	}
 	if !fi.Mode().IsRegular() {
 		return "", fmt.Errorf("%s is not a regular file", p)
 	}
+	return fileSum(p)
+}
+
+// fileSum is the sha256 of a file's content.
+func fileSum(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return "", err

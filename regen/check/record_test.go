@@ -162,6 +162,51 @@ func TestCheckRecordRunsWhenItCannotVouch(t *testing.T) {
 		t.Fatalf("a record was written for inputs it cannot vouch for: %v", err)
 	}
 	os.Remove(filepath.Join(p.Root, "mix.lock"))
+	// A linked folder in lib/, a folder linked into deps/, a dependency
+	// built from outside deps/ (path:): their files are not hashed.
+	shared := t.TempDir()
+	for _, c := range []struct{ name, link, build string }{
+		{"a linked lib folder", "lib/shared", ""},
+		{"a linked dependency", "deps/shared", ""},
+		{"a path dependency", "", "_build/dev/lib/shared/ebin"},
+	} {
+		if c.link != "" {
+			os.MkdirAll(filepath.Dir(filepath.Join(p.Root, c.link)), 0o755)
+			if err := os.Symlink(shared, filepath.Join(p.Root, c.link)); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			os.MkdirAll(filepath.Join(p.Root, c.build), 0o755)
+		}
+		for i := 0; i < 2; i++ {
+			if rep := runCheck(t, p, check.Options{}); skipped(rep) || starts() != 1 {
+				t.Fatalf("%s, run %d: notes %q", c.name, i, rep.Notes)
+			}
+		}
+		os.Remove(filepath.Join(p.Root, c.link))
+		os.RemoveAll(filepath.Join(p.Root, "_build/dev/lib/shared"))
+	}
+	// The project's own app and what deps/ holds are vouched for.
+	p.Write("deps/jason/mix.exs", "# jason\n")
+	os.MkdirAll(filepath.Join(p.Root, "_build/dev/lib/jason/ebin"), 0o755)
+	os.MkdirAll(filepath.Join(p.Root, "_build/dev/lib/blog/ebin"), 0o755)
+	runCheck(t, p, check.Options{})
+	starts()
+	if rep := runCheck(t, p, check.Options{}); !skipped(rep) || starts() != 0 {
+		t.Fatalf("deps/ and the app itself: notes %q", rep.Notes)
+	}
+	// A linked file counts by its content.
+	p.Write("shared.ex", "defmodule Shared do\nend\n")
+	if err := os.Symlink(filepath.Join(p.Root, "shared.ex"), filepath.Join(p.Root, "lib/shared.ex")); err != nil {
+		t.Fatal(err)
+	}
+	runCheck(t, p, check.Options{})
+	starts()
+	p.Write("shared.ex", "defmodule Shared do\n  def x, do: 1\nend\n")
+	if rep := runCheck(t, p, check.Options{}); skipped(rep) || starts() != 1 {
+		t.Fatalf("the linked file's content changed: notes %q", rep.Notes)
+	}
+	os.Remove(filepath.Join(p.Root, "lib/shared.ex"))
 
 	// Drift is found each time (never recorded, never skipped).
 	changePosts(p)
