@@ -6,7 +6,6 @@ package main
 //	Mix.Task.run("t", ["a", …])     runs t unless it already ran in this VM
 //	Mix.Task.rerun("t", [...])      reenables t, then runs it
 //	Mix.Task.reenable("t")          lets t run again
-//	IO.puts("text")                 prints text (a marker) on stdout
 //	regen_check = fn … end          the database check (marker "regen-check"),
 //	regen_check.(STATUS, ["Repo", "identity", …])
 //	                                compares each repo's database with the
@@ -27,8 +26,7 @@ import (
 const checkMarker = "regen-check"
 
 func isScript(code string) bool {
-	return strings.Contains(code, "Mix.Task.") || strings.Contains(code, checkMarker) ||
-		strings.HasPrefix(strings.TrimSpace(code), "IO.puts(")
+	return strings.Contains(code, "Mix.Task.") || strings.Contains(code, checkMarker)
 }
 
 func (s *session) runScript(code string) error {
@@ -63,12 +61,6 @@ func (s *session) runScript(code string) error {
 			if err := s.mixTaskCall(line); err != nil {
 				return err
 			}
-		case strings.HasPrefix(line, "IO.puts("):
-			args, err := parseArgList(strings.TrimPrefix(line, "IO.puts"))
-			if err != nil || len(args) != 1 || args[0].kind != vString {
-				return &exception{kind: "RuntimeError", msg: "mixsim cannot evaluate Elixir: " + line}
-			}
-			fmt.Fprintln(s.stdout, args[0].s)
 		default:
 			return &exception{kind: "RuntimeError", msg: "mixsim cannot evaluate Elixir: " + line}
 		}
