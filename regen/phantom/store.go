@@ -1,0 +1,284 @@
+package phantom
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/regen-tool/regen/migrator/fsatomic"
+)
+
+// AppliedFile is a migration file whose version the database has applied,
+// as it is in the work tree.
+type AppliedFile struct {
+	Version  string
+	FileName string // base name
+	Content  []byte
+	// AppliedAt is the version's inserted_at as the database stores it (""
+	// when unknown). A different inserted_at than the one remembered means
+	// the version was rolled back and applied again: its content then is
+	// the one to remember.
+	AppliedAt string
+}
+
+// appliedEntry is what the store remembers of one applied version.
+type appliedEntry struct {
+	File      string `json:"file"`
+	SHA256    string `json:"sha256"`
+	AppliedAt string `json:"inserted_at,omitempty"`
+}
+
+// appliedIndex is store/applied/<key>.json.
+type appliedIndex struct {
+	Dir      string                  `json:"migrations_dir"`
+	Versions map[string]appliedEntry `json:"versions"`
+}
+
+// storeDir is <gitDir>/regen/store.
+func storeDir(gitDir string) string { return filepath.Join(gitDir, "regen", "store") }
+
+func dirKey(migrationsDir string) string {
+	h := sha256.Sum256([]byte(migrationsDir))
+	return hex.EncodeToString(h[:8])
+}
+
+func appliedPath(gitDir, dir string) string {
+	return filepath.Join(storeDir(gitDir), "applied", dirKey(dir)+".json")
+}
+
+func blobPath(gitDir, sum string) string { return filepath.Join(storeDir(gitDir), "blobs", sum) }
+
+// ensureDir creates dir and the folders from gitDir down to it, refusing a
+// symlink at any of them: the store is never written through a link that
+// could point out of the repository.
+func ensureDir(gitDir, dir string) error {
+	rel, err := filepath.Rel(gitDir, dir)
+	if err != nil {
+		return err
+	}
+	if rel == ".." || strings.HasPrefix(filepath.ToSlash(rel), "../") {
+		return fmt.Errorf("%s is outside %s", dir, gitDir)
+	}
+	cur := gitDir
+	for _, part := range splitPath(rel) {
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			if err := os.Mkdir(cur, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+				return err
+			}
+			continue
+		case err != nil:
+			return err
+		case fi.Mode()&os.ModeSymlink != 0:
+			return fmt.Errorf("%s is a symlink; regen's store is never written through a link", cur)
+		case !fi.IsDir():
+			return fmt.Errorf("%s is not a folder", cur)
+		}
+	}
+	return nil
+}
+
+func splitPath(rel string) []string {
+	var parts []string
+	for _, p := range strings.Split(filepath.ToSlash(rel), "/") {
+		if p != "" && p != "." {
+			parts = append(parts, p)
+		}
+	}
+	return parts
+}
+
+// readRegular reads path only when it is a regular file (a symlink is
+// never followed).
+func readRegular(path string) ([]byte, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	return os.ReadFile(path)
+}
+
+// loadApplied reads the applied index of a migrations folder; a missing one
+// is empty.
+func loadApplied(gitDir, dir string) (*appliedIndex, error) {
+	idx := &appliedIndex{Dir: dir, Versions: map[string]appliedEntry{}}
+	data, err := readRegular(appliedPath(gitDir, dir))
+	if errors.Is(err, os.ErrNotExist) {
+		return idx, nil
+	}
+	if err != nil {
+		return idx, err
+	}
+	var read appliedIndex
+	if err := json.Unmarshal(data, &read); err != nil || read.Dir != dir {
+		return idx, fmt.Errorf("regen's store %s cannot be read (it is rebuilt from what regen sees next)", appliedPath(gitDir, dir))
+	}
+	if read.Versions != nil {
+		idx.Versions = read.Versions
+	}
+	return idx, nil
+}
+
+// content is the remembered file of version, checked against its hash.
+func (a *appliedIndex) content(gitDir, version string) (string, []byte, bool) {
+	if a == nil {
+		return "", nil, false
+	}
+	e, ok := a.Versions[version]
+	if !ok {
+		return "", nil, false
+	}
+	data, err := readRegular(blobPath(gitDir, e.SHA256))
+	if err != nil || sha256Hex(data) != e.SHA256 {
+		return "", nil, false
+	}
+	return e.File, data, true
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// Remember copies each applied file into the store (its bytes once, by
+// hash) and records it as what its version had when applied. A version
+// already remembered keeps its first content (a later edit of an applied
+// migration is what AppliedContent exists to catch) unless the database
+// says it was applied again since (another AppliedAt). Nothing is written
+// when nothing is new, so calling it on every command is cheap.
+func Remember(gitDir, migrationsDir string, files []AppliedFile) error {
+	dir, err := cleanDir(migrationsDir)
+	if err != nil {
+		return err
+	}
+	idx, loadErr := loadApplied(gitDir, dir)
+	changed := loadErr != nil // a damaged index is replaced
+	var firstErr error
+	for _, f := range files {
+		v, err := normalizeVersions([]string{f.Version})
+		if err != nil {
+			return err
+		}
+		if filepath.Base(f.FileName) != f.FileName || f.FileName == "" {
+			return fmt.Errorf("phantom: %q is not a base file name", f.FileName)
+		}
+		sum := sha256Hex(f.Content)
+		old, had := idx.Versions[v[0]]
+		if had && (old.AppliedAt == f.AppliedAt || old.AppliedAt == "" || f.AppliedAt == "") {
+			continue
+		}
+		if err := writeBlob(gitDir, sum, f.Content); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		idx.Versions[v[0]] = appliedEntry{File: f.FileName, SHA256: sum, AppliedAt: f.AppliedAt}
+		changed = true
+	}
+	if changed {
+		if err := writeJSON(gitDir, appliedPath(gitDir, dir), idx); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		return fmt.Errorf("regen's store %s: %w", storeDir(gitDir), firstErr)
+	}
+	return nil
+}
+
+// Forget drops the applied records of versions the database no longer has
+// (rolled back): applying them again is a new application, whose content is
+// then remembered. The blobs stay (a phantom may still need them).
+func Forget(gitDir, migrationsDir string, versions []string) error {
+	dir, err := cleanDir(migrationsDir)
+	if err != nil {
+		return err
+	}
+	idx, err := loadApplied(gitDir, dir)
+	if err != nil {
+		return err
+	}
+	vs, err := normalizeVersions(versions)
+	if err != nil {
+		return err
+	}
+	changed := false
+	for _, v := range vs {
+		if _, ok := idx.Versions[v]; ok {
+			delete(idx.Versions, v)
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return writeJSON(gitDir, appliedPath(gitDir, dir), idx)
+}
+
+// AppliedContent is the file regen saw applied for version (ok false when
+// regen never saw it applied, or the store cannot be read).
+func AppliedContent(gitDir, migrationsDir, version string) (fileName string, content []byte, ok bool, err error) {
+	dir, err := cleanDir(migrationsDir)
+	if err != nil {
+		return "", nil, false, err
+	}
+	v, err := normalizeVersions([]string{version})
+	if err != nil {
+		return "", nil, false, err
+	}
+	idx, err := loadApplied(gitDir, dir)
+	if err != nil {
+		return "", nil, false, err
+	}
+	name, data, ok := idx.content(gitDir, v[0])
+	return name, data, ok, nil
+}
+
+// AppliedSums is every remembered version of a migrations folder with the
+// sha256 of its content when applied: a whole-folder comparison (status,
+// check) reads one file instead of every blob.
+func AppliedSums(gitDir, migrationsDir string) (map[string]string, error) {
+	dir, err := cleanDir(migrationsDir)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := loadApplied(gitDir, dir)
+	out := make(map[string]string, len(idx.Versions))
+	for v, e := range idx.Versions {
+		out[v] = e.SHA256
+	}
+	return out, err
+}
+
+func writeBlob(gitDir, sum string, content []byte) error {
+	p := blobPath(gitDir, sum)
+	if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
+		return nil
+	}
+	if err := ensureDir(gitDir, filepath.Dir(p)); err != nil {
+		return err
+	}
+	return fsatomic.WriteFile(p, content, 0o600)
+}
+
+func writeJSON(gitDir, p string, v any) error {
+	data, err := marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := ensureDir(gitDir, filepath.Dir(p)); err != nil {
+		return err
+	}
+	return fsatomic.WriteFile(p, data, 0o600)
+}
