@@ -29,6 +29,8 @@ type Plan struct {
 	Blocked string `json:"blocked,omitempty"`
 	// Steps are the steps a run would take, from the run's list (run_steps.go).
 	Steps []StepName `json:"steps,omitempty"`
+	// StoreProblem: regen's store could not be used (status says it once).
+	StoreProblem string `json:"store_problem,omitempty"`
 }
 
 // Migration is one migration file.
@@ -105,6 +107,13 @@ type RepoPlan struct {
 	Holders []string `json:"db_holders,omitempty"`
 	// Keep forecasts what the keep_data step carries over (keepdata_plan.go).
 	Keep *KeepForecast `json:"keep_data,omitempty"`
+	// Issue 13 (phantoms.go): the orphans with where their files are
+	// (status), and applied migrations edited since they were applied.
+	Phantoms                 []Phantom         `json:"phantoms,omitempty"`
+	TenantPhantoms           []Phantom         `json:"tenant_phantoms,omitempty"`
+	EditedAfterApplied       []EditedMigration `json:"edited_after_applied,omitempty"`
+	TenantEditedAfterApplied []EditedMigration `json:"tenant_edited_after_applied,omitempty"`
+	TenantFiles              []int64           `json:"-"` // versions with a tenant migration file
 }
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -142,6 +151,8 @@ type workspace struct {
 	dbs    []database
 	base   string // merge-base commit with --base ("" without)
 	hasher *fileHasher
+	// storeProblem: regen's store could not be used (phantoms.go), said once.
+	storeProblem string
 }
 
 func (p *workspace) gitPath(rel string) string {
@@ -364,6 +375,11 @@ func (p *workspace) planRepo(ctx context.Context, r project.RepoConfig, db datab
 			return nil, err
 		}
 	}
+	tenantFiles := append(append([]Migration{}, tenantTracked...), tenantUntracked...)
+	for _, m := range tenantFiles {
+		rp.TenantFiles = append(rp.TenantFiles, m.Version)
+	}
+	p.rememberApplied(r, rp, tenantFiles)
 	sort.Strings(rp.Remove)
 	sort.Strings(rp.RestoreTracked)
 	sort.Strings(rp.Stray)

@@ -52,6 +52,7 @@ func (e *Engine) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 	proj.predict(ctx, plan, strategy.Strategy)
+	proj.resolvePhantoms(ctx, plan)
 	st.Plan = plan
 	return st, nil
 }

@@ -37,6 +37,9 @@ const (
 	RuleIndexConcurrent  = "index-not-concurrent"
 	RuleNotNullDefault   = "not-null-without-default"
 	RuleExecuteNoDown    = "execute-without-down"
+	// RuleEditedAfterApplied: a migration differs from the content regen
+	// saw applied (issue 13, regen's store).
+	RuleEditedAfterApplied = "edited-after-applied"
 )
 
 // SeverityError is the only severity today: every finding fails the check.
@@ -142,6 +145,7 @@ func Run(ctx context.Context, e *regen.Engine, opts Options) (*Report, error) {
 	}
 	rep.Findings = append(rep.Findings, in.staticFindings()...)
 	rep.Findings = append(rep.Findings, in.gitStateFindings()...)
+	rep.Findings = append(rep.Findings, in.editedAfterAppliedFindings()...)
 	var mergeBase string
 	if opts.Base != "" {
 		fs, mb, err := in.baseFindings(opts.Base)

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"path"
 	"strconv"
 	"strings"
 
@@ -115,11 +116,18 @@ func writeRepo(w io.Writer, rp regen.RepoPlan, o PlanOptions) {
 		}
 	}
 	list("stays applied", stay)
-	var orphans []string
-	for _, v := range rp.Orphans {
-		orphans = append(orphans, fmt.Sprintf("%d  (applied, no file: Ecto skips it)", v))
+	if len(rp.Phantoms) > 0 || len(rp.TenantPhantoms) > 0 {
+		list("phantoms", phantomLines(rp.Phantoms))
+		list("tenant phantoms", phantomLines(rp.TenantPhantoms))
+	} else {
+		var orphans []string
+		for _, v := range rp.Orphans {
+			orphans = append(orphans, fmt.Sprintf("%d  (applied, no file: Ecto skips it)", v))
+		}
+		list("orphaned versions", orphans)
 	}
-	list("orphaned versions", orphans)
+	list("edited after applied", editedLines(rp.EditedAfterApplied))
+	list("tenant edited after applied", editedLines(rp.TenantEditedAfterApplied))
 	var fails, notes []string
 	for _, pr := range rp.Problems {
 		lines := []string{pr.What}
@@ -165,6 +173,37 @@ func appliedLines(rp regen.RepoPlan) []string {
 			n = "(no file)"
 		}
 		out = append(out, strconv.FormatInt(v, 10)+"  "+n)
+	}
+	return out
+}
+
+// phantomLines names each phantom (an applied version with no file in the
+// work tree) and where its file was found.
+func phantomLines(ps []regen.Phantom) []string {
+	out := make([]string, 0, len(ps))
+	for _, ph := range ps {
+		line := strconv.FormatInt(ph.Version, 10)
+		if ph.File != "" {
+			line += "  " + ph.File
+		}
+		line += "  (applied, no file here; " + ph.Where.String() + ")"
+		if len(ph.Tenants) > 0 {
+			line += "  in " + Count(len(ph.Tenants)) + " tenant(s): " + strings.Join(ph.Tenants, ", ")
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// editedLines names applied migrations whose file changed since.
+func editedLines(es []regen.EditedMigration) []string {
+	out := make([]string, 0, len(es))
+	for _, e := range es {
+		line := e.Path + "  (differs from what was applied"
+		if e.AppliedAs != "" && e.AppliedAs != path.Base(e.Path) {
+			line += " as " + e.AppliedAs
+		}
+		out = append(out, line+"; the database has the old version)")
 	}
 	return out
 }

@@ -68,6 +68,9 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		fmt.Fprintf(ios.Out, "AN INTERRUPTED RUN LEFT A DAMAGED JOURNAL: %s (%s).\n%s.\nRun `%s`.\n\n", d.Journal, d.Problem, d.Recover, d.Next)
 	}
 	render.Plan(ios.Out, st.Plan, render.PlanOptions{Verbose: opts.Verbose, ListApplied: true})
+	if st.Plan.StoreProblem != "" {
+		fmt.Fprintf(ios.Out, "\nwarning: %s.\n", st.Plan.StoreProblem)
+	}
 	if st.LastRun != "" {
 		fmt.Fprintf(ios.Out, "\n`regen undo` would put back what run %s replaced.\n", st.LastRun)
 	}

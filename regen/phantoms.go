@@ -1,0 +1,204 @@
+package regen
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/regen-tool/regen/regen/phantom"
+	"github.com/regen-tool/regen/regen/project"
+)
+
+// Issue 13: phantoms (applied versions whose file left the work tree with
+// a branch switch) and regen's store of applied files (regen/phantom).
+
+// Phantom is an applied version with no migration file in the work tree,
+// and where its file was found (status fills it in).
+type Phantom struct {
+	Version int64            `json:"version"`
+	File    string           `json:"file,omitempty"` // base name, "" when nowhere
+	Where   phantom.Location `json:"where"`
+	// Tenants: for a tenant phantom, the schemas that have it applied.
+	Tenants []string `json:"tenants,omitempty"`
+}
+
+// EditedMigration is an applied migration whose file differs from the
+// content regen saw applied (someone edited a migration that already ran).
+type EditedMigration struct {
+	Version int64  `json:"version"`
+	Path    string `json:"path"` // project-relative, as it is now
+	// AppliedAs is the file name it had when applied (it may have been renamed).
+	AppliedAs string `json:"applied_as"`
+}
+
+// storeGitDir is where regen's store lives (<gitdir>/regen/store, beside
+// the state dir).
+func (p *workspace) storeGitDir() string { return p.git.GitDir }
+
+// rememberApplied copies the repo's applied migration files (and the
+// tenants') into the store and finds the applied ones edited since. It
+// reads only files regen has not remembered yet, plus each remembered
+// one once to compare. A store that cannot be read or written never fails
+// the plan: p.storeProblem says so once.
+func (p *workspace) rememberApplied(r project.RepoConfig, rp *RepoPlan, tenantFiles []Migration) {
+	isApplied := map[int64]bool{}
+	for _, v := range rp.Applied {
+		isApplied[v] = true
+	}
+	var files []Migration
+	for _, m := range append(append([]Migration{}, rp.Tracked...), rp.Untracked...) {
+		if m.Applied {
+			files = append(files, m)
+		}
+	}
+	rp.EditedAfterApplied = p.rememberFolder(r.Migrations, files, isApplied)
+	if r.TenantMigrations == "" {
+		return
+	}
+	tenantApplied := map[int64]bool{}
+	for _, tp := range rp.Tenants {
+		for _, v := range tp.Applied {
+			tenantApplied[v] = true
+		}
+	}
+	var tfiles []Migration
+	for _, m := range tenantFiles {
+		if tenantApplied[m.Version] {
+			tfiles = append(tfiles, m)
+		}
+	}
+	rp.TenantEditedAfterApplied = p.rememberFolder(r.TenantMigrations, tfiles, tenantApplied)
+}
+
+func (p *workspace) rememberFolder(folder string, files []Migration, isApplied map[int64]bool) []EditedMigration {
+	gitDir, dir := p.storeGitDir(), p.gitPath(folder)
+	sums, err := phantom.AppliedSums(gitDir, dir)
+	if err != nil {
+		p.noteStore(err)
+	}
+	var edited []EditedMigration
+	var fresh []phantom.AppliedFile
+	for _, m := range files {
+		if !isRegular(p.cfg.Root, m.Path) {
+			continue // a symlink is never followed
+		}
+		data, err := os.ReadFile(filepath.Join(p.cfg.Root, filepath.FromSlash(m.Path)))
+		if err != nil {
+			continue // the plan reports unreadable files
+		}
+		v := strconv.FormatInt(m.Version, 10)
+		sum, seen := sums[v]
+		if !seen {
+			fresh = append(fresh, phantom.AppliedFile{Version: v, FileName: path.Base(m.Path), Content: data})
+			continue
+		}
+		if sum != sha256Bytes(data) {
+			name, _, _, _ := phantom.AppliedContent(gitDir, dir, v)
+			edited = append(edited, EditedMigration{Version: m.Version, Path: m.Path, AppliedAs: name})
+		}
+	}
+	if len(fresh) > 0 {
+		if err := phantom.Remember(gitDir, dir, fresh); err != nil {
+			p.noteStore(err)
+		}
+	}
+	// Rolled back since: applying it again is a new application.
+	var gone []string
+	for v := range sums {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && !isApplied[n] {
+			gone = append(gone, v)
+		}
+	}
+	if len(gone) > 0 {
+		if err := phantom.Forget(gitDir, dir, gone); err != nil {
+			p.noteStore(err)
+		}
+	}
+	return edited
+}
+
+func (p *workspace) noteStore(err error) {
+	if p.storeProblem == "" {
+		p.storeProblem = fmt.Sprintf("regen's store could not be used (%v); phantoms are looked for in git only, and edits of applied migrations are not seen", err)
+	}
+}
+
+// resolvePhantoms finds, for status, where each phantom's file is.
+func (p *workspace) resolvePhantoms(ctx context.Context, pl *Plan) {
+	for i := range pl.Repos {
+		rp := &pl.Repos[i]
+		r := p.cfg.Repos[i]
+		rp.Phantoms = p.resolveFolder(ctx, r.Migrations, rp.Orphans, nil)
+		if r.TenantMigrations != "" {
+			vs, by := tenantOrphans(rp)
+			rp.TenantPhantoms = p.resolveFolder(ctx, r.TenantMigrations, vs, by)
+		}
+		rp.phantomProblems()
+	}
+	pl.StoreProblem = p.storeProblem
+}
+
+func (p *workspace) resolveFolder(ctx context.Context, folder string, versions []int64, tenants map[int64][]string) []Phantom {
+	if len(versions) == 0 {
+		return nil
+	}
+	req := phantom.Request{GitDir: p.storeGitDir(), WorkTree: p.git.Root, MigrationsDir: p.gitPath(folder), Repo: p.git}
+	for _, v := range versions {
+		req.Versions = append(req.Versions, strconv.FormatInt(v, 10))
+	}
+	found, err := phantom.Resolve(ctx, req)
+	if err != nil {
+		p.noteStore(err)
+		return nil
+	}
+	out := make([]Phantom, 0, len(found))
+	for _, f := range found {
+		v, _ := strconv.ParseInt(f.Version, 10, 64)
+		out = append(out, Phantom{Version: v, File: f.FileName, Where: f.Where, Tenants: tenants[v]})
+	}
+	return out
+}
+
+// tenantOrphans are the tenant versions applied in some schema with no
+// tenant migration file in the work tree, and the schemas that have each.
+func tenantOrphans(rp *RepoPlan) ([]int64, map[int64][]string) {
+	withFile := map[int64]bool{}
+	for _, m := range rp.TenantFiles {
+		withFile[m] = true
+	}
+	by := map[int64][]string{}
+	for _, tp := range rp.Tenants {
+		for _, v := range tp.Applied {
+			if !withFile[v] {
+				by[v] = append(by[v], tp.Prefix)
+			}
+		}
+	}
+	vs := make([]int64, 0, len(by))
+	for v := range by {
+		vs = append(vs, v)
+	}
+	sort.Slice(vs, func(i, j int) bool { return vs[i] < vs[j] })
+	return vs, by
+}
+
+// phantomProblems adds, to each orphan problem, where its file is: the way
+// to roll it back.
+func (rp *RepoPlan) phantomProblems() {
+	at := map[int64]Phantom{}
+	for _, ph := range rp.Phantoms {
+		at[ph.Version] = ph
+	}
+	for i := range rp.Problems {
+		pr := &rp.Problems[i]
+		ph, ok := at[pr.Version]
+		if pr.Kind != ProblemOrphan || !ok || ph.Where.Source == phantom.SourceNowhere {
+			continue
+		}
+		pr.What += fmt.Sprintf(" Its file %s is in %s.", ph.File, ph.Where)
+	}
+}
