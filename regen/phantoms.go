@@ -146,7 +146,7 @@ func (p *workspace) resolveFolder(ctx context.Context, folder string, versions [
 	if len(versions) == 0 {
 		return nil
 	}
-	req := phantom.Request{GitDir: p.storeGitDir(), WorkTree: p.git.Root, MigrationsDir: p.gitPath(folder), Repo: p.git}
+	req := phantom.Request{GitDir: p.storeGitDir(), WorkTree: p.git.Root, MigrationsDir: p.gitPath(folder), Repo: p.git, SkipContent: true}
 	for _, v := range versions {
 		req.Versions = append(req.Versions, strconv.FormatInt(v, 10))
 	}
@@ -186,19 +186,39 @@ func tenantOrphans(rp *RepoPlan) ([]int64, map[int64][]string) {
 	return vs, by
 }
 
-// phantomProblems adds, to each orphan problem, where its file is: the way
-// to roll it back.
+// phantomProblems: the orphan problems of phantoms whose file was found
+// become one problem naming them all (the phantoms are listed with their
+// places); those found nowhere keep their own. A thousand phantoms after a
+// branch switch are one situation, not a thousand.
 func (rp *RepoPlan) phantomProblems() {
-	at := map[int64]Phantom{}
+	located := map[int64]bool{}
 	for _, ph := range rp.Phantoms {
-		at[ph.Version] = ph
+		if ph.Where.Source != phantom.SourceNowhere {
+			located[ph.Version] = true
+		}
 	}
-	for i := range rp.Problems {
-		pr := &rp.Problems[i]
-		ph, ok := at[pr.Version]
-		if pr.Kind != ProblemOrphan || !ok || ph.Where.Source == phantom.SourceNowhere {
+	if len(located) == 0 {
+		return
+	}
+	kept := rp.Problems[:0]
+	merged := Problem{Kind: ProblemPhantom}
+	var versions []int64
+	for _, pr := range rp.Problems {
+		if pr.Kind == ProblemOrphan && located[pr.Version] {
+			merged.Blocks = merged.Blocks || pr.Blocks
+			versions = append(versions, pr.Version)
 			continue
 		}
-		pr.What += fmt.Sprintf(" Its file %s is in %s.", ph.File, ph.Where)
+		kept = append(kept, pr)
 	}
+	rp.Problems = kept
+	if len(versions) == 0 {
+		return
+	}
+	merged.What = fmt.Sprintf("%d applied version(s) have no migration file in the work tree (phantoms, listed with where their files are: a branch switch or a stash took them away). Ecto skips them, so their changes stay in the database.", len(versions))
+	if merged.Blocks {
+		merged.What += " Codegen would write those changes again and migrate would fail on them."
+	}
+	merged.Next = "Switch back to the branch that has them, or roll them back from their files (`regen sync`) before working here."
+	rp.Problems = append(rp.Problems, merged)
 }

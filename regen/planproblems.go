@@ -33,6 +33,7 @@ type Problem struct {
 // Problem kinds.
 const (
 	ProblemOrphan      = "orphaned_version"           // applied, no file anywhere
+	ProblemPhantom     = "phantom_versions"           // applied, the files in git or regen's store (status: phantoms.go)
 	ProblemDeleted     = "deleted_tracked"            // tracked, missing from the work tree
 	ProblemSymlink     = "symlink"                    // regen never follows it; mix does
 	ProblemNotFile     = "not_a_regular_file"         // a FIFO, socket or device named like a migration

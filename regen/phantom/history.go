@@ -6,8 +6,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -15,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/regen-tool/regen/gitops"
+	"github.com/regen-tool/regen/migrator/fsatomic"
 )
 
 // The history index (store/history/<key>.json) maps every migration
@@ -30,7 +33,7 @@ import (
 
 // historyVersion changes when the index's meaning changes: an older index
 // is rebuilt.
-const historyVersion = 1
+const historyVersion = 2
 
 type historyEntry struct {
 	Commit string `json:"commit"`
@@ -41,12 +44,15 @@ type historyEntry struct {
 }
 
 type historyIndex struct {
-	Format      int                     `json:"format"`
-	Dir         string                  `json:"migrations_dir"`
-	Fingerprint string                  `json:"fingerprint"`
-	Tips        []string                `json:"tips"` // every tip hash indexed
-	Refs        map[string]string       `json:"refs"` // the refs among them: name -> hash
-	Versions    map[string]historyEntry `json:"versions"`
+	Format      int               `json:"format"`
+	Dir         string            `json:"migrations_dir"`
+	Fingerprint string            `json:"fingerprint"`
+	Tips        []string          `json:"tips"` // every tip hash indexed
+	Refs        map[string]string `json:"refs"` // the refs among them: name -> hash
+	// StatSig is the stat signature of git's ref and reflog files when the
+	// index was last found current: while it holds, no git command runs.
+	StatSig  string                  `json:"stat_sig"`
+	Versions map[string]historyEntry `json:"versions"`
 }
 
 // gitFile is one version's file found in git.
@@ -62,16 +68,27 @@ type tip struct {
 }
 
 func historyPath(gitDir, dir string) string {
-	return filepath.Join(storeDir(gitDir), "history", dirKey(dir)+".json")
+	return filepath.Join(storeDir(gitDir), "history", dirKey(dir)+".txt")
 }
 
 // findInGit answers from the history index (brought up to date first) and
 // reads the blobs of the versions asked for. Any git failure yields what
 // could be found (nothing): the store answers next.
-func findInGit(ctx context.Context, repo *gitops.Repo, gitDir, dir string, versions []string) map[string]gitFile {
+func findInGit(ctx context.Context, repo *gitops.Repo, gitDir, dir string, versions []string, skipContent bool) map[string]gitFile {
 	idx, err := currentHistory(ctx, repo, gitDir, dir)
 	if err != nil {
 		return map[string]gitFile{}
+	}
+	out := map[string]gitFile{}
+	if skipContent {
+		// Every commit the index names is reachable from a current tip, so
+		// its blobs are there: no need to read them to say where they are.
+		for _, v := range versions {
+			if e, ok := idx.Versions[v]; ok {
+				out[v] = gitFile{historyEntry: e}
+			}
+		}
+		return out
 	}
 	var want []historyEntry
 	for _, v := range versions {
@@ -80,7 +97,6 @@ func findInGit(ctx context.Context, repo *gitops.Repo, gitDir, dir string, versi
 		}
 	}
 	blobs := readBlobs(ctx, repo, want)
-	out := map[string]gitFile{}
 	for _, v := range versions {
 		e, ok := idx.Versions[v]
 		if !ok {
@@ -97,16 +113,22 @@ func findInGit(ctx context.Context, repo *gitops.Repo, gitDir, dir string, versi
 // saving it when it changed (a store that cannot be written only costs the
 // walk again next time).
 func currentHistory(ctx context.Context, repo *gitops.Repo, gitDir, dir string) (*historyIndex, error) {
+	old := loadHistory(gitDir, dir)
+	sig := refsSignature(repo)
+	if old != nil && sig != "" && old.StatSig == sig {
+		return old, nil
+	}
 	tips, raw, err := gitTips(ctx, repo)
 	if err != nil {
 		return nil, err
 	}
 	fp := fingerprint(raw, dir)
-	old := loadHistory(gitDir, dir)
 	if old != nil && old.Fingerprint == fp {
+		old.StatSig = sig
+		saveHistory(gitDir, old)
 		return old, nil
 	}
-	idx := &historyIndex{Format: historyVersion, Dir: dir, Fingerprint: fp, Versions: map[string]historyEntry{}}
+	idx := &historyIndex{Format: historyVersion, Dir: dir, Fingerprint: fp, StatSig: sig, Versions: map[string]historyEntry{}}
 	var exclude []string
 	if old != nil && subset(old.Tips, tips) && refsKept(ctx, repo, old.Refs, tips) {
 		idx.Versions, exclude = old.Versions, old.Tips
@@ -122,8 +144,53 @@ func currentHistory(ctx context.Context, repo *gitops.Repo, gitDir, dir string) 
 		}
 	}
 	idx.Tips = sortedUnique(idx.Tips)
-	_ = writeJSON(gitDir, historyPath(gitDir, dir), idx)
+	saveHistory(gitDir, idx)
 	return idx, nil
+}
+
+// refsSignature is a hash of the stat data (name, size, mtime, inode) of
+// every file git keeps refs and reflogs in: loose refs, packed-refs,
+// reftable, the reflogs, HEAD. Git replaces a ref file by renaming a new
+// one over it and appends to a reflog, so any ref change changes the
+// signature; an equal signature means the tips are those indexed. ""
+// when it cannot be computed (the git commands decide then).
+func refsSignature(repo *gitops.Repo) string {
+	h := sha256.New()
+	add := func(p string) {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			fmt.Fprintf(h, "%s\x00-\x00", p)
+			return
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00%d\x00%d\x00", p, fi.Size(), fi.ModTime().UnixNano(), inode(fi))
+	}
+	walk := func(root string) bool {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) && p == root {
+					return nil
+				}
+				return err
+			}
+			add(p) // folders too: a ref created or removed changes its folder
+			return nil
+		})
+		return err == nil
+	}
+	dirs := []string{repo.CommonDir}
+	if repo.GitDir != repo.CommonDir {
+		dirs = append(dirs, repo.GitDir)
+	}
+	for _, d := range dirs {
+		add(filepath.Join(d, "HEAD"))
+		add(filepath.Join(d, "packed-refs"))
+		for _, sub := range []string{"refs", "logs", "reftable"} {
+			if !walk(filepath.Join(d, sub)) {
+				return ""
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func loadHistory(gitDir, dir string) *historyIndex {
@@ -131,11 +198,104 @@ func loadHistory(gitDir, dir string) *historyIndex {
 	if err != nil {
 		return nil
 	}
-	var idx historyIndex
-	if json.Unmarshal(data, &idx) != nil || idx.Format != historyVersion || idx.Dir != dir || idx.Versions == nil {
+	idx, ok := parseHistory(data)
+	if !ok || idx.Dir != dir {
 		return nil
 	}
-	return &idx
+	return idx
+}
+
+// The index is a text file of tab-separated lines, read on every status
+// (a JSON decoder takes ten times as long on 1,000 phantoms):
+//
+//	regen-phantom-history <format>
+//	dir <dir> / fingerprint <fp> / statsig <sig>
+//	tip <hash>
+//	ref <name> <hash>
+//	v <version> <commit> <blob> <time> <path> <ref label>
+const historyMagic = "regen-phantom-history"
+
+func formatHistory(idx *historyIndex) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s\t%d\ndir\t%s\nfingerprint\t%s\nstatsig\t%s\n", historyMagic, historyVersion, idx.Dir, idx.Fingerprint, idx.StatSig)
+	for _, t := range idx.Tips {
+		fmt.Fprintf(&b, "tip\t%s\n", t)
+	}
+	names := make([]string, 0, len(idx.Refs))
+	for n := range idx.Refs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "ref\t%s\t%s\n", n, idx.Refs[n])
+	}
+	vs := make([]string, 0, len(idx.Versions))
+	for v := range idx.Versions {
+		vs = append(vs, v)
+	}
+	sort.Strings(vs)
+	for _, v := range vs {
+		e := idx.Versions[v]
+		fmt.Fprintf(&b, "v\t%s\t%s\t%s\t%d\t%s\t%s\n", v, e.Commit, e.Blob, e.Time, e.Path, e.Ref)
+	}
+	return b.Bytes()
+}
+
+func parseHistory(data []byte) (*historyIndex, bool) {
+	idx := &historyIndex{Refs: map[string]string{}, Versions: map[string]historyEntry{}}
+	text := string(data)
+	first := true
+	for len(text) > 0 {
+		line, rest, ok := strings.Cut(text, "\n")
+		if !ok {
+			return nil, false // a torn file: rebuilt
+		}
+		text = rest
+		kind, val, _ := strings.Cut(line, "\t")
+		if first {
+			if kind != historyMagic || val != strconv.Itoa(historyVersion) {
+				return nil, false
+			}
+			first = false
+			continue
+		}
+		switch kind {
+		case "dir":
+			idx.Dir = val
+		case "fingerprint":
+			idx.Fingerprint = val
+		case "statsig":
+			idx.StatSig = val
+		case "tip":
+			idx.Tips = append(idx.Tips, val)
+		case "ref":
+			n, h, ok := strings.Cut(val, "\t")
+			if !ok {
+				return nil, false
+			}
+			idx.Refs[n] = h
+		case "v":
+			f := strings.SplitN(val, "\t", 6)
+			if len(f) != 6 {
+				return nil, false
+			}
+			t, err := strconv.ParseInt(f[3], 10, 64)
+			if err != nil {
+				return nil, false
+			}
+			idx.Versions[f[0]] = historyEntry{Commit: f[1], Blob: f[2], Time: t, Path: f[4], Ref: f[5]}
+		default:
+			return nil, false
+		}
+	}
+	return idx, !first && idx.Fingerprint != ""
+}
+
+func saveHistory(gitDir string, idx *historyIndex) {
+	p := historyPath(gitDir, idx.Dir)
+	if ensureDir(gitDir, filepath.Dir(p)) == nil {
+		_ = fsatomic.WriteFile(p, formatHistory(idx), 0o600) // not saved: walked again next time
+	}
 }
 
 func fingerprint(raw []byte, dir string) string {

@@ -13,7 +13,7 @@
 //
 //	store/blobs/<sha256>                 the file's bytes, written once
 //	store/applied/<key>.json             per migrations folder: version -> file name, sha256, inserted_at
-//	store/history/<key>.json             the git index: version -> commit, path, blob, and the tips it covers
+//	store/history/<key>.txt              the git index: version -> commit, path, blob, and the tips it covers
 //
 // (<key> is a hash of the migrations folder's slash path.) The store is a
 // cache of facts, never the only copy of anything the user has: a store that
@@ -122,6 +122,9 @@ type Request struct {
 	Versions      []string // applied versions with no file in the work tree
 	// Repo is the opened repository (optional: opened from WorkTree when nil).
 	Repo *gitops.Repo
+	// SkipContent: only where each file is (status); Found.Content stays
+	// nil for files found in git, which are then not read.
+	SkipContent bool
 }
 
 // Resolve finds each requested version's file: git first (the newest
@@ -146,7 +149,7 @@ func Resolve(ctx context.Context, req Request) ([]Found, error) {
 	}
 	found := map[string]gitFile{}
 	if repo := openRepo(req); repo != nil {
-		found = findInGit(ctx, repo, req.GitDir, dir, versions)
+		found = findInGit(ctx, repo, req.GitDir, dir, versions, req.SkipContent)
 	}
 	applied, _ := loadApplied(req.GitDir, dir) // unreadable store: git's answers and "nowhere"
 	for i := range out {
@@ -227,9 +230,9 @@ func fileVersion(name string) (string, bool) {
 	return strconv.FormatInt(n, 10), true
 }
 
-// marshal is json with a trailing newline (store files are read by people too).
+// marshal is compact JSON with a trailing newline (status reads it every time).
 func marshal(v any) ([]byte, error) {
-	b, err := json.MarshalIndent(v, "", " ")
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/regen-tool/regen/migrator/fsatomic"
 )
@@ -163,7 +164,11 @@ func Remember(gitDir, migrationsDir string, files []AppliedFile) error {
 	}
 	idx, loadErr := loadApplied(gitDir, dir)
 	changed := loadErr != nil // a damaged index is replaced
-	var firstErr error
+	type pending struct {
+		version, sum string
+		f            AppliedFile
+	}
+	var todo []pending
 	for _, f := range files {
 		v, err := normalizeVersions([]string{f.Version})
 		if err != nil {
@@ -172,18 +177,36 @@ func Remember(gitDir, migrationsDir string, files []AppliedFile) error {
 		if filepath.Base(f.FileName) != f.FileName || f.FileName == "" {
 			return fmt.Errorf("phantom: %q is not a base file name", f.FileName)
 		}
-		sum := sha256Hex(f.Content)
 		old, had := idx.Versions[v[0]]
 		if had && (old.AppliedAt == f.AppliedAt || old.AppliedAt == "" || f.AppliedAt == "") {
 			continue
 		}
-		if err := writeBlob(gitDir, sum, f.Content); err != nil {
+		todo = append(todo, pending{v[0], sha256Hex(f.Content), f})
+	}
+	// The blobs are written in parallel: each write waits for its fsync,
+	// and a first status on a project with hundreds of applied migrations
+	// writes hundreds.
+	errs := make([]error, len(todo))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, p := range todo {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = writeBlob(gitDir, p.sum, p.f.Content)
+		}()
+	}
+	wg.Wait()
+	var firstErr error
+	for i, p := range todo {
+		if errs[i] != nil {
 			if firstErr == nil {
-				firstErr = err
+				firstErr = errs[i]
 			}
 			continue
 		}
-		idx.Versions[v[0]] = appliedEntry{File: f.FileName, SHA256: sum, AppliedAt: f.AppliedAt}
+		idx.Versions[p.version] = appliedEntry{File: p.f.FileName, SHA256: p.sum, AppliedAt: p.f.AppliedAt}
 		changed = true
 	}
 	if changed {

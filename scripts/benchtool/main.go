@@ -3,6 +3,7 @@
 //
 //	benchtool bigrepo  -dir D -tracked N -ignored N -migs N   synthetic Ash+SQLite repository
 //	benchtool feature  -dir D -mixsim PATH [-migs N]          feature scenario played by the stand-in
+//	benchtool phantomrepo -dir D -plain D2 [-branches 50 -commits 2000 -phantoms 1000]  phantoms across branches, and the same repository without
 //	benchtool sqlitedb -path P -mb N                          a development database of about N MB
 //	benchtool snapshot SRC DST                                migrator.SnapshotSQLite, as regen backs up
 //	benchtool time [-n N] [-warmup N] [-prepare CMD] [-dir D] -- A ... [';;' A2 ...] [::: B ...]
@@ -49,6 +50,8 @@ func main() {
 		err = bigRepo(args)
 	case "feature":
 		err = feature(args)
+	case "phantomrepo":
+		err = phantomRepo(args)
 	case "sqlitedb":
 		err = sqliteDB(args)
 	case "snapshot":
