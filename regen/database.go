@@ -24,6 +24,9 @@ type database interface {
 	Applied(ctx context.Context) ([]int64, error)
 	// ReadHint is the way on when Applied failed with err.
 	ReadHint(err error) string
+	// AppliedStamps is each version's inserted_at as the last Applied read
+	// it (regen's store tells a re-application from an edit by it).
+	AppliedStamps() map[int64]string
 	// Backup copies the database into dir (or beside it, in the server)
 	// and records how it will come back.
 	Backup(ctx context.Context, dir string) (rec RepoRecord, err error)
@@ -138,7 +141,10 @@ type sqliteDB struct {
 	source string
 	repo   string
 	rep    Reporter // told while a lock held by another process makes regen wait
+	stamps map[int64]string
 }
+
+func (d *sqliteDB) AppliedStamps() map[int64]string { return d.stamps }
 
 func (d *sqliteDB) String() string { return d.path }
 
@@ -151,8 +157,10 @@ func (d *sqliteDB) Applied(ctx context.Context) ([]int64, error) {
 		return nil, err
 	}
 	out := make([]int64, len(vs))
+	d.stamps = make(map[int64]string, len(vs))
 	for i, v := range vs {
 		out[i] = v.Version
+		d.stamps[v.Version] = v.InsertedAt
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out, nil

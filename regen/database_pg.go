@@ -19,7 +19,10 @@ type pgDB struct {
 	source    string
 	terminate bool // --terminate-connections: end other sessions for the template copy
 	repo      string
+	stamps    map[int64]string
 }
+
+func (d *pgDB) AppliedStamps() map[int64]string { return d.stamps }
 
 func (d *pgDB) String() string { return d.conn.String() }
 
@@ -29,8 +32,10 @@ func (d *pgDB) Applied(ctx context.Context) ([]int64, error) {
 		return nil, err
 	}
 	out := make([]int64, len(vs))
+	d.stamps = make(map[int64]string, len(vs))
 	for i, v := range vs {
 		out[i] = v.Version
+		d.stamps[v.Version] = v.InsertedAt
 	}
 	return out, nil
 }

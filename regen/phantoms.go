@@ -44,7 +44,7 @@ func (p *workspace) storeGitDir() string { return p.git.GitDir }
 // reads only files regen has not remembered yet, plus each remembered
 // one once to compare. A store that cannot be read or written never fails
 // the plan: p.storeProblem says so once.
-func (p *workspace) rememberApplied(r project.RepoConfig, rp *RepoPlan, tenantFiles []Migration) {
+func (p *workspace) rememberApplied(r project.RepoConfig, rp *RepoPlan, tenantFiles []Migration, stamps map[int64]string) {
 	isApplied := map[int64]bool{}
 	for _, v := range rp.Applied {
 		isApplied[v] = true
@@ -55,7 +55,7 @@ func (p *workspace) rememberApplied(r project.RepoConfig, rp *RepoPlan, tenantFi
 			files = append(files, m)
 		}
 	}
-	rp.EditedAfterApplied = p.rememberFolder(r.Migrations, files, isApplied)
+	rp.EditedAfterApplied = p.rememberFolder(r.Migrations, files, isApplied, stamps)
 	if r.TenantMigrations == "" {
 		return
 	}
@@ -71,12 +71,15 @@ func (p *workspace) rememberApplied(r project.RepoConfig, rp *RepoPlan, tenantFi
 			tfiles = append(tfiles, m)
 		}
 	}
-	rp.TenantEditedAfterApplied = p.rememberFolder(r.TenantMigrations, tfiles, tenantApplied)
+	rp.TenantEditedAfterApplied = p.rememberFolder(r.TenantMigrations, tfiles, tenantApplied, nil) // no stamps: first content seen wins
 }
 
-func (p *workspace) rememberFolder(folder string, files []Migration, isApplied map[int64]bool) []EditedMigration {
+// rememberFolder: stamps (inserted_at by version, nil when unknown) tell a
+// version applied again since it was remembered (its content now is what
+// ran) from one edited after it ran.
+func (p *workspace) rememberFolder(folder string, files []Migration, isApplied map[int64]bool, stamps map[int64]string) []EditedMigration {
 	gitDir, dir := p.storeGitDir(), p.gitPath(folder)
-	sums, err := phantom.AppliedSums(gitDir, dir)
+	sums, err := phantom.AppliedRecords(gitDir, dir)
 	if err != nil {
 		p.noteStore(err)
 	}
@@ -91,14 +94,14 @@ func (p *workspace) rememberFolder(folder string, files []Migration, isApplied m
 			continue // the plan reports unreadable files
 		}
 		v := strconv.FormatInt(m.Version, 10)
-		sum, seen := sums[v]
-		if !seen {
-			fresh = append(fresh, phantom.AppliedFile{Version: v, FileName: path.Base(m.Path), Content: data})
+		rec, seen := sums[v]
+		stamp := stamps[m.Version]
+		if !seen || (stamp != "" && stamp != rec.AppliedAt) {
+			fresh = append(fresh, phantom.AppliedFile{Version: v, FileName: path.Base(m.Path), Content: data, AppliedAt: stamp})
 			continue
 		}
-		if sum != sha256Bytes(data) {
-			name, _, _, _ := phantom.AppliedContent(gitDir, dir, v)
-			edited = append(edited, EditedMigration{Version: m.Version, Path: m.Path, AppliedAs: name})
+		if rec.SHA256 != sha256Bytes(data) {
+			edited = append(edited, EditedMigration{Version: m.Version, Path: m.Path, AppliedAs: rec.FileName})
 		}
 	}
 	if len(fresh) > 0 {

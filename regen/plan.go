@@ -379,7 +379,7 @@ func (p *workspace) planRepo(ctx context.Context, r project.RepoConfig, db datab
 	for _, m := range tenantFiles {
 		rp.TenantFiles = append(rp.TenantFiles, m.Version)
 	}
-	p.rememberApplied(r, rp, tenantFiles)
+	p.rememberApplied(r, rp, tenantFiles, db.AppliedStamps())
 	sort.Strings(rp.Remove)
 	sort.Strings(rp.RestoreTracked)
 	sort.Strings(rp.Stray)

@@ -319,3 +319,78 @@ func TestReliabilityEditedAfterApplied(t *testing.T) {
 		})
 	}
 }
+
+// An applied migration edited and then applied again (rolled back and
+// migrated, or its row stamped anew) is what the database ran: not an
+// edit after the fact. Both ways regen can tell: its own status between
+// the rollback and the migrate (the version left the database), or a new
+// inserted_at. Both databases (the stamp is read per adapter).
+func TestReliabilityEditedAfterAppliedNotReportedWhenAppliedAgain(t *testing.T) {
+	for _, kind := range []string{regentest.SQLite, regentest.Postgres} {
+		t.Run(kind, func(t *testing.T) {
+			p := regentest.NewProjectOf(t, kind)
+			mig := featureMigration(t, p)
+			commitAll(p, "subtitle")
+			phantomStatus(t, p) // remembers what was applied
+			orig, _ := os.ReadFile(filepath.Join(p.Root, mig))
+			version := strings.SplitN(path.Base(mig), "_", 2)[0]
+
+			// 1. A new inserted_at: applied again with the edited content.
+			p.Write(mig, string(orig)+"# edited once\n")
+			stamp := "2031-01-01 00:00:00"
+			p.SQL(`UPDATE schema_migrations SET inserted_at = '` + stamp + `' WHERE version = ` + version)
+			if st, _ := phantomStatus(t, p); len(st.Plan.Repos[0].Edited) != 0 {
+				t.Fatalf("re-stamped version reported edited: %+v", st.Plan.Repos[0].Edited)
+			}
+			if out, _ := p.Regen("check", "--codegen", "never", "--format", "json"); strings.Contains(out, "edited-after-applied") || !strings.Contains(out, `"findings"`) {
+				t.Fatalf("check after a re-application (the edit is unstaged, not edited after applied):\n%s", out)
+			}
+			// …and it is the edited content that is remembered now: a
+			// further edit is reported.
+			p.Write(mig, string(orig)+"# edited twice\n")
+			if st, _ := phantomStatus(t, p); len(st.Plan.Repos[0].Edited) != 1 {
+				t.Fatalf("an edit after the re-application is not reported: %+v", st.Plan.Repos[0].Edited)
+			}
+
+			// 2. Rolled back (status sees it gone), then migrated again.
+			p.Mix("ecto.rollback", "-n", "1")
+			phantomStatus(t, p)
+			p.Mix("ash.migrate")
+			if st, _ := phantomStatus(t, p); len(st.Plan.Repos[0].Edited) != 0 {
+				t.Fatalf("a migration rolled back and migrated again is reported edited: %+v", st.Plan.Repos[0].Edited)
+			}
+		})
+	}
+}
+
+// regen's store cannot be written (here a symlink where it belongs, which
+// regen never writes through): status and a run still succeed, status
+// says it once, and nothing is written where the link points.
+func TestReliabilityPhantomStoreUnusableNeverFailsACommand(t *testing.T) {
+	p := featureOf(t, regentest.SQLite)
+	outside := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(p.Root, ".git", "regen"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(p.Root, ".git", "regen", "store")); err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.RegenCmd("status", "--json").Output()
+	if err != nil {
+		t.Fatalf("status --json with an unusable store: %v\n%s", err, out)
+	}
+	var st statusJSON
+	if err := json.Unmarshal(out, &st); err != nil || !strings.Contains(st.Plan.StoreProblem, "symlink") {
+		t.Fatalf("store_problem %q (%v), want the symlink named", st.Plan.StoreProblem, err)
+	}
+	text, code := p.Regen("status")
+	if code != 0 || strings.Count(text, "regen's store could not be used") != 1 {
+		t.Fatalf("status: exit %d, want the store problem said once:\n%s", code, text)
+	}
+	if out, code := p.Regen("add_subtitle_and_views", "-m", "--yes"); code != 0 {
+		t.Fatalf("a run with an unusable store: exit %d\n%s", code, out)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Fatalf("written through the symlink: %v", entries)
+	}
+}

@@ -33,7 +33,7 @@ func (in *checkInput) editedAfterAppliedFindings() []Finding {
 
 func (in *checkInput) editedIn(gitDir, folder string, cr checkRepo) []Finding {
 	dir := in.v.GitPath(folder)
-	sums, err := phantom.AppliedSums(gitDir, dir)
+	sums, err := phantom.AppliedRecords(gitDir, dir)
 	if err != nil || len(sums) == 0 {
 		return nil // an unreadable store is status's to report; the check stays about files
 	}
@@ -50,7 +50,7 @@ func (in *checkInput) editedIn(gitDir, folder string, cr checkRepo) []Finding {
 		if !ok {
 			continue
 		}
-		sum, seen := sums[v]
+		rec, seen := sums[v]
 		if !seen {
 			continue
 		}
@@ -59,7 +59,7 @@ func (in *checkInput) editedIn(gitDir, folder string, cr checkRepo) []Finding {
 			continue // unreadable files are other rules' findings
 		}
 		h := sha256.Sum256(data)
-		if hex.EncodeToString(h[:]) == sum {
+		if hex.EncodeToString(h[:]) == rec.SHA256 {
 			continue
 		}
 		out = append(out, newCheckFinding(RuleEditedAfterApplied, rel, 0,

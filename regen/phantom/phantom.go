@@ -29,6 +29,8 @@
 //	Resolve(ctx, Request) ([]Found, error)                 one Found per requested version, in version order
 //	Remember(gitDir, migrationsDir, []AppliedFile) error  copy applied files into the store (cheap when already there)
 //	AppliedContent(gitDir, migrationsDir, version)         what regen saw applied for a version (edited-after-applied)
+//	AppliedRecords(gitDir, migrationsDir)                  every remembered version: file name, sha256, inserted_at
+//	Forget(gitDir, migrationsDir, versions)                drop the records of versions rolled back (their blobs stay)
 //
 // The package does not import package regen.
 package phantom

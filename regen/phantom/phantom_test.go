@@ -212,9 +212,9 @@ func TestRememberAndAppliedContent(t *testing.T) {
 	if _, c, ok, _ := AppliedContent(gitDir, mig, v); !ok || string(c) != "edited\n" {
 		t.Fatalf("after re-applying: %q", c)
 	}
-	sums, err := AppliedSums(gitDir, mig)
-	if err != nil || sums[v] != sha256Hex([]byte("edited\n")) {
-		t.Fatalf("AppliedSums = %v, %v", sums, err)
+	recs, err := AppliedRecords(gitDir, mig)
+	if err != nil || recs[v].SHA256 != sha256Hex([]byte("edited\n")) || recs[v].AppliedAt != "2024-02-01 00:00:00" {
+		t.Fatalf("AppliedRecords = %v, %v", recs, err)
 	}
 	// Forgotten (rolled back): the next application is remembered afresh.
 	if err := Forget(gitDir, mig, []string{v}); err != nil {

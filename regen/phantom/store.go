@@ -155,7 +155,7 @@ func sha256Hex(b []byte) string {
 // hash) and records it as what its version had when applied. A version
 // already remembered keeps its first content (a later edit of an applied
 // migration is what AppliedContent exists to catch) unless the database
-// says it was applied again since (another AppliedAt). Nothing is written
+// says it was applied again since (another, non-empty AppliedAt). Nothing is written
 // when nothing is new, so calling it on every command is cheap.
 func Remember(gitDir, migrationsDir string, files []AppliedFile) error {
 	dir, err := cleanDir(migrationsDir)
@@ -178,7 +178,7 @@ func Remember(gitDir, migrationsDir string, files []AppliedFile) error {
 			return fmt.Errorf("phantom: %q is not a base file name", f.FileName)
 		}
 		old, had := idx.Versions[v[0]]
-		if had && (old.AppliedAt == f.AppliedAt || old.AppliedAt == "" || f.AppliedAt == "") {
+		if had && (old.AppliedAt == f.AppliedAt || f.AppliedAt == "") {
 			continue
 		}
 		todo = append(todo, pending{v[0], sha256Hex(f.Content), f})
@@ -268,18 +268,25 @@ func AppliedContent(gitDir, migrationsDir, version string) (fileName string, con
 	return name, data, ok, nil
 }
 
-// AppliedSums is every remembered version of a migrations folder with the
-// sha256 of its content when applied: a whole-folder comparison (status,
-// check) reads one file instead of every blob.
-func AppliedSums(gitDir, migrationsDir string) (map[string]string, error) {
+// Applied is what the store remembers of one applied version.
+type Applied struct {
+	FileName  string // base name when applied
+	SHA256    string // of the content when applied
+	AppliedAt string // the database's inserted_at then ("" when unknown)
+}
+
+// AppliedRecords is every remembered version of a migrations folder: a
+// whole-folder comparison (status, check) reads one file instead of every
+// blob.
+func AppliedRecords(gitDir, migrationsDir string) (map[string]Applied, error) {
 	dir, err := cleanDir(migrationsDir)
 	if err != nil {
 		return nil, err
 	}
 	idx, err := loadApplied(gitDir, dir)
-	out := make(map[string]string, len(idx.Versions))
+	out := make(map[string]Applied, len(idx.Versions))
 	for v, e := range idx.Versions {
-		out[v] = e.SHA256
+		out[v] = Applied{FileName: e.File, SHA256: e.SHA256, AppliedAt: e.AppliedAt}
 	}
 	return out, err
 }
