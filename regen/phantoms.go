@@ -225,3 +225,33 @@ func (rp *RepoPlan) phantomProblems() {
 	merged.Next = "Switch back to the branch that has them, or roll them back from their files (`regen sync`) before working here."
 	rp.Problems = append(rp.Problems, merged)
 }
+
+// rememberRun copies into the store what a run leaves applied (the new
+// migrations): the next plan would, but a file that is never committed
+// may be gone by then. Best effort, like every store write.
+func (p *workspace) rememberRun(j *Journal) {
+	for i, r := range p.cfg.Repos {
+		if i >= len(j.Repos) || i >= len(p.dbs) {
+			return
+		}
+		isApplied := map[int64]bool{}
+		for _, v := range j.Repos[i].After {
+			isApplied[v] = true
+		}
+		entries, err := os.ReadDir(filepath.Join(p.cfg.Root, filepath.FromSlash(r.Migrations)))
+		if err != nil {
+			continue
+		}
+		var files []Migration
+		for _, e := range entries {
+			if !e.Type().IsRegular() {
+				continue // a symlink is never followed
+			}
+			if m, ok := migrationAt(r.Migrations+"/"+e.Name(), r.Migrations); ok && isApplied[m.Version] {
+				m.Applied = true
+				files = append(files, m)
+			}
+		}
+		p.rememberFolder(r.Migrations, files, isApplied, p.dbs[i].AppliedStamps())
+	}
+}

@@ -394,3 +394,31 @@ func TestReliabilityPhantomStoreUnusableNeverFailsACommand(t *testing.T) {
 		t.Fatalf("written through the symlink: %v", entries)
 	}
 }
+
+// What a run applies is in regen's store when the run ends: its new
+// migration, never committed and deleted by hand right after, is found
+// there (no regen command ran in between).
+func TestReliabilityPhantomRunRemembersWhatItApplied(t *testing.T) {
+	p := featureOf(t, regentest.SQLite)
+	if out, code := p.Regen("add_subtitle_and_views", "-m", "--yes"); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	var mig string
+	for _, m := range p.Migrations() {
+		if strings.Contains(m, "add_subtitle_and_views") {
+			mig = "priv/repo/migrations/" + m
+		}
+	}
+	if mig == "" {
+		t.Fatalf("no regenerated migration: %v", p.Migrations())
+	}
+	content, _ := os.ReadFile(filepath.Join(p.Root, mig))
+	if err := os.Remove(filepath.Join(p.Root, mig)); err != nil {
+		t.Fatal(err)
+	}
+	st, text := phantomStatus(t, p)
+	ph := onePhantom(t, st, mig)
+	if ph.Where.Source != "store" || !strings.Contains(text, "regen's store") || !storedFiles(t, p)[string(content)] {
+		t.Fatalf("the run's migration found at %+v, want regen's store with its content:\n%s", ph.Where, text)
+	}
+}
