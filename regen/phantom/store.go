@@ -291,6 +291,17 @@ func AppliedRecords(gitDir, migrationsDir string) (map[string]Applied, error) {
 	return out, err
 }
 
+// AppliedSums is AppliedRecords' sha256 by version (the first API's name,
+// kept for its callers).
+func AppliedSums(gitDir, migrationsDir string) (map[string]string, error) {
+	recs, err := AppliedRecords(gitDir, migrationsDir)
+	out := make(map[string]string, len(recs))
+	for v, r := range recs {
+		out[v] = r.SHA256
+	}
+	return out, err
+}
+
 func writeBlob(gitDir, sum string, content []byte) error {
 	p := blobPath(gitDir, sum)
 	if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
