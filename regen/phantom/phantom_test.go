@@ -275,3 +275,30 @@ func TestRequestChecks(t *testing.T) {
 		t.Error(SourceGit.String())
 	}
 }
+
+// A branch rewritten (amend: its ref moves to a commit that does not
+// descend from the old tip) is indexed anew: the new content is found on
+// the branch; a commit only a detached HEAD has is named "HEAD".
+func TestResolveRewrittenBranchAndDetachedHead(t *testing.T) {
+	r := newRepo(t)
+	r.git("checkout", "-q", "-b", "feature")
+	r.write(mig+"/20240101000001_add_a.exs", "a\n")
+	r.git("add", ".")
+	r.git("commit", "-q", "-m", "a")
+	r.git("checkout", "-q", "main")
+	r.resolve("20240101000001") // indexed
+	r.git("checkout", "-q", "feature")
+	r.write(mig+"/20240101000001_add_a.exs", "amended\n")
+	r.git("commit", "-q", "-a", "--amend", "-m", "a'")
+	amended := r.git("rev-parse", "HEAD")
+	r.git("checkout", "-q", "main")
+	wantGit(t, r.resolve("20240101000001")[0], "branch feature", amended, "20240101000001_add_a.exs", "amended\n")
+
+	r.git("checkout", "-q", "--detach", "main")
+	r.write(mig+"/20240101000002_add_b.exs", "b\n")
+	r.git("add", ".")
+	r.git("commit", "-q", "-m", "b")
+	detached := r.git("rev-parse", "HEAD")
+	r.write("README", "y\n")
+	wantGit(t, r.resolve("20240101000002")[0], "HEAD", detached, "20240101000002_add_b.exs", "b\n")
+}

@@ -166,6 +166,9 @@ func appliedLines(rp regen.RepoPlan) []string {
 	for _, m := range rp.Untracked {
 		name[m.Version] = m.Path + "  (untracked)"
 	}
+	for _, ph := range rp.Phantoms {
+		name[ph.Version] = "(no file here: a phantom, listed below)"
+	}
 	out := make([]string, 0, len(rp.Applied))
 	for _, v := range rp.Applied {
 		n, ok := name[v]
