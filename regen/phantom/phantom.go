@@ -15,14 +15,17 @@
 //	store/applied/<key>.json             per migrations folder: version -> file name, sha256, inserted_at
 //	store/history/<key>.txt              the git index: version -> commit, path, blob, and the tips it covers
 //
-// (<key> is a hash of the migrations folder's slash path.) The store is a
-// cache of facts, never the only copy of anything the user has: a store that
-// cannot be read or written makes the answers poorer ("nowhere"), never
-// wrong, and never fails a command; callers say so once.
+// (<key> is a hash of the migrations folder's slash path.) Blobs are never
+// removed: for a file that was never committed the store may hold the only
+// copy. A store that cannot be read or written makes the answers poorer
+// ("nowhere"), never wrong, and never fails a command; callers say so once.
 //
-// The history index makes Resolve cheap: it is rebuilt only when git's tips
-// (refs and reflog entries) changed since it was written, and then only for
-// the commits not reachable from the tips already indexed (see history.go).
+// The history index makes Resolve cheap: while the stat signature of git's
+// ref and reflog files is the one recorded, no git command runs; when the
+// tips (refs and reflog entries) changed, only the commits not reachable
+// from the tips already indexed are walked; when a tip went away or a ref
+// was rewritten, it is rebuilt (see history.go). Request.SkipContent (status)
+// says where the files are without reading them.
 //
 // API (used by `regen status`, `regen check` and `regen sync`):
 //
@@ -31,6 +34,7 @@
 //	AppliedContent(gitDir, migrationsDir, version)         what regen saw applied for a version (edited-after-applied)
 //	AppliedRecords(gitDir, migrationsDir)                  every remembered version: file name, sha256, inserted_at
 //	Forget(gitDir, migrationsDir, versions)                drop the records of versions rolled back (their blobs stay)
+//	AppliedSums(gitDir, migrationsDir)                     AppliedRecords' sha256 by version (the first API)
 //
 // The package does not import package regen.
 package phantom
