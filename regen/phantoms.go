@@ -104,6 +104,9 @@ func (p *workspace) rememberFolder(folder string, files []Migration, isApplied m
 			edited = append(edited, EditedMigration{Version: m.Version, Path: m.Path, AppliedAs: rec.FileName})
 		}
 	}
+	if p.storeReadOnly {
+		return edited
+	}
 	if len(fresh) > 0 {
 		if err := phantom.Remember(gitDir, dir, fresh); err != nil {
 			p.noteStore(err)
@@ -149,7 +152,7 @@ func (p *workspace) resolveFolder(ctx context.Context, folder string, versions [
 	if len(versions) == 0 {
 		return nil
 	}
-	req := phantom.Request{GitDir: p.storeGitDir(), WorkTree: p.git.Root, MigrationsDir: p.gitPath(folder), Repo: p.git, SkipContent: true}
+	req := phantom.Request{GitDir: p.storeGitDir(), WorkTree: p.git.Root, MigrationsDir: p.gitPath(folder), Repo: p.git, SkipContent: true, NoWrite: p.storeReadOnly}
 	for _, v := range versions {
 		req.Versions = append(req.Versions, strconv.FormatInt(v, 10))
 	}

@@ -153,6 +153,9 @@ type workspace struct {
 	hasher *fileHasher
 	// storeProblem: regen's store could not be used (phantoms.go), said once.
 	storeProblem string
+	// storeReadOnly: a run is open (live, or interrupted): status writes
+	// nothing under the state dir, regen's store included.
+	storeReadOnly bool
 }
 
 func (p *workspace) gitPath(rel string) string {

@@ -37,6 +37,7 @@ func (e *Engine) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	proj.storeReadOnly = st.Running != nil || st.OpenJournal != nil || st.DamagedJournal != nil
 	st.Config = proj.cfg.File
 	if st.Config == "" {
 		st.Config = "detected (no .regen.toml)"

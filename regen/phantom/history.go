@@ -74,8 +74,8 @@ func historyPath(gitDir, dir string) string {
 // findInGit answers from the history index (brought up to date first) and
 // reads the blobs of the versions asked for. Any git failure yields what
 // could be found (nothing): the store answers next.
-func findInGit(ctx context.Context, repo *gitops.Repo, gitDir, dir string, versions []string, skipContent bool) map[string]gitFile {
-	idx, err := currentHistory(ctx, repo, gitDir, dir)
+func findInGit(ctx context.Context, repo *gitops.Repo, gitDir, dir string, versions []string, skipContent, noWrite bool) map[string]gitFile {
+	idx, err := currentHistory(ctx, repo, gitDir, dir, noWrite)
 	if err != nil {
 		return map[string]gitFile{}
 	}
@@ -112,7 +112,7 @@ func findInGit(ctx context.Context, repo *gitops.Repo, gitDir, dir string, versi
 // currentHistory loads the index and updates it to git's current tips,
 // saving it when it changed (a store that cannot be written only costs the
 // walk again next time).
-func currentHistory(ctx context.Context, repo *gitops.Repo, gitDir, dir string) (*historyIndex, error) {
+func currentHistory(ctx context.Context, repo *gitops.Repo, gitDir, dir string, noWrite bool) (*historyIndex, error) {
 	old := loadHistory(gitDir, dir)
 	sig := refsSignature(repo)
 	if old != nil && sig != "" && old.StatSig == sig {
@@ -125,7 +125,9 @@ func currentHistory(ctx context.Context, repo *gitops.Repo, gitDir, dir string) 
 	fp := fingerprint(raw, dir)
 	if old != nil && old.Fingerprint == fp {
 		old.StatSig = sig
-		saveHistory(gitDir, old)
+		if !noWrite {
+			saveHistory(gitDir, old)
+		}
 		return old, nil
 	}
 	idx := &historyIndex{Format: historyVersion, Dir: dir, Fingerprint: fp, StatSig: sig, Versions: map[string]historyEntry{}}
@@ -144,7 +146,9 @@ func currentHistory(ctx context.Context, repo *gitops.Repo, gitDir, dir string) 
 		}
 	}
 	idx.Tips = sortedUnique(idx.Tips)
-	saveHistory(gitDir, idx)
+	if !noWrite {
+		saveHistory(gitDir, idx)
+	}
 	return idx, nil
 }
 

@@ -131,6 +131,9 @@ type Request struct {
 	// SkipContent: only where each file is (status); Found.Content stays
 	// nil for files found in git, which are then not read.
 	SkipContent bool
+	// NoWrite: the history index is brought up to date in memory only
+	// (status while a run is open writes nothing under the state dir).
+	NoWrite bool
 }
 
 // Resolve finds each requested version's file: git first (the newest
@@ -155,7 +158,7 @@ func Resolve(ctx context.Context, req Request) ([]Found, error) {
 	}
 	found := map[string]gitFile{}
 	if repo := openRepo(req); repo != nil {
-		found = findInGit(ctx, repo, req.GitDir, dir, versions, req.SkipContent)
+		found = findInGit(ctx, repo, req.GitDir, dir, versions, req.SkipContent, req.NoWrite)
 	}
 	applied, _ := loadApplied(req.GitDir, dir) // unreadable store: git's answers and "nowhere"
 	for i := range out {
