@@ -223,7 +223,7 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 		}
 		res.Action = RecoverNothingChanged
 		return res, nil
-	case j.Step == stepCommit && j.did(stepVerify) && j.Kind == RunRegen:
+	case j.Step == stepCommit && j.did(stepVerify) && j.Kind.isRun():
 		// Everything was done and verified; only the bookkeeping was cut off.
 		applied := func(i int) ([]int64, error) { return e.databaseFor(j.Repos[i]).Applied(ctx) }
 		if err := e.finishRun(j, inventory, applied, nil); err != nil {
@@ -325,6 +325,10 @@ func collectMigrations(j *Journal, folder string, versions []int64, dir string) 
 	aside, _ := filepath.Glob(filepath.Join(j.BackupDir, "moved-aside", "*", filepath.FromSlash(folder)))
 	places = append(places, aside...)
 	places = append(places, filepath.Join(j.BackupDir, "files", filepath.FromSlash(folder)))
+	// A sync's phantoms are in no folder of the project: their recovered
+	// files are in the run's rollback folders.
+	rolled, _ := filepath.Glob(filepath.Join(j.BackupDir, "rollback", "*"))
+	places = append(places, rolled...)
 	for _, place := range places {
 		entries, _ := os.ReadDir(place)
 		for _, en := range entries {

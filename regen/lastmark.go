@@ -35,7 +35,7 @@ func (e *Engine) notePrevLast(j *Journal) error {
 // already named it in the marker, the marker gets back the value the run
 // found. Idempotent, so a crash during the reversal is reversed again.
 func (e *Engine) putBackLast(j *Journal) error {
-	if j.Kind != RunRegen {
+	if !j.Kind.isRun() {
 		return nil
 	}
 	data, err := os.ReadFile(e.lastMarker())

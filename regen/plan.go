@@ -42,6 +42,9 @@ type Migration struct {
 	Dev     bool   `json:"dev,omitempty"`
 	// Committed: tracked, but added on this branch since --base.
 	Committed bool `json:"committed,omitempty"`
+	// content is a phantom's recovered file (sync_plan.go): Path is where
+	// it would be, and nothing is there.
+	content []byte
 }
 
 type RepoPlan struct {

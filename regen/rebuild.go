@@ -85,12 +85,15 @@ func (t *txn) rebuild(ctx context.Context, i int, rp RepoPlan, why string) error
 	if len(rp.Orphans) > 0 {
 		return fmt.Errorf("cannot rebuild repo %q: applied versions %v have no migration file, so their schema cannot be recreated; restore those files, or remove the rows from schema_migrations", rp.Name, rp.Orphans)
 	}
+	// What stays applied: a regen run rolls back every applied untracked
+	// migration, a sync keeps them (it rolls back phantoms only).
 	var keep []Migration
-	for _, m := range rp.Tracked {
+	for _, m := range append(append([]Migration{}, rp.Tracked...), rp.Untracked...) {
 		if m.Applied && !containsVersion(rec.Rollback, m.Version) {
 			keep = append(keep, m)
 		}
 	}
+	sortMigrations(keep)
 	t.e.rep.StepStart("rebuild", fmt.Sprintf("%s: recreate from %d tracked migration(s), carry the data over", rp.Name, len(keep)))
 	dir := filepath.Join(t.j.BackupDir, "rebuild", rp.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -181,7 +184,7 @@ var (
 // `down` raises, the tables its up creates and the columns it adds
 // ("table.column"). ok is false when the file cannot be read.
 func migrationEffects(root string, m Migration) (raises bool, tables, columns []string, ok bool) {
-	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(m.Path)))
+	data, err := m.bytes(root)
 	if err != nil {
 		return false, nil, nil, false
 	}

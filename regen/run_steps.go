@@ -25,6 +25,9 @@ import (
 // steps is the list of the run's changing steps, after the backup and
 // before the commit.
 func (t *txn) steps() []Step {
+	if t.kind == RunSync {
+		return t.syncSteps() // sync.go
+	}
 	steps := []Step{
 		{Name: stepKeepPrepare, Run: t.prepareKeep},
 		{Name: stepRollback, Run: t.rollback, Task: t.rollbackTasks, Prepare: t.prepareRollbackDirs, Verify: t.verifyRollbackShared, Describe: t.describeRollback},

@@ -219,9 +219,14 @@ const (
 	RunRegen
 	RunUndo
 	RunRoundtrip
+	RunSync // `regen sync`: phantoms rolled back, the work tree's migrations applied
 )
 
-var runKindNames = []string{"", "regen", "undo", "roundtrip"}
+var runKindNames = []string{"", "regen", "undo", "roundtrip", "sync"}
+
+// isRun: a regeneration or a sync, committed by finishRun, named by the
+// last-run marker and reversed by `regen undo` alike.
+func (k RunKind) isRun() bool { return k == RunRegen || k == RunSync }
 
 func (k RunKind) String() string                { return enumString(runKindNames, int(k)) }
 func (k RunKind) MarshalText() ([]byte, error)  { return enumText("run kind", runKindNames, k) }

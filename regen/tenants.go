@@ -123,11 +123,11 @@ func (t *txn) prepareTenantRollbackDir(i int) error {
 		return err
 	}
 	for _, m := range rp.TenantUntracked {
-		src := filepath.Join(t.root, filepath.FromSlash(m.Path))
-		if !exists(src) {
-			src = filepath.Join(t.j.BackupDir, "files", filepath.FromSlash(m.Path))
+		root := t.root
+		if !exists(filepath.Join(root, filepath.FromSlash(m.Path))) {
+			root = filepath.Join(t.j.BackupDir, "files")
 		}
-		if _, err := copyFileAtomic(src, filepath.Join(dir, path.Base(m.Path)), 0o600); err != nil {
+		if err := m.copyTo(root, filepath.Join(dir, path.Base(m.Path))); err != nil {
 			return fmt.Errorf("cannot prepare the tenant rollback folder: %w", err)
 		}
 	}

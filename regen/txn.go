@@ -124,7 +124,19 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	}
 	t := &txn{e: e, proj: proj, plan: plan, opts: o, root: proj.cfg.Root, strategy: strategy}
 
-	// 2. Journal and backup. Nothing has changed yet if this fails.
+	if err := t.execute(ctx, res); err != nil {
+		return res, err
+	}
+	res.Created, res.NoChanges, res.Timings, res.Report = t.j.Created, len(t.j.Created) == 0, t.j.Timings, t.j.Report
+	res.Keep = t.j.Keep
+	e.reportKeep(res.Keep)
+	return res, nil
+}
+
+// execute is the transaction once the plan is known to be possible: journal
+// and backup (nothing has changed if they fail), the steps that change
+// things (a failure in any is compensated), the commit. A sync runs it too.
+func (t *txn) execute(ctx context.Context, res *RunResult) error {
 	started := time.Now()
 	defer func() { res.Total, res.Children, res.DBBackup = time.Since(started), t.children, t.dbBackup }()
 	if err := t.begin(ctx); err != nil {
@@ -132,30 +144,23 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 		var sig *migrator.SignalCause
 		if errors.As(context.Cause(ctx), &sig) {
 			// Interrupted before anything changed: nothing to restore.
-			return res, &InterruptedError{Signal: sig.Signal, Restored: true}
+			return &InterruptedError{Signal: sig.Signal, Restored: true}
 		}
-		return res, err
+		return err
 	}
 	res.RunID, res.BackupDir = t.j.RunID, t.j.BackupDir
 	if err := t.proveFirst(ctx); err != nil {
-		return res, t.abandon(err)
+		return t.abandon(err)
 	}
-
-	// 3–6. The steps that change things; a failure in any is compensated.
 	for _, s := range t.steps() {
 		if err := t.step(ctx, s); err != nil {
-			return res, t.fail(ctx, s.Name, err)
+			return t.fail(ctx, s.Name, err)
 		}
 	}
-
-	// 7. Commit.
 	if err := t.commit(); err != nil {
-		return res, t.fail(ctx, stepCommit, err)
+		return t.fail(ctx, stepCommit, err)
 	}
-	res.Created, res.NoChanges, res.Timings, res.Report = t.j.Created, len(t.j.Created) == 0, t.j.Timings, t.j.Report
-	res.Keep = t.j.Keep
-	e.reportKeep(res.Keep)
-	return res, nil
+	return nil
 }
 
 // txn is one run in progress.
@@ -166,12 +171,21 @@ type txn struct {
 	opts RunOptions
 	root string
 	j    *Journal
+	// kind is what the run is (RunRegen when zero; RunSync: sync.go).
+	kind RunKind
 	// strategy is the rollback strategy, resolved once (resolveStrategy).
 	strategy StrategyChoice
 	// children and dbBackup add up time that is not regen's own.
 	children, dbBackup time.Duration
 	drivers            int      // mix driver scripts written (driver.go)
 	unproven           []string // commands run without the database check
+}
+
+func (t *txn) runKind() RunKind {
+	if t.kind == runKindUnknown {
+		return RunRegen
+	}
+	return t.kind
 }
 
 func (t *txn) folders() []string {
@@ -199,7 +213,7 @@ func (t *txn) begin(ctx context.Context) error {
 	now := e.opts.Now()
 	id := newRunID(now)
 	t.j = &Journal{
-		Format: journalFormat, RunID: id, Kind: RunRegen, Command: t.opts.Command, Started: now,
+		Format: journalFormat, RunID: id, Kind: t.runKind(), Command: t.opts.Command, Started: now,
 		Root: t.root, BackupDir: filepath.Join(e.stateDir, "backup", id), Name: t.opts.Name, Migrate: t.opts.Migrate,
 		GitPrefix: t.proj.prefix,
 	}
@@ -371,7 +385,7 @@ func (t *txn) prepareRollbackDir(rp RepoPlan) (string, error) {
 		return "", err
 	}
 	for _, m := range rp.Rollback {
-		if _, err := copyFileAtomic(filepath.Join(t.root, filepath.FromSlash(m.Path)), filepath.Join(dir, path.Base(m.Path)), 0o600); err != nil {
+		if err := m.copyTo(t.root, filepath.Join(dir, path.Base(m.Path))); err != nil {
 			return "", fmt.Errorf("cannot prepare the rollback folder: %w", err)
 		}
 	}
