@@ -18,6 +18,7 @@ import (
 	recovercmd "github.com/regen-tool/regen/cmd/regen/recover"
 	"github.com/regen-tool/regen/cmd/regen/render"
 	statuscmd "github.com/regen-tool/regen/cmd/regen/status"
+	synccmd "github.com/regen-tool/regen/cmd/regen/sync"
 	undocmd "github.com/regen-tool/regen/cmd/regen/undo"
 	versioncmd "github.com/regen-tool/regen/cmd/regen/version"
 	"github.com/regen-tool/regen/regen"
@@ -121,6 +122,7 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 		recovercmd.NewCmdRecover(f, nil, &opts.ConfigFile),
 		versioncmd.NewCmdVersion(f),
 		initcmd.NewCmdInit(f, nil, &opts.ConfigFile),
+		synccmd.NewCmdSync(f, nil, &opts.ConfigFile),
 	)
 	cmd.AddCommand(hookcmd.NewCmdHook(f))
 	cmd.CompletionOptions.DisableDefaultCmd = true
