@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/regen-tool/regen/regen/regentest"
+)
+
+// Issue 13: the dev database follows the branch. `regen sync` rolls back
+// the phantoms a checkout left (applied versions whose file the work tree
+// no longer has) and applies the work tree's pending migrations, as one
+// transaction; the post-checkout hook runs it after a branch switch.
+
+// syncStory is a project on main with a feature branch that added a
+// column (migrated, committed), checked out on feature, with a row in
+// every table.
+type syncStory struct {
+	p                *regentest.Project
+	mainVersions     []int64
+	featureVersions  []int64
+	featureMigration string // the feature's migration file (project-relative)
+}
+
+func newSyncStory(t *testing.T, kind string) *syncStory {
+	t.Helper()
+	p := regentest.NewProjectOf(t, kind)
+	s := &syncStory{p: p, mainVersions: p.Applied()}
+	p.Git("checkout", "-q", "-b", "feature")
+	p.Write("lib/blog/post.ex", p.Resource("Post", "posts", append(append([]string{}, baseAttrs...), "attribute :subtitle, :string, public?: true"), nil))
+	p.Mix("ash.codegen", "add_subtitle")
+	p.Mix("ash.migrate")
+	for _, u := range p.Untracked("priv/repo/migrations") {
+		s.featureMigration = u
+	}
+	if s.featureMigration == "" {
+		t.Fatal("codegen wrote no migration")
+	}
+	p.Git("add", "-A")
+	p.Git("commit", "-q", "-m", "add subtitle")
+	p.SQL(`INSERT INTO posts (id, title, body, subtitle) VALUES ('00000000-0000-0000-0000-000000000001', 'Hello', 'b', 's')`,
+		`INSERT INTO comments (id, body, post_id) VALUES ('00000000-0000-0000-0000-000000000002', 'nice', '00000000-0000-0000-0000-000000000001')`)
+	s.featureVersions = p.Applied()
+	return s
+}
+
+// files is the work tree as bytes: every file under priv/ and lib/ (with
+// its mode) and git's untracked list.
+func files(p *regentest.Project) string {
+	st := p.Capture()
+	var b strings.Builder
+	for k, v := range st.Files {
+		b.WriteString(k + " " + v + "\n")
+	}
+	lines := strings.Split(b.String(), "\n")
+	sort.Strings(lines)
+	return strings.Join(lines, "\n") + "\nuntracked:\n" + st.Untracked
+}
+
+// columns lists a table's columns.
+func columns(t *testing.T, p *regentest.Project, table string) string {
+	t.Helper()
+	driver, dsn, q := "sqlite", "file:"+p.DB+"?mode=ro", `SELECT name FROM pragma_table_info('`+table+`') ORDER BY name`
+	if p.Kind == regentest.Postgres {
+		driver, dsn, q = "postgres", p.DB, `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '`+table+`' ORDER BY column_name`
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		cols = append(cols, c)
+	}
+	return strings.Join(cols, ",")
+}
+
+func (s *syncStory) wantRows(t *testing.T) {
+	t.Helper()
+	if n := s.p.Count("posts"); n != 1 {
+		t.Fatalf("posts: %d rows, want 1", n)
+	}
+	if n := s.p.Count("comments"); n != 1 {
+		t.Fatalf("comments: %d rows, want 1", n)
+	}
+}
+
+func sameVersions(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// gitHooked runs git with regen on PATH and the stand-in as mix, as a
+// developer's shell has them, so that the installed hook runs the real
+// regen.
+func gitHooked(t *testing.T, p *regentest.Project, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = p.Root
+	cmd.Env = append(append(append(os.Environ(), p.GitEnv()...),
+		"PATH="+filepath.Dir(regentest.Regen(t))+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"REGEN_MIX="+regentest.Mixsim(t), "NO_COLOR=1"), p.Env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return out.String()
+}
+
+// The checkout story on both databases: on main, sync rolls the feature's
+// migration back (its file from the feature branch), keeps every row and
+// leaves the work tree byte-identical; back on feature, sync applies it again.
+func TestReliabilitySyncCheckoutStory(t *testing.T) {
+	for _, kind := range regentest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := newSyncStory(t, kind)
+			p := s.p
+			p.Git("checkout", "-q", "main")
+			if !strings.Contains(columns(t, p, "posts"), "subtitle") {
+				t.Fatal("the story needs the feature's column in the database on main")
+			}
+			before := files(p)
+			dry, code := p.Regen("sync", "--dry-run")
+			if code != 0 || !strings.Contains(dry, "dry run: nothing was changed") || !strings.Contains(dry, "add_subtitle") || !strings.Contains(dry, "branch feature @ ") {
+				t.Fatalf("sync --dry-run: exit %d\n%s", code, dry)
+			}
+			if !sameVersions(p.Applied(), s.featureVersions) || files(p) != before {
+				t.Fatalf("the dry run changed something: %v", p.Applied())
+			}
+			out, code := p.Regen("sync")
+			if code != 0 || !strings.Contains(out, "rolled back") {
+				t.Fatalf("sync on main: exit %d\n%s", code, out)
+			}
+			t.Logf("regen sync on main:\n%s", out)
+			if got := p.Applied(); !sameVersions(got, s.mainVersions) {
+				t.Fatalf("applied after sync on main: %v, want %v\n%s", got, s.mainVersions, out)
+			}
+			if strings.Contains(columns(t, p, "posts"), "subtitle") {
+				t.Fatalf("the feature's column is still there: %s", columns(t, p, "posts"))
+			}
+			s.wantRows(t)
+			if after := files(p); after != before {
+				t.Fatalf("the work tree changed:\n%s\nvs\n%s", before, after)
+			}
+			again, code := p.Regen("sync")
+			if code != 0 || !strings.Contains(again, "nothing to do") {
+				t.Fatalf("second sync: exit %d\n%s", code, again)
+			}
+
+			p.Git("checkout", "-q", "feature")
+			before = files(p)
+			out, code = p.Regen("sync")
+			if code != 0 || !strings.Contains(out, "applied 1 migration") {
+				t.Fatalf("sync on feature: exit %d\n%s", code, out)
+			}
+			if got := p.Applied(); !sameVersions(got, s.featureVersions) {
+				t.Fatalf("applied after sync on feature: %v, want %v", got, s.featureVersions)
+			}
+			if !strings.Contains(columns(t, p, "posts"), "subtitle") {
+				t.Fatal("the feature's column did not come back")
+			}
+			s.wantRows(t)
+			if after := files(p); after != before {
+				t.Fatalf("the work tree changed on feature:\n%s\nvs\n%s", before, after)
+			}
+		})
+	}
+}
+
+// The same story with the hook installed and plain `git checkout`, both
+// ways: the hook syncs, prints exactly one line, and the checkout succeeds.
+func TestReliabilitySyncPostCheckoutHook(t *testing.T) {
+	for _, kind := range regentest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := newSyncStory(t, kind)
+			p := s.p
+			if out, code := p.Regen("hook", "install", "--post-checkout"); code != 0 || !strings.Contains(out, "post-checkout") {
+				t.Fatalf("hook install --post-checkout: exit %d\n%s", code, out)
+			}
+			out := gitHooked(t, p, "checkout", "-q", "main")
+			if lines := strings.Split(strings.TrimRight(out, "\n"), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "regen: synced: rolled back 2") {
+				t.Fatalf("the hook printed %d line(s), want one saying what it rolled back:\n%s", len(lines), out)
+			}
+			if got := p.Applied(); !sameVersions(got, s.mainVersions) {
+				t.Fatalf("applied after checking out main: %v, want %v\n%s", got, s.mainVersions, out)
+			}
+			if strings.Contains(columns(t, p, "posts"), "subtitle") {
+				t.Fatal("the feature's column is still there")
+			}
+			s.wantRows(t)
+			out = gitHooked(t, p, "checkout", "-q", "feature")
+			if lines := strings.Split(strings.TrimRight(out, "\n"), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "applied 1 migration") {
+				t.Fatalf("back on feature the hook printed:\n%s", out)
+			}
+			if got := p.Applied(); !sameVersions(got, s.featureVersions) {
+				t.Fatalf("applied after checking out feature: %v, want %v", got, s.featureVersions)
+			}
+			s.wantRows(t)
+		})
+	}
+}
+
+// The hook does nothing (and says why, in one line) when the checkout is
+// not a branch switch that changed the migrations: a switch whose commits
+// differ only outside the migrations folders, a file checkout, a rebase.
+func TestReliabilitySyncPostCheckoutHookSkips(t *testing.T) {
+	s := newSyncStory(t, regentest.SQLite)
+	p := s.p
+	if out, code := p.Regen("hook", "install", "--post-checkout"); code != 0 {
+		t.Fatalf("hook install: exit %d\n%s", code, out)
+	}
+	// A branch that differs from feature only in lib/.
+	p.Git("checkout", "-q", "-b", "docs")
+	p.Write("lib/blog/notes.ex", "# notes\n")
+	p.Git("add", "-A")
+	p.Git("commit", "-q", "-m", "notes")
+	p.Git("checkout", "-q", "feature")
+	p.SQL(`DELETE FROM schema_migrations WHERE version = ` + strings.TrimSuffix(filepath.Base(s.featureMigration)[:14], "_"))
+	skewed := p.Applied() // a state only the hook's sync would change
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"checkout", "-q", "docs"}, "differ only outside the migrations folders"},
+		{[]string{"checkout", "-q", "feature", "--", "lib/blog/post.ex"}, "a file checkout"},
+		{[]string{"checkout", "-q", "feature"}, "differ only outside the migrations folders"},
+	} {
+		out := gitHooked(t, p, c.args...)
+		if lines := strings.Split(strings.TrimRight(out, "\n"), "\n"); len(lines) != 1 || !strings.Contains(lines[0], c.want) {
+			t.Fatalf("git %v: the hook printed:\n%s\nwant one line saying %q", c.args, out, c.want)
+		}
+		if got := p.Applied(); !sameVersions(got, skewed) {
+			t.Fatalf("git %v: the hook changed the database: %v", c.args, got)
+		}
+	}
+	// A bisect checks out commits on its way.
+	p.Git("checkout", "-q", "docs")
+	out := gitHooked(t, p, "bisect", "start", "docs", "main")
+	if !strings.Contains(out, "regen: database not synced: a bisect is in progress") || strings.Contains(out, "regen: synced:") {
+		t.Fatalf("the bisect's checkout: the hook printed:\n%s", out)
+	}
+	p.Git("bisect", "reset")
+	// A rebase of docs onto a main that moved on checks out main first.
+	p.Git("checkout", "-q", "main")
+	p.Write("lib/blog/readme.ex", "# main moved on\n")
+	p.Git("add", "-A")
+	p.Git("commit", "-q", "-m", "main moves on")
+	p.Git("checkout", "-q", "docs")
+	p.SQL(`DELETE FROM schema_migrations WHERE version = ` + strings.TrimSuffix(filepath.Base(s.featureMigration)[:14], "_"))
+	skewed = p.Applied()
+	out = gitHooked(t, p, "rebase", "-q", "main")
+	if !strings.Contains(out, "a rebase is in progress") || strings.Contains(out, "regen: synced") {
+		t.Fatalf("during the rebase the hook printed:\n%s", out)
+	}
+	if got := p.Applied(); !sameVersions(got, skewed) {
+		t.Fatalf("the rebase's checkouts changed the database: %v", got)
+	}
+}
