@@ -95,7 +95,7 @@ func (e *Engine) Sync(ctx context.Context, o SyncOptions) (*SyncResult, error) {
 	plan.Steps = t.stepNames()
 	e.rep.Plan(plan)
 	for _, ph := range sp.phantoms {
-		e.rep.Note("phantom %s: its file is in %s", ph, ph.Where)
+		e.rep.Note("phantom %s: file from %s", ph, ph.Where)
 	}
 	if missing := sp.missing(); len(missing) > 0 && !o.SkipMissing {
 		res.Skipped = nil

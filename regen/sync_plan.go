@@ -136,6 +136,12 @@ func syncProblems(problems []Problem, missing []int64, r project.RepoConfig) []P
 		switch {
 		case pr.Kind == ProblemOrphan && !containsVersion(missing, pr.Version):
 			continue
+		case pr.Kind == ProblemOrphan:
+			// A sync runs no codegen: the orphan only stays applied (with
+			// --skip-missing; without, the sync refuses: missingError).
+			pr.Blocks = false
+			pr.What = fmt.Sprintf("version %d is applied, and its migration file is nowhere: not in the work tree, in git (any branch, tag, stash or reflog) or in regen's store, so a sync cannot roll it back.", pr.Version)
+			pr.Next = "`regen sync --skip-missing` leaves it applied; or undo its change in the database by hand and delete its row from schema_migrations."
 		case pr.Kind == ProblemBadSnapshot || pr.Kind == ProblemStranded || pr.Path != "" && under(pr.Path, r.Snapshots):
 			pr.Blocks = false
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"database/sql"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -279,4 +280,152 @@ func TestReliabilitySyncPostCheckoutHookSkips(t *testing.T) {
 	if got := p.Applied(); !sameVersions(got, skewed) {
 		t.Fatalf("the rebase's checkouts changed the database: %v", got)
 	}
+}
+
+// A phantom whose `down` raises (AshSqlite writes one for every table it
+// creates with a foreign key): the issue 7 strategy applies, the database
+// is rebuilt from the work tree's migrations and every surviving row is
+// carried over.
+func TestReliabilitySyncPhantomDownRaisesRebuilds(t *testing.T) {
+	p := regentest.NewProject(t)
+	mainVersions := p.Applied()
+	p.Git("checkout", "-q", "-b", "feature")
+	p.Write("lib/blog/tag.ex", regentest.Resource("Tag", "tags", []string{"attribute :label, :string, allow_nil?: false, public?: true"}, []string{"belongs_to :post, Blog.Post, allow_nil?: false"}))
+	p.Mix("ash.codegen", "add_tags")
+	p.Mix("ash.migrate")
+	p.Git("add", "-A")
+	p.Git("commit", "-q", "-m", "tags")
+	p.SQL(`INSERT INTO posts (id, title, body) VALUES ('p1', 'Hello', 'b'), ('p2', 'World', 'c')`,
+		`INSERT INTO comments (id, body, post_id) VALUES ('c1', 'nice', 'p1')`,
+		`INSERT INTO tags (id, label, post_id) VALUES ('t1', 'go', 'p1')`)
+	p.Git("checkout", "-q", "main")
+	before := files(p)
+	dry, code := p.Regen("sync", "--dry-run")
+	if code != 0 || !strings.Contains(dry, "rebuild (auto: the `down` of") {
+		t.Fatalf("the dry run should predict the rebuild: exit %d\n%s", code, dry)
+	}
+	out, code := p.Regen("sync")
+	if code != 0 || !strings.Contains(out, "rebuilt") {
+		t.Fatalf("sync: exit %d, want a rebuild\n%s", code, out)
+	}
+	if got := p.Applied(); !sameVersions(got, mainVersions) {
+		t.Fatalf("applied %v, want %v\n%s", got, mainVersions, out)
+	}
+	if cols := columns(t, p, "tags"); cols != "" {
+		t.Fatalf("the phantom's table is still there (%s)", cols)
+	}
+	if p.Count("posts") != 2 || p.Count("comments") != 1 {
+		t.Fatalf("rows lost: posts %d, comments %d\n%s", p.Count("posts"), p.Count("comments"), out)
+	}
+	if got := sqlOne(t, p, `SELECT title || body FROM posts WHERE id = 'p2'`); got != "Worldc" {
+		t.Fatalf("post p2 = %q", got)
+	}
+	if after := files(p); after != before {
+		t.Fatalf("the work tree changed:\n%s\nvs\n%s", before, after)
+	}
+}
+
+// A kill -9 during the sync leaves its journal: every command then exits 4
+// naming `regen recover`, which puts the database back as it was before.
+func TestReliabilitySyncKill9ThenRecover(t *testing.T) {
+	for _, step := range []string{"rollback", "verify"} {
+		t.Run(step, func(t *testing.T) {
+			s := newSyncStory(t, regentest.SQLite)
+			p := s.p
+			p.Git("checkout", "-q", "main")
+			before := p.Capture()
+			cmd := p.RegenCmd("sync")
+			cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=kill:after:"+step)
+			out, _ := cmd.CombinedOutput()
+			if code := exitCode(cmdErr(cmd)); code != 128+9 {
+				t.Fatalf("the sync was not killed (exit %d):\n%s", code, out)
+			}
+			for _, args := range [][]string{{"sync"}, {"add_views", "-m"}} {
+				got, code := p.Regen(args...)
+				if code != 4 || !strings.Contains(got, "regen recover") {
+					t.Fatalf("regen %v after the kill: exit %d, want 4\n%s", args, code, got)
+				}
+			}
+			got, code := p.Regen("recover")
+			if code != 0 || !strings.Contains(got, "reversed") {
+				t.Fatalf("recover: exit %d\n%s", code, got)
+			}
+			mustSame(t, before, p.Capture())
+			if got, code := p.Regen("sync"); code != 0 || !sameVersions(p.Applied(), s.mainVersions) {
+				t.Fatalf("the sync after recover: exit %d\n%s", code, got)
+			}
+		})
+	}
+}
+
+func cmdErr(cmd *exec.Cmd) error {
+	if cmd.ProcessState == nil {
+		return nil
+	}
+	if cmd.ProcessState.Success() {
+		return nil
+	}
+	return &exec.ExitError{ProcessState: cmd.ProcessState}
+}
+
+// A phantom whose file is nowhere (generated, applied and deleted by hand,
+// never seen by regen) stops the sync before anything changes, saying what
+// and what to run; --skip-missing leaves it applied and syncs the rest.
+func TestReliabilitySyncMissingPhantom(t *testing.T) {
+	s := newSyncStory(t, regentest.SQLite)
+	p := s.p
+	// On feature, a second migration nobody committed, then deleted.
+	p.Write("lib/blog/post.ex", p.Resource("Post", "posts", append(append([]string{}, baseAttrs...), "attribute :subtitle, :string, public?: true", "attribute :views, :integer, public?: true"), nil))
+	p.Mix("ash.codegen", "add_views")
+	p.Mix("ash.migrate")
+	var lost string
+	for _, u := range p.Untracked("priv/repo/migrations") {
+		lost = u
+	}
+	for _, u := range append(p.Untracked("priv/resource_snapshots"), lost) {
+		if err := os.Remove(filepath.Join(p.Root, filepath.FromSlash(u))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Git("checkout", "-q", "--", "lib")
+	p.Git("checkout", "-q", "main")
+	before := p.Capture()
+	out, code := p.Regen("sync")
+	if code != 6 || !strings.Contains(out, fmt.Sprint(versionOf(t, lost))) || !strings.Contains(out, "cannot be rolled back") || !strings.Contains(out, "Nothing was changed") || !strings.Contains(out, "--skip-missing") {
+		t.Fatalf("sync with a missing phantom: exit %d, want 6 naming it, the state and --skip-missing\n%s", code, out)
+	}
+	if !strings.Contains(out, "nowhere: cannot be rolled back") {
+		t.Fatalf("the plan does not say where the file is:\n%s", out)
+	}
+	mustSame(t, before, p.Capture())
+	if _, err := os.Stat(filepath.Join(p.Root, ".git", "regen", "journal.json")); !os.IsNotExist(err) {
+		t.Fatalf("a journal was left: %v", err)
+	}
+	out, code = p.Regen("sync", "--skip-missing")
+	if code != 0 || !strings.Contains(out, "left applied") {
+		t.Fatalf("sync --skip-missing: exit %d\n%s", code, out)
+	}
+	want := append(append([]int64{}, s.mainVersions...), versionOf(t, lost))
+	if got := p.Applied(); !sameVersions(got, want) {
+		t.Fatalf("applied %v, want main's and the missing one %v\n%s", got, want, out)
+	}
+	if strings.Contains(columns(t, p, "posts"), "subtitle") || !strings.Contains(columns(t, p, "posts"), "views") {
+		t.Fatalf("posts has %s: want the found phantom rolled back, the missing one left", columns(t, p, "posts"))
+	}
+	s.wantRows(t)
+}
+
+func versionOf(t *testing.T, rel string) int64 {
+	t.Helper()
+	var v int64
+	for _, c := range filepath.Base(rel) {
+		if c < '0' || c > '9' {
+			break
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if v == 0 {
+		t.Fatalf("no version in %s", rel)
+	}
+	return v
 }
