@@ -44,7 +44,12 @@ whose file is found nowhere stops the sync before anything changes;
 --skip-missing leaves it applied and syncs the rest.`,
 		Example: `  regen sync --dry-run     # what it would roll back and apply
   regen sync               # after ` + "`git checkout main`",
-		Args: cobra.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return &cmdutil.UsageError{Err: fmt.Errorf("regen sync takes no arguments, got %q", strings.Join(args, " "))}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -87,7 +92,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	case res.NothingToDo:
 		fmt.Fprintf(w, "\n%s.\n", Summary(res))
 	case opts.DryRun:
-		fmt.Fprintf(w, "\ndry run: nothing was changed. A sync would: %s.\n", strings.TrimPrefix(Summary(res), "synced: "))
+		fmt.Fprintf(w, "\ndry run: nothing was changed. A sync would %s.\n", wouldDo(res))
 		fmt.Fprintf(w, "A sync takes the steps %s.\n", render.Steps(res.Plan))
 	default:
 		fmt.Fprintf(w, "\ndone: %s.\n`regen undo` puts the database back as it was before (backup %s).\n", strings.TrimPrefix(Summary(res), "synced: "), res.BackupDir)
@@ -113,6 +118,22 @@ func Summary(res *regen.SyncResult) string {
 		parts = append(parts, fmt.Sprintf("applied %d migration(s)", res.Pending))
 	}
 	return "synced: " + strings.Join(parts, ", ") + skipped
+}
+
+// wouldDo is the dry run's sentence.
+func wouldDo(res *regen.SyncResult) string {
+	var parts []string
+	if len(res.RolledBack) > 0 {
+		parts = append(parts, "roll back "+names(res.RolledBack))
+	}
+	if res.Pending > 0 {
+		parts = append(parts, fmt.Sprintf("apply %d migration(s)", res.Pending))
+	}
+	s := strings.Join(parts, " and ")
+	if len(res.Skipped) > 0 {
+		s += "; it leaves applied (file found nowhere) " + names(res.Skipped)
+	}
+	return s
 }
 
 func names(ps []regen.Phantom) string {
