@@ -119,8 +119,13 @@ func sameVersions(a, b []int64) bool {
 // regen.
 func gitHooked(t *testing.T, p *regentest.Project, args ...string) string {
 	t.Helper()
+	return gitHookedIn(t, p, p.Root, args...)
+}
+
+func gitHookedIn(t *testing.T, p *regentest.Project, dir string, args ...string) string {
+	t.Helper()
 	cmd := exec.Command("git", args...)
-	cmd.Dir = p.Root
+	cmd.Dir = dir
 	cmd.Env = append(append(append(os.Environ(), p.GitEnv()...),
 		"PATH="+filepath.Dir(regentest.Regen(t))+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"REGEN_MIX="+regentest.Mixsim(t), "NO_COLOR=1"), p.Env...)
@@ -219,6 +224,17 @@ func TestReliabilitySyncPostCheckoutHook(t *testing.T) {
 			}
 			if got := p.Applied(); !sameVersions(got, s.featureVersions) {
 				t.Fatalf("applied after checking out feature: %v, want %v", got, s.featureVersions)
+			}
+			s.wantRows(t)
+			// git's environment in the hook: GIT_DIR and GIT_WORK_TREE set
+			// (from elsewhere), and a checkout started in a subfolder.
+			out = gitHookedIn(t, p, t.TempDir(), "--git-dir="+filepath.Join(p.Root, ".git"), "--work-tree="+p.Root, "checkout", "-q", "main")
+			if !strings.HasPrefix(out, "regen: synced: rolled back") || !sameVersions(p.Applied(), s.mainVersions) {
+				t.Fatalf("with GIT_DIR and GIT_WORK_TREE set, the hook printed:\n%s\napplied %v", out, p.Applied())
+			}
+			out = gitHookedIn(t, p, filepath.Join(p.Root, "lib"), "checkout", "-q", "feature")
+			if !strings.Contains(out, "applied 1 migration") || !sameVersions(p.Applied(), s.featureVersions) {
+				t.Fatalf("from a subfolder, the hook printed:\n%s\napplied %v", out, p.Applied())
 			}
 			s.wantRows(t)
 		})
