@@ -31,9 +31,9 @@ type SyncOptions struct {
 // SyncResult says what a sync did (or, dry, would do).
 type SyncResult struct {
 	*RunResult
-	Phantoms   []Phantom // every phantom the plan found, with where its file is
-	RolledBack []Phantom // the ones rolled back (to be rolled back, dry)
-	Skipped    []Phantom // left applied (--skip-missing)
+	Phantoms   []SyncPhantom // every phantom the plan found, with where its file is
+	RolledBack []SyncPhantom // the ones rolled back (to be rolled back, dry)
+	Skipped    []SyncPhantom // left applied (--skip-missing)
 	Pending    int       // work-tree migrations applied (to be applied, dry)
 	// NothingToDo: the database matched the work tree; no run was started.
 	NothingToDo bool
@@ -75,7 +75,7 @@ func (e *Engine) Sync(ctx context.Context, o SyncOptions) (*SyncResult, error) {
 	}
 	res := &SyncResult{RunResult: &RunResult{Plan: plan}, Phantoms: sp.phantoms, Pending: sp.pending}
 	for _, ph := range sp.phantoms {
-		if ph.Missing {
+		if ph.Missing() {
 			res.Skipped = append(res.Skipped, ph)
 		} else {
 			res.RolledBack = append(res.RolledBack, ph)
@@ -94,9 +94,6 @@ func (e *Engine) Sync(ctx context.Context, o SyncOptions) (*SyncResult, error) {
 	plan.Migrate = sp.pending > 0
 	plan.Steps = t.stepNames()
 	e.rep.Plan(plan)
-	for _, ph := range sp.phantoms {
-		e.rep.Note("phantom %s: file from %s", ph, ph.Where)
-	}
 	if missing := sp.missing(); len(missing) > 0 && !o.SkipMissing {
 		res.Skipped = nil
 		return res, missingError(missing)
@@ -124,7 +121,7 @@ func (e *Engine) Sync(ctx context.Context, o SyncOptions) (*SyncResult, error) {
 
 // missingError: phantoms whose file is nowhere cannot be rolled back, so
 // the sync cannot make the database match; nothing was changed.
-func missingError(missing []Phantom) error {
+func missingError(missing []SyncPhantom) error {
 	var names []string
 	for _, ph := range missing {
 		names = append(names, ph.String())

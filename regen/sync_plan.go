@@ -20,25 +20,22 @@ import (
 // comes from git or regen's store (package phantom) and is written only
 // into the run's own rollback folder. The work tree is never changed.
 
-// Phantom is one phantom version, for the plan and the messages.
-type Phantom struct {
-	Repo    string `json:"repo"`
-	Tenant  string `json:"tenant,omitempty"` // the tenant schema's prefix ("" for the repo)
-	Version int64  `json:"version"`
-	File    string `json:"file,omitempty"` // the file's base name ("" when nowhere)
-	// Where the file was found, as status says it ("branch feature @ 1a2b3c4",
-	// "regen's store", "nowhere: cannot be rolled back").
-	Where   string `json:"where"`
-	Missing bool   `json:"missing,omitempty"` // found nowhere: cannot be rolled back
+// SyncPhantom is one phantom of a sync, for its result and messages.
+type SyncPhantom struct {
+	Repo string `json:"repo"`
+	Phantom
 }
 
-func (ph Phantom) String() string {
+// Missing: its file was found nowhere, so it cannot be rolled back.
+func (ph SyncPhantom) Missing() bool { return ph.Where.Source == phantom.SourceNowhere }
+
+func (ph SyncPhantom) String() string {
 	name := strconv.FormatInt(ph.Version, 10)
 	if ph.File != "" {
 		name = strings.TrimSuffix(ph.File, ".exs")
 	}
-	if ph.Tenant != "" {
-		return fmt.Sprintf("%s (repo %s, tenant %s)", name, ph.Repo, ph.Tenant)
+	if len(ph.Tenants) > 0 {
+		return fmt.Sprintf("%s (repo %s, tenant(s) %s)", name, ph.Repo, strings.Join(ph.Tenants, ", "))
 	}
 	return fmt.Sprintf("%s (repo %s)", name, ph.Repo)
 }
@@ -67,14 +64,14 @@ func (m Migration) copyTo(root, dst string) error {
 
 // syncPlan is what a sync will do, beyond the Plan the reporter shows.
 type syncPlan struct {
-	phantoms []Phantom // every phantom, found or not
-	pending  int       // migrations of the work tree (and tenants) not applied
+	phantoms []SyncPhantom // every phantom, found or not
+	pending  int           // migrations of the work tree (and tenants) not applied
 }
 
-func (sp *syncPlan) missing() []Phantom {
-	var out []Phantom
+func (sp *syncPlan) missing() []SyncPhantom {
+	var out []SyncPhantom
 	for _, ph := range sp.phantoms {
-		if ph.Missing {
+		if ph.Missing() {
 			out = append(out, ph)
 		}
 	}
@@ -85,8 +82,9 @@ func (sp *syncPlan) missing() []Phantom {
 func (sp *syncPlan) rollbackCount() int { return len(sp.phantoms) - len(sp.missing()) }
 
 // planSync turns the work tree's plan into the sync's: per repo, the found
-// phantoms are the rollback set (newest first, as the rollback runs), no
-// file is removed or restored, and every other migration stays as it is.
+// phantoms are the rollback set (the rollback runs newest first), no file
+// is removed or restored, and every other migration stays as it is. The
+// plan's phantom lists say where each file was found (as status does).
 func (e *Engine) planSync(ctx context.Context, p *workspace, pl *Plan) (*syncPlan, error) {
 	sp := &syncPlan{}
 	pl.Blocked = ""
@@ -94,20 +92,20 @@ func (e *Engine) planSync(ctx context.Context, p *workspace, pl *Plan) (*syncPla
 		rp, r := &pl.Repos[i], p.cfg.Repos[i]
 		rp.Rollback, rp.Reapply, rp.BlockedBy = nil, nil, nil
 		rp.Remove, rp.RestoreTracked, rp.RestoreBase = nil, nil, nil
-		found, err := e.resolvePhantoms(ctx, p, r.Migrations, rp.Orphans)
+		found, err := p.recoverFolder(ctx, r.Migrations, rp.Orphans, nil)
 		if err != nil {
 			return nil, err
 		}
 		var missing []int64
+		rp.Phantoms = nil
 		for _, f := range found {
-			ph := Phantom{Repo: rp.Name, Version: f.m.Version, File: path.Base(f.m.Path), Where: f.where, Missing: f.m.content == nil}
-			if ph.Missing {
-				ph.File = ""
+			rp.Phantoms = append(rp.Phantoms, f.ph)
+			sp.phantoms = append(sp.phantoms, SyncPhantom{Repo: rp.Name, Phantom: f.ph})
+			if f.m.content == nil {
 				missing = append(missing, f.m.Version)
 			} else {
 				rp.Rollback = append(rp.Rollback, f.m)
 			}
-			sp.phantoms = append(sp.phantoms, ph)
 		}
 		// Found phantoms are handled; the missing stay orphans (and a
 		// rebuild refuses them, as for any run).
@@ -119,7 +117,7 @@ func (e *Engine) planSync(ctx context.Context, p *workspace, pl *Plan) (*syncPla
 			}
 		}
 		if r.TenantMigrations != "" && len(rp.Tenants) > 0 {
-			if err := e.planTenantSync(ctx, p, r, rp, sp); err != nil {
+			if err := p.planTenantSync(ctx, r, rp, sp); err != nil {
 				return nil, err
 			}
 		}
@@ -134,7 +132,7 @@ func syncProblems(problems []Problem, missing []int64, r project.RepoConfig) []P
 	var out []Problem
 	for _, pr := range problems {
 		switch {
-		case pr.Kind == ProblemOrphan && !containsVersion(missing, pr.Version):
+		case pr.Kind == ProblemPhantom, pr.Kind == ProblemOrphan && !containsVersion(missing, pr.Version):
 			continue
 		case pr.Kind == ProblemOrphan:
 			// A sync runs no codegen: the orphan only stays applied (with
@@ -153,39 +151,24 @@ func syncProblems(problems []Problem, missing []int64, r project.RepoConfig) []P
 // planTenantSync: each tenant's phantoms are its applied versions with no
 // file in the tenant migrations folder; they are rolled back from one
 // folder holding every tenant phantom's recovered file.
-func (e *Engine) planTenantSync(ctx context.Context, p *workspace, r project.RepoConfig, rp *RepoPlan, sp *syncPlan) error {
-	names, err := listFiles(p.cfg.Root, []string{r.TenantMigrations})
-	if err != nil {
-		return err
-	}
-	files := map[int64]bool{}
-	for _, n := range names {
-		if m, ok := migrationAt(n, r.TenantMigrations); ok {
-			files[m.Version] = true
-		}
-	}
-	var orphans []int64
-	seen := map[int64]bool{}
+func (p *workspace) planTenantSync(ctx context.Context, r project.RepoConfig, rp *RepoPlan, sp *syncPlan) error {
 	for _, tp := range rp.Tenants {
-		for _, v := range tp.Applied {
-			if !files[v] && !seen[v] {
-				seen[v] = true
-				orphans = append(orphans, v)
-			}
-		}
-		for v := range files {
+		for _, v := range rp.TenantFiles {
 			if !containsVersion(tp.Applied, v) {
 				sp.pending++
 			}
 		}
 	}
-	found, err := e.resolvePhantoms(ctx, p, r.TenantMigrations, uniqueSorted(orphans))
+	vs, by := tenantOrphans(rp)
+	found, err := p.recoverFolder(ctx, r.TenantMigrations, vs, by)
 	if err != nil {
 		return err
 	}
 	have := map[int64]bool{}
-	rp.TenantUntracked = nil
+	rp.TenantUntracked, rp.TenantPhantoms = nil, nil
 	for _, f := range found {
+		rp.TenantPhantoms = append(rp.TenantPhantoms, f.ph)
+		sp.phantoms = append(sp.phantoms, SyncPhantom{Repo: rp.Name, Phantom: f.ph})
 		if f.m.content != nil {
 			have[f.m.Version] = true
 			rp.TenantUntracked = append(rp.TenantUntracked, f.m)
@@ -195,42 +178,29 @@ func (e *Engine) planTenantSync(ctx context.Context, p *workspace, r project.Rep
 		tp := &rp.Tenants[i]
 		tp.Rollback, tp.BlockedBy = nil, nil
 		for _, v := range tp.Applied {
-			if files[v] {
-				continue
-			}
-			ph := Phantom{Repo: rp.Name, Tenant: tp.Prefix, Version: v}
-			for _, f := range found {
-				if f.m.Version == v {
-					ph.Where = f.where
-					if f.m.content != nil {
-						ph.File = path.Base(f.m.Path)
-					}
-				}
-			}
-			ph.Missing = !have[v]
 			if have[v] {
 				tp.Rollback = append(tp.Rollback, v)
 			}
-			sp.phantoms = append(sp.phantoms, ph)
 		}
 	}
 	return nil
 }
 
-// foundPhantom is one resolved phantom: a Migration (content nil when
-// nowhere) and where its file was found.
-type foundPhantom struct {
-	m     Migration
-	where string
+// recovered is one phantom with its file read back: m.content is nil when
+// the file is nowhere.
+type recovered struct {
+	ph Phantom
+	m  Migration
 }
 
-// resolvePhantoms finds the files of the given versions of a migrations
-// folder (project-relative), in git and in regen's store.
-func (e *Engine) resolvePhantoms(ctx context.Context, p *workspace, folder string, vs []int64) ([]foundPhantom, error) {
+// recoverFolder finds the files of the given versions of a migrations
+// folder (project-relative), in git and in regen's store, with their bytes
+// (status asks only where they are: resolveFolder).
+func (p *workspace) recoverFolder(ctx context.Context, folder string, vs []int64, tenants map[int64][]string) ([]recovered, error) {
 	if len(vs) == 0 {
 		return nil, nil
 	}
-	req := phantom.Request{GitDir: filepath.Dir(e.stateDir), WorkTree: e.git.Root, MigrationsDir: p.gitPath(folder), Repo: e.git}
+	req := phantom.Request{GitDir: p.storeGitDir(), WorkTree: p.git.Root, MigrationsDir: p.gitPath(folder), Repo: p.git}
 	for _, v := range vs {
 		req.Versions = append(req.Versions, strconv.FormatInt(v, 10))
 	}
@@ -238,19 +208,24 @@ func (e *Engine) resolvePhantoms(ctx context.Context, p *workspace, folder strin
 	if err != nil {
 		return nil, fmt.Errorf("cannot look for the files of the phantom migrations in %s: %w", folder, err)
 	}
-	var out []foundPhantom
+	var out []recovered
 	for _, f := range found {
 		v, err := strconv.ParseInt(f.Version, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("phantom version %q: %w", f.Version, err)
 		}
-		fp := foundPhantom{m: Migration{Version: v, Applied: true}, where: f.Where.String()}
+		r := recovered{ph: Phantom{Version: v, File: f.FileName, Where: f.Where, Tenants: tenants[v]}, m: Migration{Version: v, Applied: true}}
 		if f.Content != nil && f.FileName != "" && path.Base(f.FileName) == f.FileName {
 			if _, slug, ok := snapshots.ParseMigrationName(f.FileName); ok {
-				fp.m.Slug, fp.m.Path, fp.m.content = slug, path.Join(folder, f.FileName), f.Content
+				r.m.Slug, r.m.Path, r.m.content = slug, path.Join(folder, f.FileName), f.Content
 			}
 		}
-		out = append(out, fp)
+		if r.m.content == nil {
+			// Nowhere, or a name that is no migration's: not rolled back.
+			r.ph.Where = phantom.Location{Source: phantom.SourceNowhere}
+			r.ph.File = ""
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }

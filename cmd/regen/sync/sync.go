@@ -136,7 +136,7 @@ func wouldDo(res *regen.SyncResult) string {
 	return s
 }
 
-func names(ps []regen.Phantom) string {
+func names(ps []regen.SyncPhantom) string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.String()
