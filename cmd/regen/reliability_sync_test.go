@@ -150,6 +150,9 @@ func TestReliabilitySyncCheckoutStory(t *testing.T) {
 				t.Fatal("the story needs the feature's column in the database on main")
 			}
 			before := files(p)
+			if st, code := p.Regen("status"); code != 0 || !strings.Contains(st, filepath.Base(s.featureMigration)) || !strings.Contains(st, "branch feature @ ") {
+				t.Fatalf("status on main should name the phantom and the branch holding its file: exit %d\n%s", code, st)
+			}
 			dry, code := p.Regen("sync", "--dry-run")
 			if code != 0 || !strings.Contains(dry, "dry run: nothing was changed") || !strings.Contains(dry, "add_subtitle") || !strings.Contains(dry, "branch feature @ ") {
 				t.Fatalf("sync --dry-run: exit %d\n%s", code, dry)
