@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/regen-tool/regen/migrator"
 	"github.com/regen-tool/regen/regen/regentest"
 )
 
@@ -447,4 +449,68 @@ func versionOf(t *testing.T, rel string) int64 {
 		t.Fatalf("no version in %s", rel)
 	}
 	return v
+}
+
+// Tenants: a tenant phantom is rolled back in every schema that has it,
+// from its file on the feature branch; back on feature, sync applies it to
+// every tenant again (`ash.migrate --tenants`).
+func TestReliabilitySyncTenants(t *testing.T) {
+	p := regentest.NewProjectOf(t, regentest.Postgres)
+	repo, _ := os.ReadFile(filepath.Join(p.Root, "lib/blog/repo.ex"))
+	p.Write("lib/blog/repo.ex", strings.Replace(string(repo), "  def installed_extensions do",
+		"  def all_tenants, do: [\"org_a\", \"org_b\"]\n\n  def installed_extensions do", 1))
+	schemas := []string{"org_a", "org_b"}
+	for _, s := range schemas {
+		p.SQL(`CREATE SCHEMA ` + s)
+	}
+	p.Write("priv/repo/tenant_migrations/.gitkeep", "")
+	commitAll(p, "tenants")
+	tenantApplied := func() string {
+		conn, _ := migrator.ParsePGConn(p.DB, os.Getenv)
+		m, err := migrator.PGAppliedVersionsByPrefix(context.Background(), conn, "", schemas)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(len(m["org_a"]), len(m["org_b"]))
+	}
+	p.Git("checkout", "-qb", "feature")
+	p.Write("lib/blog/note.ex", tenantNote(p))
+	p.Mix("ash.codegen", "add_notes")
+	p.Mix("ash.migrate", "--tenants")
+	commitAll(p, "notes")
+	p.SQL(`INSERT INTO org_a.notes (id, text) VALUES ('00000000-0000-0000-0000-000000000001', 'a')`,
+		`INSERT INTO posts (id, title, body) VALUES ('00000000-0000-0000-0000-000000000002', 'Hello', 'b')`)
+	onFeature := tenantApplied()
+	p.Git("checkout", "-q", "main")
+	before := files(p)
+	out, code := p.Regen("sync")
+	if code != 0 || !strings.Contains(out, "rolled back") || !strings.Contains(out, "org_a, org_b") {
+		t.Fatalf("sync on main: exit %d\n%s", code, out)
+	}
+	if got := tenantApplied(); got != "0 0" {
+		t.Fatalf("tenant versions after sync on main: %s, want none\n%s", got, out)
+	}
+	db, err := sql.Open("postgres", p.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var notes int
+	if err := db.QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_schema IN ('org_a', 'org_b') AND table_name = 'notes'`).Scan(&notes); err != nil || notes != 0 {
+		t.Fatalf("the tenants' notes tables after sync on main: %d (%v)", notes, err)
+	}
+	if p.Count("posts") != 1 {
+		t.Fatal("a row of the repo's tables was lost")
+	}
+	if after := files(p); after != before {
+		t.Fatalf("the work tree changed:\n%s\nvs\n%s", before, after)
+	}
+	p.Git("checkout", "-q", "feature")
+	out, code = p.Regen("sync")
+	if code != 0 || !strings.Contains(out, "applied") {
+		t.Fatalf("sync on feature: exit %d\n%s", code, out)
+	}
+	if got := tenantApplied(); got != onFeature {
+		t.Fatalf("tenant versions after sync on feature: %s, want %s\n%s", got, onFeature, out)
+	}
 }
