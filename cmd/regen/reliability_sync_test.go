@@ -514,3 +514,65 @@ func TestReliabilitySyncTenants(t *testing.T) {
 		t.Fatalf("tenant versions after sync on feature: %s, want %s\n%s", got, onFeature, out)
 	}
 }
+
+// PostgreSQL with another session connected (a dev server): no template
+// copy, so a failed sync is put back by re-migration, which applies the
+// phantom again from the file the sync recovered (it is in no folder of
+// the project).
+func TestReliabilitySyncPostgresRestoreByRemigration(t *testing.T) {
+	s := newSyncStory(t, regentest.Postgres)
+	p := s.p
+	p.Git("checkout", "-q", "main")
+	server, err := sql.Open("postgres", p.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	if err := server.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	colsBefore := columns(t, p, "posts")
+	cmd := p.RegenCmd("sync")
+	cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=fail:after:verify")
+	out, _ := cmd.CombinedOutput()
+	if code := exitCode(cmdErr(cmd)); code != 1 || !strings.Contains(string(out), "re-migration") {
+		t.Fatalf("a failed sync with a busy database: exit %d, want 1 (restored by re-migration)\n%s", code, out)
+	}
+	if got := p.Applied(); !sameVersions(got, s.featureVersions) {
+		t.Fatalf("applied after the restore: %v, want %v\n%s", got, s.featureVersions, out)
+	}
+	if c := columns(t, p, "posts"); c != colsBefore {
+		t.Fatalf("posts has %s after the restore, want %s", c, colsBefore)
+	}
+}
+
+// A phantom that was never committed (generated, applied, deleted by hand)
+// but that regen had seen applied: sync rolls it back from regen's store.
+func TestReliabilitySyncPhantomFromStore(t *testing.T) {
+	p := regentest.NewProject(t)
+	mainVersions := p.Applied()
+	p.Write("lib/blog/post.ex", p.Resource("Post", "posts", append(append([]string{}, baseAttrs...), "attribute :views, :integer, public?: true"), nil))
+	p.Mix("ash.codegen", "add_views")
+	p.Mix("ash.migrate")
+	if out, code := p.Regen("status"); code != 0 {
+		t.Fatalf("status: exit %d\n%s", code, out)
+	}
+	for _, u := range append(p.Untracked("priv/repo/migrations"), p.Untracked("priv/resource_snapshots")...) {
+		if err := os.Remove(filepath.Join(p.Root, filepath.FromSlash(u))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Git("checkout", "-q", "--", "lib")
+	p.SQL(`INSERT INTO posts (id, title, body, views) VALUES ('p1', 'Hello', 'b', 3)`)
+	before := files(p)
+	out, code := p.Regen("sync")
+	if code != 0 || !strings.Contains(out, "regen's store") || !strings.Contains(out, "rolled back") {
+		t.Fatalf("sync: exit %d\n%s", code, out)
+	}
+	if got := p.Applied(); !sameVersions(got, mainVersions) || strings.Contains(columns(t, p, "posts"), "views") {
+		t.Fatalf("applied %v, posts %s", got, columns(t, p, "posts"))
+	}
+	if p.Count("posts") != 1 || files(p) != before {
+		t.Fatalf("rows %d, or the work tree changed", p.Count("posts"))
+	}
+}
