@@ -576,3 +576,73 @@ func TestReliabilitySyncPhantomFromStore(t *testing.T) {
 		t.Fatalf("rows %d, or the work tree changed", p.Count("posts"))
 	}
 }
+
+// syncBoth: on main after the switch, with the feature's phantom applied
+// and a main migration not yet applied: a sync rolls back and migrates.
+func syncBoth(t *testing.T, kind string) *syncStory {
+	t.Helper()
+	s := newSyncStory(t, kind)
+	p := s.p
+	p.Git("checkout", "-q", "main")
+	p.Write("lib/blog/comment.ex", p.Resource("Comment", "comments", []string{"attribute :body, :string, allow_nil?: false, public?: true", "attribute :rating, :integer, public?: true"}, []string{"belongs_to :post, Blog.Post, allow_nil?: false"}))
+	p.Mix("ash.codegen", "add_rating")
+	commitAll(p, "rating")
+	return s
+}
+
+// The crash matrix of a sync: killed (SIGKILL) right before and right after
+// each step its dry run names, then `regen recover` gives back the exact
+// state from before the sync, or finishes a sync that had verified all.
+func TestReliabilitySyncCrashAtEveryStep(t *testing.T) {
+	for _, kind := range regentest.Kinds {
+		s := syncBoth(t, kind)
+		dry, code := s.p.Regen("sync", "--dry-run")
+		const lead = "A sync takes the steps "
+		i := strings.Index(dry, lead)
+		if code != 0 || i < 0 {
+			t.Fatalf("dry run: exit %d\n%s", code, dry)
+		}
+		line, _, _ := strings.Cut(dry[i+len(lead):], "\n")
+		steps := strings.Split(strings.TrimSuffix(line, "."), " → ")
+		if len(steps) < 4 || steps[0] != "backup" || steps[len(steps)-1] != "commit" {
+			t.Fatalf("step list %q", line)
+		}
+		for _, when := range []string{"before", "after"} {
+			for _, step := range steps {
+				if when == "after" && step == "commit" {
+					continue
+				}
+				t.Run(kind+"/"+when+"-"+step, func(t *testing.T) {
+					s := syncBoth(t, kind)
+					p := s.p
+					before := p.Capture()
+					cmd := p.RegenCmd("sync")
+					cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=kill:"+when+":"+step)
+					out, err := cmd.CombinedOutput()
+					if code := exitCode(err); code != 128+9 {
+						t.Fatalf("want SIGKILL, got exit %d\n%s", code, out)
+					}
+					if got, code := p.Regen("sync"); code != 4 {
+						t.Fatalf("after the crash: exit %d, want 4\n%s", code, got)
+					}
+					got, code := p.Regen("recover")
+					if code != 0 {
+						t.Fatalf("recover: exit %d\n%s", code, got)
+					}
+					if step == "commit" {
+						if !strings.Contains(got, "finished") {
+							t.Fatalf("a verified sync should be finished:\n%s", got)
+						}
+						if got, code := p.Regen("undo"); code != 0 {
+							t.Fatalf("undo after a finished recover: exit %d\n%s", code, got)
+						}
+					}
+					mustSame(t, before, p.Capture())
+					if got, code := p.Regen("sync"); code != 0 || !strings.Contains(got, "rolled back") || !strings.Contains(got, "applied 1 migration") {
+						t.Fatalf("the next sync: exit %d\n%s", code, got)
+					}
+				})
+			}
+		}
+	}
+}
