@@ -34,7 +34,7 @@ type SyncResult struct {
 	Phantoms   []SyncPhantom // every phantom the plan found, with where its file is
 	RolledBack []SyncPhantom // the ones rolled back (to be rolled back, dry)
 	Skipped    []SyncPhantom // left applied (--skip-missing)
-	Pending    int       // work-tree migrations applied (to be applied, dry)
+	Pending    int           // work-tree migrations applied (to be applied, dry)
 	// NothingToDo: the database matched the work tree; no run was started.
 	NothingToDo bool
 }

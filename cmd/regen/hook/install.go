@@ -22,7 +22,9 @@ type Result struct {
 // Install writes regen's pre-commit hook into dir. A hook regen did not
 // write is left alone unless chain (kept and run first) or force (moved
 // aside to pre-commit.regen-replaced; never deleted).
-func Install(dir string, force, chain bool) (*Result, error) { return PreCommit.Install(dir, force, chain) }
+func Install(dir string, force, chain bool) (*Result, error) {
+	return PreCommit.Install(dir, force, chain)
+}
 
 // Uninstall removes regen's pre-commit hook (see Kind.Uninstall).
 func Uninstall(dir string) (*Result, error) { return PreCommit.Uninstall(dir) }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/regen-tool/regen/cmd/regen/hook"
+	"github.com/regen-tool/regen/cmd/regen/internal/cmdtest"
 	"github.com/regen-tool/regen/regen/regentest"
 )
 
@@ -117,5 +118,31 @@ func TestPostCheckoutHookChainForceUninstall(t *testing.T) {
 	out, code = checkout(t, p, true, "other")
 	if code != 0 || strings.Count(strings.TrimSpace(out), "\n") != 0 || !strings.Contains(out, "regen: database not synced") {
 		t.Fatalf("with a broken config: exit %d\n%s", code, out)
+	}
+}
+
+// `regen hook run post-checkout` (what the script runs) never fails and
+// prints one line on stderr, whatever git gives it.
+func TestHookRunPostCheckoutOneLineNeverFails(t *testing.T) {
+	p := regentest.NewProject(t)
+	head := strings.TrimSpace(p.Git("rev-parse", "HEAD"))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "post-checkout", "x"}, "unexpected arguments"},
+		{[]string{"run", "post-checkout", head, head, "0"}, "a file checkout"},
+		{[]string{"run", "post-checkout", "not-a-commit", head, "1"}, "no commit ids"},
+		{[]string{"run", "post-checkout", strings.Repeat("0", 40), head, "1"}, "first checkout of a new clone"},
+		{[]string{"run", "post-checkout", head, head, "1"}, "the same commit"},
+	} {
+		env := cmdtest.New(t, p.Root, p.Getenv)
+		if code := env.Exec(hook.NewCmdHook(env.F), c.args...); code != 0 {
+			t.Fatalf("%v: exit %d\n%s", c.args, code, env.ErrOut)
+		}
+		got := env.ErrOut.String()
+		if strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, "regen: ") || !strings.Contains(got, c.want) || env.Out.Len() != 0 {
+			t.Fatalf("%v: stdout %q, stderr %q, want one line saying %q", c.args, env.Out, got, c.want)
+		}
 	}
 }
