@@ -320,6 +320,17 @@ func TestReliabilitySyncPhantomDownRaisesRebuilds(t *testing.T) {
 		`INSERT INTO comments (id, body, post_id) VALUES ('c1', 'nice', 'p1')`,
 		`INSERT INTO tags (id, label, post_id) VALUES ('t1', 'go', 'p1')`)
 	p.Git("checkout", "-q", "main")
+	// On main, work in progress: a migration generated and applied, not
+	// committed. A sync keeps it applied, and so must the rebuild.
+	p.Write("lib/blog/comment.ex", p.Resource("Comment", "comments", []string{"attribute :body, :string, allow_nil?: false, public?: true", "attribute :rating, :integer, public?: true"}, []string{"belongs_to :post, Blog.Post, allow_nil?: false"}))
+	p.Mix("ash.codegen", "add_rating")
+	p.Mix("ash.migrate")
+	rating := p.Untracked("priv/repo/migrations")
+	if len(rating) != 1 {
+		t.Fatalf("untracked %v", rating)
+	}
+	mainVersions = append(mainVersions, versionOf(t, rating[0]))
+	p.SQL(`UPDATE comments SET rating = 5 WHERE id = 'c1'`)
 	before := files(p)
 	dry, code := p.Regen("sync", "--dry-run")
 	if code != 0 || !strings.Contains(dry, "rebuild (auto: the `down` of") {
@@ -340,6 +351,9 @@ func TestReliabilitySyncPhantomDownRaisesRebuilds(t *testing.T) {
 	}
 	if got := sqlOne(t, p, `SELECT title || body FROM posts WHERE id = 'p2'`); got != "Worldc" {
 		t.Fatalf("post p2 = %q", got)
+	}
+	if got := sqlOne(t, p, `SELECT rating FROM comments WHERE id = 'c1'`); got != "5" {
+		t.Fatalf("the untracked migration's column lost its value: %q", got)
 	}
 	if after := files(p); after != before {
 		t.Fatalf("the work tree changed:\n%s\nvs\n%s", before, after)
