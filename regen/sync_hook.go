@@ -27,7 +27,7 @@ func (e *Engine) CheckoutSkip(ctx context.Context, prev, next, flag string) (str
 		return "git gave no commit ids", nil
 	}
 	if strings.Trim(prev, "0") == "" {
-		return "the first checkout of a new clone", nil
+		return "the first checkout of a new clone or worktree", nil
 	}
 	if op := e.gitInProgress(); op != "" {
 		return op + " is in progress (run `regen sync` when it is done)", nil
