@@ -87,6 +87,9 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	if err != nil {
 		return nil, err
 	}
+	if e.wantVM && vmUnavailable(proj.cfg) == "" {
+		e.startVMEarly(ctx, proj.cfg) // it boots while regen plans and backs up
+	}
 	if o.Base != "" {
 		mb, err := proj.git.MergeBase(o.Base)
 		if err != nil {

@@ -58,6 +58,7 @@ type vmDriver struct {
 	answers string // the regen-repo lines
 	err     error  // the driver failed before any task: use the fallback
 
+	out     *gateWriter // the driver's output, held until its first task
 	child   migrator.Child
 	checked bool // the database check passed
 	sent    bool // a task was sent: the databases may have changed
@@ -121,6 +122,9 @@ func (vm *vmDriver) launch(ctx context.Context, e *Engine, cfg *project.Config, 
 	if vm.ln, err = net.Listen("unix", sock); err != nil {
 		return err
 	}
+	if e.opts.Getenv != nil && e.opts.Getenv(hostDriverEnv) == "fd" {
+		return vm.hostIn(sock) // mix regen's VM is the driver (vmdriver_host.go)
+	}
 	script := filepath.Join(dir, "driver.exs")
 	if err := writeFileAtomic(script, []byte(vmDriverScript()), 0o600); err != nil {
 		return err
@@ -137,7 +141,12 @@ func (vm *vmDriver) launch(ctx context.Context, e *Engine, cfg *project.Config, 
 		}
 		return nil
 	}
-	vm.proc, err = e.runner.Start(ctx, cmd)
+	// Its boot's output (compiling) waits for its first task: regen's own
+	// report of the plan and the backup comes first, unbroken.
+	r := *e.runner
+	vm.out = &gateWriter{w: r.Stdout}
+	r.Stdout, r.Stderr = vm.out, vm.out
+	vm.proc, err = r.Start(ctx, cmd)
 	return err
 }
 
@@ -153,7 +162,11 @@ func (vm *vmDriver) connect() {
 		c, err := vm.ln.Accept()
 		ch <- accepted{c, err}
 	}()
-	timer := time.NewTimer(vmStartTimeout)
+	bound := vmStartTimeout
+	if vm.proc == nil {
+		bound = hostConnectTimeout // mix regen's VM is up already
+	}
+	timer := time.NewTimer(bound)
 	defer timer.Stop()
 	select {
 	case a := <-ch:
@@ -162,12 +175,12 @@ func (vm *vmDriver) connect() {
 			return
 		}
 		vm.conn = a.c
-	case <-vm.proc.Done():
+	case <-vm.procDone():
 		res := vm.proc.Wait(migrator.Result{})
 		vm.err = fmt.Errorf("it ended (exit %d) before it connected:\n%s", res.ExitCode, indent(tail(strings.TrimSpace(res.Stderr), 1500)))
 		return
 	case <-timer.C:
-		vm.err = fmt.Errorf("it did not connect within %s", vmStartTimeout)
+		vm.err = fmt.Errorf("it did not connect within %s", bound)
 		return
 	case <-vm.stop:
 		vm.err = errors.New("given up")
@@ -235,6 +248,15 @@ func (vm *vmDriver) send(fields ...string) error {
 	return err
 }
 
+// procDone is closed when the driver's own VM ended (never for mix
+// regen's VM: its end is the socket's).
+func (vm *vmDriver) procDone() <-chan struct{} {
+	if vm.proc == nil {
+		return nil
+	}
+	return vm.proc.Done()
+}
+
 // errVMGone: the driver's VM ended or its socket broke.
 var errVMGone = errors.New("the driver VM went away")
 
@@ -246,10 +268,7 @@ func (vm *vmDriver) recv(ctx context.Context, d time.Duration) ([]string, error)
 		defer timer.Stop()
 		timeout = timer.C
 	}
-	var done <-chan struct{}
-	if vm.proc != nil {
-		done = vm.proc.Done()
-	}
+	done := vm.procDone()
 	select {
 	case m := <-vm.msgs:
 		if m.err != nil {
@@ -338,6 +357,7 @@ func (vm *vmDriver) fallback(rep Reporter, why error) {
 		rep.Warn("the one-VM mix driver failed before any change (%v); each step runs in a mix start of its own", why)
 	}
 	vm.err = why
+	vm.out.open() // what it said (a compile error) is the user's to see
 	vm.close()
 }
 
@@ -371,6 +391,7 @@ type vmOutcome struct {
 // driver does) and waits for its outcome and its last output.
 func (vm *vmDriver) run(ctx context.Context, task []string, timeout time.Duration) vmOutcome {
 	start := time.Now()
+	vm.out.open()
 	vm.seq++
 	seq := vm.seq
 	var mark int64
@@ -500,6 +521,50 @@ func (vm *vmDriver) cleanup() {
 	}
 }
 
+// startVMEarly starts the run's driver before the run has a journal: the
+// BEAM boots while regen plans and backs up (or for the config query). The
+// child carries the run's marker from the start, and begin records it.
+func (e *Engine) startVMEarly(ctx context.Context, cfg *project.Config) *vmDriver {
+	if e.vm != nil {
+		return e.vm
+	}
+	e.runID = newRunID(e.opts.Now())
+	return e.startVM(ctx, cfg, migrator.Command{Env: []string{runMarker(&Journal{RunID: e.runID})}})
+}
+
+// gateWriter holds what is written until it is opened, then passes it on.
+type gateWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	held   []byte
+	opened bool
+}
+
+func (g *gateWriter) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.opened {
+		g.held = append(g.held, p...)
+		return len(p), nil
+	}
+	return g.w.Write(p)
+}
+
+func (g *gateWriter) open() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.opened {
+		g.opened = true
+		if len(g.held) > 0 && g.w != nil {
+			g.w.Write(g.held)
+		}
+		g.held = nil
+	}
+}
+
 // closeVM ends the run's driver, if any.
 func (e *Engine) closeVM() {
 	if e.vm != nil {
@@ -514,10 +579,7 @@ func (e *Engine) vmAnswers(ctx context.Context, cfg *project.Config, app string)
 	if !e.wantVM || app != "" || vmUnavailable(cfg) != "" {
 		return "", false
 	}
-	// No journal yet: the child carries the run's marker from the start,
-	// and begin records it.
-	e.runID = newRunID(e.opts.Now())
-	vm := e.startVM(ctx, cfg, migrator.Command{Env: []string{runMarker(&Journal{RunID: e.runID})}})
+	vm := e.startVMEarly(ctx, cfg)
 	if !vm.usable(ctx, e.rep) {
 		return "", false
 	}

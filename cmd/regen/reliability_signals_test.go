@@ -137,8 +137,8 @@ func TestReliabilityEveryTerminatingSignalAtEveryChildStep(t *testing.T) {
 						continue // the same path as SIGHUP and SIGQUIT: one step is enough
 					}
 					if mode == "1" && task != "ash.codegen" && s.sig != syscall.SIGINT && s.sig != syscall.SIGTERM {
-						// One mix start is one child step (mixdo): where in it the
-						// signal lands is covered by INT and TERM.
+						// One VM (the driver) serves every step: which step the
+						// signal lands in is covered by INT and TERM.
 						continue
 					}
 					t.Run(fmt.Sprintf("%s/one_vm=%s/%s/%s", kind, mode, task, strings.Fields(s.name)[0]), func(t *testing.T) {
@@ -175,7 +175,7 @@ func TestReliabilityEveryTerminatingSignalAtEveryChildStep(t *testing.T) {
 // next run goes through (no orphan holds anything).
 func TestReliabilityKill9AtEveryChildStepLeavesNoChild(t *testing.T) {
 	for _, kind := range regentest.Kinds {
-		steps := map[string][]string{"0": childSteps(), "1": {"ash.codegen"}} // one VM: the one mix start, mixdo
+		steps := map[string][]string{"0": childSteps(), "1": childSteps()} // one VM: its driver in each step
 		for _, mode := range []string{"0", "1"} {
 			for _, task := range steps[mode] {
 				t.Run(fmt.Sprintf("%s/one_vm=%s/%s", kind, mode, task), func(t *testing.T) {
