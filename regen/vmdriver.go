@@ -122,7 +122,9 @@ func (vm *vmDriver) launch(ctx context.Context, e *Engine, cfg *project.Config, 
 	if vm.ln, err = net.Listen("unix", sock); err != nil {
 		return err
 	}
-	if e.opts.Getenv != nil && e.opts.Getenv(hostDriverEnv) == "fd" {
+	if e.opts.Getenv != nil && e.opts.Getenv(hostDriverEnv) == "fd" && len(cfg.Mix) == 1 && cfg.Mix[0] == "mix" {
+		// Only for the plain `mix` that mix regen's VM is: a configured
+		// command (a container, a wrapper) gets its own VM.
 		return vm.hostIn(sock) // mix regen's VM is the driver (vmdriver_host.go)
 	}
 	script := filepath.Join(dir, "driver.exs")
