@@ -19,8 +19,8 @@ import (
 // with :nouse_stdio, REGEN_MIX_DRIVER from Regen.DriverHost.env/0, the
 // port's data to Regen.DriverHost.data/2: hex/lib/regen/driver_host.ex
 // itself), and the engine's driver code in the child sends the driver's
-// source over fd 4 and runs its tasks in that VM. The child's mix command
-// does not exist: no second BEAM can have run them.
+// source over fd 4 and runs its tasks in that VM: the child starts no
+// process at all (its driver has none of its own).
 
 const hostScript = `helper = System.fetch_env!("HOST_HELPER")
 env = Enum.map(Regen.DriverHost.env(), fn {k, v} -> {to_charlist(k), to_charlist(v)} end)
@@ -79,7 +79,7 @@ func TestOneVMHostHelper(t *testing.T) {
 	}
 	root := os.Getenv("HOST_ROOT")
 	e := &Engine{opts: Options{Getenv: os.Getenv}, rep: discardReporter{}, runner: &migrator.Runner{}}
-	cfg := &project.Config{Root: root, Mix: []string{filepath.Join(root, "no-such-mix")}, OneVM: true, Codegen: []string{"{mix}", "ash.codegen"}}
+	cfg := &project.Config{Root: root, Mix: []string{"mix"}, OneVM: true, Codegen: []string{"{mix}", "ash.codegen"}}
 	vm := e.startVM(context.Background(), cfg, migrator.Command{})
 	defer vm.close()
 	if !vm.usable(context.Background(), e.rep) || vm.proc != nil {

@@ -27,8 +27,11 @@ defmodule Regen.DriverHost do
   @doc "Takes bytes regen wrote on the port; starts the driver once its frame is complete."
   def data(%{driver: nil} = state, bin) do
     case state.buf <> bin do
-      <<len::32, frame::binary-size(len), _rest::binary>> -> %{state | buf: "", driver: start(frame)}
-      buf -> %{state | buf: buf}
+      <<len::32, frame::binary-size(len), _rest::binary>> ->
+        %{state | buf: "", driver: start(frame)}
+
+      buf ->
+        %{state | buf: buf}
     end
   end
 

@@ -7,8 +7,9 @@ defmodule Regen.Exec do
   own stdin, stdout and stderr (under `mix`, the user's terminal), so
   regen's colours, progress and prompts reach the user directly, and the
   port's own pipe is on the child's fds 3 (from the VM) and 4 (to the VM).
-  regen does not use fds 3/4 today; they are the seam for a driver in this
-  VM talking to regen. Messages on them are drained and ignored here.
+  regen writes its one-VM driver on fd 4 (REGEN_MIX_DRIVER=fd, from
+  `Regen.DriverHost.env/0`): this VM runs the run's Mix tasks, no second
+  BEAM starts (`Regen.DriverHost`).
 
   Seen under `mix` on OTP 25 (Debian's Elixir 1.14): the child's stdin and
   stdout are the terminal (isatty is true: colours, prompts), but the
@@ -25,23 +26,22 @@ defmodule Regen.Exec do
     port_opts =
       [:nouse_stdio, :exit_status, :binary, args: args] ++
         if(cd = opts[:cd], do: [cd: cd], else: []) ++
-        if env = opts[:env],
-          do: [
-            env:
-              Enum.map(env, fn {k, v} ->
-                {to_charlist(k), if(v, do: to_charlist(v), else: false)}
-              end)
-          ],
-          else: []
+        [
+          env:
+            Enum.map((opts[:env] || []) ++ Regen.DriverHost.env(), fn {k, v} ->
+              {to_charlist(k), if(v, do: to_charlist(v), else: false)}
+            end)
+        ]
 
     port = Port.open({:spawn_executable, path}, port_opts)
-    wait(port)
+    wait(port, Regen.DriverHost.new())
   end
 
-  defp wait(port) do
+  # regen's bytes on the port start its driver in this VM (Regen.DriverHost).
+  defp wait(port, host) do
     receive do
       {^port, {:exit_status, status}} -> status
-      {^port, {:data, _}} -> wait(port)
+      {^port, {:data, data}} -> wait(port, Regen.DriverHost.data(host, data))
     end
   end
 end
