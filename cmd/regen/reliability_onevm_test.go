@@ -83,3 +83,20 @@ func TestReliabilityOneVMDriverIsInTheJournalFromTheStart(t *testing.T) {
 	run.cmd.Wait()
 	mustBeGone(t, run.child, "the driver VM of a killed regen")
 }
+
+// The driver's VM does not outlive a kill -9 of regen even where the
+// kernel's death signal does not reach it (a wrapper that escapes it, as
+// on macOS): its socket closes and it halts mid-task, before the task
+// could write; nothing is left for the next regen to stop.
+func TestReliabilityOneVMDriverEndsWithRegenEvenAsAnOrphan(t *testing.T) {
+	p := feature(t)
+	p.Env = append(p.Env, "REGEN_ONE_VM=1", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
+	run := startAsleep(t, p, "ash.codegen", 60, nil, nil, "add_subtitle_and_views", "-m")
+	run.cmd.Process.Signal(syscall.SIGKILL)
+	run.cmd.Wait()
+	mustBeGone(t, run.child, "the driver VM of a regen killed with -9")
+	got, code := p.Regen("recover")
+	if code != 0 || !strings.Contains(got, "reversed") || strings.Contains(got, "stopped what was still running") {
+		t.Fatalf("recover: exit %d (want 0, nothing left to stop)\n%s", code, got)
+	}
+}

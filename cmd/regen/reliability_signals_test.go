@@ -237,7 +237,9 @@ func TestReliabilityOrphanOfKill9IsStoppedBeforeAnythingIsTouched(t *testing.T) 
 		for _, first := range []string{"next run", "recover"} {
 			t.Run(kind+"/"+first, func(t *testing.T) {
 				p := featureOf(t, kind)
-				p.Env = append(p.Env, "REGEN_ONE_VM=1", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
+				// Separate starts: the one-VM driver never outlives regen (its socket
+				// closes), so only a one-shot start can be an orphan.
+				p.Env = append(p.Env, "REGEN_ONE_VM=0", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
 				before := p.Capture()
 				run := startAsleep(t, p, "ash.codegen", nap, nil, nil, "add_subtitle_and_views", "-m")
 				woke := time.Now().Add(time.Duration(nap * float64(time.Second)))
@@ -340,7 +342,9 @@ func TestReliabilityClosedOutputNeverStopsRegen(t *testing.T) {
 // children carry it. recover stops the orphan anyway, before anything else.
 func TestReliabilityOrphanIsStoppedEvenWithADamagedJournal(t *testing.T) {
 	p := feature(t)
-	p.Env = append(p.Env, "REGEN_ONE_VM=1", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
+	// Separate starts: the one-VM driver never outlives regen (its socket
+	// closes), so only a one-shot start can be an orphan.
+	p.Env = append(p.Env, "REGEN_ONE_VM=0", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
 	run := startAsleep(t, p, "ash.codegen", 60, nil, nil, "add_subtitle_and_views", "-m")
 	run.cmd.Process.Signal(syscall.SIGKILL)
 	run.cmd.Wait()
@@ -366,7 +370,9 @@ func TestReliabilityOrphanIsStoppedEvenWithADamagedJournal(t *testing.T) {
 // through without waiting.
 func TestReliabilityOrphanHoldingTheBuildLockDoesNotHangTheNextRun(t *testing.T) {
 	p := feature(t)
-	p.Env = append(p.Env, "REGEN_ONE_VM=1", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
+	// Separate starts: the one-VM driver never outlives regen (its socket
+	// closes), so only a one-shot start can be an orphan.
+	p.Env = append(p.Env, "REGEN_ONE_VM=0", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
 	if got, code := p.Regen("status"); code != 0 { // the project's config, asked once and cached
 		t.Fatalf("status: exit %d\n%s", code, got)
 	}
