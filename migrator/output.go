@@ -28,6 +28,13 @@ type lineWriter struct {
 	buf    []byte // the current partial line
 	out    []byte // scratch: prefix+line, written in one call
 	err    error
+	sync   *syncLine // nil: every line is shown
+}
+
+// syncLine recognises a driver's sync lines (Command.SyncMarker).
+type syncLine struct {
+	marker []byte
+	on     func(token string)
 }
 
 func newLineWriter(dst io.Writer, prefix string, mu *sync.Mutex) *lineWriter {
@@ -53,10 +60,10 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		}
 		if len(w.buf) > 0 {
 			w.buf = append(w.buf, p[:i+1]...)
-			w.emit(w.buf)
+			w.line(w.buf)
 			w.buf = w.buf[:0]
 		} else {
-			w.emit(p[:i+1])
+			w.line(p[:i+1])
 		}
 		p = p[i+1:]
 	}
@@ -72,6 +79,22 @@ func (w *lineWriter) Flush() {
 		w.emit(w.buf)
 		w.buf = w.buf[:0]
 	}
+}
+
+// line shows one whole line, or, for a sync line, what stood before the
+// marker (output that did not end its line) and then passes the token on:
+// everything the child wrote before it has been shown by then.
+func (w *lineWriter) line(l []byte) {
+	if w.sync != nil {
+		if i := bytes.Index(l, w.sync.marker); i >= 0 {
+			if i > 0 {
+				w.emit(l[:i])
+			}
+			w.sync.on(string(bytes.TrimRight(l[i+len(w.sync.marker):], "\r\n")))
+			return
+		}
+	}
+	w.emit(l)
 }
 
 func (w *lineWriter) emit(line []byte) {
@@ -96,14 +119,17 @@ func (w *lineWriter) emit(line []byte) {
 }
 
 // tailBuffer keeps the last max bytes written to it. Only the stderr copy
-// goroutine writes to it, and String is called after that goroutine ended.
+// goroutine writes to it; a driver reads a request's share while it runs.
 type tailBuffer struct {
+	mu    sync.Mutex
 	max   int
 	buf   []byte
 	total int64
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.total += int64(len(p))
 	t.buf = append(t.buf, p...)
 	if over := len(t.buf) - t.max; over > 0 {
@@ -115,11 +141,33 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 // String returns the tail; when older output was cut off it starts at the
 // next line boundary so an error message does not open mid-word.
 func (t *tailBuffer) String() string {
-	b := t.buf
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.tailOf(t.buf)
+}
+
+func (t *tailBuffer) tailOf(b []byte) string {
 	if t.total > int64(len(b)) {
 		if i := bytes.IndexByte(b, '\n'); i >= 0 && i+1 < len(b) {
 			b = b[i+1:]
 		}
 	}
 	return string(b)
+}
+
+func (t *tailBuffer) mark() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.total
+}
+
+// since is the tail of what was written after mark (all that is kept, when
+// more was written since than the buffer holds).
+func (t *tailBuffer) since(mark int64) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n := t.total - mark; n < int64(len(t.buf)) {
+		return string(t.buf[int64(len(t.buf))-n:])
+	}
+	return t.tailOf(t.buf)
 }

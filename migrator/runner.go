@@ -38,6 +38,14 @@ type Command struct {
 	// identifies it (the engine journals it, so that a later regen can make
 	// sure the child's group is gone). An error stops the child at once.
 	Started func(Child) error
+	// SyncMarker, when set, marks lines the child writes to say "all my
+	// output so far is written" (a driver after each request): a line
+	// holding it is not shown, its token (the rest of the line) goes to
+	// OnSync with the stream's name, after every line before it was shown.
+	SyncMarker string
+	OnSync     func(stream, token string)
+	// ExtraFiles are passed as fds 3, 4, … (a side channel).
+	ExtraFiles []*os.File
 }
 
 // Runner runs commands; its zero value discards output and uses DefaultGrace.
@@ -106,78 +114,137 @@ type Result struct {
 // The error is non-nil only when the command could not be started (or could
 // not be recorded, in which case it was stopped).
 func (r *Runner) Run(ctx context.Context, cmd Command) (Result, error) {
-	if len(cmd.Argv) == 0 || cmd.Argv[0] == "" {
-		return Result{}, errors.New("no command to run: the command line is empty")
-	}
-	path, err := resolveCommand(cmd.Argv[0], cmd.Dir)
+	p, res, err := r.start(ctx, cmd)
 	if err != nil {
-		return Result{}, err
+		return res, err
 	}
-	if err := ctx.Err(); err != nil {
-		// Not started at all is more honest than started-and-killed.
-		return Result{Interrupted: true}, fmt.Errorf("not starting %s: %w", cmd.Argv[0], context.Cause(ctx))
-	}
-
-	var mu sync.Mutex
-	stdout := newLineWriter(r.Stdout, r.Indent, &mu)
-	stderr := newLineWriter(r.Stderr, r.Indent, &mu)
-	tail := &tailBuffer{max: stderrTailBytes}
-	c := &exec.Cmd{
-		Path:        path,
-		Args:        cmd.Argv,
-		Dir:         cmd.Dir,
-		Env:         append(append(r.baseEnv(), r.Env...), cmd.Env...),
-		Stdin:       nil, // os/exec connects /dev/null: mix must never wait for a keypress
-		Stdout:      stdout,
-		Stderr:      io.MultiWriter(stderr, tail),
-		SysProcAttr: childProcAttr(),
-		WaitDelay:   pipeDrainDelay,
-	}
-	start := time.Now()
-	child, done, waitErr, err := startLocked(c)
-	if err != nil {
-		return Result{}, startError(cmd, err)
-	}
-	pgid := child.PGID
-	child.Command = strings.Join(cmd.Argv, " ")
-
-	if cmd.Started != nil {
-		if err := cmd.Started(child); err != nil {
-			// Unrecorded, a child could outlive a crash unseen: stop it.
-			r.stopGroup(pgid, syscall.SIGKILL, done)
-			<-done
-			return Result{Interrupted: true}, fmt.Errorf("%s was stopped right after it started, because it could not be recorded: %w", cmd.Argv[0], err)
-		}
-	}
-
 	var timeout <-chan time.Time
 	if r.Timeout > 0 {
 		timer := time.NewTimer(r.Timeout)
 		defer timer.Stop()
 		timeout = timer.C
 	}
-
-	var res Result
 	select {
-	case <-done:
+	case <-p.done:
 	case <-ctx.Done():
-		if !isClosed(done) {
+		if !isClosed(p.done) {
 			res.Interrupted = true
-			r.stopGroup(pgid, forwardSignal(ctx), done)
+			p.Stop(forwardSignal(ctx))
 		}
 	case <-timeout:
-		if !isClosed(done) {
+		if !isClosed(p.done) {
 			res.TimedOut = true
-			r.stopGroup(pgid, syscall.SIGINT, done)
+			p.Stop(syscall.SIGINT)
 		}
 	}
-	<-done
-	stdout.Flush()
-	stderr.Flush()
+	return p.result(res), nil
+}
 
-	res.Duration = time.Since(start)
-	res.Stderr = tail.String()
-	res.OutputErr = errors.Join(stdout.err, stderr.err)
+// Process is a child started by Start: it runs, with Run's process group,
+// Pdeathsig, recording and streamed output, until it exits or is stopped.
+// A task driver serving several requests is one (regen's one-VM driver).
+type Process struct {
+	r       *Runner
+	c       *exec.Cmd
+	child   Child
+	done    <-chan struct{}
+	waitErr *error
+	start   time.Time
+	stdout  *lineWriter
+	stderr  *lineWriter
+	tail    *tailBuffer
+}
+
+// Start starts cmd as Run does and returns at once; the caller watches
+// Done, stops it with Stop, and reads how it ended with Wait. The
+// Runner's Timeout does not apply: the caller bounds each request.
+func (r *Runner) Start(ctx context.Context, cmd Command) (*Process, error) {
+	p, _, err := r.start(ctx, cmd)
+	return p, err
+}
+
+func (r *Runner) start(ctx context.Context, cmd Command) (*Process, Result, error) {
+	if len(cmd.Argv) == 0 || cmd.Argv[0] == "" {
+		return nil, Result{}, errors.New("no command to run: the command line is empty")
+	}
+	path, err := resolveCommand(cmd.Argv[0], cmd.Dir)
+	if err != nil {
+		return nil, Result{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		// Not started at all is more honest than started-and-killed.
+		return nil, Result{Interrupted: true}, fmt.Errorf("not starting %s: %w", cmd.Argv[0], context.Cause(ctx))
+	}
+
+	var mu sync.Mutex
+	p := &Process{r: r, tail: &tailBuffer{max: stderrTailBytes}}
+	p.stdout = newLineWriter(r.Stdout, r.Indent, &mu)
+	p.stderr = newLineWriter(r.Stderr, r.Indent, &mu)
+	if cmd.SyncMarker != "" {
+		p.stdout.sync = syncHook(cmd, "stdout")
+		p.stderr.sync = syncHook(cmd, "stderr")
+	}
+	p.c = &exec.Cmd{
+		Path:        path,
+		Args:        cmd.Argv,
+		Dir:         cmd.Dir,
+		Env:         append(append(r.baseEnv(), r.Env...), cmd.Env...),
+		Stdin:       nil, // os/exec connects /dev/null: mix must never wait for a keypress
+		Stdout:      p.stdout,
+		Stderr:      io.MultiWriter(p.tail, p.stderr), // the tail first: a sync line finds it complete
+		SysProcAttr: childProcAttr(),
+		WaitDelay:   pipeDrainDelay,
+		ExtraFiles:  cmd.ExtraFiles,
+	}
+	p.start = time.Now()
+	child, done, waitErr, err := startLocked(p.c)
+	if err != nil {
+		return nil, Result{}, startError(cmd, err)
+	}
+	p.done, p.waitErr = done, waitErr
+	child.Command = strings.Join(cmd.Argv, " ")
+	p.child = child
+
+	if cmd.Started != nil {
+		if err := cmd.Started(child); err != nil {
+			// Unrecorded, a child could outlive a crash unseen: stop it.
+			r.stopGroup(child.PGID, syscall.SIGKILL, done)
+			<-done
+			return nil, Result{Interrupted: true}, fmt.Errorf("%s was stopped right after it started, because it could not be recorded: %w", cmd.Argv[0], err)
+		}
+	}
+	return p, Result{}, nil
+}
+
+// Child identifies the process (as cmd.Started was given it).
+func (p *Process) Child() Child { return p.child }
+
+// Done is closed once the process has exited and been reaped.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Stop sends first to the process's group, then SIGTERM, then SIGKILL,
+// each after the Runner's grace, until the group is gone (as Run does on a
+// cancel or a timeout).
+func (p *Process) Stop(first syscall.Signal) { p.r.stopGroup(p.child.PGID, first, p.done) }
+
+// Wait waits for the process to exit and says how it ended; flags (a
+// timeout, an interruption the caller decided) come in res.
+func (p *Process) Wait(res Result) Result { return p.result(res) }
+
+// StderrMark and StderrSince give the end of what the process wrote to
+// stderr after a mark: one request's share, for its error message.
+func (p *Process) StderrMark() int64 { return p.tail.mark() }
+
+func (p *Process) StderrSince(mark int64) string { return p.tail.since(mark) }
+
+func (p *Process) result(res Result) Result {
+	<-p.done
+	p.stdout.Flush()
+	p.stderr.Flush()
+	c := p.c
+	res.Duration = time.Since(p.start)
+	res.Stderr = p.tail.String()
+	res.OutputErr = errors.Join(p.stdout.err, p.stderr.err)
 	if ws, ok := c.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		res.Signaled = true
 		res.Signal = ws.Signal()
@@ -186,12 +253,21 @@ func (r *Runner) Run(ctx context.Context, cmd Command) (Result, error) {
 		res.ExitCode = c.ProcessState.ExitCode()
 	}
 	var exitErr *exec.ExitError
-	if werr := *waitErr; werr != nil && !errors.As(werr, &exitErr) && !errors.Is(werr, exec.ErrWaitDelay) {
+	if werr := *p.waitErr; werr != nil && !errors.As(werr, &exitErr) && !errors.Is(werr, exec.ErrWaitDelay) {
 		// The process ran and ended; only the bookkeeping failed. Keep the
 		// result, surface the problem with the output error.
 		res.OutputErr = errors.Join(res.OutputErr, werr)
 	}
-	return res, nil
+	return res
+}
+
+// syncHook passes the token of a sync line on one stream to cmd.OnSync.
+func syncHook(cmd Command, stream string) *syncLine {
+	return &syncLine{marker: []byte(cmd.SyncMarker), on: func(token string) {
+		if cmd.OnSync != nil {
+			cmd.OnSync(stream, token)
+		}
+	}}
 }
 
 // stopGroup sends first to the child's process group, then SIGTERM, then

@@ -88,3 +88,7 @@ func forwardSignal(ctx context.Context) syscall.Signal {
 	}
 	return syscall.SIGINT
 }
+
+// ForwardSignal is the signal a cancelled ctx sends to a child's group
+// (see forwardSignal), for a caller that stops a Process itself.
+func ForwardSignal(ctx context.Context) syscall.Signal { return forwardSignal(ctx) }

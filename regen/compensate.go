@@ -19,6 +19,7 @@ import (
 // the outcome into the error the user sees.
 func (t *txn) fail(ctx context.Context, name StepName, cause error) error {
 	step := string(name)
+	t.e.closeVM() // the compensation's mix commands start VMs of their own
 	var sig *migrator.SignalCause
 	interrupted := errors.As(context.Cause(ctx), &sig)
 	if interrupted {

@@ -40,14 +40,15 @@ var delegatedTasks = map[string][]string{
 	"ash_sqlite.rollback":   {"ecto.rollback"},
 }
 
-// driverCheck is the check's definition; its marker names its output lines.
-const driverCheck = `regen_check = fn status, expected ->
-  # regen-check: each repo's database in this VM must be the one regen backed up.
-  identity = ` + migrator.RepoIdentityElixir + `
+// driverMismatches is `fn expected -> lines end`: for each (module,
+// identity) pair whose repo has another database in this VM, one
+// "regen-check mismatch" line (parseMismatch reads them). The one-shot
+// driver's check and the one-VM driver (vmdriver.go) both use it.
+const driverMismatches = `fn expected ->
+    identity = ` + migrator.RepoIdentityElixir + `
 
-  enc = &URI.encode_www_form/1
+    enc = &URI.encode_www_form/1
 
-  bad =
     expected
     |> Enum.chunk_every(2)
     |> Enum.flat_map(fn [mod, want] ->
@@ -64,6 +65,12 @@ const driverCheck = `regen_check = fn status, expected ->
         ["regen-check mismatch repo=#{enc.(mod)} expected=#{enc.(want)} actual=#{enc.(got)} env=#{enc.(to_string(Mix.env()))}"]
       end
     end)
+  end`
+
+// driverCheck is the check's definition; its marker names its output lines.
+const driverCheck = `regen_check = fn status, expected ->
+  # regen-check: each repo's database in this VM must be the one regen backed up.
+  bad = (` + driverMismatches + `).(expected)
 
   if bad != [] do
     IO.puts(:stderr, Enum.join(bad, "\n"))

@@ -67,7 +67,7 @@ const recordTask = `defmodule Mix.Tasks.T do
 end
 `
 
-func driverProject(t *testing.T) string {
+func driverProject(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	for rel, content := range map[string]string{

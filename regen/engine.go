@@ -57,6 +57,12 @@ type Engine struct {
 	// keepPresent: every PostgreSQL restore keeps the present database
 	// (recover, undo), not only one whose data changed (see restoreDB).
 	keepPresent bool
+	// wantVM: this command is a run that may have the one-VM driver (vm),
+	// started by its first mix need; runID is the run's id when the driver
+	// started before the journal (vmdriver.go).
+	wantVM bool
+	vm     *vmDriver
+	runID  string
 }
 
 // Open finds the git repository around opts.Dir. The project itself (mix.exs,
@@ -338,6 +344,13 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *project.Config, app strin
 	}
 	e.rep.StepStart("config", "asking the project for its repos' databases (once; cached)")
 	start := time.Now()
+	if output, ok := e.vmAnswers(ctx, cfg, app); ok {
+		if answers, err := migrator.ParseRepoConfig(output); err == nil {
+			e.rep.StepEnd("config", time.Since(start), nil)
+			cache.Store(key, output)
+			return answers, "mix config", nil
+		}
+	}
 	answers, output, err := e.askRepoConfigs(ctx, cfg, app)
 	e.rep.StepEnd("config", time.Since(start), err)
 	if err != nil {

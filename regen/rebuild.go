@@ -2,6 +2,7 @@ package regen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -29,8 +30,9 @@ func (t *txn) rollbackRepo(ctx context.Context, i int, rp RepoPlan, dir string) 
 	if err == nil {
 		return t.expectApplied(ctx, i, minus(rec.Before, rec.Rollback), "after the rollback")
 	}
-	if ctx.Err() != nil {
-		return err
+	var mismatch *DatabaseMismatchError
+	if ctx.Err() != nil || errors.As(err, &mismatch) {
+		return err // no `down` ran: nothing to rebuild
 	}
 	failed := t.failedDown(ctx, i, rp)
 	if failed != "" {

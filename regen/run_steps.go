@@ -37,7 +37,9 @@ func (t *txn) steps() []Step {
 		{Name: stepKeepData, Run: t.keepData},
 		{Name: stepVerify, Run: t.verify},
 	}
-	if t.separateStarts() != "" {
+	if t.separateStarts() != "" || t.oneVM() {
+		// One VM serves each step's tasks as regen asks: the steps stay
+		// apart, each verified before the next (vmdriver.go).
 		return steps
 	}
 	return foldMix(steps, t.proj.cfg.Mix, t.runShared)
@@ -71,6 +73,12 @@ func (t *txn) separateStarts() string {
 		}
 	}
 	return ""
+}
+
+// oneVM: the run's mix steps go to the one-VM driver (a dry run names
+// the steps the run would take).
+func (t *txn) oneVM() bool {
+	return (t.e.wantVM || t.opts.DryRun) && vmUnavailable(t.proj.cfg) == ""
 }
 
 // runShared runs the folded mix tasks in one start.

@@ -78,11 +78,17 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 		return nil, err
 	}
 	defer lk.release()
+	// One BEAM for the run's mix tasks, the config query included (vmdriver.go).
+	e.wantVM = !o.DryRun
+	defer e.closeVM()
 
 	// 1. Plan (read only).
 	proj, err := e.loadProject(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if e.wantVM && vmUnavailable(proj.cfg) == "" {
+		e.startVMEarly(ctx, proj.cfg) // it boots while regen plans and backs up
 	}
 	if o.Base != "" {
 		mb, err := proj.git.MergeBase(o.Base)
@@ -157,6 +163,9 @@ func (t *txn) execute(ctx context.Context, res *RunResult) error {
 			return t.fail(ctx, s.Name, err)
 		}
 	}
+
+	t.e.closeVM() // every task ran: the driver's VM ends before the commit
+
 	if err := t.commit(); err != nil {
 		return t.fail(ctx, stepCommit, err)
 	}
@@ -212,6 +221,9 @@ func (t *txn) begin(ctx context.Context) error {
 	e := t.e
 	now := e.opts.Now()
 	id := newRunID(now)
+	if e.runID != "" {
+		id = e.runID // the driver started before the journal carries it
+	}
 	t.j = &Journal{
 		Format: journalFormat, RunID: id, Kind: t.runKind(), Command: t.opts.Command, Started: now,
 		Root: t.root, BackupDir: filepath.Join(e.stateDir, "backup", id), Name: t.opts.Name, Migrate: t.opts.Migrate,
@@ -221,6 +233,11 @@ func (t *txn) begin(ctx context.Context) error {
 		return err
 	}
 	e.live = t.j
+	if vm := e.vm; vm != nil && vm.proc != nil && !vm.closed {
+		c := vm.child
+		c.Marker = runMarker(t.j)
+		t.j.Children = append(t.j.Children, c)
+	}
 	if err := os.MkdirAll(t.j.BackupDir, 0o700); err != nil {
 		return fmt.Errorf("cannot create the backup folder: %w", err)
 	}
@@ -581,6 +598,9 @@ func (t *txn) runMix(ctx context.Context, step StepName, argv []string) error {
 func (t *txn) runMixIn(ctx context.Context, app string, step StepName, argv []string) error {
 	if apps := t.umbrellaApps(app, argv); len(apps) > 0 {
 		return t.runInApps(ctx, apps, step, argv) // umbrella.go
+	}
+	if handled, err := t.runInVM(ctx, app, argv); handled {
+		return err
 	}
 	first := t.children == 0 // no child has run: no database changed yet
 	run, err := t.asDriver(app, argv)

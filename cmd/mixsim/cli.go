@@ -19,6 +19,7 @@ type session struct {
 	stderr io.Writer
 	faults faults
 	now    func() time.Time
+	getenv func(string) string
 
 	proj      *project
 	apps      []*session // at an umbrella root (proj nil): one per app
@@ -69,7 +70,7 @@ func runIn(root string, getenv func(string) string, args []string, stdout, stder
 		fmt.Fprintf(stderr, "** (Mix) mixsim: build lock: %v\n", err)
 		return 1
 	}
-	s := &session{root: root, stdout: stdout, stderr: stderr, faults: f, now: time.Now}
+	s := &session{root: root, stdout: stdout, stderr: stderr, faults: f, now: time.Now, getenv: getenv}
 	if len(args) == 0 {
 		args = []string{"help"}
 	}

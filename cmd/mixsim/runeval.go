@@ -81,6 +81,9 @@ func (s *session) runEvalTask(args []string) error {
 		if err != nil {
 			return mixError("No such file: %s", o.file)
 		}
+		if strings.Contains(string(data), driverMarker) {
+			return s.serveDriver(s.getenv("REGEN_DRIVER_SOCKET"))
+		}
 		return s.runScript(string(data))
 	}
 	if !o.haveCode {

@@ -106,9 +106,24 @@ func (s *session) mixTaskCall(line string) error {
 
 // checkRepos is regen_check: expected holds repo module, identity pairs.
 func (s *session) checkRepos(status int, expected []value) error {
+	var pairs []string
+	for _, v := range expected {
+		pairs = append(pairs, v.s)
+	}
+	bad := s.mismatchLines(pairs)
+	if len(bad) == 0 {
+		return nil
+	}
+	fmt.Fprintln(s.stderr, strings.Join(bad, "\n"))
+	return &taskError{code: status}
+}
+
+// mismatchLines are the check's lines for the (module, identity) pairs
+// whose repo has another database here.
+func (s *session) mismatchLines(expected []string) []string {
 	var bad []string
 	for i := 0; i+1 < len(expected); i += 2 {
-		mod, want := expected[i].s, expected[i+1].s
+		mod, want := expected[i], expected[i+1]
 		r := s.proj.repo(mod)
 		got := "missing"
 		if r != nil {
@@ -119,11 +134,7 @@ func (s *session) checkRepos(status int, expected []value) error {
 				checkMarker, encodeWWWForm(mod), encodeWWWForm(want), encodeWWWForm(got), encodeWWWForm(s.proj.env)))
 		}
 	}
-	if len(bad) == 0 {
-		return nil
-	}
-	fmt.Fprintln(s.stderr, strings.Join(bad, "\n"))
-	return &taskError{code: status}
+	return bad
 }
 
 // repoIdentity names the database a repo's config points at, as the check

@@ -337,7 +337,7 @@ func TestTimingsSplitRegensOwnShare(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, got)
 	}
-	for _, want := range []string{"timings", "backup", "mixdo", "verify", "total", "mix ", "db backup", "regen own"} {
+	for _, want := range []string{"timings", "backup", "rollback", "codegen", "migrate", "verify", "total", "mix ", "db backup", "regen own"} {
 		if !strings.Contains(got, want) {
 			t.Fatalf("--timings output lacks %q:\n%s", want, got)
 		}

@@ -60,7 +60,7 @@ func TestREADMEExitCodes(t *testing.T) {
 	t.Run("4 an interrupted run left its journal: run regen recover; nothing changed", func(t *testing.T) {
 		p := feature(t)
 		cmd := p.RegenCmd("add_subtitle_and_views", "-m")
-		cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=kill:before:mixdo")
+		cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=kill:before:codegen")
 		cmd.CombinedOutput()
 		before := p.Capture()
 		got, code := p.Regen("add_x", "-m")
@@ -70,7 +70,7 @@ func TestREADMEExitCodes(t *testing.T) {
 	t.Run("5 restoring did not complete: lists what is left and where the backup is", func(t *testing.T) {
 		p := feature(t)
 		cmd := p.RegenCmd("add_subtitle_and_views", "-m")
-		cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=kill:before:mixdo")
+		cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=kill:before:codegen")
 		cmd.CombinedOutput()
 		backups, _ := filepath.Glob(filepath.Join(p.Root, ".git", "regen", "backup", "*"))
 		dbs, _ := filepath.Glob(filepath.Join(backups[0], "db-*"))

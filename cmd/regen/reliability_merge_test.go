@@ -358,7 +358,7 @@ func TestReliabilityMergeMainFailureRestores(t *testing.T) {
 			{"MIXSIM_FAIL=ash.migrate", ""},
 			{"REGEN_ONE_VM=0", "fail:after:codegen"},
 			{"REGEN_ONE_VM=0", "kill:after:rollback"},
-			{"REGEN_ONE_VM=1", "kill:before:mixdo"},
+			{"REGEN_ONE_VM=1", "kill:before:codegen"},
 			{"", "undo"},
 		} {
 			t.Run(kind+"/"+c.env+"/"+c.fault, func(t *testing.T) {

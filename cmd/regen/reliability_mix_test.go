@@ -119,7 +119,7 @@ func TestReliabilityMixEnvRunUsesTheDatabaseMixUses(t *testing.T) {
 		t.Errorf("dev applied %v, want %d versions (baseline + regenerated)", p.Applied(), want)
 	}
 	if fileSum(t, testDB) != testSum {
-		t.Error("the test database was changed")
+		t.Errorf("the test database was changed\n%s", out)
 	}
 }
 
@@ -160,7 +160,7 @@ func TestReliabilityMixEnvStaleCacheIsRefusedBeforeAnyChange(t *testing.T) {
 	}
 	mustSame(t, before, p.Capture())
 	if fileSum(t, testDB) != testSum {
-		t.Error("the test database was changed")
+		t.Errorf("the test database was changed\n%s", out)
 	}
 	// The next run asks the project again and succeeds on the dev database.
 	if out, code := p.Regen("add_subtitle_and_views", "-m", "--yes"); code != 0 {

@@ -137,8 +137,8 @@ func TestReliabilityEveryTerminatingSignalAtEveryChildStep(t *testing.T) {
 						continue // the same path as SIGHUP and SIGQUIT: one step is enough
 					}
 					if mode == "1" && task != "ash.codegen" && s.sig != syscall.SIGINT && s.sig != syscall.SIGTERM {
-						// One mix start is one child step (mixdo): where in it the
-						// signal lands is covered by INT and TERM.
+						// One VM (the driver) serves every step: which step the
+						// signal lands in is covered by INT and TERM.
 						continue
 					}
 					t.Run(fmt.Sprintf("%s/one_vm=%s/%s/%s", kind, mode, task, strings.Fields(s.name)[0]), func(t *testing.T) {
@@ -175,7 +175,7 @@ func TestReliabilityEveryTerminatingSignalAtEveryChildStep(t *testing.T) {
 // next run goes through (no orphan holds anything).
 func TestReliabilityKill9AtEveryChildStepLeavesNoChild(t *testing.T) {
 	for _, kind := range regentest.Kinds {
-		steps := map[string][]string{"0": childSteps(), "1": {"ash.codegen"}} // one VM: the one mix start, mixdo
+		steps := map[string][]string{"0": childSteps(), "1": childSteps()} // one VM: its driver in each step
 		for _, mode := range []string{"0", "1"} {
 			for _, task := range steps[mode] {
 				t.Run(fmt.Sprintf("%s/one_vm=%s/%s", kind, mode, task), func(t *testing.T) {
@@ -237,7 +237,9 @@ func TestReliabilityOrphanOfKill9IsStoppedBeforeAnythingIsTouched(t *testing.T) 
 		for _, first := range []string{"next run", "recover"} {
 			t.Run(kind+"/"+first, func(t *testing.T) {
 				p := featureOf(t, kind)
-				p.Env = append(p.Env, "REGEN_ONE_VM=1", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
+				// Separate starts: the one-VM driver never outlives regen (its socket
+				// closes), so only a one-shot start can be an orphan.
+				p.Env = append(p.Env, "REGEN_ONE_VM=0", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
 				before := p.Capture()
 				run := startAsleep(t, p, "ash.codegen", nap, nil, nil, "add_subtitle_and_views", "-m")
 				woke := time.Now().Add(time.Duration(nap * float64(time.Second)))
@@ -340,7 +342,9 @@ func TestReliabilityClosedOutputNeverStopsRegen(t *testing.T) {
 // children carry it. recover stops the orphan anyway, before anything else.
 func TestReliabilityOrphanIsStoppedEvenWithADamagedJournal(t *testing.T) {
 	p := feature(t)
-	p.Env = append(p.Env, "REGEN_ONE_VM=1", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
+	// Separate starts: the one-VM driver never outlives regen (its socket
+	// closes), so only a one-shot start can be an orphan.
+	p.Env = append(p.Env, "REGEN_ONE_VM=0", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
 	run := startAsleep(t, p, "ash.codegen", 60, nil, nil, "add_subtitle_and_views", "-m")
 	run.cmd.Process.Signal(syscall.SIGKILL)
 	run.cmd.Wait()
@@ -366,7 +370,9 @@ func TestReliabilityOrphanIsStoppedEvenWithADamagedJournal(t *testing.T) {
 // through without waiting.
 func TestReliabilityOrphanHoldingTheBuildLockDoesNotHangTheNextRun(t *testing.T) {
 	p := feature(t)
-	p.Env = append(p.Env, "REGEN_ONE_VM=1", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
+	// Separate starts: the one-VM driver never outlives regen (its socket
+	// closes), so only a one-shot start can be an orphan.
+	p.Env = append(p.Env, "REGEN_ONE_VM=0", "REGEN_MIX="+orphanMix(t), "MIXSIM_REAL="+regentest.Mixsim(t))
 	if got, code := p.Regen("status"); code != 0 { // the project's config, asked once and cached
 		t.Fatalf("status: exit %d\n%s", code, got)
 	}

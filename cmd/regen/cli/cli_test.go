@@ -176,7 +176,7 @@ func TestREADMEWhereOutputGoes(t *testing.T) {
 	}
 	stderrOnly(run("add_views", "--dry-run"), 0, []string{"add_views", "--dry-run"}, "dry run: nothing was changed")
 	// A real run: one line per step with its duration, mix's output indented.
-	stderrOnly(run("add_views", "-m"), 0, []string{"add_views", "-m"}, "✓ backup", "✓ mixdo", "    │ ", "done: ")
+	stderrOnly(run("add_views", "-m"), 0, []string{"add_views", "-m"}, "✓ backup", "✓ codegen", "    │ ", "done: ")
 	stderrOnly(run("undo"), 0, []string{"undo"}, "undone: ")
 	stderrOnly(run("recover"), 0, []string{"recover"}, "nothing to recover")
 	stderrOnly(run("undo"), 2, []string{"undo (nothing to undo)"}, "regen: ", "no regen run to undo")

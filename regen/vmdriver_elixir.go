@@ -1,0 +1,189 @@
+package regen
+
+import (
+	"strings"
+
+	"github.com/regen-tool/regen/migrator"
+)
+
+// vmDriverMarker names the one-VM driver's source (the stand-in knows it
+// by it) and the protocol's version.
+const vmDriverMarker = "regen-driver protocol 1"
+
+// vmSyncMarker starts the line the driver writes to stdout and stderr
+// after each task: regen shows what came before it, then reports the
+// task's outcome (migrator.Command.SyncMarker).
+const vmSyncMarker = "\x00regen-sync "
+
+// vmDriverModule is the one-VM driver: the only copy of its Elixir. regen
+// runs it as `mix run --no-start FILE` (vmDriverScript), or sends it to
+// mix regen's own VM (REGEN_MIX_DRIVER, vmdriver_host.go), which calls
+// RegenDriverV1.main(path, :host).
+//
+// Messages are {:packet, 4} frames over a unix socket, each one line of
+// space-separated URI.encode_www_form fields, the first the verb:
+//
+//	driver: hello 1 OTP ELIXIR
+//	driver: config LINE…        (the repo query's regen-repo lines)
+//	        config-error MESSAGE
+//	regen:  check MOD IDENTITY…  driver: checked MISMATCH-LINE…
+//	regen:  reenable TASK…       (no answer)
+//	regen:  run SEQ TASK ARG…    driver: done SEQ ok | done SEQ fail STATUS
+//	regen:  quit
+//
+// A closed socket (regen died) ends the driver at once, even mid-task:
+// the own VM halts, mix regen's VM stops the task's process.
+const vmDriverModule = `# ` + vmDriverMarker + `: regen's one-VM driver (see regen/vmdriver.go).
+defmodule RegenDriverV1 do
+  @moduledoc false
+
+  def main(path, mode) do
+    case :gen_tcp.connect({:local, path}, 0, [:binary, packet: 4, active: false]) do
+      {:ok, sock} ->
+        reply(sock, ["hello", "1", List.to_string(:erlang.system_info(:otp_release)), System.version()])
+        if mode == :host, do: Mix.Task.run("app.config", [])
+        reply(sock, config())
+        me = self()
+        reader = spawn(fn -> watch(sock, me, mode) end)
+        :ok = :gen_tcp.controlling_process(sock, reader)
+        send(reader, :go)
+        serve(sock, mode)
+
+      {:error, reason} when mode == :own ->
+        IO.puts(:stderr, "regen-driver: cannot reach regen: #{inspect(reason)}")
+        System.halt(87)
+
+      {:error, reason} ->
+        # mix regen's VM: regen gave the driver up (a refused run); it goes on.
+        {:error, reason}
+    end
+  end
+
+  # The socket's owner: requests go to the main process; regen gone stops it.
+  defp watch(sock, main, mode) do
+    receive do
+      :go -> :inet.setopts(sock, active: true)
+    end
+
+    watch_loop(sock, main, mode)
+  end
+
+  defp watch_loop(sock, main, mode) do
+    receive do
+      {:tcp, ^sock, data} ->
+        msg = data |> String.split(" ") |> Enum.map(&URI.decode_www_form/1)
+        send(main, {:regen, msg})
+        if msg != ["quit"], do: watch_loop(sock, main, mode)
+
+      {:tcp_closed, ^sock} ->
+        gone(main, mode)
+
+      {:tcp_error, ^sock, _} ->
+        gone(main, mode)
+    end
+  end
+
+  defp gone(_main, :own) do
+    IO.puts(:stderr, "regen-driver: regen went away; stopping this VM")
+    System.halt(1)
+  end
+
+  defp gone(main, :host), do: Process.exit(main, :kill)
+
+  defp serve(sock, mode) do
+    receive do
+      {:regen, ["quit"]} ->
+        :ok
+
+      {:regen, ["reenable" | tasks]} ->
+        Enum.each(tasks, &Mix.Task.reenable/1)
+        serve(sock, mode)
+
+      {:regen, ["check" | expected]} ->
+        reply(sock, ["checked" | (` + driverMismatches + `).(expected)])
+        serve(sock, mode)
+
+      {:regen, ["run", seq, task | args]} ->
+        outcome = run_task(task, args)
+
+        if mode == :own do
+          IO.write(:stdio, "\0regen-sync #{seq}\n")
+          IO.write(:stderr, "\0regen-sync #{seq}\n")
+        end
+
+        reply(sock, ["done", seq | outcome])
+        serve(sock, mode)
+
+      {:regen, other} ->
+        reply(sock, ["error", "unknown request: " <> inspect(other)])
+        serve(sock, mode)
+    end
+  end
+
+  # As mix itself ends on a task's outcome (Mix.CLI, Kernel.CLI).
+  defp run_task(task, args) do
+    try do
+      Mix.Task.rerun(task, args)
+      ["ok"]
+    rescue
+      e ->
+        case Map.get(e, :mix) do
+          nil ->
+            IO.puts(:stderr, Exception.format(:error, e, __STACKTRACE__))
+            ["fail", "1"]
+
+          status ->
+            Mix.shell().error("** (Mix) " <> Exception.message(e))
+            ["fail", to_string(if is_integer(status), do: status, else: 1)]
+        end
+    catch
+      :exit, {:shutdown, 0} ->
+        ["ok"]
+
+      :exit, {:shutdown, n} when is_integer(n) ->
+        ["fail", to_string(n)]
+
+      :exit, r when r in [:normal, :shutdown] ->
+        ["ok"]
+
+      kind, reason ->
+        IO.puts(:stderr, Exception.format(kind, reason, __STACKTRACE__))
+        ["fail", "1"]
+    end
+  end
+
+  # The repo query's lines, its IO taken instead of printed.
+  defp config do
+    {:ok, io} = StringIO.open("")
+    gl = Process.group_leader()
+    Process.group_leader(self(), io)
+
+    try do
+      Code.eval_string(~S"""
+QUERY
+""")
+      {_, out} = StringIO.contents(io)
+      ["config" | out |> String.split("\n", trim: true) |> Enum.filter(&String.starts_with?(&1, "regen-repo "))]
+    rescue
+      e -> ["config-error", Exception.message(e)]
+    after
+      Process.group_leader(self(), gl)
+    end
+  end
+
+  defp reply(sock, fields) do
+    :ok = :gen_tcp.send(sock, Enum.map_join(fields, " ", &URI.encode_www_form/1))
+  end
+end
+`
+
+// vmDriverScript is the file `mix run --no-start FILE` runs: the module,
+// then its start, the socket's path from the environment.
+func vmDriverScript() string {
+	return vmDriverSource() + "\nRegenDriverV1.main(System.fetch_env!(\"REGEN_DRIVER_SOCKET\"), :own)\n"
+}
+
+// vmDriverSource is the module with the repo query in it.
+func vmDriverSource() string {
+	return strings.Replace(vmDriverModule, "\nQUERY\n", "\n"+migrator.RepoConfigQuery()+"\n", 1)
+}
