@@ -4,7 +4,6 @@ import (
 	"errors"
 	"syscall"
 
-	"github.com/regen-tool/regen/migrator"
 	"github.com/regen-tool/regen/regen"
 	checks "github.com/regen-tool/regen/regen/check"
 	"github.com/regen-tool/regen/regen/project"
@@ -60,7 +59,7 @@ func ExitCode(err error) int {
 		check    *CheckError
 		findings *checks.FindingsError
 		damaged  *regen.DamagedJournalError
-		platform *migrator.UnsupportedError
+		platform *regen.UnsupportedError
 	)
 	switch {
 	case err == nil:
