@@ -59,6 +59,7 @@ func ExitCode(err error) int {
 		check    *CheckError
 		findings *checks.FindingsError
 		damaged  *regen.DamagedJournalError
+		platform *regen.UnsupportedError
 	)
 	switch {
 	case err == nil:
@@ -80,7 +81,7 @@ func ExitCode(err error) int {
 		return ExitNeedsRecover
 	case errors.As(err, &conflict):
 		return ExitRefused
-	case errors.As(err, &input), errors.As(err, &config), errors.As(err, &usage), errors.As(err, &check):
+	case errors.As(err, &input), errors.As(err, &config), errors.As(err, &usage), errors.As(err, &check), errors.As(err, &platform):
 		return ExitUsage
 	default:
 		// No type says what state things are in: promise nothing.
