@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 )
 
 // FileSet is an exact inventory of the configured folders: every entry with
@@ -85,11 +84,11 @@ type statSum struct {
 }
 
 func (h *fileHasher) sha256(p string, info fs.FileInfo) (string, error) {
-	st, ok := info.Sys().(*syscall.Stat_t)
+	ctime, ino, ok := changeStamp(info)
 	if h == nil || !ok {
 		return sha256File(p)
 	}
-	key := statSum{size: info.Size(), mtime: info.ModTime().UnixNano(), ctime: st.Ctim.Nano(), ino: st.Ino}
+	key := statSum{size: info.Size(), mtime: info.ModTime().UnixNano(), ctime: ctime, ino: ino}
 	h.mu.Lock()
 	cached, hit := h.sums[p]
 	blob, isClean := h.clean[p]

@@ -11,8 +11,10 @@ import (
 	"github.com/regen-tool/regen/regen"
 )
 
-// Version is set at build time with -ldflags "-X .../cmdutil.Version=…".
-var Version = "dev"
+// Version is set at build time with -ldflags "-X .../cmdutil.Version=…"
+// (scripts/release does); empty otherwise, and then `regen version` reads
+// the module's build info (go install …@v1.2.3) or says "devel".
+var Version = ""
 
 // Factory gives commands their dependencies.
 type Factory struct {
