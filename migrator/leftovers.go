@@ -100,16 +100,16 @@ func describeUnsure(pids []int, marker string) []string {
 func stopAll(groups, pids []int, grace time.Duration) error {
 	signalAll := func(sig syscall.Signal) {
 		for _, g := range groups {
-			_ = syscall.Kill(-g, sig) // ESRCH: gone already
+			_ = signalGroup(g, sig) // ESRCH: gone already
 		}
 		for _, p := range pids {
-			_ = syscall.Kill(p, sig)
+			_ = signalProcess(p, sig)
 		}
 	}
 	alive := func() []int {
 		var left []int
 		for _, g := range groups {
-			if syscall.Kill(-g, 0) == nil && groupHasLive(g) {
+			if signalGroup(g, 0) == nil && groupHasLive(g) {
 				left = append(left, g)
 			}
 		}

@@ -105,6 +105,9 @@ func (r *Runner) Run(ctx context.Context, cmd Command) (Result, error) {
 	if len(cmd.Argv) == 0 || cmd.Argv[0] == "" {
 		return Result{}, errors.New("no command to run: the command line is empty")
 	}
+	if err := childrenSupported(cmd.Argv[0]); err != nil {
+		return Result{}, err
+	}
 	path, err := resolveCommand(cmd.Argv[0], cmd.Dir)
 	if err != nil {
 		return Result{}, err
@@ -211,7 +214,7 @@ func (r *Runner) stopGroup(pgid int, first syscall.Signal, done <-chan struct{})
 			return
 		}
 		// ESRCH only means everyone already left.
-		_ = syscall.Kill(-pgid, sig)
+		_ = signalGroup(pgid, sig)
 		if sig == syscall.SIGKILL {
 			return
 		}
@@ -243,7 +246,7 @@ func waitGroupGone(pgid int, done <-chan struct{}, d time.Duration) bool {
 // groupAlive reports whether any process is left in the group. Signal 0
 // checks without sending anything.
 func groupAlive(pgid int) bool {
-	return syscall.Kill(-pgid, 0) == nil
+	return signalGroup(pgid, 0) == nil
 }
 
 func isClosed(ch <-chan struct{}) bool {

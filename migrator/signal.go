@@ -41,16 +41,13 @@ func SignalName(sig os.Signal) string {
 		return "SIGPIPE"
 	case syscall.SIGTERM:
 		return "SIGTERM"
-	case syscall.SIGUSR1:
-		return "SIGUSR1"
-	case syscall.SIGUSR2:
-		return "SIGUSR2"
 	case syscall.SIGSEGV:
 		return "SIGSEGV"
 	case syscall.SIGABRT:
 		return "SIGABRT"
-	case syscall.SIGSYS:
-		return "SIGSYS"
+	}
+	if name, ok := unixSignalName(s); ok {
+		return name
 	}
 	return fmt.Sprintf("signal %d", int(s))
 }

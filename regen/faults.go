@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -52,7 +51,10 @@ func (p faultPlan) at(when string, step StepName) error {
 			continue
 		}
 		if f.action == "kill" {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			// SIGKILL on Unix, TerminateProcess on Windows: uncatchable both.
+			if self, err := os.FindProcess(os.Getpid()); err == nil {
+				self.Kill()
+			}
 			select {} // the signal is on its way
 		}
 		return fmt.Errorf("injected fault %s:%s:%s", f.action, when, step)

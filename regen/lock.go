@@ -7,8 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/regen-tool/regen/migrator"
 )
 
 // LockInfo is written into the lock file so that a refused run can say who
@@ -49,12 +50,16 @@ func acquireLock(stateDir, command string, now time.Time) (*lock, error) {
 	}
 	deadline := time.Now().Add(holderWait)
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		busy, err := tryLockFile(f, command)
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
+		if !busy {
 			f.Close()
+			var unsupported *migrator.UnsupportedError
+			if errors.As(err, &unsupported) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("cannot lock %s: %w", path, err)
 		}
 		// Held: refuse with the holder's details. Between its flock and its
@@ -164,8 +169,7 @@ func processAlive(info LockInfo) bool {
 	if info.Host != host {
 		return true
 	}
-	err := syscall.Kill(info.PID, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return pidAlive(info.PID)
 }
 
 func (l *lock) release() {
@@ -173,7 +177,7 @@ func (l *lock) release() {
 		return
 	}
 	l.f.Truncate(0)
-	syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+	unlockFile(l.f)
 	l.f.Close()
 	l.f = nil
 }

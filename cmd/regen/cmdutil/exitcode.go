@@ -4,6 +4,7 @@ import (
 	"errors"
 	"syscall"
 
+	"github.com/regen-tool/regen/migrator"
 	"github.com/regen-tool/regen/regen"
 	checks "github.com/regen-tool/regen/regen/check"
 	"github.com/regen-tool/regen/regen/project"
@@ -59,6 +60,7 @@ func ExitCode(err error) int {
 		check    *CheckError
 		findings *checks.FindingsError
 		damaged  *regen.DamagedJournalError
+		platform *migrator.UnsupportedError
 	)
 	switch {
 	case err == nil:
@@ -80,7 +82,7 @@ func ExitCode(err error) int {
 		return ExitNeedsRecover
 	case errors.As(err, &conflict):
 		return ExitRefused
-	case errors.As(err, &input), errors.As(err, &config), errors.As(err, &usage), errors.As(err, &check):
+	case errors.As(err, &input), errors.As(err, &config), errors.As(err, &usage), errors.As(err, &check), errors.As(err, &platform):
 		return ExitUsage
 	default:
 		// No type says what state things are in: promise nothing.
