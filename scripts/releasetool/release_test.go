@@ -68,8 +68,17 @@ func runRelease(out string) error {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if releaseDir != "" {
-		os.RemoveAll(releaseDir)
+	for _, dir := range []string{releaseDir, preCommitDir} {
+		if dir != "" {
+			// Go's module cache (inside pre-commit's) is read-only.
+			filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+				if err == nil && d.IsDir() {
+					os.Chmod(p, 0o755)
+				}
+				return nil
+			})
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }
