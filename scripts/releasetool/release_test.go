@@ -331,9 +331,13 @@ func TestInstallReleaseFromALoopbackServer(t *testing.T) {
 		if code != 1 || !strings.Contains(out, "nothing was installed") {
 			t.Fatalf("exit %d:\n%s", code, out)
 		}
-		out, code = installRelease(t, env, "$(touch /tmp/x)", filepath.Join(t.TempDir(), "bin"))
-		if code != 1 || !strings.Contains(out, "VERSION must look like") {
-			t.Fatalf("exit %d:\n%s", code, out)
+		// A branch (the action used at @main without `version`), or text
+		// that a shell would run, is refused before any download.
+		for _, v := range []string{"main", "", "$(touch /tmp/x)", "1.0;ls"} {
+			out, code = installRelease(t, env, v, filepath.Join(t.TempDir(), "bin"))
+			if code != 1 || !strings.Contains(out, "VERSION must look like") {
+				t.Errorf("%q: exit %d:\n%s", v, code, out)
+			}
 		}
 	})
 }
