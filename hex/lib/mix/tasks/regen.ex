@@ -1,0 +1,27 @@
+defmodule Mix.Tasks.Regen do
+  @shortdoc "Runs regen (installs it on first use)"
+  @moduledoc """
+  Runs the regen binary with the given arguments: `mix regen NAME -m`,
+  `mix regen status`, `mix regen recover`, ... (every regen subcommand and
+  flag; `mix regen --help` lists them).
+
+  regen runs as its own OS process on your terminal (colours, prompts).
+  Its exit code is passed through: `mix regen` exits with regen's code.
+  The binary is installed on first use (see `mix help regen.install`).
+
+  Prompts (`regen -f` without `--yes`): under OTP 25 the `mix` VM also
+  reads the terminal, so a keystroke can go to it instead of regen. Pass
+  `--yes`, or start the VM without input:
+  `elixir --erl -noinput -S mix regen ...` (or `ERL_FLAGS=-noinput`).
+  """
+  use Mix.Task
+
+  @impl true
+  def run(args) do
+    case Regen.run(args) do
+      {:ok, 0} -> :ok
+      {:ok, code} -> System.halt(code)
+      {:error, message} -> Mix.raise(message)
+    end
+  end
+end

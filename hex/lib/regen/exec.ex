@@ -1,0 +1,31 @@
+defmodule Regen.Exec do
+  @moduledoc """
+  Runs the regen binary as a separate OS process: the one place regen is
+  started from Elixir.
+
+  The port is opened with `:nouse_stdio`: the child inherits the BEAM's
+  own stdin, stdout and stderr (under `mix`, the user's terminal), so
+  regen's colours, progress and prompts reach the user directly, and the
+  port's own pipe is on the child's fds 3 (from the VM) and 4 (to the VM).
+  regen does not use fds 3/4 today; they are the seam for a driver in this
+  VM talking to regen. Messages on them are drained and ignored here.
+  """
+
+  @doc "Runs `path` with `args` and returns its exit status (128+N when killed by signal N)."
+  def run(path, args, opts \\ []) do
+    port_opts =
+      [:nouse_stdio, :exit_status, :binary, args: args] ++
+        if(cd = opts[:cd], do: [cd: cd], else: []) ++
+        if env = opts[:env], do: [env: Enum.map(env, fn {k, v} -> {to_charlist(k), if(v, do: to_charlist(v), else: false)} end)], else: []
+
+    port = Port.open({:spawn_executable, path}, port_opts)
+    wait(port)
+  end
+
+  defp wait(port) do
+    receive do
+      {^port, {:exit_status, status}} -> status
+      {^port, {:data, _}} -> wait(port)
+    end
+  end
+end
