@@ -14,7 +14,8 @@ defmodule Regen.MixProject do
       elixir: "~> 1.14",
       start_permanent: false,
       deps: [],
-      description: "Mix tasks that install and run regen (transactional Ash/Ecto migration regeneration).",
+      description:
+        "Mix tasks that install and run regen (transactional Ash/Ecto migration regeneration).",
       package: [
         licenses: ["MIT"],
         links: %{"GitHub" => @source_url},

@@ -175,7 +175,7 @@ func archiveServer(t *testing.T, rel string) (files, proxy *httptest.Server, pro
 		mu.Lock()
 		f, err := os.OpenFile(proxyLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 		if err == nil {
-			fmt.Fprintf(f, "%s %s\n", r.Method, r.URL.String())
+			fmt.Fprintf(f, "%s %s auth=%q\n", r.Method, r.URL.String(), r.Header.Get("Proxy-Authorization"))
 			f.Close()
 		}
 		mu.Unlock()
@@ -196,6 +196,12 @@ func TestHexPackage(t *testing.T) {
 	rel := releases(t)
 	hex := hexCopy(t, rel)
 	files, proxy, proxyLog := archiveServer(t, rel)
+	// The package compiles without warnings and is formatted.
+	for _, args := range [][]string{{"compile", "--warnings-as-errors"}, {"format", "--check-formatted"}} {
+		if out, code := mixCode(hex, mixEnv(t), args...); code != 0 {
+			t.Fatalf("mix %s in hex/: exit %d\n%s", strings.Join(args, " "), code, out)
+		}
+	}
 	out, code := mixCode(hex, append(mixEnv(t),
 		"REGEN_TEST_URL="+files.URL+urlTemplate,
 		"REGEN_TEST_CORRUPT_URL="+files.URL+"/corrupt"+urlTemplate,

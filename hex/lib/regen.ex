@@ -28,7 +28,10 @@ defmodule Regen do
 
   @doc "The configured regen version (`config :regen, version:`)."
   def configured_version,
-    do: Application.get_env(:regen, :version, @latest_version) |> to_string() |> String.trim_leading("v")
+    do:
+      Application.get_env(:regen, :version, @latest_version)
+      |> to_string()
+      |> String.trim_leading("v")
 
   @doc """
   The binary to run: `MIX_REGEN_PATH`, else `config :regen, path:`, else
@@ -143,7 +146,8 @@ defmodule Regen do
         fix =
           if how == :installed,
             do: "run `mix regen.install` to install #{configured}",
-            else: "install regen #{configured} at #{path}, or set `config :regen, version: #{inspect(found)}`"
+            else:
+              "install regen #{configured} at #{path}, or set `config :regen, version: #{inspect(found)}`"
 
         Mix.shell().error(
           "warning: regen #{found || "(version unreadable)"} at #{path} is not the configured version #{configured}: #{fix}."

@@ -8,7 +8,13 @@ defmodule RegenTest do
     Enum.each(@vars, &System.delete_env/1)
     Application.delete_env(:regen, :version)
     Application.delete_env(:regen, :path)
-    Application.put_env(:regen, :url, System.get_env("REGEN_TEST_URL", "http://127.0.0.1:1/$version/$target"))
+
+    Application.put_env(
+      :regen,
+      :url,
+      System.get_env("REGEN_TEST_URL", "http://127.0.0.1:1/$version/$target")
+    )
+
     File.rm_rf!(Path.dirname(Regen.installed_path(Regen.latest_version())))
     Mix.shell(Mix.Shell.Process)
 
@@ -78,10 +84,18 @@ defmodule RegenTest do
   end
 
   test "known platforms map to the archive targets" do
-    assert {:ok, "linux_amd64"} = Regen.Platform.target({:unix, :linux}, "x86_64-pc-linux-gnu", 64)
-    assert {:ok, "linux_arm64"} = Regen.Platform.target({:unix, :linux}, "aarch64-unknown-linux-gnu", 64)
-    assert {:ok, "darwin_arm64"} = Regen.Platform.target({:unix, :darwin}, "aarch64-apple-darwin23.1.0", 64)
-    assert {:ok, "darwin_amd64"} = Regen.Platform.target({:unix, :darwin}, "x86_64-apple-darwin21.6.0", 64)
+    assert {:ok, "linux_amd64"} =
+             Regen.Platform.target({:unix, :linux}, "x86_64-pc-linux-gnu", 64)
+
+    assert {:ok, "linux_arm64"} =
+             Regen.Platform.target({:unix, :linux}, "aarch64-unknown-linux-gnu", 64)
+
+    assert {:ok, "darwin_arm64"} =
+             Regen.Platform.target({:unix, :darwin}, "aarch64-apple-darwin23.1.0", 64)
+
+    assert {:ok, "darwin_amd64"} =
+             Regen.Platform.target({:unix, :darwin}, "x86_64-apple-darwin21.6.0", 64)
+
     assert {:ok, "windows_amd64"} = Regen.Platform.target({:win32, :nt}, "win32", 64, "AMD64")
     assert {:ok, _} = Regen.Platform.target()
   end
@@ -150,27 +164,49 @@ defmodule RegenTest do
     assert {:ok, _} = Regen.install()
     assert File.read!(log) =~ "regen-mirror.invalid"
     assert_received {:mix_shell, :info, ["regen: downloading through HTTP_PROXY=" <> _]}
+    # Proxy credentials are sent to the proxy and never printed.
+    "http://" <> hostport = System.fetch_env!("REGEN_TEST_PROXY")
+    System.put_env("HTTP_PROXY", "http://u:s3cret@" <> hostport)
+    assert {:ok, _} = Regen.install()
+
+    assert_received {:mix_shell, :info,
+                     ["regen: downloading through HTTP_PROXY=http://u:***@" <> _]}
+
+    assert File.read!(log) =~ "Basic " <> Base.encode64("u:s3cret")
     # NO_PROXY takes the host off the proxy again.
     System.put_env("NO_PROXY", "example.org,regen-mirror.invalid")
     assert {:error, _} = Regen.install()
   end
 
   test "the download URL template fills in $version and $target" do
-    Application.put_env(:regen, :url, "https://mirror.example/regen/v$version/regen_$version_$target.tar.gz")
+    Application.put_env(
+      :regen,
+      :url,
+      "https://mirror.example/regen/v$version/regen_$version_$target.tar.gz"
+    )
+
     assert Regen.download_url("1.2.3", "linux_arm64") ==
              "https://mirror.example/regen/v1.2.3/regen_1.2.3_linux_arm64.tar.gz"
   end
 
   test "checksums files are parsed strictly" do
     sum = String.duplicate("a", 64)
-    assert {:ok, %{"regen_1.0.0_linux_amd64.tar.gz" => ^sum}} = Regen.Checksums.parse("#{sum}  regen_1.0.0_linux_amd64.tar.gz\n")
+
+    assert {:ok, %{"regen_1.0.0_linux_amd64.tar.gz" => ^sum}} =
+             Regen.Checksums.parse("#{sum}  regen_1.0.0_linux_amd64.tar.gz\n")
+
     assert {:error, _} = Regen.Checksums.parse("xyz  regen_1.0.0_linux_amd64.tar.gz\n")
     assert {:error, _} = Regen.Checksums.parse("just-one-field\n")
   end
 
   @tag :tmp_dir
-  test "mix regen.checksums stores a release's checksums.txt as priv/checksums/VERSION.txt", %{tmp_dir: dir} do
-    lines = for {t, i} <- Enum.with_index(Regen.Platform.targets()), do: "#{String.duplicate(Integer.to_string(i), 64)}  regen_7.7.8_#{t}.tar.gz\n"
+  test "mix regen.checksums stores a release's checksums.txt as priv/checksums/VERSION.txt", %{
+    tmp_dir: dir
+  } do
+    lines =
+      for {t, i} <- Enum.with_index(Regen.Platform.targets()),
+          do: "#{String.duplicate(Integer.to_string(i), 64)}  regen_7.7.8_#{t}.tar.gz\n"
+
     path = Path.join(dir, "checksums.txt")
     File.write!(path, Enum.join(lines))
     dest = Path.join(Regen.Checksums.dir(), "7.7.8.txt")
@@ -186,7 +222,11 @@ defmodule RegenTest do
     sum = String.duplicate("b", 64)
     path = Path.join(dir, "checksums.txt")
     File.write!(path, "#{sum}  regen_7.7.7_linux_amd64.tar.gz\n")
-    assert_raise Mix.Error, ~r/no archive for linux_arm64/, fn -> Mix.Tasks.Regen.Checksums.run([path]) end
+
+    assert_raise Mix.Error, ~r/no archive for linux_arm64/, fn ->
+      Mix.Tasks.Regen.Checksums.run([path])
+    end
+
     refute "7.7.7" in Regen.Checksums.versions()
   end
 end

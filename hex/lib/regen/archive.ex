@@ -36,7 +36,9 @@ defmodule Regen.Archive do
     else
       {:error, reason} ->
         File.rm(tmp)
-        {:error, "cannot install regen at #{dest}: #{:file.format_error(reason)}; nothing was installed."}
+
+        {:error,
+         "cannot install regen at #{dest}: #{:file.format_error(reason)}; nothing was installed."}
     end
   end
 end

@@ -17,7 +17,9 @@ defmodule Regen.Checksums do
 
   @doc "The versions this package has checksums for."
   def versions do
-    Path.wildcard(Path.join(dir(), "*.txt")) |> Enum.map(&Path.basename(&1, ".txt")) |> Enum.sort()
+    Path.wildcard(Path.join(dir(), "*.txt"))
+    |> Enum.map(&Path.basename(&1, ".txt"))
+    |> Enum.sort()
   end
 
   @doc "The expected sha256 (lower-case hex) of `file` of `version`."
@@ -27,8 +29,12 @@ defmodule Regen.Checksums do
     with {:ok, text} <- read(path, version),
          {:ok, sums} <- parse(text) do
       case Map.fetch(sums, file) do
-        {:ok, sum} -> {:ok, sum}
-        :error -> {:error, "this package's checksums for regen #{version} (#{path}) have no entry for #{file}; nothing was installed."}
+        {:ok, sum} ->
+          {:ok, sum}
+
+        :error ->
+          {:error,
+           "this package's checksums for regen #{version} (#{path}) have no entry for #{file}; nothing was installed."}
       end
     end
   end
@@ -56,7 +62,8 @@ defmodule Regen.Checksums do
       case String.split(line) do
         [sum, name] ->
           if String.match?(sum, ~r/\A[0-9a-fA-F]{64}\z/),
-            do: {:cont, {:ok, Map.put(acc, String.trim_leading(name, "*"), String.downcase(sum))}},
+            do:
+              {:cont, {:ok, Map.put(acc, String.trim_leading(name, "*"), String.downcase(sum))}},
             else: {:halt, {:error, "not a sha256 sum in a checksums line: #{inspect(line)}"}}
 
         _ ->

@@ -29,12 +29,18 @@ defmodule Regen.Download do
     pid
   end
 
-  defp check_scheme(%URI{scheme: s, host: h}, _url) when s in ["http", "https"] and is_binary(h), do: :ok
-  defp check_scheme(_, url), do: {:error, "cannot download #{inspect(url)}: not an http(s) URL (check config :regen, url:)."}
+  defp check_scheme(%URI{scheme: s, host: h}, _url) when s in ["http", "https"] and is_binary(h),
+    do: :ok
+
+  defp check_scheme(_, url),
+    do:
+      {:error, "cannot download #{inspect(url)}: not an http(s) URL (check config :regen, url:)."}
 
   @doc false
   def proxy_env(scheme) do
-    names = if scheme == "https", do: ["HTTPS_PROXY", "https_proxy"], else: ["HTTP_PROXY", "http_proxy"]
+    names =
+      if scheme == "https", do: ["HTTPS_PROXY", "https_proxy"], else: ["HTTP_PROXY", "http_proxy"]
+
     Enum.find_value(names, fn n -> (v = System.get_env(n)) not in [nil, ""] && {n, v} end)
   end
 
@@ -62,7 +68,8 @@ defmodule Regen.Download do
             :httpc.set_options([{option, {{to_charlist(host), port}, no_proxy()}}], pid)
 
           _ ->
-            {:error, "#{name}=#{inspect(redact(value))} is not a proxy URL (want http://host:port)."}
+            {:error,
+             "#{name}=#{inspect(redact(value))} is not a proxy URL (want http://host:port)."}
         end
     end
   end
@@ -80,10 +87,12 @@ defmodule Regen.Download do
         {:ok, body}
 
       {:ok, {{_, status, reason}, _headers, _body}} ->
-        {:error, "cannot download #{url}: HTTP #{status} #{reason}; nothing was installed. Check the version and config :regen, url:."}
+        {:error,
+         "cannot download #{url}: HTTP #{status} #{reason}; nothing was installed. Check the version and config :regen, url:."}
 
       {:error, reason} ->
-        {:error, "cannot download #{url}: #{inspect(reason)}; nothing was installed. Check the network and proxy (HTTP_PROXY / HTTPS_PROXY), or install regen yourself and set MIX_REGEN_PATH."}
+        {:error,
+         "cannot download #{url}: #{inspect(reason)}; nothing was installed. Check the network and proxy (HTTP_PROXY / HTTPS_PROXY), or install regen yourself and set MIX_REGEN_PATH."}
     end
   end
 

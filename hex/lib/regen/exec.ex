@@ -9,6 +9,15 @@ defmodule Regen.Exec do
   port's own pipe is on the child's fds 3 (from the VM) and 4 (to the VM).
   regen does not use fds 3/4 today; they are the seam for a driver in this
   VM talking to regen. Messages on them are drained and ignored here.
+
+  Seen under `mix` on OTP 25 (Debian's Elixir 1.14): the child's stdin and
+  stdout are the terminal (isatty is true: colours, prompts), but the
+  BEAM's erl_child_setup starts it in a session of its own, so the
+  terminal's signals (Ctrl-C, SIGHUP) reach the VM, not regen: Ctrl-C
+  opens the VM's BREAK menu while regen's run goes on to its end (done, or
+  failed and restored); `c` waits for it and `mix regen` exits with its
+  code. And the VM (`-noshell`) reads the terminal too, racing regen for
+  typed lines; `-noinput` (`ERL_FLAGS=-noinput`) stops that.
   """
 
   @doc "Runs `path` with `args` and returns its exit status (128+N when killed by signal N)."
@@ -16,7 +25,14 @@ defmodule Regen.Exec do
     port_opts =
       [:nouse_stdio, :exit_status, :binary, args: args] ++
         if(cd = opts[:cd], do: [cd: cd], else: []) ++
-        if env = opts[:env], do: [env: Enum.map(env, fn {k, v} -> {to_charlist(k), if(v, do: to_charlist(v), else: false)} end)], else: []
+        if env = opts[:env],
+          do: [
+            env:
+              Enum.map(env, fn {k, v} ->
+                {to_charlist(k), if(v, do: to_charlist(v), else: false)}
+              end)
+          ],
+          else: []
 
     port = Port.open({:spawn_executable, path}, port_opts)
     wait(port)

@@ -44,13 +44,19 @@ defmodule Mix.Tasks.Regen.Checksums do
       |> Enum.uniq()
 
     case versions do
-      [v] when is_binary(v) -> {:ok, v}
-      _ -> {:error, "want archives regen_VERSION_<os>_<arch>.tar.gz of one version, got: #{Enum.join(Enum.sort(names), ", ")}"}
+      [v] when is_binary(v) ->
+        {:ok, v}
+
+      _ ->
+        {:error,
+         "want archives regen_VERSION_<os>_<arch>.tar.gz of one version, got: #{Enum.join(Enum.sort(names), ", ")}"}
     end
   end
 
   defp all_targets(names, version) do
-    missing = for t <- Regen.Platform.targets(), "regen_#{version}_#{t}.tar.gz" not in names, do: t
+    missing =
+      for t <- Regen.Platform.targets(), "regen_#{version}_#{t}.tar.gz" not in names, do: t
+
     if missing == [], do: :ok, else: {:error, "no archive for #{Enum.join(missing, ", ")}"}
   end
 end

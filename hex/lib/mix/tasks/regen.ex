@@ -10,9 +10,13 @@ defmodule Mix.Tasks.Regen do
   The binary is installed on first use (see `mix help regen.install`).
 
   Prompts (`regen -f` without `--yes`): under OTP 25 the `mix` VM also
-  reads the terminal, so a keystroke can go to it instead of regen. Pass
-  `--yes`, or start the VM without input:
-  `elixir --erl -noinput -S mix regen ...` (or `ERL_FLAGS=-noinput`).
+  reads the terminal, so a typed line can go to it instead of regen. Pass
+  `--yes`, or start the VM without input: `ERL_FLAGS=-noinput mix regen ...`.
+
+  Ctrl-C reaches the VM (its BREAK menu), not regen, which runs in a
+  session of its own: regen's run goes on to its end; answer `c` to wait
+  for it (then `mix regen` exits with regen's code). To interrupt regen
+  itself (it restores everything), send it SIGINT: `kill -INT <pid>`.
   """
   use Mix.Task
 

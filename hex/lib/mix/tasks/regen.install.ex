@@ -18,19 +18,26 @@ defmodule Mix.Tasks.Regen.Install do
   @impl true
   def run(args) do
     {opts, rest} = OptionParser.parse!(args, strict: [if_missing: :boolean])
-    if rest != [], do: Mix.raise("mix regen.install takes no arguments (got #{Enum.join(rest, " ")})")
+
+    if rest != [],
+      do: Mix.raise("mix regen.install takes no arguments (got #{Enum.join(rest, " ")})")
 
     case Regen.bin_path() do
       {path, :override} ->
-        Mix.shell().info("regen: using #{path} (MIX_REGEN_PATH or config :regen, path:); nothing to install")
+        Mix.shell().info(
+          "regen: using #{path} (MIX_REGEN_PATH or config :regen, path:); nothing to install"
+        )
 
       {path, :installed} ->
         if opts[:if_missing] && File.regular?(path) do
           :ok
         else
           case Regen.install() do
-            {:ok, path} -> Mix.shell().info("regen #{Regen.configured_version()} installed at #{path}")
-            {:error, message} -> Mix.raise(message)
+            {:ok, path} ->
+              Mix.shell().info("regen #{Regen.configured_version()} installed at #{path}")
+
+            {:error, message} ->
+              Mix.raise(message)
           end
         end
     end
