@@ -335,18 +335,8 @@ func (r *Repo) stagedChanges(folders []string, snap *indexSnapshot, unmerged map
 	case err != nil:
 		return nil, fmt.Errorf("gitops: reading HEAD: %w", err)
 	default:
-		commit, err := r.repo.CommitObject(ref.Hash())
-		if err != nil {
-			return nil, fmt.Errorf("gitops: reading HEAD commit: %w", err)
-		}
-		root, err := commit.Tree()
-		if err != nil {
-			return nil, fmt.Errorf("gitops: reading HEAD tree: %w", err)
-		}
-		for _, f := range folders {
-			if err := r.collectTree(root, f, head); err != nil {
-				return nil, err
-			}
+		if err := r.headEntries(ref.Hash(), folders, head); err != nil {
+			return nil, err
 		}
 	}
 	var out []Change

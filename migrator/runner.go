@@ -50,6 +50,10 @@ type Runner struct {
 	Unset          []string      // names removed from os.Environ() for every command
 }
 
+// Environ is the environment every command starts with (before its own
+// Command.Env): what a cache of a command's result must key on.
+func (r *Runner) Environ() []string { return append(r.baseEnv(), r.Env...) }
+
 // baseEnv is os.Environ() without the names in Unset.
 func (r *Runner) baseEnv() []string {
 	env := os.Environ()

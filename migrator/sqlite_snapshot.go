@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,26 +109,27 @@ func onceWait(wait LockWait) LockWait {
 }
 
 func snapshotCopyFile(src, dst string) error {
-	in, err := os.Open(src)
+	_, err := snapshotCopy(src, dst)
+	return err
+}
+
+// snapshotCopy makes dst a durable copy of src (a clone where the file
+// system can: createCopy) and says whether it was cloned. The fsyncs are
+// the same either way: a clone's new extent map is not durable until
+// dst's fsync, nor its name until the folder's.
+func snapshotCopy(src, dst string) (cloned bool, err error) {
+	out, cloned, err := createCopy(src, dst)
 	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		os.Remove(dst)
-		return err
+		return false, err
 	}
 	if err := out.Sync(); err != nil {
 		out.Close()
-		return err
+		os.Remove(dst)
+		return false, err
 	}
 	if err := out.Close(); err != nil {
-		return err
+		os.Remove(dst)
+		return false, err
 	}
-	return syncDir(filepath.Dir(dst))
+	return cloned, syncDir(filepath.Dir(dst))
 }

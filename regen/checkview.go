@@ -55,6 +55,14 @@ func (v *CheckView) CheckoutBytes(rel string, blob []byte, mode os.FileMode) ([]
 	return v.p.checkoutBytes(rel, blob, mode)
 }
 
+// MixEnviron is the environment mix starts with (before a command's own):
+// the check keys its record of a clean codegen check on part of it.
+func (v *CheckView) MixEnviron() []string { return v.e.runner.Environ() }
+
+// GitDir is this worktree's own git directory (regen's records go under
+// <GitDir>/regen).
+func (v *CheckView) GitDir() string { return v.p.git.GitDir }
+
 // MixResult is a finished mix command whose output regen read.
 type MixResult struct {
 	// Command is the command as configured (what messages name).

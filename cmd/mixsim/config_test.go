@@ -45,3 +45,16 @@ func TestRunScriptRefusesWhatItCannotEvaluate(t *testing.T) {
 		t.Fatalf("missing script: exit %d %q", r.code, r.stderr)
 	}
 }
+
+// regen check's marker between compile and codegen is printed as Elixir
+// would; anything else in IO.puts stays refused.
+func TestRunPrintsTheCompiledMarker(t *testing.T) {
+	dir := newProject(t, nil)
+	r := mixsim(t, dir, nil, "do", "compile", "+", "run", "--no-start", "--no-compile", "-e", `IO.puts("regen-check-compiled")`, "+", "ash.codegen", "--check")
+	if r.code != 0 || !strings.Contains(r.stdout, "\nregen-check-compiled\n") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := mixsim(t, dir, nil, "run", "--no-start", "-e", `IO.puts("x")`); r.code != 1 || !strings.Contains(r.stderr, "cannot evaluate") {
+		t.Fatalf("other IO.puts: exit %d %q", r.code, r.stderr)
+	}
+}

@@ -13,6 +13,14 @@ import (
 
 const repoQueryMarker = "regen-repo"
 
+// compiledMarker is what `regen check` prints between compile and the
+// codegen check (`mix do compile + run -e CODE + ash.codegen --check`):
+// the one statement of that kind mixsim evaluates.
+const (
+	compiledMarker     = "regen-check-compiled"
+	compiledMarkerCode = `IO.puts("` + compiledMarker + `")`
+)
+
 type runOpts struct {
 	code      string
 	haveCode  bool
@@ -76,6 +84,10 @@ func (s *session) runEvalTask(args []string) error {
 		return s.runScript(string(data))
 	}
 	if !o.haveCode {
+		return nil
+	}
+	if o.code == compiledMarkerCode {
+		fmt.Fprintln(s.stdout, compiledMarker)
 		return nil
 	}
 	if isScript(o.code) {

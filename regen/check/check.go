@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/regen-tool/regen/regen"
 )
@@ -79,6 +80,11 @@ type Options struct {
 	Roundtrip bool
 	// Unsafe scans the new migrations for unsafe operations.
 	Unsafe bool
+	// Fresh runs the codegen check even when its inputs are those of the
+	// last clean one (record.go).
+	Fresh bool
+	// Now is the clock of the record (nil: time.Now).
+	Now func() time.Time
 }
 
 // DefaultCodegenPaths returns the sources whose change can make codegen
@@ -160,16 +166,15 @@ func Run(ctx context.Context, e *regen.Engine, opts Options) (*Report, error) {
 		return nil, err
 	}
 	if run {
-		command := opts.CodegenCommand
-		if command == nil {
-			command = v.Config().Check // [commands] check in .regen.toml
-		}
-		fs, ok, err := c.codegenFindings(ctx, command)
+		fs, ok, note, err := c.codegenChecked(ctx, opts)
 		if err != nil {
 			return nil, err
 		}
 		compiled = ok
 		rep.Findings = append(rep.Findings, fs...)
+		if note != "" {
+			rep.Notes = append(rep.Notes, note)
+		}
 	} else {
 		rep.Notes = append(rep.Notes, "codegen check skipped: "+why)
 	}

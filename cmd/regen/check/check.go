@@ -24,6 +24,7 @@ type Options struct {
 	CodegenPaths []string
 	Roundtrip    bool
 	Unsafe       bool
+	Fresh        bool
 	Timeout      time.Duration
 	ConfigFile   *string
 }
@@ -40,7 +41,11 @@ sides since the merge base.
 Then ` + "`mix compile`" + ` and ` + "`mix ash.codegen --check`" + ` (drift between resources and
 generated files), unless --no-codegen. With --staged (the pre-commit hook) the
 codegen check runs only when staged changes touch --codegen-paths or the
-generated folders.
+generated folders. Both start mix once (` + "`mix do compile + … + ash.codegen --check`" + `),
+and a clean codegen check is recorded under the git directory: while its
+inputs (lib/, config/, mix.exs, mix.lock, the migrations and snapshots, the
+deps, the Elixir version, the command) hash the same, the next check skips
+the mix start and says so (--fresh runs it anyway).
 
 Optional: --unsafe scans new migrations (untracked, staged, or added since
 --base) for drop-column, rename, index-not-concurrent (PostgreSQL),
@@ -105,6 +110,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *Options) error,
 	fl.StringVar(&opts.Codegen, "codegen", "", "when to run the codegen check: always, auto (only when staged changes touch --codegen-paths or generated files) or never (default: always; auto with --staged)")
 	fl.StringSliceVar(&opts.CodegenPaths, "codegen-paths", checks.DefaultCodegenPaths(), "project-relative globs (** allowed) whose staged changes trigger the codegen check in auto mode")
 	fl.BoolVar(&opts.Roundtrip, "roundtrip", false, "migrate the new migrations up, down and up again (the dev database is backed up first and put back afterwards; regen recover after a crash)")
+	fl.BoolVar(&opts.Fresh, "fresh", false, "run the codegen check even when its inputs are those of the last clean check")
 	fl.BoolVar(&opts.Unsafe, "unsafe", false, "report unsafe operations in new migrations")
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop a mix task that runs longer than this (e.g. 10m)")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.UsageError{Err: err} })
@@ -123,6 +129,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		CodegenPaths: opts.CodegenPaths,
 		Roundtrip:    opts.Roundtrip,
 		Unsafe:       opts.Unsafe,
+		Fresh:        opts.Fresh,
 	})
 	if err != nil {
 		return err

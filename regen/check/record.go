@@ -1,0 +1,410 @@
+package check
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/regen-tool/regen/migrator/fsatomic"
+)
+
+// The record of the last clean codegen check: a hash of everything the
+// codegen check's result depends on, so that a check over the same inputs
+// (a repeated commit attempt, a hook after an unrelated edit) skips the
+// mix start. Anything it cannot vouch for (an unreadable file) means no
+// record: the check runs.
+//
+// What is hashed (content, sha256): mix.exs, mix.lock, tool-version
+// files, .regen.toml, everything under config/ and lib/, the
+// --codegen-paths, every repo's migrations and snapshots folders (for an
+// umbrella root also apps/*/{mix.exs,config,lib}); by size and mtime:
+// every file under deps/; the Elixir/OTP versions mix recorded in
+// _build/<env>/lib/*/.mix/compile.elixir_scm; the mix, elixir and erl
+// executables and regen's own (path, size, mtime); the MIX_*, REGEN_*,
+// ERL_*, ELIXIR_* and HEX_* variables mix starts with; the command, the
+// mode (--staged or the work tree). It is the work tree that is hashed in
+// both modes: the codegen check compiles and reads the work tree.
+
+// recordFormat changes whenever what is hashed changes: an older record
+// then never matches.
+const recordFormat = "regen check-clean v1"
+
+// recordFile is the record's place under the git directory.
+func recordFile(gitDir string) string { return filepath.Join(gitDir, "regen", "check-clean") }
+
+// checkInputsKey is the hashed inputs of one codegen check: sources (what
+// the user edits) and build (what mix itself writes while checking, like
+// the Elixir version in _build).
+type checkInputsKey struct {
+	sources, build string
+}
+
+func (k checkInputsKey) key() string { return k.sources + "+" + k.build }
+
+// inputsKey hashes what the codegen check argv depends on. An error means
+// it cannot vouch for the inputs.
+func (c *checker) inputsKey(opts Options, argv []string) (checkInputsKey, error) {
+	cfg := c.v.Config()
+	root := cfg.Root
+	src := sha256.New()
+	line := func(format string, a ...any) { fmt.Fprintf(src, format+"\n", a...) }
+	line("%s", recordFormat)
+	mode := "worktree"
+	if opts.Staged {
+		mode = "staged"
+	}
+	line("mode %s", mode)
+	line("command %q", argv)
+	line("codegen-paths %q", opts.CodegenPaths)
+	env := c.v.MixEnviron()
+	for _, kv := range keyedEnv(env) {
+		line("env %q", kv)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return checkInputsKey{}, fmt.Errorf("regen's own executable: %w", err)
+	}
+	line("regen %s", executableStamp(exe))
+	for _, name := range []string{argv[0], "elixir", "erl"} {
+		line("exe %s %s", name, lookStamp(name, envValue(env, "PATH")))
+	}
+
+	files := map[string]bool{}
+	add := func(rel string) { files[rel] = true }
+	for _, f := range []string{"mix.exs", "mix.lock", ".tool-versions", ".mise.toml", "mise.toml", ".elixir-version", ".erlang-version"} {
+		add(f)
+	}
+	if cfg.File != "" {
+		if rel, err := filepath.Rel(root, cfg.File); err == nil && !strings.HasPrefix(rel, "..") {
+			add(filepath.ToSlash(rel))
+		}
+	}
+	folders := []string{"config", "lib"}
+	if cfg.Umbrella {
+		apps, _ := filepath.Glob(filepath.Join(root, "apps", "*", "mix.exs"))
+		for _, m := range apps {
+			app, _ := filepath.Rel(root, filepath.Dir(m))
+			app = filepath.ToSlash(app)
+			add(app + "/mix.exs")
+			folders = append(folders, app+"/config", app+"/lib")
+		}
+	}
+	for _, r := range cfg.Repos {
+		folders = append(folders, r.Folders()...)
+	}
+	for _, f := range folders {
+		if err := walkFiles(root, f, add); err != nil {
+			return checkInputsKey{}, err
+		}
+	}
+	for _, g := range opts.CodegenPaths {
+		err := walkFiles(root, checkGlobRoot(g), func(rel string) {
+			if checkGlobMatch(g, rel) {
+				add(rel)
+			}
+		})
+		if err != nil {
+			return checkInputsKey{}, err
+		}
+	}
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, rel := range paths {
+		sum, err := contentStamp(filepath.Join(root, filepath.FromSlash(rel)))
+		if err != nil {
+			return checkInputsKey{}, err
+		}
+		line("file %q %s", rel, sum)
+	}
+	var linked error
+	if err := statTree(root, "deps", func(rel string, fi fs.FileInfo) {
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if t, err := os.Stat(filepath.Join(root, rel)); err == nil && t.IsDir() {
+				linked = fmt.Errorf("%s links to a folder, whose files the record does not follow", rel)
+			}
+		}
+		line("dep %q %d %d", rel, fi.Size(), fi.ModTime().UnixNano())
+	}); err != nil {
+		return checkInputsKey{}, err
+	}
+	if linked != nil {
+		return checkInputsKey{}, linked
+	}
+	if err := pathDeps(root, cfg.Umbrella); err != nil {
+		return checkInputsKey{}, err
+	}
+
+	build := sha256.New()
+	buildEnv := envValue(env, "MIX_ENV")
+	if buildEnv == "" {
+		buildEnv = "dev"
+	}
+	scms, _ := filepath.Glob(filepath.Join(root, "_build", buildEnv, "lib", "*", ".mix", "compile.elixir_scm"))
+	sort.Strings(scms)
+	for _, p := range scms {
+		sum, err := contentStamp(p)
+		if err != nil {
+			return checkInputsKey{}, err
+		}
+		fmt.Fprintf(build, "scm %q %s\n", filepath.Base(filepath.Dir(filepath.Dir(p))), sum)
+	}
+	return checkInputsKey{sources: hex.EncodeToString(src.Sum(nil)), build: hex.EncodeToString(build.Sum(nil))}, nil
+}
+
+var appRe = regexp.MustCompile(`app:\s*:"?([A-Za-z0-9_]+)`)
+
+// pathDeps refuses to vouch for a project that compiles a dependency from
+// outside deps/ (`path: "../shared"`): its sources are not hashed. Such a
+// dependency shows as a folder in _build/*/lib that is neither in deps/
+// nor the project's own app (an umbrella's apps included).
+func pathDeps(root string, umbrella bool) error {
+	own := map[string]bool{}
+	mixFiles := []string{filepath.Join(root, "mix.exs")}
+	if umbrella {
+		apps, _ := filepath.Glob(filepath.Join(root, "apps", "*", "mix.exs"))
+		mixFiles = append(mixFiles, apps...)
+	}
+	for _, m := range mixFiles {
+		if data, err := os.ReadFile(m); err == nil {
+			if sub := appRe.FindSubmatch(data); sub != nil {
+				own[string(sub[1])] = true
+			}
+		}
+	}
+	built, _ := filepath.Glob(filepath.Join(root, "_build", "*", "lib", "*"))
+	for _, b := range built {
+		name := filepath.Base(b)
+		if own[name] {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(root, "deps", name)); err == nil {
+			continue
+		}
+		return fmt.Errorf("%s is built from outside deps/ (a path dependency?), whose sources the record does not hash", name)
+	}
+	return nil
+}
+
+// keyedEnv: the variables of mix, regen, Erlang, Elixir and Hex, sorted.
+func keyedEnv(env []string) []string {
+	seen := map[string]string{}
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		for _, p := range []string{"MIX_", "REGEN_", "ERL_", "ELIXIR_", "HEX_"} {
+			if strings.HasPrefix(k, p) {
+				seen[k] = kv // later entries win, as in the child
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for _, kv := range seen {
+		out = append(out, kv)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func envValue(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
+}
+
+// lookStamp finds an executable as the child would (PATH) and stamps it.
+func lookStamp(name, path string) string {
+	p := name
+	if !strings.Contains(name, "/") {
+		for _, dir := range filepath.SplitList(path) {
+			if dir == "" {
+				dir = "."
+			}
+			c := filepath.Join(dir, name)
+			if fi, err := os.Stat(c); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+				p = c
+				break
+			}
+		}
+	}
+	return executableStamp(p)
+}
+
+// executableStamp names an executable by its resolved path, size and
+// mtime ("absent" when it is not there).
+func executableStamp(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		p = r
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return fmt.Sprintf("%q absent", p)
+	}
+	return fmt.Sprintf("%q %d %d", p, fi.Size(), fi.ModTime().UnixNano())
+}
+
+// contentStamp is a file's sha256, "absent" for a missing one and
+// "link <target>" for a symlink (never followed).
+func contentStamp(p string) (string, error) {
+	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "absent", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		// mix compiles through links: a linked file counts by its content,
+		// a linked folder's content is not walked, so it cannot vouch.
+		t, err := os.Readlink(p)
+		if err != nil {
+			return "", err
+		}
+		target, err := os.Stat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return "link " + t + " dangling", nil
+		case err != nil:
+			return "", err
+		case target.IsDir():
+			return "", fmt.Errorf("%s links to a folder (%s), whose files the record does not follow", p, t)
+		}
+		sum, err := fileSum(p)
+		return "link " + t + " " + sum, err
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", p)
+	}
+	return fileSum(p)
+}
+
+// fileSum is the sha256 of a file's content.
+func fileSum(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// walkFiles calls add with the project path of every file (or symlink)
+// under folder; a missing folder has none.
+func walkFiles(root, folder string, add func(rel string)) error {
+	return statTree(root, folder, func(rel string, _ fs.FileInfo) { add(rel) })
+}
+
+// statTree walks a project folder without following links, calling fn for
+// every entry that is not a folder.
+func statTree(root, folder string, fn func(rel string, fi fs.FileInfo)) error {
+	base := filepath.Join(root, filepath.FromSlash(folder))
+	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == base {
+				return filepath.SkipDir
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		fn(filepath.ToSlash(rel), fi)
+		return nil
+	})
+	return err
+}
+
+// cleanRecord is a loaded record.
+type cleanRecord struct {
+	key string
+	at  time.Time
+}
+
+func readRecord(gitDir string) (cleanRecord, bool) {
+	data, err := os.ReadFile(recordFile(gitDir))
+	if err != nil {
+		return cleanRecord{}, false
+	}
+	var r cleanRecord
+	lines := strings.Split(string(data), "\n")
+	if len(lines) < 3 || lines[0] != recordFormat {
+		return cleanRecord{}, false
+	}
+	key, ok1 := strings.CutPrefix(lines[1], "key ")
+	at, ok2 := strings.CutPrefix(lines[2], "at ")
+	t, err := time.Parse(time.RFC3339, at)
+	if !ok1 || !ok2 || err != nil || key == "" {
+		return cleanRecord{}, false
+	}
+	r.key, r.at = key, t
+	return r, true
+}
+
+func writeRecord(gitDir, key string, now time.Time) error {
+	dir := filepath.Dir(recordFile(gitDir))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	data := fmt.Sprintf("%s\nkey %s\nat %s\n", recordFormat, key, now.UTC().Format(time.RFC3339))
+	return fsatomic.WriteFile(recordFile(gitDir), []byte(data), 0o600)
+}
+
+// codegenChecked is the codegen check with its record: skipped, with a
+// note, when the inputs hash to the last clean check's; else run, and
+// recorded when clean and the inputs did not change while it ran (what
+// mix itself wrote under _build aside).
+func (c *checker) codegenChecked(ctx context.Context, opts Options) (fs []Finding, compiled bool, note string, err error) {
+	cfg := c.v.Config()
+	command := opts.CodegenCommand
+	if command == nil {
+		command = cfg.Check // [commands] check in .regen.toml
+	}
+	argv := codegenArgv(cfg, command)
+	gitDir := c.v.GitDir()
+	before, keyErr := c.inputsKey(opts, argv)
+	if keyErr == nil && !opts.Fresh {
+		if rec, ok := readRecord(gitDir); ok && rec.key == before.key() {
+			return nil, true, "codegen check skipped: its inputs are those of the clean check at " + rec.at.Local().Format("2006-01-02 15:04:05") + " (--fresh runs it)", nil
+		}
+	}
+	fs, compiled, err = c.codegenFindings(ctx, argv)
+	if err != nil || !compiled || len(fs) != 0 || keyErr != nil {
+		return fs, compiled, "", err
+	}
+	after, err := c.inputsKey(opts, argv)
+	if err != nil || after.sources != before.sources {
+		return fs, compiled, "", nil // changed while mix ran: not vouched for
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	if err := writeRecord(gitDir, after.key(), now()); err != nil {
+		return fs, compiled, fmt.Sprintf("could not record the clean codegen check (%v): the next check runs it again", err), nil
+	}
+	return fs, compiled, "", nil
+}
