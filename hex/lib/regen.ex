@@ -80,7 +80,15 @@ defmodule Regen do
         end
 
       {path, :installed} ->
-        if File.regular?(path), do: {:ok, path}, else: install()
+        if File.regular?(path) do
+          {:ok, path}
+        else
+          Mix.shell().info(
+            "regen #{configured_version()} is not installed yet: installing it (mix regen.install)"
+          )
+
+          install()
+        end
     end
   end
 

@@ -53,6 +53,8 @@ defmodule RegenTest do
     refute File.exists?(path)
     assert {:ok, 0} = Regen.run(["version"])
     assert File.regular?(path)
+    assert_received {:mix_shell, :info, ["regen " <> said]}
+    assert said =~ "is not installed yet"
   end
 
   @tag :live
