@@ -88,6 +88,12 @@ func runPreCommit(t *testing.T, p *regentest.Project, home string, args ...strin
 	cmd := exec.Command("pre-commit", args...)
 	cmd.Dir = p.Root
 	cmd.Env = append(append(append(os.Environ(), p.GitEnv()...), "PRE_COMMIT_HOME="+home, "REGEN_MIX="+regentest.Mixsim(t), "NO_COLOR=1", "PRE_COMMIT_COLOR=never"), p.Env...)
+	// pre-commit's golang environment is a fresh GOPATH; the module cache
+	// this test process already has spares it the downloads (the build is
+	// the same `go install`, and the build cache is shared anyway).
+	if mc, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil && len(strings.TrimSpace(string(mc))) > 0 {
+		cmd.Env = append(cmd.Env, "GOMODCACHE="+strings.TrimSpace(string(mc)), "GOFLAGS=-modcacherw")
+	}
 	out, err := cmd.CombinedOutput()
 	return string(out), exitCode(err)
 }
