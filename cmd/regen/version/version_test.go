@@ -29,7 +29,9 @@ func TestVersionPrintsTheLineOnStdout(t *testing.T) {
 // install records, else "devel" (a checkout build records "(devel)").
 func TestVersionResolveOrder(t *testing.T) {
 	info := func(v string) func() (*debug.BuildInfo, bool) {
-		return func() (*debug.BuildInfo, bool) { return &debug.BuildInfo{Main: debug.Module{Path: "github.com/regen-tool/regen", Version: v}}, true }
+		return func() (*debug.BuildInfo, bool) {
+			return &debug.BuildInfo{Main: debug.Module{Path: "github.com/regen-tool/regen", Version: v}}, true
+		}
 	}
 	none := func() (*debug.BuildInfo, bool) { return nil, false }
 	for _, c := range []struct {
