@@ -9,3 +9,14 @@ func (e *Engine) observeGuard() error {
 	}
 	return e.refuseIfJournal()
 }
+
+// runGuard is a run's lock: the lock itself first (a live run holds it and
+// has its journal open; only a journal without a live holder means an
+// interrupted run). A dry run changes nothing, so it only looks at the lock
+// (and gets a nil lock, whose release does nothing).
+func (e *Engine) runGuard(dryRun bool, command string) (*lock, error) {
+	if dryRun {
+		return nil, e.observeGuard()
+	}
+	return e.guard(command)
+}

@@ -49,13 +49,7 @@ func (e *Engine) Sync(ctx context.Context, o SyncOptions) (*SyncResult, error) {
 			return nil, err
 		}
 	}
-	var lk *lock
-	var err error
-	if o.DryRun {
-		err = e.observeGuard()
-	} else {
-		lk, err = e.guard(o.Command)
-	}
+	lk, err := e.runGuard(o.DryRun, o.Command)
 	if err != nil {
 		return nil, err
 	}

@@ -64,16 +64,7 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 			return nil, err
 		}
 	}
-	// The lock first: a live run holds it (and has its journal open); only
-	// a journal without a live holder means an interrupted run. A dry run
-	// changes nothing, so it only looks at the lock.
-	var lk *lock
-	var err error
-	if o.DryRun {
-		err = e.observeGuard()
-	} else {
-		lk, err = e.guard(o.Command)
-	}
+	lk, err := e.runGuard(o.DryRun, o.Command)
 	if err != nil {
 		return nil, err
 	}
