@@ -16,19 +16,7 @@ import (
 // hook: regen (the test build) on PATH unless withRegen is false.
 func commit(t *testing.T, p *regentest.Project, withRegen bool, env ...string) (string, int) {
 	t.Helper()
-	path := os.Getenv("PATH")
-	if withRegen {
-		path = regentest.Binaries(t) + string(os.PathListSeparator) + path
-	} else {
-		// Drop folders holding a regen installed on this machine.
-		var keep []string
-		for _, d := range filepath.SplitList(path) {
-			if _, err := os.Stat(filepath.Join(d, "regen")); err != nil {
-				keep = append(keep, d)
-			}
-		}
-		path = strings.Join(keep, string(os.PathListSeparator))
-	}
+	path := hookPATH(t, withRegen)
 	cmd := exec.Command("git", "commit", "-q", "-m", "work")
 	cmd.Dir = p.Root
 	cmd.Env = append(append(append(os.Environ(), p.GitEnv()...), "PATH="+path, "REGEN_MIX="+regentest.Mixsim(t), "NO_COLOR=1"), env...)
@@ -194,4 +182,21 @@ func TestHookLinkedWorktree(t *testing.T) {
 	if data, err := os.ReadFile(filepath.Join(p.Root, ".git", "hooks", "pre-commit")); err != nil || !strings.Contains(string(data), hook.Marker) {
 		t.Fatalf("hook not in the common dir: %v", err)
 	}
+}
+
+// hookPATH is the PATH a hook started by git sees: the test build of regen
+// first, or (withRegen false) no folder holding any regen at all.
+func hookPATH(t *testing.T, withRegen bool) string {
+	t.Helper()
+	path := os.Getenv("PATH")
+	if withRegen {
+		return regentest.Binaries(t) + string(os.PathListSeparator) + path
+	}
+	var keep []string
+	for _, d := range filepath.SplitList(path) {
+		if _, err := os.Stat(filepath.Join(d, "regen")); err != nil {
+			keep = append(keep, d)
+		}
+	}
+	return strings.Join(keep, string(os.PathListSeparator))
 }

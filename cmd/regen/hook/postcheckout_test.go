@@ -17,18 +17,7 @@ import (
 // post-checkout hook: regen (the test build) on PATH unless withRegen is false.
 func checkout(t *testing.T, p *regentest.Project, withRegen bool, args ...string) (string, int) {
 	t.Helper()
-	path := os.Getenv("PATH")
-	if withRegen {
-		path = regentest.Binaries(t) + string(os.PathListSeparator) + path
-	} else {
-		var keep []string
-		for _, d := range filepath.SplitList(path) {
-			if _, err := os.Stat(filepath.Join(d, "regen")); err != nil {
-				keep = append(keep, d)
-			}
-		}
-		path = strings.Join(keep, string(os.PathListSeparator))
-	}
+	path := hookPATH(t, withRegen)
 	cmd := exec.Command("git", append([]string{"checkout", "-q"}, args...)...)
 	cmd.Dir = p.Root
 	cmd.Env = append(append(os.Environ(), p.GitEnv()...), "PATH="+path, "REGEN_MIX="+regentest.Mixsim(t), "NO_COLOR=1")
