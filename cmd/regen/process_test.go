@@ -170,29 +170,7 @@ func TestCrashAtEveryStepIsRecoverable(t *testing.T) {
 					t.Run(kind+"/one_vm="+mode+"/"+when+"-"+step, func(t *testing.T) {
 						p := featureOf(t, kind)
 						p.Env = append(p.Env, "REGEN_ONE_VM="+mode)
-						before := p.Capture()
-						cmd := p.RegenCmd("add_subtitle_and_views", "-m")
-						cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=kill:"+when+":"+step)
-						out, err := cmd.CombinedOutput()
-						if code := exitCode(err); code != 128+9 {
-							t.Fatalf("want SIGKILL, got exit %d\n%s", code, out)
-						}
-						if got, code := p.Regen("add_x", "-m"); code != 4 {
-							t.Fatalf("after the crash: exit %d, want 4\n%s", code, got)
-						}
-						got, code := p.Regen("recover")
-						if code != 0 {
-							t.Fatalf("recover: exit %d\n%s", code, got)
-						}
-						if step == "commit" {
-							if !strings.Contains(got, "finished") {
-								t.Fatalf("a verified run should be finished:\n%s", got)
-							}
-							if got, code := p.Regen("undo"); code != 0 {
-								t.Fatalf("undo after a finished recover: exit %d\n%s", code, got)
-							}
-						}
-						mustSame(t, before, p.Capture())
+						crashThenRecover(t, p, "kill:"+when+":"+step, step == "commit", []string{"add_subtitle_and_views", "-m"}, []string{"add_x", "-m"})
 						if got, code := p.Regen("recover"); code != 0 || !strings.Contains(got, "nothing to recover") {
 							t.Fatalf("second recover: %d\n%s", code, got)
 						}
@@ -342,4 +320,36 @@ func TestTimingsSplitRegensOwnShare(t *testing.T) {
 			t.Fatalf("--timings output lacks %q:\n%s", want, got)
 		}
 	}
+}
+
+// crashThenRecover kills the command run at fault, then proves what every
+// crash must leave: the next changing command (next) refuses with exit 4,
+// `regen recover` succeeds (a crash in the commit finishes the verified
+// run, which undo then reverses), and the project is byte for byte what it
+// was before.
+func crashThenRecover(t *testing.T, p *regentest.Project, fault string, inCommit bool, run, next []string) {
+	t.Helper()
+	before := p.Capture()
+	cmd := p.RegenCmd(run...)
+	cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT="+fault)
+	out, err := cmd.CombinedOutput()
+	if code := exitCode(err); code != 128+9 {
+		t.Fatalf("want SIGKILL, got exit %d\n%s", code, out)
+	}
+	if got, code := p.Regen(next...); code != 4 {
+		t.Fatalf("after the crash: exit %d, want 4\n%s", code, got)
+	}
+	got, code := p.Regen("recover")
+	if code != 0 {
+		t.Fatalf("recover: exit %d\n%s", code, got)
+	}
+	if inCommit {
+		if !strings.Contains(got, "finished") {
+			t.Fatalf("a verified run should be finished:\n%s", got)
+		}
+		if got, code := p.Regen("undo"); code != 0 {
+			t.Fatalf("undo after a finished recover: exit %d\n%s", code, got)
+		}
+	}
+	mustSame(t, before, p.Capture())
 }

@@ -629,29 +629,7 @@ func TestReliabilitySyncCrashAtEveryStep(t *testing.T) {
 				t.Run(kind+"/"+when+"-"+step, func(t *testing.T) {
 					s := syncBoth(t, kind)
 					p := s.p
-					before := p.Capture()
-					cmd := p.RegenCmd("sync")
-					cmd.Env = append(cmd.Env, "REGEN_TEST_FAULT=kill:"+when+":"+step)
-					out, err := cmd.CombinedOutput()
-					if code := exitCode(err); code != 128+9 {
-						t.Fatalf("want SIGKILL, got exit %d\n%s", code, out)
-					}
-					if got, code := p.Regen("sync"); code != 4 {
-						t.Fatalf("after the crash: exit %d, want 4\n%s", code, got)
-					}
-					got, code := p.Regen("recover")
-					if code != 0 {
-						t.Fatalf("recover: exit %d\n%s", code, got)
-					}
-					if step == "commit" {
-						if !strings.Contains(got, "finished") {
-							t.Fatalf("a verified sync should be finished:\n%s", got)
-						}
-						if got, code := p.Regen("undo"); code != 0 {
-							t.Fatalf("undo after a finished recover: exit %d\n%s", code, got)
-						}
-					}
-					mustSame(t, before, p.Capture())
+					crashThenRecover(t, p, "kill:"+when+":"+step, step == "commit", []string{"sync"}, []string{"sync"})
 					if got, code := p.Regen("sync"); code != 0 || !strings.Contains(got, "rolled back") || !strings.Contains(got, "applied 1 migration") {
 						t.Fatalf("the next sync: exit %d\n%s", code, got)
 					}
