@@ -37,9 +37,15 @@ func (t *txn) steps() []Step {
 		{Name: stepKeepData, Run: t.keepData},
 		{Name: stepVerify, Run: t.verify},
 	}
+	return t.foldSteps(steps)
+}
+
+// foldSteps is what runs of a run's (or a sync's) step list: the steps as
+// they are when one VM serves each step's tasks as regen asks (each
+// verified before the next: vmdriver.go) or they need separate starts,
+// else the one-mix-start folding.
+func (t *txn) foldSteps(steps []Step) []Step {
 	if t.separateStarts() != "" || t.oneVM() {
-		// One VM serves each step's tasks as regen asks: the steps stay
-		// apart, each verified before the next (vmdriver.go).
 		return steps
 	}
 	return foldMix(steps, t.proj.cfg.Mix, t.runShared)

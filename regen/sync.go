@@ -54,8 +54,11 @@ func (e *Engine) Sync(ctx context.Context, o SyncOptions) (*SyncResult, error) {
 		return nil, err
 	}
 	defer lk.release()
+	// The same one VM as a regen run's (vmdriver.go): the config query
+	// on a cold cache, the rollback and the migrate, each verified.
+	defer e.useOneVM(o.DryRun)()
 
-	proj, err := e.loadProject(ctx)
+	proj, err := e.loadRunProject(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -142,10 +145,7 @@ func (t *txn) syncSteps() []Step {
 			Step{Name: stepKeepData, Run: t.keepData})
 	}
 	steps = append(steps, Step{Name: stepVerify, Run: t.verify})
-	if t.separateStarts() != "" {
-		return steps
-	}
-	return foldMix(steps, t.proj.cfg.Mix, t.runShared)
+	return t.foldSteps(steps)
 }
 
 // hasRollback: the plan rolls something back (a repo's set or a tenant's).

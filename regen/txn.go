@@ -70,16 +70,12 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	}
 	defer lk.release()
 	// One BEAM for the run's mix tasks, the config query included (vmdriver.go).
-	e.wantVM = !o.DryRun
-	defer e.closeVM()
+	defer e.useOneVM(o.DryRun)()
 
 	// 1. Plan (read only).
-	proj, err := e.loadProject(ctx)
+	proj, err := e.loadRunProject(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if e.wantVM && vmUnavailable(proj.cfg) == "" {
-		e.startVMEarly(ctx, proj.cfg) // it boots while regen plans and backs up
 	}
 	if o.Base != "" {
 		mb, err := proj.git.MergeBase(o.Base)

@@ -567,6 +567,28 @@ func (g *gateWriter) open() {
 	}
 }
 
+// useOneVM makes this command a run that may have the one-VM driver (a dry
+// run starts none); the returned func ends the driver. The regen run and
+// the sync take it the same way: one place decides.
+func (e *Engine) useOneVM(dryRun bool) func() {
+	e.wantVM = !dryRun
+	return e.closeVM
+}
+
+// loadRunProject loads the project of a run, then starts its driver (when
+// the cold cache's config query has not already): the BEAM boots while
+// regen plans and backs up.
+func (e *Engine) loadRunProject(ctx context.Context) (*workspace, error) {
+	proj, err := e.loadProject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if e.wantVM && vmUnavailable(proj.cfg) == "" {
+		e.startVMEarly(ctx, proj.cfg)
+	}
+	return proj, nil
+}
+
 // closeVM ends the run's driver, if any.
 func (e *Engine) closeVM() {
 	if e.vm != nil {
