@@ -30,7 +30,7 @@ func (t *txn) commit() error {
 		return err
 	}
 	t.e.pruneBackups(ctx, t.proj.cfg.Keep, t.j.RunID)
-	t.proj.rememberRun(t.j) // regen's store (issue 13)
+	t.proj.rememberState(ctx, t.j, false) // regen's store (issue 13)
 	return nil
 }
 

@@ -187,7 +187,7 @@ type RecoverResult struct {
 // verified everything and was committing is finished; a run that had not yet
 // changed anything is closed; any other is reversed. Running it again after
 // it succeeded does nothing.
-func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, error) {
+func (e *Engine) Recover(ctx context.Context, command string) (res *RecoverResult, err error) {
 	lk, err := acquireLock(e.stateDir, command, e.opts.Now())
 	if err != nil {
 		return nil, err
@@ -205,7 +205,12 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 	}
 	// The project gives PostgreSQL passwords back (journals hold none);
 	// recover goes on without it when the project does not load.
-	e.loadProject(ctx)
+	proj, _ := e.loadProject(ctx)
+	defer func() {
+		if err == nil && res != nil {
+			proj.rememberState(ctx, res.Journal, true) // what it put back or finished (regen's store)
+		}
+	}()
 	j, err := loadJournal(e.stateDir)
 	if err != nil {
 		return e.recoverDamaged(ctx, err)
@@ -214,7 +219,7 @@ func (e *Engine) Recover(ctx context.Context, command string) (*RecoverResult, e
 		return &RecoverResult{Action: RecoverNone}, nil
 	}
 	e.live = j
-	res := &RecoverResult{Journal: j}
+	res = &RecoverResult{Journal: j}
 	switch {
 	case j.Step == stepBackup && !j.did(stepBackup):
 		// Write-ahead: no changing step was announced, so nothing changed.

@@ -229,32 +229,75 @@ func (rp *RepoPlan) phantomProblems() {
 	rp.Problems = append(rp.Problems, merged)
 }
 
-// rememberRun copies into the store what a run leaves applied (the new
-// migrations): the next plan would, but a file that is never committed
-// may be gone by then. Best effort, like every store write.
-func (p *workspace) rememberRun(j *Journal) {
+// rememberState copies into regen's store the migration files each repo
+// of j has applied now, as a run's commit does for what it leaves applied,
+// and undo and recover for the files they put back (else a file they
+// brought back is in the store only at the next status, and lost with it
+// if deleted before). fresh: read the applied versions from the database
+// now (after a restore or recover's finish); else the run's after-state,
+// just read by its commit. Best effort, like every store write: a store
+// that cannot be written never fails the command (the next status says
+// so). A project that did not load (p nil) or is not the run's remembers
+// nothing.
+func (p *workspace) rememberState(ctx context.Context, j *Journal, fresh bool) {
+	if p == nil || j == nil || filepath.Clean(p.cfg.Root) != filepath.Clean(j.Root) {
+		return
+	}
 	for i, r := range p.cfg.Repos {
-		if i >= len(j.Repos) || i >= len(p.dbs) {
+		if i >= len(p.dbs) {
 			return
 		}
-		isApplied := map[int64]bool{}
-		for _, v := range j.Repos[i].After {
-			isApplied[v] = true
-		}
-		entries, err := os.ReadDir(filepath.Join(p.cfg.Root, filepath.FromSlash(r.Migrations)))
-		if err != nil {
+		rec, ok := j.repoNamed(r.Name)
+		if !ok {
 			continue
 		}
-		var files []Migration
-		for _, e := range entries {
-			if !e.Type().IsRegular() {
-				continue // a symlink is never followed
+		applied := rec.After
+		if fresh {
+			v, err := p.dbs[i].Applied(ctx)
+			if err != nil {
+				continue // status reads it again, and says what is wrong
 			}
-			if m, ok := migrationAt(r.Migrations+"/"+e.Name(), r.Migrations); ok && isApplied[m.Version] {
-				m.Applied = true
-				files = append(files, m)
-			}
+			applied = v
 		}
-		p.rememberFolder(r.Migrations, files, isApplied, p.dbs[i].AppliedStamps())
+		p.rememberFolder(r.Migrations, p.appliedFiles(r, applied), versionSet(applied), p.dbs[i].AppliedStamps())
 	}
+}
+
+// appliedFiles are the regular files of r's migrations folder whose
+// versions are in applied.
+func (p *workspace) appliedFiles(r project.RepoConfig, applied []int64) []Migration {
+	isApplied := versionSet(applied)
+	entries, err := os.ReadDir(filepath.Join(p.cfg.Root, filepath.FromSlash(r.Migrations)))
+	if err != nil {
+		return nil
+	}
+	var files []Migration
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue // a symlink is never followed
+		}
+		if m, ok := migrationAt(r.Migrations+"/"+e.Name(), r.Migrations); ok && isApplied[m.Version] {
+			m.Applied = true
+			files = append(files, m)
+		}
+	}
+	return files
+}
+
+func versionSet(vs []int64) map[int64]bool {
+	set := make(map[int64]bool, len(vs))
+	for _, v := range vs {
+		set[v] = true
+	}
+	return set
+}
+
+// repoNamed is j's record of the repo named name.
+func (j *Journal) repoNamed(name string) (RepoRecord, bool) {
+	for _, rec := range j.Repos {
+		if rec.Name == name {
+			return rec, true
+		}
+	}
+	return RepoRecord{}, false
 }

@@ -55,7 +55,7 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 		return nil, err
 	}
 	defer lk.release()
-	e.loadProject(ctx) // PostgreSQL passwords, as for recover
+	proj, _ := e.loadProject(ctx) // PostgreSQL passwords, as for recover
 	run, err := e.lastRun()
 	if errors.Is(err, ErrNothingToUndo) {
 		return nil, &InputError{What: "there is no regen run to undo (none has completed here, or the last one was already undone).", Next: ""}
@@ -167,6 +167,7 @@ func (e *Engine) Undo(ctx context.Context, command string, force bool) (*UndoRes
 			Problems: []string{"files and databases are as they were before run " + run.RunID + ", but the undo's records could not be completed; `regen recover` completes them"}}
 	}
 	run.Outcome = OutcomeUndone
+	proj.rememberState(ctx, run, true) // the files undo brought back (regen's store)
 	return &UndoResult{Run: run, RunID: id, Changed: describeTransition(run.Root, set, run.Files)}, nil
 }
 
