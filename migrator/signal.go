@@ -76,6 +76,9 @@ func SignalDescription(sig os.Signal) string {
 func forwardSignal(ctx context.Context) syscall.Signal {
 	var sc *SignalCause
 	if errors.As(context.Cause(ctx), &sc) && sc != nil {
+		if _, ok := sc.Signal.(ParentGone); ok {
+			return syscall.SIGTERM // as for SIGHUP
+		}
 		if s, ok := sc.Signal.(syscall.Signal); ok && s != 0 {
 			if s == syscall.SIGINT || s == syscall.SIGTERM || s == syscall.SIGKILL {
 				return s

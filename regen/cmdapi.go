@@ -17,6 +17,10 @@ import (
 // regen received; the engine forwards that same signal to the child.
 type SignalCause = migrator.SignalCause
 
+// ParentGone is the interruption of a regen whose parent (mix regen's VM)
+// went away (migrator.ParentGone).
+type ParentGone = migrator.ParentGone
+
 // SignalName is the conventional name of a signal ("SIGINT").
 func SignalName(sig os.Signal) string { return migrator.SignalName(sig) }
 
@@ -42,4 +46,15 @@ func HooksDir(dir string) (string, error) {
 // (the hook script).
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	return fsatomic.WriteFile(path, data, perm)
+}
+
+// UnderMixRegen: regen runs as the port of `mix regen`'s VM (the Hex
+// package sets REGEN_MIX_DRIVER for it): that VM going away is an
+// interruption (cmd/regen/cli watches for it; the host driver's socket
+// says so too: vmdriver.go).
+func UnderMixRegen(getenv func(string) string) bool { return getenv(hostDriverEnv) != "" }
+
+// MixRegenGone is the cause of the interruption when mix regen's VM went away.
+func MixRegenGone() *SignalCause {
+	return &SignalCause{Signal: ParentGone{Parent: "mix regen's VM"}}
 }

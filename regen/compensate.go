@@ -21,7 +21,9 @@ func (t *txn) fail(ctx context.Context, name StepName, cause error) error {
 	step := string(name)
 	t.e.closeVM() // the compensation's mix commands start VMs of their own
 	var sig *migrator.SignalCause
-	interrupted := errors.As(context.Cause(ctx), &sig)
+	// A step may be the first to see an interruption (mix regen's VM gone:
+	// its socket closed) before the context says so.
+	interrupted := errors.As(context.Cause(ctx), &sig) || errors.As(cause, &sig)
 	if interrupted {
 		t.e.rep.Warn("interrupted by %s during %s: restoring everything…", migrator.SignalDescription(sig.Signal), step)
 	} else if s := storageIn(cause); s != nil && s.journal {

@@ -633,6 +633,9 @@ func (t *txn) runInVM(ctx context.Context, app string, argv []string) (bool, err
 		if expected := expectedIdentities(cfg, app); len(expected) > 0 {
 			m, err := vm.check(ctx, expected)
 			if err != nil {
+				if gone := vm.hostGone(err); gone != nil {
+					return true, gone
+				}
 				if ctx.Err() != nil {
 					vm.stopNow(migrator.ForwardSignal(ctx))
 					return true, context.Cause(ctx)
@@ -657,6 +660,8 @@ func (t *txn) runInVM(ctx context.Context, app string, argv []string) (bool, err
 			return true, context.Cause(ctx)
 		case out.TimedOut:
 			return true, fmt.Errorf("`%s` did not finish within %s and was stopped", strings.Join(shown, " "), t.e.opts.Timeout)
+		case out.Ended != nil && vm.proc == nil:
+			return true, MixRegenGone() // mix regen's VM, the host, went away: an interruption
 		case out.Ended != nil && out.Ended.Signaled:
 			return true, fmt.Errorf("the mix VM running `%s` was ended by %s", strings.Join(shown, " "), migrator.SignalDescription(out.Ended.Signal))
 		case out.Status != 0:
@@ -665,4 +670,14 @@ func (t *txn) runInVM(ctx context.Context, app string, argv []string) (bool, err
 		}
 	}
 	return true, nil
+}
+
+// hostGone is the interruption when mix regen's VM, the host of the
+// driver, went away (its socket closed): nil for any other error.
+func (vm *vmDriver) hostGone(err error) error {
+	if vm.proc == nil && errors.Is(err, errVMGone) {
+		vm.stopNow(syscall.SIGKILL)
+		return MixRegenGone()
+	}
+	return nil
 }

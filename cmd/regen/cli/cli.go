@@ -50,6 +50,9 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) (code int) {
 			fmt.Fprintf(f.IOStreams.ErrOut, "regen: %s received; still restoring, please wait (stopping regen now could leave a half state).\n", regen.SignalName(sig))
 		}
 	}()
+	// mix regen's VM gone (killed, or `a` in its BREAK menu) interrupts
+	// the run as a signal does: nobody is left to see it end.
+	defer watchParent(f.Getenv, func() { cancel(regen.MixRegenGone()) })()
 	defer func() {
 		// No panic reaches the user as a stack trace: say what happened
 		// and where the state is.

@@ -92,6 +92,9 @@ func ExitCode(err error) int {
 // signalExit is 128 + the signal's number, as shells report a death by
 // that signal (SIGHUP 129, SIGINT 130, SIGQUIT 131, SIGABRT 134, SIGTERM 143).
 func signalExit(intr *regen.InterruptedError) int {
+	if _, ok := intr.Signal.(regen.ParentGone); ok {
+		return 128 + int(syscall.SIGHUP) // its session is gone, as when the terminal closes
+	}
 	if s, ok := intr.Signal.(syscall.Signal); ok && s > 0 && s < 64 {
 		return 128 + int(s)
 	}
