@@ -131,10 +131,13 @@ func TestReliabilityMixRegenHostVMKilled(t *testing.T) {
 		name    string
 		env     []string
 		waitFor string // the journal step, or "" for the stand-in's ready file
+		sig     syscall.Signal
 	}{
-		{"during-codegen", []string{"MIXSIM_SLEEP=ash.codegen:60"}, ""},
-		{"between-migrate-and-keep_data", []string{"REGEN_TEST_FAULT=sleep:before:keep_data"}, "keep_data"},
-		{"in-the-backup", []string{"REGEN_TEST_FAULT=sleep:after:backup"}, "backup"},
+		{"during-codegen", []string{"MIXSIM_SLEEP=ash.codegen:60"}, "", syscall.SIGKILL},
+		{"between-migrate-and-keep_data", []string{"REGEN_TEST_FAULT=sleep:before:keep_data"}, "keep_data", syscall.SIGKILL},
+		{"in-the-backup", []string{"REGEN_TEST_FAULT=sleep:after:backup"}, "backup", syscall.SIGKILL},
+		// The VM halting in order (as `a` in its BREAK menu halts it).
+		{"during-migrate-vm-stopped", []string{"MIXSIM_SLEEP=ash.migrate:60"}, "", syscall.SIGTERM},
 	}
 	for _, c := range cases {
 		for _, wrapped := range []bool{false, true} {
@@ -159,7 +162,7 @@ func TestReliabilityMixRegenHostVMKilled(t *testing.T) {
 				} else {
 					pollUntil(t, "step "+c.waitFor, 2*time.Minute, journalStep(p, c.waitFor), out)
 				}
-				if err := syscall.Kill(cmd.Process.Pid, syscall.SIGKILL); err != nil {
+				if err := syscall.Kill(cmd.Process.Pid, c.sig); err != nil {
 					t.Fatal(err)
 				}
 				// The Wait ends when every writer of the output (regen
@@ -189,5 +192,73 @@ func TestReliabilityMixRegenHostVMKilled(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// The other changing commands under mix regen: a sync (its migrate task
+// running) and an undo (before its restore) whose VM is killed are
+// interrupted and restored too.
+func TestReliabilityMixRegenHostVMKilledSyncAndUndo(t *testing.T) {
+	t.Run("sync", func(t *testing.T) {
+		bin, codeFile := codeWrapper(t)
+		m := newMixRegenProject(t, bin)
+		p := m.p
+		// A pending migration for the sync to apply.
+		p.Write("lib/blog/comment.ex", p.Resource("Comment", "comments", []string{"attribute :body, :string, allow_nil?: false, public?: true", "attribute :rating, :integer, public?: true"}, []string{"belongs_to :post, Blog.Post, allow_nil?: false"}))
+		p.Mix("ash.codegen", "add_rating")
+		before := p.Capture()
+		ready := filepath.Join(t.TempDir(), "ready")
+		cmd, out := m.startMixRegen(t, []string{"MIXSIM_SLEEP=ash.migrate:60", "MIXSIM_READY_FILE=" + ready}, "sync")
+		killAndWait(t, cmd, out, func() bool { _, err := os.Stat(ready); return err == nil })
+		wantInterruptedAndRestored(t, p, out, codeFile)
+		mustSame(t, before, p.Capture())
+	})
+	t.Run("undo", func(t *testing.T) {
+		bin, codeFile := codeWrapper(t)
+		m := newMixRegenProject(t, bin)
+		p := m.p
+		if out, code := p.Regen("add_subtitle_and_views", "-m", "--yes"); code != 0 {
+			t.Fatalf("run: exit %d\n%s", code, out)
+		}
+		before := p.Capture()
+		cmd, out := m.startMixRegen(t, []string{"REGEN_TEST_FAULT=sleep:before:undo"}, "undo")
+		killAndWait(t, cmd, out, journalStep(p, "undo"))
+		wantInterruptedAndRestored(t, p, out, codeFile)
+		mustSame(t, before, p.Capture())
+		if out, code := p.Regen("undo"); code != 0 {
+			t.Fatalf("the run is no longer undoable after the interrupted undo: exit %d\n%s", code, out)
+		}
+	})
+}
+
+// killAndWait kills mix regen's VM once ready says so, and waits for
+// regen's end (the output's last writer).
+func killAndWait(t *testing.T, cmd *exec.Cmd, out *syncBuffer, ready func() bool) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	pollUntil(t, "the point to kill the VM at", 2*time.Minute, ready, out)
+	if err := syscall.Kill(cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("regen did not end after its VM was killed:\n%s", out)
+	}
+}
+
+func wantInterruptedAndRestored(t *testing.T, p *regentest.Project, out *syncBuffer, codeFile string) {
+	t.Helper()
+	text := out.String()
+	t.Logf("mix regen, its VM killed:\n%s", text)
+	if !strings.Contains(text, "interrupted by the end of mix regen's VM") || !strings.Contains(text, "restored") {
+		t.Fatalf("regen did not say it was interrupted by its VM's end and restored:\n%s", text)
+	}
+	if code, err := os.ReadFile(codeFile); err != nil || strings.TrimSpace(string(code)) != "129" {
+		t.Fatalf("regen's exit code %q (%v), want 129\n%s", code, err, text)
+	}
+	if _, err := os.Stat(filepath.Join(p.Root, ".git", "regen", "journal.json")); err == nil {
+		t.Fatalf("a journal is left open:\n%s", text)
 	}
 }
