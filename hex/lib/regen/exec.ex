@@ -15,9 +15,10 @@ defmodule Regen.Exec do
   stdout are the terminal (isatty is true: colours, prompts), but the
   BEAM's erl_child_setup starts it in a session of its own, so the
   terminal's signals (Ctrl-C, SIGHUP) reach the VM, not regen: Ctrl-C
-  opens the VM's BREAK menu while regen's run goes on to its end (done, or
-  failed and restored); `c` waits for it and `mix regen` exits with its
-  code. And the VM (`-noshell`) reads the terminal too, racing regen for
+  opens the VM's BREAK menu while regen's run goes on; `c` waits for its
+  end and `mix regen` exits with its code; `a` (or the VM killed) ends the
+  VM, and regen, watching the port's pipe and its parent, interrupts the
+  run and restores everything (exit 129). And the VM (`-noshell`) reads the terminal too, racing regen for
   typed lines; `-noinput` (`ERL_FLAGS=-noinput`) stops that.
   """
 

@@ -14,9 +14,11 @@ defmodule Mix.Tasks.Regen do
   `--yes`, or start the VM without input: `ERL_FLAGS=-noinput mix regen ...`.
 
   Ctrl-C reaches the VM (its BREAK menu), not regen, which runs in a
-  session of its own: regen's run goes on to its end; answer `c` to wait
-  for it (then `mix regen` exits with regen's code). To interrupt regen
-  itself (it restores everything), send it SIGINT: `kill -INT <pid>`.
+  session of its own: answer `c` and regen's run goes on to its end (then
+  `mix regen` exits with regen's code); answer `a` and the VM ends: regen
+  sees its VM go away (as when the VM is killed), interrupts the run and
+  restores everything (exit 129). `kill -INT <regen's pid>` interrupts
+  regen too.
   """
   use Mix.Task
 
