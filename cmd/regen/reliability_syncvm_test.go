@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/regen-tool/regen/regen/regentest"
@@ -125,4 +126,45 @@ func TestReliabilitySyncPostCheckoutHookOneVM(t *testing.T) {
 	}
 	wantOneDriverStart(t, "the hook's sync on feature", log.starts(t), out)
 	s.wantRows(t)
+}
+
+// The sync's one driver VM killed (-9) during its rollback and during its
+// migrate, and regen interrupted (SIGINT) there: the step fails (or the
+// sync is interrupted), everything is restored, and the next sync works.
+// (With --rollback down, as for a run: auto would take a killed rollback
+// for a raising down and rebuild.)
+func TestReliabilitySyncOneVMDriverKilledOrInterrupted(t *testing.T) {
+	for _, kind := range regentest.Kinds {
+		for _, task := range []string{"ecto.rollback", "ash.migrate"} {
+			for _, how := range []string{"kill-the-vm", "sigint-regen"} {
+				t.Run(kind+"/"+task+"/"+how, func(t *testing.T) {
+					s := syncBoth(t, kind)
+					p := s.p
+					before := p.Capture()
+					log := filepath.Join(t.TempDir(), "mix.log")
+					run := startAsleep(t, p, task, 60, []string{"MIXSIM_LOG=" + log}, nil, "sync", "--rollback", "down")
+					wantCode, wantSaid := 1, "was ended by SIGKILL"
+					if how == "kill-the-vm" {
+						syscall.Kill(run.child, syscall.SIGKILL)
+					} else {
+						run.cmd.Process.Signal(os.Interrupt)
+						wantCode, wantSaid = 130, "interrupted by SIGINT"
+					}
+					code := exitCode(run.cmd.Wait())
+					out := run.out.String()
+					if code != wantCode || !strings.Contains(out, "Everything was restored") || !strings.Contains(out, wantSaid) {
+						t.Fatalf("exit %d, want %d saying %q and everything restored:\n%s", code, wantCode, wantSaid, out)
+					}
+					mustSame(t, before, p.Capture())
+					starts, _ := os.ReadFile(log)
+					if n := strings.Count(string(starts), "driver.exs"); n != 1 {
+						t.Fatalf("%d driver starts, want 1:\n%s", n, starts)
+					}
+					if got, code := p.Regen("sync"); code != 0 || !strings.Contains(got, "applied 1 migration") {
+						t.Fatalf("the next sync: exit %d\n%s", code, got)
+					}
+				})
+			}
+		}
+	}
 }
