@@ -259,15 +259,42 @@ func (p *workspace) rememberState(ctx context.Context, j *Journal, fresh bool) {
 			}
 			applied = v
 		}
-		p.rememberFolder(r.Migrations, p.appliedFiles(r, applied), versionSet(applied), p.dbs[i].AppliedStamps())
+		p.rememberFolder(r.Migrations, p.appliedFiles(r.Migrations, applied), versionSet(applied), p.dbs[i].AppliedStamps())
+		if r.TenantMigrations != "" && len(rec.TenantBefore) > 0 {
+			p.rememberTenants(ctx, i, r, rec)
+		}
 	}
 }
 
-// appliedFiles are the regular files of r's migrations folder whose
+// rememberTenants does the same for the tenant migrations folder: the
+// versions some tenant schema (of those the run recorded) has applied now.
+// Tenant versions have no inserted_at: the first content seen is kept.
+func (p *workspace) rememberTenants(ctx context.Context, i int, r project.RepoConfig, rec RepoRecord) {
+	ts, ok := p.dbs[i].Tenants()
+	if !ok {
+		return
+	}
+	prefixes := make([]string, 0, len(rec.TenantBefore))
+	for prefix := range rec.TenantBefore {
+		prefixes = append(prefixes, prefix)
+	}
+	sort.Strings(prefixes)
+	by, err := ts.TenantApplied(ctx, prefixes)
+	if err != nil {
+		return // status reads them again, and says what is wrong
+	}
+	var applied []int64
+	for _, vs := range by {
+		applied = append(applied, vs...)
+	}
+	p.rememberFolder(r.TenantMigrations, p.appliedFiles(r.TenantMigrations, applied), versionSet(applied), nil)
+}
+
+// appliedFiles are the regular files of a migrations folder whose
 // versions are in applied.
-func (p *workspace) appliedFiles(r project.RepoConfig, applied []int64) []Migration {
+func (p *workspace) appliedFiles(folder string, applied []int64) []Migration {
 	isApplied := versionSet(applied)
-	entries, err := os.ReadDir(filepath.Join(p.cfg.Root, filepath.FromSlash(r.Migrations)))
+	entries, err := os.ReadDir(filepath.Join(p.cfg.Root, filepath.FromSlash(folder)))
 	if err != nil {
 		return nil
 	}
@@ -276,7 +303,7 @@ func (p *workspace) appliedFiles(r project.RepoConfig, applied []int64) []Migrat
 		if !e.Type().IsRegular() {
 			continue // a symlink is never followed
 		}
-		if m, ok := migrationAt(r.Migrations+"/"+e.Name(), r.Migrations); ok && isApplied[m.Version] {
+		if m, ok := migrationAt(folder+"/"+e.Name(), folder); ok && isApplied[m.Version] {
 			m.Applied = true
 			files = append(files, m)
 		}

@@ -138,3 +138,74 @@ func TestReliabilityUndoRecoverStoreUnusableNeverFail(t *testing.T) {
 		t.Fatalf("written through the symlink: %v", entries)
 	}
 }
+
+// Tenant migrations too: the run's commit copies the tenant migration it
+// applied (never committed) into the store, and undo the one it brings
+// back; deleted right after, each is a tenant phantom found in the store.
+func TestReliabilityStoreFilledWithTenantMigrations(t *testing.T) {
+	p := regentest.NewProjectOf(t, regentest.Postgres)
+	repo, _ := os.ReadFile(filepath.Join(p.Root, "lib/blog/repo.ex"))
+	p.Write("lib/blog/repo.ex", strings.Replace(string(repo), "  def installed_extensions do",
+		"  def all_tenants, do: [\"org_a\", \"org_b\"]\n\n  def installed_extensions do", 1))
+	for _, s := range []string{"org_a", "org_b"} {
+		p.SQL(`CREATE SCHEMA ` + s)
+	}
+	p.Write("priv/repo/tenant_migrations/.gitkeep", "")
+	commitAll(p, "tenants")
+	// A dev tenant migration, applied in both tenants, never committed.
+	p.Write("lib/blog/note.ex", tenantNote(p))
+	p.Mix("ash.codegen", "add_notes")
+	p.Mix("ash.migrate", "--tenants")
+	dev := ""
+	tenantMigration := func() string {
+		t.Helper()
+		entries, _ := os.ReadDir(filepath.Join(p.Root, "priv/repo/tenant_migrations"))
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".exs") {
+				return "priv/repo/tenant_migrations/" + e.Name()
+			}
+		}
+		t.Fatal("no tenant migration")
+		return ""
+	}
+	deletedTenantIsInStore := func(mig string) {
+		t.Helper()
+		content, err := os.ReadFile(filepath.Join(p.Root, mig))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(p.Root, mig)); err != nil {
+			t.Fatal(err)
+		}
+		st, text := phantomStatus(t, p)
+		tps := st.Plan.Repos[0].TenantPhantoms
+		if len(tps) != 1 || tps[0].File != filepath.Base(mig) || tps[0].Where.Source != "store" || !storedFiles(t, p)[string(content)] {
+			t.Fatalf("tenant phantoms %+v, want %s in regen's store with its content:\n%s", tps, filepath.Base(mig), text)
+		}
+		// Back, as it was.
+		if err := os.WriteFile(filepath.Join(p.Root, mig), content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dev = tenantMigration()
+	// Regenerated (the dev one rolled back in each tenant, a new one
+	// applied): the commit remembers the new one.
+	p.Write("lib/blog/note.ex", tenantNote(p, "attribute :title, :string, public?: true"))
+	if out, code := p.Regen("add_notes_and_title", "-m", "--yes"); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	mig := tenantMigration()
+	if mig == dev {
+		t.Fatalf("the run did not regenerate the tenant migration %s", dev)
+	}
+	deletedTenantIsInStore(mig)
+	// Undone: the dev one comes back, and is remembered again.
+	if out, code := p.Regen("undo"); code != 0 {
+		t.Fatalf("undo: exit %d\n%s", code, out)
+	}
+	mig = dev
+	if got := tenantMigration(); got != mig {
+		t.Fatalf("after undo the tenant migration is %s, want %s", got, mig)
+	}
+	deletedTenantIsInStore(mig)
+}
