@@ -243,6 +243,7 @@ func (p *workspace) rememberState(ctx context.Context, j *Journal, fresh bool) {
 	if p == nil || j == nil || filepath.Clean(p.cfg.Root) != filepath.Clean(j.Root) {
 		return
 	}
+	ctx = context.WithoutCancel(ctx) // the command's work is done: a late signal does not skip this
 	for i, r := range p.cfg.Repos {
 		if i >= len(p.dbs) {
 			return
