@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"sync"
+	"time"
 )
 
 // maxLineBytes bounds the buffer for one line: a child printing megabytes
@@ -23,12 +24,24 @@ const stderrTailBytes = 4 << 10
 // error is kept in err instead.
 type lineWriter struct {
 	mu     *sync.Mutex // shared by stdout and stderr so their lines never interleave mid-line
+	term   *termLine   // shared by stdout and stderr: a prompt left open on the terminal
 	dst    io.Writer
 	prefix []byte
 	buf    []byte // the current partial line
 	out    []byte // scratch: prefix+line, written in one call
 	err    error
 	sync   *syncLine // nil: every line is shown
+	timer  *time.Timer
+}
+
+// termLine is a prompt shown without its newline while the relay is on
+// (a question the user is to answer): the line is open on the terminal
+// until the child ends it, the user's Enter ends it (the terminal echoes
+// it), or other output must start on a line of its own.
+type termLine struct {
+	relay *TTYRelay // nil: partial lines wait for their newline
+	open  *lineWriter
+	echo  uint64 // relay.Echoed() when the prompt was shown
 }
 
 // syncLine recognises a driver's sync lines (Command.SyncMarker).
@@ -37,11 +50,11 @@ type syncLine struct {
 	on     func(token string)
 }
 
-func newLineWriter(dst io.Writer, prefix string, mu *sync.Mutex) *lineWriter {
+func newLineWriter(dst io.Writer, prefix string, mu *sync.Mutex, term *termLine) *lineWriter {
 	if dst == nil {
 		dst = io.Discard
 	}
-	return &lineWriter{mu: mu, dst: dst, prefix: []byte(prefix)}
+	return &lineWriter{mu: mu, term: term, dst: dst, prefix: []byte(prefix)}
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
@@ -67,7 +80,52 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		}
 		p = p[i+1:]
 	}
+	if len(w.buf) > 0 && w.term.relay.On() && w.timer == nil {
+		// A prompt: show it soon, so it is there before the user answers.
+		w.timer = time.AfterFunc(partialDelay, w.showPartial)
+	}
 	return n, nil
+}
+
+// showPartial shows the held part of a line without ending it.
+func (w *lineWriter) showPartial() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timer = nil
+	if len(w.buf) == 0 || w.err != nil || !w.term.relay.On() {
+		return
+	}
+	w.out = w.out[:0]
+	if w.term.open != w {
+		w.endOpen()
+		w.out = append(w.out, w.prefix...)
+	}
+	w.out = append(w.out, w.buf...)
+	w.buf = w.buf[:0]
+	w.write(w.out)
+	w.term.open, w.term.echo = w, w.term.relay.Echoed()
+}
+
+// endOpen ends a prompt left open on the terminal before other output:
+// with a newline unless the user's Enter already ended it.
+func (w *lineWriter) endOpen() {
+	o := w.term.open
+	if o == nil {
+		return
+	}
+	w.term.open = nil
+	if w.term.relay.Echoed() == w.term.echo {
+		o.write([]byte("\n"))
+	}
+}
+
+func (w *lineWriter) write(b []byte) {
+	if w.err != nil {
+		return
+	}
+	if _, err := w.dst.Write(b); err != nil {
+		w.err = err
+	}
 }
 
 // Flush writes a final line that had no newline (a prompt, a crash mid-line)
@@ -75,9 +133,16 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 func (w *lineWriter) Flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
 	if len(w.buf) > 0 {
 		w.emit(w.buf)
 		w.buf = w.buf[:0]
+	}
+	if w.term.open == w {
+		w.endOpen()
 	}
 }
 
@@ -89,6 +154,8 @@ func (w *lineWriter) line(l []byte) {
 		if i := bytes.Index(l, w.sync.marker); i >= 0 {
 			if i > 0 {
 				w.emit(l[:i])
+			} else {
+				w.endOpen() // regen reports next: not on a prompt's line
 			}
 			w.sync.on(string(bytes.TrimRight(l[i+len(w.sync.marker):], "\r\n")))
 			return
@@ -101,6 +168,21 @@ func (w *lineWriter) emit(line []byte) {
 	if w.err != nil {
 		return
 	}
+	if w.term.open == w && w.term.relay.Echoed() == w.term.echo {
+		// The rest of the prompt's own line (the user has not answered):
+		// it continues the line shown.
+		w.term.open = nil
+		w.write(line)
+		if line[len(line)-1] != '\n' {
+			w.write([]byte("\n"))
+		}
+		return
+	}
+	if w.term.open == w && len(bytes.TrimRight(line, "\r\n")) == 0 {
+		w.term.open = nil // the answer's Enter ended the prompt's line
+		return
+	}
+	w.endOpen()
 	w.out = w.out[:0]
 	// A blank line keeps the gutter ("    │") so the child's output stays
 	// one block, without the prefix's trailing space.
@@ -113,9 +195,7 @@ func (w *lineWriter) emit(line []byte) {
 	if line[len(line)-1] != '\n' {
 		w.out = append(w.out, '\n')
 	}
-	if _, err := w.dst.Write(w.out); err != nil {
-		w.err = err
-	}
+	w.write(w.out)
 }
 
 // tailBuffer keeps the last max bytes written to it. Only the stderr copy

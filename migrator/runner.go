@@ -46,6 +46,10 @@ type Command struct {
 	OnSync     func(stream, token string)
 	// ExtraFiles are passed as fds 3, 4, … (a side channel).
 	ExtraFiles []*os.File
+	// Input, when set, makes the child's stdin a pipe that the relay feeds
+	// while the process asks (Process.Ask; Run asks for the whole run);
+	// nil: stdin is /dev/null, so mix never waits for a keypress.
+	Input *TTYRelay
 }
 
 // Runner runs commands; its zero value discards output and uses DefaultGrace.
@@ -124,6 +128,8 @@ func (r *Runner) Run(ctx context.Context, cmd Command) (Result, error) {
 		defer timer.Stop()
 		timeout = timer.C
 	}
+	stopAsking := p.Ask()
+	defer stopAsking()
 	select {
 	case <-p.done:
 	case <-ctx.Done():
@@ -153,6 +159,9 @@ type Process struct {
 	stdout  *lineWriter
 	stderr  *lineWriter
 	tail    *tailBuffer
+	relay   *TTYRelay
+	stdin   *os.File // the write end of the child's stdin pipe (Command.Input)
+	inMu    sync.Mutex
 }
 
 // Start starts cmd as Run does and returns at once; the caller watches
@@ -180,9 +189,10 @@ func (r *Runner) start(ctx context.Context, cmd Command) (*Process, Result, erro
 	}
 
 	var mu sync.Mutex
-	p := &Process{r: r, tail: &tailBuffer{max: stderrTailBytes}}
-	p.stdout = newLineWriter(r.Stdout, r.Indent, &mu)
-	p.stderr = newLineWriter(r.Stderr, r.Indent, &mu)
+	p := &Process{r: r, tail: &tailBuffer{max: stderrTailBytes}, relay: cmd.Input}
+	term := &termLine{relay: cmd.Input}
+	p.stdout = newLineWriter(r.Stdout, r.Indent, &mu, term)
+	p.stderr = newLineWriter(r.Stderr, r.Indent, &mu, term)
 	if cmd.SyncMarker != "" {
 		p.stdout.sync = syncHook(cmd, "stdout")
 		p.stderr.sync = syncHook(cmd, "stderr")
@@ -192,16 +202,27 @@ func (r *Runner) start(ctx context.Context, cmd Command) (*Process, Result, erro
 		Args:        cmd.Argv,
 		Dir:         cmd.Dir,
 		Env:         append(append(r.baseEnv(), r.Env...), cmd.Env...),
-		Stdin:       nil, // os/exec connects /dev/null: mix must never wait for a keypress
+		Stdin:       nil, // os/exec connects /dev/null: mix must never wait for a keypress (but see Input)
 		Stdout:      p.stdout,
 		Stderr:      io.MultiWriter(p.tail, p.stderr), // the tail first: a sync line finds it complete
 		SysProcAttr: childProcAttr(),
 		WaitDelay:   pipeDrainDelay,
 		ExtraFiles:  cmd.ExtraFiles,
 	}
+	var stdinR *os.File
+	if cmd.Input != nil {
+		if stdinR, p.stdin, err = os.Pipe(); err != nil {
+			return nil, Result{}, fmt.Errorf("cannot make the stdin pipe of %s: %w", cmd.Argv[0], err)
+		}
+		p.c.Stdin = stdinR
+	}
 	p.start = time.Now()
 	child, done, waitErr, err := startLocked(p.c)
+	if stdinR != nil {
+		stdinR.Close() // the child has its copy
+	}
 	if err != nil {
+		p.closeStdin()
 		return nil, Result{}, startError(cmd, err)
 	}
 	p.done, p.waitErr = done, waitErr
@@ -217,6 +238,29 @@ func (r *Runner) start(ctx context.Context, cmd Command) (*Process, Result, erro
 		}
 	}
 	return p, Result{}, nil
+}
+
+// Ask relays the user's terminal to the process until the returned stop
+// is called (a no-op without Command.Input); the process's prompts are
+// shown at once meanwhile.
+func (p *Process) Ask() (stop func()) {
+	p.inMu.Lock()
+	w := p.stdin
+	p.inMu.Unlock()
+	if p.relay == nil || w == nil {
+		return func() {}
+	}
+	return p.relay.Forward(w)
+}
+
+// closeStdin ends the child's stdin: what it reads next is end of input.
+func (p *Process) closeStdin() {
+	p.inMu.Lock()
+	defer p.inMu.Unlock()
+	if p.stdin != nil {
+		p.stdin.Close()
+		p.stdin = nil
+	}
 }
 
 // Child identifies the process (as cmd.Started was given it).
@@ -242,6 +286,7 @@ func (p *Process) StderrSince(mark int64) string { return p.tail.since(mark) }
 
 func (p *Process) result(res Result) Result {
 	<-p.done
+	p.closeStdin()
 	p.stdout.Flush()
 	p.stderr.Flush()
 	c := p.c

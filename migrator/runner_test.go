@@ -401,7 +401,7 @@ func TestRunBlankLinesKeepTheGutter(t *testing.T) {
 		t.Errorf("want the one blank line as a bare gutter, got %d in:\n%s", blank, both.String())
 	}
 	var crlf watchBuffer
-	w := newLineWriter(&crlf, "    │ ", &sync.Mutex{})
+	w := newLineWriter(&crlf, "    │ ", &sync.Mutex{}, &termLine{})
 	w.Write([]byte("a\r\n\r\nb\n"))
 	if got := crlf.String(); got != "    │ a\r\n    │\r\n    │ b\n" {
 		t.Errorf("CRLF: %q", got)

@@ -63,6 +63,10 @@ type Engine struct {
 	wantVM bool
 	vm     *vmDriver
 	runID  string
+	// relay is the user's terminal for codegen's questions (nil: none);
+	// questions notes what codegen asked (codegen_questions.go).
+	relay     *migrator.TTYRelay
+	questions *questionWatch
 }
 
 // Open finds the git repository around opts.Dir. The project itself (mix.exs,
@@ -109,7 +113,7 @@ func Open(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, &InputError{What: err.Error(), Next: "Unset " + faultEnv + "."}
 	}
-	return &Engine{
+	e := &Engine{
 		opts:       opts,
 		git:        git,
 		projectDir: projectDir,
@@ -118,7 +122,10 @@ func Open(opts Options) (*Engine, error) {
 		runner:     &migrator.Runner{Stdout: opts.ChildOut, Stderr: opts.ChildOut, Indent: "    │ ", Timeout: opts.Timeout, Env: git.ChildEnv(), Unset: git.ChildUnset()},
 		hashes:     &fileHasher{},
 		faults:     faults,
-	}, nil
+	}
+	e.questions = &questionWatch{w: opts.ChildOut, relay: func() *migrator.TTYRelay { return e.relay }}
+	e.runner.Stdout = e.questions
+	return e, nil
 }
 
 // StateDir is where the lock, the journal and the backups live.

@@ -22,6 +22,10 @@ type mixCall struct {
 	// Unrecorded: not journaled as a child of the open run (the repo query
 	// asks before a run and changes nothing).
 	Unrecorded bool
+	// Ask: the command runs codegen, whose questions reach the user's
+	// terminal (the run's relay, when it has one); every other command
+	// reads end of input.
+	Ask bool
 }
 
 // mix runs a command the one way: in a process group of its own, signals
@@ -40,6 +44,9 @@ func (e *Engine) mix(ctx context.Context, c mixCall) (migrator.Result, error) {
 	cmd := migrator.Command{Argv: c.Argv, Dir: c.Dir}
 	if !c.Unrecorded {
 		cmd = e.journaledCommand(c.Argv, c.Dir)
+	}
+	if c.Ask && c.Capture == nil {
+		cmd.Input = e.relay
 	}
 	return r.Run(ctx, cmd)
 }

@@ -30,6 +30,10 @@ type RunOptions struct {
 	Command string // the command line, for the lock and the journal
 	// NoKeepData: no carry-over of dev data after migrate (issue 12).
 	NoKeepData bool
+	// Terminal is the user's terminal: codegen's questions (Ash's "Are you
+	// renaming …?") are relayed to it while codegen runs. nil (no
+	// terminal, --yes): codegen reads end of input and Ash takes "no".
+	Terminal *os.File
 }
 
 // RunResult says what a run did.
@@ -45,6 +49,9 @@ type RunResult struct {
 	// For --timings: the whole run, the time spent in child processes and
 	// in database backups; the rest is regen's own cost.
 	Total, Children, DBBackup time.Duration
+	// Unanswered are codegen's rename questions that had no one to answer
+	// (Ash took "no"; CodegenQuestion.Consequence says what that means).
+	Unanswered []CodegenQuestion
 }
 
 // Regenerate is the transaction of DESIGN.md:
@@ -69,6 +76,8 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 		return nil, err
 	}
 	defer lk.release()
+	e.useTerminal(o.Terminal)
+	e.questions.take()
 	// One BEAM for the run's mix tasks, the config query included (vmdriver.go).
 	defer e.useOneVM(o.DryRun)()
 
@@ -122,6 +131,7 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 	}
 	res.Created, res.NoChanges, res.Timings, res.Report = t.j.Created, len(t.j.Created) == 0, t.j.Timings, t.j.Report
 	res.Keep = t.j.Keep
+	res.Unanswered = unanswered(e.questions.take())
 	e.reportKeep(res.Keep)
 	return res, nil
 }
@@ -586,7 +596,8 @@ func (t *txn) runMixIn(ctx context.Context, app string, step StepName, argv []st
 	if apps := t.umbrellaApps(app, argv); len(apps) > 0 {
 		return t.runInApps(ctx, apps, step, argv) // umbrella.go
 	}
-	if handled, err := t.runInVM(ctx, app, argv); handled {
+	ask := t.asks(step, argv)
+	if handled, err := t.runInVM(ctx, app, argv, ask); handled {
 		return err
 	}
 	first := t.children == 0 // no child has run: no database changed yet
@@ -594,7 +605,7 @@ func (t *txn) runMixIn(ctx context.Context, app string, step StepName, argv []st
 	if err != nil {
 		return err
 	}
-	res, err := t.e.mix(ctx, mixCall{Argv: run, Dir: filepath.Join(t.root, filepath.FromSlash(app))})
+	res, err := t.e.mix(ctx, mixCall{Argv: run, Dir: filepath.Join(t.root, filepath.FromSlash(app)), Ask: ask})
 	t.children += res.Duration
 	if err != nil {
 		return err

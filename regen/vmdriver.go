@@ -135,6 +135,9 @@ func (vm *vmDriver) launch(ctx context.Context, e *Engine, cfg *project.Config, 
 	cmd.Dir = cfg.Root
 	cmd.Env = append(cmd.Env, "REGEN_DRIVER_SOCKET="+sock)
 	cmd.SyncMarker, cmd.OnSync = vmSyncMarker, vm.onSync
+	// Its stdin is a pipe regen feeds only while codegen runs (run-tty),
+	// never the terminal itself: the VM reads its stdin eagerly.
+	cmd.Input = e.relay
 	started := cmd.Started
 	cmd.Started = func(c migrator.Child) error {
 		vm.child = c
@@ -392,6 +395,13 @@ type vmOutcome struct {
 // run runs one task (reenabling those it hands over to, as the one-shot
 // driver does) and waits for its outcome and its last output.
 func (vm *vmDriver) run(ctx context.Context, task []string, timeout time.Duration) vmOutcome {
+	return vm.runAsking(ctx, task, timeout, false)
+}
+
+// runAsking is run; with ask the task may read stdin (run-tty), which the
+// run's relay feeds from the user's terminal while the task runs. In mix
+// regen's VM the task reads that VM's own terminal.
+func (vm *vmDriver) runAsking(ctx context.Context, task []string, timeout time.Duration, ask bool) vmOutcome {
 	start := time.Now()
 	vm.out.open()
 	vm.seq++
@@ -401,13 +411,22 @@ func (vm *vmDriver) run(ctx context.Context, task []string, timeout time.Duratio
 		mark = vm.proc.StderrMark()
 	}
 	vm.sent = true
+	if ask && vm.proc != nil {
+		// On before the request: the question may come at once.
+		stop := vm.proc.Ask()
+		defer stop()
+	}
 	err := func() error {
 		if d := delegatedTasks[task[0]]; len(d) > 0 {
 			if err := vm.send(append([]string{"reenable"}, d...)...); err != nil {
 				return errVMGone
 			}
 		}
-		return vm.send(append([]string{"run", strconv.Itoa(seq)}, task...)...)
+		verb := "run"
+		if ask {
+			verb = "run-tty"
+		}
+		return vm.send(append([]string{verb, strconv.Itoa(seq)}, task...)...)
 	}()
 	var m []string
 	if err == nil {
@@ -612,7 +631,7 @@ func (e *Engine) vmAnswers(ctx context.Context, cfg *project.Config, app string)
 
 // runInVM runs a mix command's tasks in the run's driver, starting it at
 // the first; handled false means the separate starts run the command.
-func (t *txn) runInVM(ctx context.Context, app string, argv []string) (bool, error) {
+func (t *txn) runInVM(ctx context.Context, app string, argv []string, ask bool) (bool, error) {
 	cfg := t.proj.cfg
 	if !t.e.wantVM || app != "" || vmUnavailable(cfg) != "" {
 		return false, nil
@@ -652,7 +671,10 @@ func (t *txn) runInVM(ctx context.Context, app string, argv []string) (bool, err
 		vm.checked = true
 	}
 	for _, task := range tasks {
-		out := vm.run(ctx, task, t.e.opts.Timeout)
+		// run-tty only with someone to answer: regen's relay, or in mix
+		// regen's VM its own terminal; else the task would wait on a pipe.
+		asking := ask && t.isCodegenTask(task) && (t.e.relay != nil || vm.proc == nil && t.opts.Terminal != nil)
+		out := vm.runAsking(ctx, task, t.e.opts.Timeout, asking)
 		t.children += out.Duration
 		shown := append(append([]string{}, cfg.Mix...), task...)
 		switch {

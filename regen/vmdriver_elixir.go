@@ -29,6 +29,9 @@ const vmSyncMarker = "\x00regen-sync "
 //	regen:  check MOD IDENTITY…  driver: checked MISMATCH-LINE…
 //	regen:  reenable TASK…       (no answer)
 //	regen:  run SEQ TASK ARG…    driver: done SEQ ok | done SEQ fail STATUS
+//	regen:  run-tty SEQ TASK ARG… (the same; the task reads stdin, which
+//	        regen feeds from the user's terminal while it runs; a plain
+//	        run's task reads end of input, as from /dev/null)
 //	regen:  quit
 //
 // A closed socket (regen died) ends the driver at once, even mid-task:
@@ -103,8 +106,8 @@ defmodule RegenDriverV1 do
         reply(sock, ["checked" | (` + driverMismatches + `).(expected)])
         serve(sock, mode)
 
-      {:regen, ["run", seq, task | args]} ->
-        outcome = run_task(task, args)
+      {:regen, [verb, seq, task | args]} when verb in ["run", "run-tty"] ->
+        outcome = if verb == "run-tty", do: run_task(task, args), else: without_input(fn -> run_task(task, args) end)
 
         if mode == :own do
           IO.write(:stdio, "\0regen-sync #{seq}\n")
@@ -119,6 +122,36 @@ defmodule RegenDriverV1 do
         serve(sock, mode)
     end
   end
+
+  # A task that is not to ask reads end of input (as from /dev/null): its
+  # group leader answers every read with :eof and passes the rest on.
+  defp without_input(fun) do
+    gl = Process.group_leader()
+    proxy = spawn(fn -> eof_leader(gl) end)
+    Process.group_leader(self(), proxy)
+
+    try do
+      fun.()
+    after
+      Process.group_leader(self(), gl)
+      Process.exit(proxy, :kill)
+    end
+  end
+
+  defp eof_leader(gl) do
+    receive do
+      {:io_request, from, ref, req} ->
+        send(from, {:io_reply, ref, eof_reply(gl, req)})
+        eof_leader(gl)
+
+      _ ->
+        eof_leader(gl)
+    end
+  end
+
+  defp eof_reply(gl, {:requests, reqs}), do: Enum.reduce(reqs, :ok, fn r, _ -> eof_reply(gl, r) end)
+  defp eof_reply(_gl, req) when elem(req, 0) in [:get_chars, :get_line, :get_until, :get_password], do: :eof
+  defp eof_reply(gl, req), do: :io.request(gl, req)
 
   # As mix itself ends on a task's outcome (Mix.CLI, Kernel.CLI).
   defp run_task(task, args) do

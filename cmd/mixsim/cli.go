@@ -3,6 +3,7 @@ package main
 // Task dispatch, `mix do` chaining, output helpers shared by the tasks.
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,11 @@ type session struct {
 	lie         bool      // current task runs under MIXSIM_LIE
 	midSleep    sleepSpec // current task's MIXSIM_SLEEP ...:mid
 	midSleptFor bool
+	// in is the tasks' stdin (Mix.shell() prompts read it); nil: end of
+	// input. stdin keeps the process's own, buffered once as the BEAM's
+	// user process does, for a driver's requests that may read it.
+	in    *bufio.Reader
+	stdin *bufio.Reader
 }
 
 // taskError is what a task prints to stderr before exiting non-zero.
@@ -51,12 +57,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	return runIn(wd, os.Getenv, args, stdout, stderr)
+	return runInWith(wd, os.Getenv, args, bufio.NewReader(os.Stdin), stdout, stderr)
 }
 
 // runIn is run with the working directory and environment made explicit,
 // so tests drive the real logic without touching process globals.
 func runIn(root string, getenv func(string) string, args []string, stdout, stderr io.Writer) int {
+	return runInWith(root, getenv, args, nil, stdout, stderr)
+}
+
+// runInWith is runIn with the tasks' stdin (nil: end of input).
+func runInWith(root string, getenv func(string) string, args []string, stdin *bufio.Reader, stdout, stderr io.Writer) int {
 	f, err := parseFaults(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "** (Mix) mixsim: %v\n", err)
@@ -70,7 +81,7 @@ func runIn(root string, getenv func(string) string, args []string, stdout, stder
 		fmt.Fprintf(stderr, "** (Mix) mixsim: build lock: %v\n", err)
 		return 1
 	}
-	s := &session{root: root, stdout: stdout, stderr: stderr, faults: f, now: time.Now, getenv: getenv}
+	s := &session{root: root, stdout: stdout, stderr: stderr, faults: f, now: time.Now, getenv: getenv, in: stdin, stdin: stdin}
 	if len(args) == 0 {
 		args = []string{"help"}
 	}

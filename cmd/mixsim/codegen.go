@@ -54,9 +54,10 @@ func parseCodegenArgs(args []string) (codegenOpts, error) {
 
 // tableChange is one table's difference between snapshot and resources.
 type tableChange struct {
-	table string
-	old   *snapshot // nil: created
-	new   *snapshot // nil: dropped
+	table   string
+	old     *snapshot // nil: created
+	new     *snapshot // nil: dropped
+	renames []rename  // attributes the user said were renamed (renames.go)
 }
 
 type repoPlan struct {
@@ -174,6 +175,9 @@ func (s *session) codegenTask(args []string, ash bool) error {
 		if err != nil {
 			return err
 		}
+		if err := s.resolveRenames(p.changes, o); err != nil {
+			return err
+		}
 		plans = append(plans, p)
 		nChanges += len(p.changes)
 		devPresent = devPresent || len(p.devMigs)+len(p.devSnaps) > 0
@@ -271,12 +275,12 @@ func (s *session) planRepo(r *repoConf, want map[string]*snapshot, o codegenOpts
 		switch {
 		case old == nil && nw == nil:
 		case old == nil:
-			p.changes = append(p.changes, tableChange{t, nil, nw})
+			p.changes = append(p.changes, tableChange{table: t, new: nw})
 		case nw == nil:
-			p.changes = append(p.changes, tableChange{t, old, nil})
+			p.changes = append(p.changes, tableChange{table: t, old: old})
 			p.dropFolder = append(p.dropFolder, filepath.Join(snapDir, t))
 		case !sameSnapshot(old, nw):
-			p.changes = append(p.changes, tableChange{t, old, nw})
+			p.changes = append(p.changes, tableChange{table: t, old: old, new: nw})
 		}
 	}
 	return p, nil
@@ -627,8 +631,8 @@ func migrationBodies(changes []tableChange, st migrationStyle) ([]string, []stri
 			up = append(up, dropTable)
 			downs = append(downs, []string{st.create(c.old)})
 		default:
-			u, d := alterBlocks(c.old, c.new, st)
-			up = append(up, u)
+			u, d := alterBlocks(c.old, c.new, c.renames, st)
+			up = append(up, u...)
 			downs = append(downs, d)
 		}
 	}
@@ -701,7 +705,10 @@ func addLine(verb string, a snapAttr, withPK bool) string {
 	return head + ",\n        " + strings.Join(opts, ", ")
 }
 
-func alterBlocks(old, nw *snapshot, st migrationStyle) (string, []string) {
+// alterBlocks: Ash's rename statements first, then one alter block (none
+// when the renames were all that changed); the down undoes the block,
+// then the renames.
+func alterBlocks(old, nw *snapshot, renames []rename, st migrationStyle) ([]string, []string) {
 	oldBy := map[string]snapAttr{}
 	for _, a := range old.Attributes {
 		oldBy[a.Source] = a
@@ -709,6 +716,17 @@ func alterBlocks(old, nw *snapshot, st migrationStyle) (string, []string) {
 	newBy := map[string]snapAttr{}
 	for _, a := range nw.Attributes {
 		newBy[a.Source] = a
+	}
+	renamedFrom := map[string]bool{}
+	tbl := "table(:" + nw.Table + st.tableOpts + ")"
+	var renameUp, renameDown []string
+	for _, r := range renames {
+		o := oldBy[r.from]
+		o.Source = r.to // compared under its new name below
+		oldBy[r.to] = o
+		renamedFrom[r.from] = true
+		renameUp = append(renameUp, "    rename "+tbl+", :"+r.from+", to: :"+r.to)
+		renameDown = append([]string{"    rename " + tbl + ", :" + r.to + ", to: :" + r.from}, renameDown...)
 	}
 	var upLines, downLines, fkDowns []string
 	for _, a := range nw.Attributes {
@@ -728,7 +746,7 @@ func alterBlocks(old, nw *snapshot, st migrationStyle) (string, []string) {
 		}
 	}
 	for _, a := range old.Attributes {
-		if _, ok := newBy[a.Source]; !ok {
+		if _, ok := newBy[a.Source]; !ok && !renamedFrom[a.Source] {
 			upLines = append(upLines, "      remove :"+a.Source)
 			downLines = append(downLines, st.add(a))
 		}
@@ -736,8 +754,13 @@ func alterBlocks(old, nw *snapshot, st migrationStyle) (string, []string) {
 	for i, j := 0, len(downLines)-1; i < j; i, j = i+1, j-1 {
 		downLines[i], downLines[j] = downLines[j], downLines[i]
 	}
-	head := "alter table(:" + nw.Table + st.tableOpts + ")"
-	return block(head, upLines), append(fkDowns, block(head, downLines))
+	head := "alter " + tbl
+	up, down := renameUp, fkDowns
+	if len(upLines) > 0 {
+		up = append(up, block(head, upLines))
+		down = append(down, block(head, downLines))
+	}
+	return up, append(down, renameDown...)
 }
 
 func sameAttr(a, b snapAttr) bool {

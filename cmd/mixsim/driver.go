@@ -6,7 +6,8 @@ package main
 // sends the repos' config (the repo query's lines), then serves regen's
 // requests, one at a time, in this one process ("one BEAM"): check,
 // reenable, run SEQ TASK ARGS (Mix.Task.rerun; the outcome after a sync
-// line on stdout and stderr), quit. A closed socket ends the process at
+// line on stdout and stderr; stdin reads end of input), run-tty SEQ TASK
+// ARGS (the same, reading stdin: regen relays the user's terminal), quit. A closed socket ends the process at
 // once, even mid-task, as the driver's watcher halts the VM.
 //
 // Frames are a 4-byte big-endian length and one line of space-separated
@@ -82,13 +83,20 @@ func (s *session) serveDriver(path string) error {
 			if err := send(append([]string{"checked"}, s.mismatchLines(req[1:])...)...); err != nil {
 				return err
 			}
-		case "run":
+		case "run", "run-tty":
 			if len(req) < 3 {
 				return send("error", "bad run request")
 			}
 			seq, task := req[1], req[2]
 			s.reenable(task)
+			// Only run-tty's task reads stdin (what regen relays from the
+			// user's terminal); any other reads end of input.
+			s.in = nil
+			if req[0] == "run-tty" {
+				s.in = s.stdin
+			}
 			code := s.invoke(task, req[3:])
+			s.in = nil
 			fmt.Fprintf(s.stdout, "\x00regen-sync %s\n", seq)
 			fmt.Fprintf(s.stderr, "\x00regen-sync %s\n", seq)
 			outcome := []string{"done", seq, "ok"}

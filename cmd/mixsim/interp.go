@@ -30,6 +30,8 @@ type stmt struct {
 	sql     string
 	downSQL string // execute "up", "down"
 	msg     string
+	from    string // rename_column: the column's old and new names
+	to      string
 }
 
 type indexSpec struct {
@@ -165,6 +167,18 @@ func parseStatement(text string, line int) stmt {
 				st.downSQL = args[1].s
 			}
 		}
+	case "rename":
+		// rename table(:t), :from, to: :to (Ash's rename of an attribute)
+		if first.kind == vCall && first.s == "table" && len(first.args) > 0 && len(args) == 3 && args[1].kind == vAtom && args[2].kind == vKeyword {
+			if to, ok := args[2].get("to"); ok && to.kind == vAtom {
+				st.kind, st.table, st.from, st.to = "rename_column", first.args[0].s, args[1].s, to.s
+				if len(first.args) > 1 && first.args[len(first.args)-1].kind == vKeyword {
+					st.tblOpts = first.args[len(first.args)-1]
+				} else {
+					st.tblOpts = value{kind: vKeyword}
+				}
+			}
+		}
 	case "create", "create_if_not_exists", "alter", "drop", "drop_if_exists":
 		if first.kind != vCall || len(first.args) == 0 || first.args[0].kind != vAtom && first.args[0].kind != vString {
 			return st
@@ -289,6 +303,8 @@ func reverseStatements(sts []stmt) ([]stmt, *stmt) {
 			r = stmt{kind: "drop_table", line: st.line, table: st.table, ifExist: st.ifExist}
 		case "create_index":
 			r.kind = "drop_index"
+		case "rename_column":
+			r.from, r.to = st.to, st.from
 		case "alter_table":
 			r.cols = nil
 			for j := len(st.cols) - 1; j >= 0; j-- {
@@ -464,6 +480,8 @@ func sqlFor(st stmt) (string, []string, error) {
 			}
 		}
 		return "alter table " + st.table, sqls, nil
+	case "rename_column":
+		return "rename column " + st.from + " to " + st.to + " on table " + st.table, []string{"ALTER TABLE " + quoteIdent(st.table) + " RENAME COLUMN " + quoteIdent(st.from) + " TO " + quoteIdent(st.to)}, nil
 	case "drop_table":
 		if st.ifExist {
 			return "drop table if exists " + st.table, []string{"DROP TABLE IF EXISTS " + quoteIdent(st.table)}, nil

@@ -76,6 +76,9 @@ func (s *session) pgCodegenTask(args []string, ash bool) error {
 			if err != nil {
 				return err
 			}
+			if err := s.resolveRenames(sc.changes, o); err != nil {
+				return err
+			}
 			scopes = append(scopes, sc)
 			nChanges += len(sc.changes)
 			devPresent = devPresent || len(sc.devMigs)+len(sc.devSnaps) > 0
@@ -192,12 +195,12 @@ func (s *session) planPGScope(r *repoConf, tenant bool, want map[string]*pgSnaps
 		switch {
 		case old == nil && nw == nil:
 		case old == nil:
-			sc.changes = append(sc.changes, tableChange{t, nil, nw.asGeneric()})
+			sc.changes = append(sc.changes, tableChange{table: t, new: nw.asGeneric()})
 		case nw == nil:
-			sc.changes = append(sc.changes, tableChange{t, old.asGeneric(), nil})
+			sc.changes = append(sc.changes, tableChange{table: t, old: old.asGeneric()})
 			sc.dropFolder = append(sc.dropFolder, filepath.Join(sc.snapDir, t))
 		case !samePGSnapshot(old, nw):
-			sc.changes = append(sc.changes, tableChange{t, old.asGeneric(), nw.asGeneric()})
+			sc.changes = append(sc.changes, tableChange{table: t, old: old.asGeneric(), new: nw.asGeneric()})
 		}
 	}
 	return sc, nil

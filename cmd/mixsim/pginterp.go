@@ -234,6 +234,9 @@ func pgSQLFor(st stmt, migPrefix string) (string, []string, error) {
 			return log, nil, nil
 		}
 		return log, []string{"ALTER TABLE " + pgName(prefix, st.table) + " " + strings.Join(parts, ", ")}, nil
+	case "rename_column":
+		prefix := pgPrefixOf(st.tblOpts, migPrefix)
+		return "rename column " + st.from + " to " + st.to + " on table " + pgLogName(prefix, st.table), []string{"ALTER TABLE " + pgName(prefix, st.table) + " RENAME COLUMN " + quoteIdent(st.from) + " TO " + quoteIdent(st.to)}, nil
 	case "drop_table":
 		prefix := pgPrefixOf(st.tblOpts, migPrefix)
 		if st.ifExist {

@@ -46,6 +46,15 @@ func (s *IOStreams) ColorEnabled() bool { return s.stderrTTY && !s.noColor }
 // CanPrompt: only when a person is at the keyboard.
 func (s *IOStreams) CanPrompt() bool { return s.stdinTTY && s.stderrTTY }
 
+// Terminal is stdin when it is a terminal (codegen's questions are
+// relayed to it), else nil.
+func (s *IOStreams) Terminal() *os.File {
+	if f, ok := s.In.(*os.File); ok && s.stdinTTY {
+		return f
+	}
+	return nil
+}
+
 // isTerminal asks the terminal driver (see tty_*.go): /dev/null is a
 // character device too, and `regen … < /dev/null` must never prompt.
 func isTerminal(f *os.File) bool { return f != nil && isTTY(f) }

@@ -101,7 +101,7 @@ func NewCmdRoot(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	fl := cmd.Flags()
 	fl.BoolVarP(&opts.Migrate, "migrate", "m", false, "apply the regenerated migration")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing")
-	fl.BoolVarP(&opts.Yes, "yes", "y", false, "never prompt")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "never prompt (codegen's questions included: Ash then takes \"no\")")
 	fl.BoolVar(&opts.Force, "force", false, "also roll back tracked migrations applied after the untracked ones, and apply them again after")
 	fl.StringVar(&opts.Rollback, "rollback", "", "rollback strategy: auto (down, and rebuild on SQLite when a down fails), down, or rebuild (default from config, else auto)")
 	fl.StringVar(&opts.Base, "base", "", "feature-branch mode: also regenerate migrations committed since the merge base with this ref (e.g. main)")
@@ -143,10 +143,14 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	res, err := eng.Regenerate(ctx, regen.RunOptions{
+	ro := regen.RunOptions{
 		Name: opts.Name, Migrate: opts.Migrate, DryRun: opts.DryRun, Force: opts.Force, Rollback: opts.Rollback, Base: opts.Base,
 		Command: commandLine(opts), NoKeepData: opts.NoKeepData,
-	})
+	}
+	if !opts.Yes {
+		ro.Terminal = ios.Terminal() // --yes: never prompt, codegen's questions included
+	}
+	res, err := eng.Regenerate(ctx, ro)
 	if err != nil {
 		return err
 	}
@@ -155,6 +159,9 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	}
 	for _, l := range res.Report {
 		fmt.Fprintf(ios.ErrOut, "  %s\n", l)
+	}
+	for _, q := range res.Unanswered {
+		fmt.Fprintf(ios.ErrOut, "\nwarning: %s\n", q.Consequence(strings.TrimPrefix(commandLine(opts), "regen ")))
 	}
 	switch {
 	case opts.DryRun:
