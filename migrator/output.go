@@ -87,6 +87,15 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// kick arms the prompt's timer for a line held before the relay went on.
+func (w *lineWriter) kick() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 && w.timer == nil {
+		w.timer = time.AfterFunc(partialDelay, w.showPartial)
+	}
+}
+
 // showPartial shows the held part of a line without ending it.
 func (w *lineWriter) showPartial() {
 	w.mu.Lock()

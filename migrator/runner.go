@@ -250,7 +250,10 @@ func (p *Process) Ask() (stop func()) {
 	if p.relay == nil || w == nil {
 		return func() {}
 	}
-	return p.relay.Forward(w)
+	stop = p.relay.Forward(w)
+	p.stdout.kick() // a prompt written before the relay went on
+	p.stderr.kick()
+	return stop
 }
 
 // closeStdin ends the child's stdin: what it reads next is end of input.
