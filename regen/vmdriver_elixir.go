@@ -125,6 +125,8 @@ defmodule RegenDriverV1 do
 
   # A task that is not to ask reads end of input (as from /dev/null): its
   # group leader answers every read with :eof and passes the rest on.
+  # (Its stdin is a pipe regen feeds during run-tty only; a read of it
+  # here would wait instead.)
   defp without_input(fun) do
     gl = Process.group_leader()
     proxy = spawn(fn -> eof_leader(gl) end)
@@ -150,7 +152,14 @@ defmodule RegenDriverV1 do
   end
 
   defp eof_reply(gl, {:requests, reqs}), do: Enum.reduce(reqs, :ok, fn r, _ -> eof_reply(gl, r) end)
-  defp eof_reply(_gl, req) when elem(req, 0) in [:get_chars, :get_line, :get_until, :get_password], do: :eof
+  # The prompt is still shown, as a read of /dev/null shows it.
+  defp eof_reply(gl, req) when elem(req, 0) in [:get_chars, :get_line, :get_until] do
+    prompt = if tuple_size(req) > 2 and is_atom(elem(req, 1)), do: elem(req, 2), else: elem(req, 1)
+    if is_binary(prompt) or is_list(prompt), do: :io.request(gl, {:put_chars, :unicode, prompt})
+    :eof
+  end
+
+  defp eof_reply(_gl, req) when elem(req, 0) == :get_password, do: :eof
   defp eof_reply(gl, req), do: :io.request(gl, req)
 
   # As mix itself ends on a task's outcome (Mix.CLI, Kernel.CLI).

@@ -113,8 +113,14 @@ func TestReliabilityCodegenRenameQuestionYesRenamesAndKeepsTheValues(t *testing.
 		if got := contentOf1(t, p); got != "the body" {
 			t.Errorf("posts.content = %q, want the old body (the body)\n%s", got, pty.Output())
 		}
-		if out := pty.Output(); strings.Contains(out, "Ash took") {
+		out := pty.Output()
+		if strings.Contains(out, "Ash took") {
 			t.Errorf("an answered question was reported as unanswered:\n%s", out)
+		}
+		// The question shows in the gutter, the echoed answer ends its
+		// line, and the task's next line keeps the gutter.
+		if !strings.Contains(out, "    │ "+renameQ+"y\r\n    │ ") {
+			t.Errorf("the question and the lines after it are not shown in the gutter:\n%q", out)
 		}
 	})
 }
