@@ -104,3 +104,65 @@ func vmPTYChild(t *testing.T, dir string) {
 	}
 	os.Stdout.WriteString("CHILD DONE\n")
 }
+
+// Under mix regen the Mix task's own VM is the driver and owns the
+// terminal: run-tty's task asks there, on a real terminal, and the typed
+// answer reaches it; a plain run's task reads end of input.
+func TestOneVMHostDriverAsksOnMixRegensTerminal(t *testing.T) {
+	mix, err := exec.LookPath("mix")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mix is not on PATH (CI=true): install Debian's elixir: %v", err)
+		}
+		t.Skipf("mix is not on PATH (apt-get install elixir): %v", err)
+	}
+	dir := driverProject(t)
+	os.WriteFile(filepath.Join(dir, "lib/mix/tasks/ask.ex"), []byte(askTask), 0o644)
+	host, err := os.ReadFile("../hex/lib/regen/driver_host.ex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "lib/regen"), 0o755)
+	os.WriteFile(filepath.Join(dir, "lib/regen/driver_host.ex"), host, 0o644)
+	os.WriteFile(filepath.Join(dir, "host.exs"), []byte(strings.Replace(hostScript, "TestOneVMHostHelper", "TestOneVMHostAskHelper", 1)), 0o644)
+	pty := regentest.OpenPTY(t)
+	cmd := exec.Command(mix, "run", "--no-start", "host.exs")
+	cmd.Dir = dir
+	home := filepath.Join(dir, ".home")
+	cmd.Env = append(os.Environ(), "HOME="+home, "MIX_HOME="+filepath.Join(home, "mix"), "HOST_HELPER="+os.Args[0], "HOST_ROOT="+dir)
+	pty.Attach(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	at := pty.WaitFor("Are you renaming posts.body to posts.content? [Yn] ", 0)
+	pty.Type("y\n")
+	pty.WaitFor("helper exit", at)
+	if err := cmd.Wait(); err != nil || !strings.Contains(pty.Output(), "helper exit 0") {
+		t.Fatalf("mix regen's VM: %v\n%s", err, pty.Output())
+	}
+	if answers, _ := os.ReadFile(filepath.Join(dir, "answers.log")); string(answers) != "true\nfalse\n" {
+		t.Fatalf("answers %q, want the typed y, then end of input\n%s", answers, pty.Output())
+	}
+}
+
+// TestOneVMHostAskHelper is the child side (regen) of the test above.
+func TestOneVMHostAskHelper(t *testing.T) {
+	if os.Getenv("REGEN_MIX_DRIVER") != "fd" || os.Getenv("HOST_ROOT") == "" {
+		t.Skip("run by TestOneVMHostDriverAsksOnMixRegensTerminal")
+	}
+	root := os.Getenv("HOST_ROOT")
+	e := &Engine{opts: Options{Getenv: os.Getenv}, rep: discardReporter{}, runner: &migrator.Runner{}}
+	cfg := &project.Config{Root: root, Mix: []string{"mix"}, OneVM: true, Codegen: []string{"{mix}", "ash.codegen"}}
+	vm := e.startVM(context.Background(), cfg, migrator.Command{})
+	defer vm.close()
+	if !vm.usable(context.Background(), e.rep) || vm.proc != nil {
+		t.Fatalf("the host driver did not start: %v", vm.err)
+	}
+	if o := vm.runAsking(context.Background(), []string{"ask"}, 2*time.Minute, true); o.Status != 0 {
+		t.Fatalf("ask on the terminal: %+v", o)
+	}
+	if o := vm.run(context.Background(), []string{"ask"}, 2*time.Minute); o.Status != 0 {
+		t.Fatalf("ask without: %+v", o)
+	}
+}
