@@ -250,7 +250,7 @@ func (p *Process) Ask() (stop func()) {
 	if p.relay == nil || w == nil {
 		return func() {}
 	}
-	stop = p.relay.Forward(w)
+	stop = p.relay.Forward(w, p.closeStdin)
 	p.stdout.kick() // a prompt written before the relay went on
 	p.stderr.kick()
 	return stop

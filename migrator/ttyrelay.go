@@ -60,8 +60,10 @@ func (r *TTYRelay) Echoed() uint64 {
 // Forward copies what the user types to w until stop is called; stop
 // waits for the copy to end, so nothing typed after it goes to w. Input
 // is read only while this process is in the terminal's foreground group
-// (a background regen would be stopped by SIGTTIN).
-func (r *TTYRelay) Forward(w io.Writer) (stop func()) {
+// (a background regen would be stopped by SIGTTIN). The user's end of
+// input (Ctrl-D) calls eof and ends the copy: the child must read end of
+// input too, not wait for more.
+func (r *TTYRelay) Forward(w io.Writer, eof func()) (stop func()) {
 	if r == nil {
 		return func() {}
 	}
@@ -84,6 +86,7 @@ func (r *TTYRelay) Forward(w io.Writer) (stop func()) {
 			}
 			ready, err := pollIn(r.in, relayPoll)
 			if err != nil {
+				eof()
 				return
 			}
 			if !ready {
@@ -101,7 +104,8 @@ func (r *TTYRelay) Forward(w io.Writer) (stop func()) {
 				}
 			}
 			if err != nil || n == 0 {
-				return // the terminal is gone (EOF, hangup)
+				eof() // Ctrl-D, or the terminal is gone (hangup)
+				return
 			}
 		}
 	}()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,12 +126,21 @@ func TestReliabilityCodegenRenameQuestionYesRenamesAndKeepsTheValues(t *testing.
 	})
 }
 
+// "n", or Ctrl-D (end of input: Ash's "no"; codegen must not wait for more).
 func TestReliabilityCodegenRenameQuestionNoIsADropAndAdd(t *testing.T) {
 	eachPromptCase(t, func(t *testing.T, kind, oneVM string) {
+		for _, answer := range []string{"n\n", "\x04"} {
+			t.Run(strconv.Quote(answer), func(t *testing.T) { noIsADropAndAdd(t, kind, oneVM, answer) })
+		}
+	})
+}
+
+func noIsADropAndAdd(t *testing.T, kind, oneVM, answer string) {
+	{
 		p := renamingProject(t, kind, oneVM)
 		pty, _, done := regenOnPTY(t, p, nil, "rename_body", "-m")
 		pty.WaitFor(renameQ, 0)
-		pty.Type("n\n")
+		pty.Type(answer)
 		if code := waitExit(t, pty, done); code != 0 {
 			t.Fatalf("exit %d\n%s", code, pty.Output())
 		}
@@ -141,7 +151,7 @@ func TestReliabilityCodegenRenameQuestionNoIsADropAndAdd(t *testing.T) {
 		if got := contentOf1(t, p); got != "<null>" {
 			t.Errorf("posts.content = %q, want NULL (a new column)", got)
 		}
-	})
+	}
 }
 
 // Without a terminal (stdin not one, or --yes on one) nobody can answer:
