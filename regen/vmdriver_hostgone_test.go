@@ -111,7 +111,7 @@ func TestOneVMHostGoneHelper(t *testing.T) {
 	e := &Engine{opts: Options{Getenv: os.Getenv}, rep: discardReporter{}, runner: &migrator.Runner{}, wantVM: true}
 	cfg := &project.Config{Root: root, Mix: []string{"mix"}, OneVM: true, Codegen: []string{"{mix}", "ash.codegen"}}
 	tx := &txn{e: e, proj: &workspace{cfg: cfg}}
-	handled, err := tx.runInVM(context.Background(), "", []string{"mix", "nap"})
+	handled, err := tx.runInVM(context.Background(), "", []string{"mix", "nap"}, false)
 	verdict := "not handled by the driver"
 	var sig *migrator.SignalCause
 	switch {
