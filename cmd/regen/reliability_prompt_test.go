@@ -169,6 +169,7 @@ func TestReliabilityCodegenRenameQuestionWithoutATerminalIsReported(t *testing.T
 				} else {
 					pty, _, done := regenOnPTY(t, p, nil, "rename_body", "-m", "--yes")
 					code = waitExit(t, pty, done)
+					pty.WaitFor("`regen undo` puts back what was there before", 0) // its last line read off the terminal
 					out = strings.ReplaceAll(pty.Output(), "\r\n", "\n")
 				}
 				if code != 0 {
