@@ -335,12 +335,12 @@ func (r *Repo) stagedChanges(folders []string, snap *indexSnapshot, unmerged map
 	case err != nil:
 		return nil, fmt.Errorf("gitops: reading HEAD: %w", err)
 	default:
-		if err := r.headEntries(ref.Hash(), folders, head); err != nil {
+		if head, err = r.headEntries(ref.Hash(), folders); err != nil {
 			return nil, err
 		}
 	}
 	var out []Change
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(head))
 	for _, f := range folders {
 		for _, e := range snap.under(f) {
 			if seen[e.Name] || e.Stage != stageMerged || unmerged[e.Name] {
