@@ -106,7 +106,7 @@ func (p *workspace) fileProblems(r project.RepoConfig, rp *RepoPlan, scan *gitop
 	explained := map[int64]bool{}
 	for _, folder := range []string{r.Migrations, r.TenantMigrations} {
 		if folder != "" {
-			p.migrationFolderProblems(folder, rp, tracked, isApplied, explained)
+			p.migrationFolderProblems(folder, scan, rp, tracked, isApplied, explained)
 		}
 	}
 	p.orphanProblems(r, rp, explained)
@@ -120,11 +120,14 @@ func (p *workspace) fileProblems(r project.RepoConfig, rp *RepoPlan, scan *gitop
 
 // migrationFolderProblems checks the entries named like migrations: Ecto
 // reads every one of them (through links too), regen only regular files.
-func (p *workspace) migrationFolderProblems(folder string, rp *RepoPlan, tracked map[string]bool, isApplied, explained map[int64]bool) {
+func (p *workspace) migrationFolderProblems(folder string, scan *gitops.FolderScan, rp *RepoPlan, tracked map[string]bool, isApplied, explained map[int64]bool) {
 	abs := filepath.Join(p.cfg.Root, filepath.FromSlash(folder))
-	entries, err := os.ReadDir(abs)
-	if err != nil {
-		return // absent (nothing to read) or not a folder (refused at load)
+	entries, ok := scan.Listing(p.gitPath(folder)) // the walk read it already
+	if !ok {
+		var err error
+		if entries, err = os.ReadDir(abs); err != nil {
+			return // absent (nothing to read) or not a folder (refused at load)
+		}
 	}
 	// A folder of 2,000 migrations: one path.Join per entry cost more than
 	// reading the folder, so the entries' paths are the clean folder plus
