@@ -134,6 +134,13 @@ func (p *workspace) migrationFolderProblems(folder string, scan *gitops.FolderSc
 	// the name (what path.Join gives for a plain name).
 	relDir := path.Join(folder, "x")
 	relDir = relDir[:len(relDir)-1]
+	// The walk's listing is in the file system's order: the problems found
+	// (a few) are put in name order, as os.ReadDir's order gave them.
+	first := len(rp.Problems)
+	defer func() {
+		found := rp.Problems[first:]
+		sort.SliceStable(found, func(i, j int) bool { return found[i].Path < found[j].Path })
+	}()
 	for _, en := range entries {
 		v, _, ok := snapshots.ParseMigrationName(en.Name())
 		if !ok || en.IsDir() {
