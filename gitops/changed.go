@@ -157,8 +157,10 @@ func (r *Repo) compareWorktree(entries []*index.Entry, indexMtime int64) ([]Chan
 		lo, hi := p*len(entries)/parts, (p+1)*len(entries)/parts
 		work := func() {
 			parentOK := map[string]bool{}
+			ds := newDirStat(r.Root)
+			defer ds.close()
 			for i := lo; i < hi; i++ {
-				k, c, err := r.worktreeChange(entries[i], indexMtime, parentOK)
+				k, c, err := r.worktreeChange(entries[i], indexMtime, parentOK, ds)
 				if err != nil {
 					errs[p] = err
 					return
@@ -186,14 +188,13 @@ func (r *Repo) compareWorktree(entries []*index.Entry, indexMtime int64) ([]Chan
 }
 
 // worktreeChange compares one stage-0 entry with the work tree.
-func (r *Repo) worktreeChange(e *index.Entry, indexMtime int64, parentOK map[string]bool) (ChangeKind, bool, error) {
+func (r *Repo) worktreeChange(e *index.Entry, indexMtime int64, parentOK map[string]bool, ds *dirStat) (ChangeKind, bool, error) {
 	// Like git, a path reached through a symlinked folder is not the
 	// tracked file: it counts as deleted.
 	if !r.realParents(e.Name, parentOK) {
 		return Deleted, true, nil
 	}
-	abs := filepath.Join(r.Root, filepath.FromSlash(e.Name))
-	fi, err := os.Lstat(abs)
+	fi, err := ds.lstat(e.Name)
 	if errors.Is(err, os.ErrNotExist) || isNotDir(err) {
 		return Deleted, true, nil
 	}
@@ -225,6 +226,7 @@ func (r *Repo) worktreeChange(e *index.Entry, indexMtime int64, parentOK map[str
 		return 0, false, nil
 	}
 	var data []byte
+	abs := filepath.Join(r.Root, filepath.FromSlash(e.Name))
 	if isLink {
 		target, err := os.Readlink(abs)
 		if err != nil {
@@ -335,12 +337,12 @@ func (r *Repo) stagedChanges(folders []string, snap *indexSnapshot, unmerged map
 	case err != nil:
 		return nil, fmt.Errorf("gitops: reading HEAD: %w", err)
 	default:
-		if err := r.headEntries(ref.Hash(), folders, head); err != nil {
+		if head, err = r.headEntries(ref.Hash(), folders); err != nil {
 			return nil, err
 		}
 	}
 	var out []Change
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(head))
 	for _, f := range folders {
 		for _, e := range snap.under(f) {
 			if seen[e.Name] || e.Stage != stageMerged || unmerged[e.Name] {

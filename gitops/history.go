@@ -190,16 +190,16 @@ func (r *Repo) commitOf(ref string) (*object.Commit, error) {
 	}
 	for _, pattern := range []string{"%s", "refs/%s", "refs/tags/%s", "refs/heads/%s", "refs/remotes/%s", "refs/remotes/%s/HEAD"} {
 		name := plumbing.ReferenceName(fmt.Sprintf(pattern, ref))
-		got, err := r.repo.Reference(name, true)
+		got, err := r.repo.Reference(name)
 		if err == nil {
 			return r.peel(got.Hash(), ref)
 		}
 	}
-	h, err := r.repo.ResolveRevision(plumbing.Revision(ref))
-	if err != nil || h == nil || h.IsZero() {
+	h, err := r.repo.ResolveRevision(ref)
+	if err != nil || h.IsZero() {
 		return nil, fmt.Errorf("gitops: %q: %w (not a branch, tag, remote branch or commit of %s)", ref, ErrUnknownRef, r.Root)
 	}
-	return r.peel(*h, ref)
+	return r.peel(h, ref)
 }
 
 // peel follows annotated tags to the commit they name.

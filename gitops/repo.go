@@ -13,7 +13,6 @@ import (
 
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
-	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/storage/filesystem"
@@ -48,7 +47,7 @@ type Repo struct {
 
 	// Exactly one of repo and cli is set: the fallback answers everything so
 	// that results never mix two readers of the same repository.
-	repo   *git.Repository
+	repo   *goGitRepo
 	cli    *gitCLI
 	reason string // why cli is used
 
@@ -116,7 +115,7 @@ func open(path string, nested bool) (_ *Repo, err error) {
 		}
 	}
 	if reason == "" {
-		r.repo, err = openGoGit(gitDir, commonDir, root)
+		r.repo, err = openGoGit(gitDir, commonDir)
 		if err != nil {
 			reason = "go-git cannot open the repository: " + err.Error()
 		}
@@ -320,11 +319,10 @@ func isGitDirectory(dir string) bool {
 // openGoGit opens the object and ref storage without repeating discovery;
 // a linked worktree reads HEAD and its index from gitDir and everything
 // else from commonDir.
-func openGoGit(gitDir, commonDir, root string) (*git.Repository, error) {
+func openGoGit(gitDir, commonDir string) (*goGitRepo, error) {
 	var fs billy.Filesystem = osfs.New(gitDir)
 	if commonDir != gitDir {
 		fs = dotgit.NewRepositoryFilesystem(osfs.New(gitDir), osfs.New(commonDir))
 	}
-	st := filesystem.NewStorage(fs, cache.NewObjectLRUDefault())
-	return git.Open(st, osfs.New(root))
+	return openStorage(filesystem.NewStorage(fs, cache.NewObjectLRUDefault()))
 }

@@ -1,6 +1,7 @@
 package gitops
 
 import (
+	"io/fs"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -23,6 +24,8 @@ type FolderScan struct {
 	// SkipWorktree are tracked files with the skip-worktree bit (a sparse
 	// checkout leaves them out): git status never reports them. Sorted.
 	SkipWorktree []string
+
+	listings map[string][]fs.DirEntry // the configured folders' entries, as the walk read them (see Listing)
 }
 
 // Scan answers Untracked, Ignored, Tracked and the work-tree side of
@@ -52,7 +55,8 @@ func (r *Repo) Scan(folders []string) (_ *FolderScan, err error) {
 		defer guardMapped(debug.SetPanicOnFault(true), &changeErr)
 		out.Changed, _, out.SkipWorktree, changeErr = r.worktreeChanges(dirs, snap)
 	}()
-	untracked, ignored, walkErr := r.walkSnap(dirs, snap, true)
+	out.listings = map[string][]fs.DirEntry{}
+	untracked, ignored, walkErr := r.walkSnap(dirs, snap, true, out.listings)
 	for _, f := range dirs {
 		out.Tracked = append(out.Tracked, snap.namesUnder(f)...)
 	}

@@ -69,6 +69,8 @@ type walker struct {
 	wantIgnored bool
 	untracked   []string
 	ignored     []string
+	top         string                   // the configured folder walked
+	listings    map[string][]fs.DirEntry // nil, or where top's own entries are kept
 }
 
 func (r *Repo) walk(folders []string, wantIgnored bool) (untracked, ignored []string, err error) {
@@ -80,7 +82,7 @@ func (r *Repo) walk(folders []string, wantIgnored bool) (untracked, ignored []st
 	if err != nil {
 		return nil, nil, err
 	}
-	untracked, ignored, err = r.walkSnap(dirs, snap, wantIgnored)
+	untracked, ignored, err = r.walkSnap(dirs, snap, wantIgnored, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -90,14 +92,14 @@ func (r *Repo) walk(folders []string, wantIgnored bool) (untracked, ignored []st
 // walkSnap walks the cleaned folders against one index snapshot. The
 // untracked list is the same whether or not ignored files are wanted
 // (nothing under an ignored folder is untracked).
-func (r *Repo) walkSnap(dirs []string, snap *indexSnapshot, wantIgnored bool) (untracked, ignored []string, err error) {
+func (r *Repo) walkSnap(dirs []string, snap *indexSnapshot, wantIgnored bool, listings map[string][]fs.DirEntry) (untracked, ignored []string, err error) {
 	base, err := r.baseRules()
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, f := range dirs {
 		rules := &ignoreRules{files: base.files, flags: base.flags}
-		w := &walker{r: r, snap: snap, rules: rules, wantIgnored: wantIgnored}
+		w := &walker{r: r, snap: snap, rules: rules, wantIgnored: wantIgnored, top: f, listings: listings}
 		if err := w.folder(f); err != nil {
 			return nil, nil, err
 		}
@@ -194,6 +196,9 @@ func (w *walker) dir(rel, abs string, excluded bool) error {
 			return nil // removed while we walked
 		}
 		return fmt.Errorf("gitops: listing %s: %w", abs, err)
+	}
+	if w.listings != nil && rel == w.top {
+		w.listings[rel] = ents
 	}
 	if !excluded {
 		for _, e := range ents {

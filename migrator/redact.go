@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // redactedMark replaces every secret Redact finds.
@@ -13,10 +14,14 @@ const redactedMark = "***"
 var (
 	// password=… in a key=value DSN (quoted with backslash escapes, or bare
 	// up to a space) or in a URL query (up to & or a space).
-	passwordParamRE = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s&'"]*)`)
+	passwordParamRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s&'"]*)`)
+	})
 	// scheme://user:secret@ — the secret ends at the last @ before a space or
 	// a path, so an unescaped @ inside it is covered too.
-	userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@]*):[^\s/?#]*@`)
+	userinfoRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@]*):[^\s/?#]*@`)
+	})
 )
 
 // Redact removes a password from s: its raw text and every escaped form a
@@ -51,8 +56,8 @@ func Redact(s, password string) string {
 			s = strings.ReplaceAll(s, f, redactedMark)
 		}
 	}
-	s = userinfoRE.ReplaceAllString(s, "${1}:"+redactedMark+"@")
-	s = passwordParamRE.ReplaceAllString(s, "${1}"+redactedMark)
+	s = userinfoRE().ReplaceAllString(s, "${1}:"+redactedMark+"@")
+	s = passwordParamRE().ReplaceAllString(s, "${1}"+redactedMark)
 	return s
 }
 
@@ -86,7 +91,7 @@ func WithoutPassword(conn string) string {
 		}
 		return u.String()
 	}
-	return strings.TrimSpace(passwordParamRE.ReplaceAllString(conn, ""))
+	return strings.TrimSpace(passwordParamRE().ReplaceAllString(conn, ""))
 }
 
 // HasSecret says whether Redact's rules find a password in s (URL userinfo

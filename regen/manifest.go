@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The manifest is the journal as it stood when the backup was complete: what
@@ -53,20 +54,20 @@ type journalHints struct {
 }
 
 var (
-	hintField  = regexp.MustCompile(`"(run_id|kind|step)"\s*:\s*"([^"\\]{0,80})"`)
-	hintFormat = regexp.MustCompile(`"format"\s*:\s*([0-9]{1,6})`)
-	runIDShape = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$`)
+	hintField  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"(run_id|kind|step)"\s*:\s*"([^"\\]{0,80})"`) })
+	hintFormat = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"format"\s*:\s*([0-9]{1,6})`) })
+	runIDShape = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$`) })
 )
 
 // readHints picks the first occurrence of each top-level field: the journal
 // writes them before the per-repo records that reuse some names.
 func readHints(raw []byte) journalHints {
 	var h journalHints
-	for _, m := range hintField.FindAllSubmatch(raw, -1) {
+	for _, m := range hintField().FindAllSubmatch(raw, -1) {
 		v := string(m[2])
 		switch string(m[1]) {
 		case "run_id":
-			if h.RunID == "" && runIDShape.MatchString(v) {
+			if h.RunID == "" && runIDShape().MatchString(v) {
 				h.RunID = v
 			}
 		case "kind":
@@ -79,7 +80,7 @@ func readHints(raw []byte) journalHints {
 			}
 		}
 	}
-	if m := hintFormat.FindSubmatch(raw); m != nil {
+	if m := hintFormat().FindSubmatch(raw); m != nil {
 		h.Format, _ = strconv.Atoi(string(m[1]))
 	}
 	return h
@@ -97,7 +98,7 @@ func (e *Engine) unfinishedFolders() []string {
 	var out []string
 	for _, en := range entries {
 		dir := filepath.Join(e.backupRoot(), en.Name())
-		if en.IsDir() && runIDShape.MatchString(en.Name()) && !exists(filepath.Join(dir, "run.json")) && !exists(filepath.Join(dir, discardedJournalName)) {
+		if en.IsDir() && runIDShape().MatchString(en.Name()) && !exists(filepath.Join(dir, "run.json")) && !exists(filepath.Join(dir, discardedJournalName)) {
 			out = append(out, dir)
 		}
 	}

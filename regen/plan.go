@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/regen-tool/regen/gitops"
 	"github.com/regen-tool/regen/regen/project"
@@ -119,7 +120,7 @@ type RepoPlan struct {
 	TenantFiles              []int64           `json:"-"` // versions with a tenant migration file
 }
 
-var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]*$`) })
 
 // ValidateName checks a migration name the way Ecto and Ash will use it: a
 // snake_case slug that becomes a module name. CamelCase is refused with the
@@ -132,10 +133,10 @@ func ValidateName(name string) error {
 		return &InputError{What: fmt.Sprintf("the migration name is %d characters long; at most 120 keep file names portable.", len(name)), Next: "Choose a shorter snake_case name."}
 	case strings.HasPrefix(name, "-"):
 		return &InputError{What: fmt.Sprintf("%q looks like a flag, not a name.", name), Next: "Migration names are snake_case and cannot start with -: put the name first, e.g. `regen add_tags -m`."}
-	case !namePattern.MatchString(name):
+	case !namePattern().MatchString(name):
 		suggestion := snapshots.SnakeCase(name)
 		next := "Use lowercase letters, digits and underscores, starting with a letter."
-		if suggestion != "" && namePattern.MatchString(suggestion) {
+		if suggestion != "" && namePattern().MatchString(suggestion) {
 			next = fmt.Sprintf("Did you mean `%s`?", suggestion)
 		}
 		return &InputError{What: fmt.Sprintf("%q is not a snake_case migration name.", name), Next: next}
@@ -194,13 +195,17 @@ func (p *workspace) plan(ctx context.Context, name string, migrate, force bool) 
 	if why := p.git.FromEnv(); why != "" {
 		pl.Git += fmt.Sprintf("; repository %s, work tree %s, as git locates them with %s", p.git.GitDir, p.git.Root, why)
 	}
+	holders := p.holdersAsync()
 	for i, r := range p.cfg.Repos {
 		rp, err := p.planRepo(ctx, r, p.dbs[i])
 		if err != nil {
+			holders()
 			return nil, err
 		}
-		rp.Holders = p.dbs[i].Holders()
 		pl.Repos = append(pl.Repos, *rp)
+	}
+	for i, hs := range holders() {
+		pl.Repos[i].Holders = hs
 	}
 	if name != "" {
 		if err := p.checkNameUnused(pl, name); err != nil {

@@ -106,7 +106,7 @@ func (p *workspace) fileProblems(r project.RepoConfig, rp *RepoPlan, scan *gitop
 	explained := map[int64]bool{}
 	for _, folder := range []string{r.Migrations, r.TenantMigrations} {
 		if folder != "" {
-			p.migrationFolderProblems(folder, rp, tracked, isApplied, explained)
+			p.migrationFolderProblems(folder, scan, rp, tracked, isApplied, explained)
 		}
 	}
 	p.orphanProblems(r, rp, explained)
@@ -120,24 +120,38 @@ func (p *workspace) fileProblems(r project.RepoConfig, rp *RepoPlan, scan *gitop
 
 // migrationFolderProblems checks the entries named like migrations: Ecto
 // reads every one of them (through links too), regen only regular files.
-func (p *workspace) migrationFolderProblems(folder string, rp *RepoPlan, tracked map[string]bool, isApplied, explained map[int64]bool) {
+func (p *workspace) migrationFolderProblems(folder string, scan *gitops.FolderScan, rp *RepoPlan, tracked map[string]bool, isApplied, explained map[int64]bool) {
 	abs := filepath.Join(p.cfg.Root, filepath.FromSlash(folder))
-	entries, err := os.ReadDir(abs)
-	if err != nil {
-		return // absent (nothing to read) or not a folder (refused at load)
+	entries, ok := scan.Listing(p.gitPath(folder)) // the walk read it already
+	if !ok {
+		var err error
+		if entries, err = os.ReadDir(abs); err != nil {
+			return // absent (nothing to read) or not a folder (refused at load)
+		}
 	}
+	// A folder of 2,000 migrations: one path.Join per entry cost more than
+	// reading the folder, so the entries' paths are the clean folder plus
+	// the name (what path.Join gives for a plain name).
+	relDir := path.Join(folder, "x")
+	relDir = relDir[:len(relDir)-1]
+	// The walk's listing is in the file system's order: the problems found
+	// (a few) are put in name order, as os.ReadDir's order gave them.
+	first := len(rp.Problems)
+	defer func() {
+		found := rp.Problems[first:]
+		sort.SliceStable(found, func(i, j int) bool { return found[i].Path < found[j].Path })
+	}()
 	for _, en := range entries {
 		v, _, ok := snapshots.ParseMigrationName(en.Name())
 		if !ok || en.IsDir() {
 			continue
 		}
-		rel := path.Join(folder, en.Name())
-		file := filepath.Join(abs, en.Name())
+		rel := relDir + en.Name()
 		isTracked := tracked[rel]
 		switch {
 		case en.Type()&os.ModeSymlink != 0:
 			explained[v] = true
-			rp.Problems = append(rp.Problems, symlinkProblem(rel, file, v, isTracked, isApplied[v]))
+			rp.Problems = append(rp.Problems, symlinkProblem(rel, filepath.Join(abs, en.Name()), v, isTracked, isApplied[v]))
 		case !en.Type().IsRegular():
 			rp.Problems = append(rp.Problems, Problem{Kind: ProblemNotFile, Path: rel, Version: v, Blocks: !isTracked,
 				What: fmt.Sprintf("%s is not a regular file (%s); Ecto would try to read it as migration %d.", rel, en.Type(), v),
@@ -146,7 +160,7 @@ func (p *workspace) migrationFolderProblems(folder string, rp *RepoPlan, tracked
 			// Neither regen nor Ecto reads a tracked, applied migration
 			// the run does not roll back: no need to open it.
 		default:
-			f, err := os.Open(file)
+			f, err := os.Open(filepath.Join(abs, en.Name()))
 			if err == nil {
 				_, err = f.Read(make([]byte, 1))
 				f.Close()

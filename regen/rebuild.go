@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/regen-tool/regen/migrator"
 	"github.com/regen-tool/regen/regen/project"
@@ -174,12 +175,16 @@ func containsVersion(vs []int64, v int64) bool {
 }
 
 var (
-	downSection = regexp.MustCompile(`(?s)def down do(.*?)\n  end\n`)
-	upSection   = regexp.MustCompile(`(?s)def (?:up|change) do(.*?)\n  end\n`)
-	createTable = regexp.MustCompile(`create(?:_if_not_exists)? table\(:"?([A-Za-z0-9_]+)"?`)
-	alterTable  = regexp.MustCompile(`(?s)alter table\(:"?([A-Za-z0-9_]+)"?[^)]*\) do(.*?)\n    end`)
-	addColumn   = regexp.MustCompile(`\badd(?:_if_not_exists)? :"?([A-Za-z0-9_]+)"?`)
-	raiseInDown = regexp.MustCompile(`\braise\b`)
+	downSection = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)def down do(.*?)\n  end\n`) })
+	upSection   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)def (?:up|change) do(.*?)\n  end\n`) })
+	createTable = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`create(?:_if_not_exists)? table\(:"?([A-Za-z0-9_]+)"?`)
+	})
+	alterTable = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?s)alter table\(:"?([A-Za-z0-9_]+)"?[^)]*\) do(.*?)\n    end`)
+	})
+	addColumn   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\badd(?:_if_not_exists)? :"?([A-Za-z0-9_]+)"?`) })
+	raiseInDown = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\braise\b`) })
 )
 
 // migrationEffects reads a migration's file for the plan: whether its
@@ -191,15 +196,15 @@ func migrationEffects(root string, m Migration) (raises bool, tables, columns []
 		return false, nil, nil, false
 	}
 	src := string(data)
-	if d := downSection.FindStringSubmatch(src); d != nil && raiseInDown.MatchString(d[1]) {
+	if d := downSection().FindStringSubmatch(src); d != nil && raiseInDown().MatchString(d[1]) {
 		raises = true
 	}
-	if u := upSection.FindStringSubmatch(src); u != nil {
-		for _, c := range createTable.FindAllStringSubmatch(u[1], -1) {
+	if u := upSection().FindStringSubmatch(src); u != nil {
+		for _, c := range createTable().FindAllStringSubmatch(u[1], -1) {
 			tables = append(tables, c[1])
 		}
-		for _, a := range alterTable.FindAllStringSubmatch(u[1], -1) {
-			for _, c := range addColumn.FindAllStringSubmatch(a[2], -1) {
+		for _, a := range alterTable().FindAllStringSubmatch(u[1], -1) {
+			for _, c := range addColumn().FindAllStringSubmatch(a[2], -1) {
 				columns = append(columns, a[1]+"."+c[1])
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // What the post-checkout hook asks before it syncs (cmd/regen/hook): a
@@ -15,7 +16,7 @@ import (
 // else. During a rebase, a bisect, a merge, a cherry-pick or a revert git
 // checks out commits on its way, and the database must not follow those.
 
-var commitID = regexp.MustCompile(`^[0-9a-f]{4,64}$`)
+var commitID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{4,64}$`) })
 
 // CheckoutSkip says why a post-checkout hook with git's arguments (prev,
 // next, branch flag) should not sync, "" when it should.
@@ -23,7 +24,7 @@ func (e *Engine) CheckoutSkip(ctx context.Context, prev, next, flag string) (str
 	if flag != "1" {
 		return "a file checkout, not a branch switch", nil
 	}
-	if !commitID.MatchString(prev) || !commitID.MatchString(next) {
+	if !commitID().MatchString(prev) || !commitID().MatchString(next) {
 		return "git gave no commit ids", nil
 	}
 	if strings.Trim(prev, "0") == "" {

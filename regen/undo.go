@@ -26,7 +26,7 @@ func (e *Engine) lastRun() (*Journal, error) {
 		return nil, err
 	}
 	name := strings.TrimSpace(string(id))
-	if !runIDShape.MatchString(name) {
+	if !runIDShape().MatchString(name) {
 		return nil, fmt.Errorf("the record of the last run, %s, is damaged (it names no run)", e.lastMarker())
 	}
 	p := filepath.Join(e.stateDir, "backup", name, "run.json")

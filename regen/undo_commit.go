@@ -48,7 +48,7 @@ func (e *Engine) finishUndo(j *Journal) error {
 // its marker back (and its record its outcome), so `regen undo` still works.
 // No other run can have committed while the undo's journal was open.
 func (e *Engine) keepUndoable(j *Journal) error {
-	if j.Kind != RunUndo || j.UndoOf == "" || !runIDShape.MatchString(j.UndoOf) {
+	if j.Kind != RunUndo || j.UndoOf == "" || !runIDShape().MatchString(j.UndoOf) {
 		return nil
 	}
 	if !exists(filepath.Join(e.backupRoot(), j.UndoOf, "run.json")) {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/regen-tool/regen/regen"
 	"github.com/regen-tool/regen/regen/project"
@@ -20,10 +21,12 @@ import (
 func DefaultCodegenCommand() []string { return []string{"{mix}", "ash.codegen", "--check"} }
 
 var (
-	checkPendingRe = regexp.MustCompile(`Pending Code Generation Detected for \d+ files?`)
+	checkPendingRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`Pending Code Generation Detected for \d+ files?`) })
 	// `** (CompileError) lib/blog/post.ex:12: …` and Elixir 1.15+'s
 	// `error: …` blocks followed by `└─ lib/blog/post.ex:12:5`.
-	checkCompileLocRe = regexp.MustCompile(`(?m)(?:\*\* \([A-Za-z.]*Error\) |└─ )([^\s:]+\.exs?):(\d+)`)
+	checkCompileLocRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?m)(?:\*\* \([A-Za-z.]*Error\) |└─ )([^\s:]+\.exs?):(\d+)`)
+	})
 )
 
 // compiledMarker is the line the one-start check prints between compile
@@ -136,7 +139,7 @@ func codegenOutcome(argv []string, code int, out string) []Finding {
 	if code == 0 {
 		return nil
 	}
-	if m := checkPendingRe.FindString(out); m != "" {
+	if m := checkPendingRe().FindString(out); m != "" {
 		return []Finding{newCheckFinding(RuleCodegenDrift, "", 0,
 			fmt.Sprintf("the resources and the generated migrations and snapshots disagree: `%s` says %q.", strings.Join(argv, " "), m),
 			"Generate the missing migration with `regen NAME` (or `mix ash.codegen NAME`) and commit it with its snapshots.")}
@@ -163,7 +166,7 @@ func withNoCodegenHint(err error) error {
 // compileLocation finds the first file:line the compiler blamed, as a
 // project-relative path ("" when none is inside the project).
 func compileLocation(root, out string) (string, int) {
-	for _, m := range checkCompileLocRe.FindAllStringSubmatch(out, -1) {
+	for _, m := range checkCompileLocRe().FindAllStringSubmatch(out, -1) {
 		file := filepath.ToSlash(m[1])
 		if filepath.IsAbs(m[1]) {
 			rel, err := filepath.Rel(root, m[1])

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/regen-tool/regen/migrator/fsatomic"
@@ -164,7 +165,7 @@ func (c *checker) inputsKey(opts Options, argv []string) (checkInputsKey, error)
 	return checkInputsKey{sources: hex.EncodeToString(src.Sum(nil)), build: hex.EncodeToString(build.Sum(nil))}, nil
 }
 
-var appRe = regexp.MustCompile(`app:\s*:"?([A-Za-z0-9_]+)`)
+var appRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`app:\s*:"?([A-Za-z0-9_]+)`) })
 
 // pathDeps refuses to vouch for a project that compiles a dependency from
 // outside deps/ (`path: "../shared"`): its sources are not hashed. Such a
@@ -179,7 +180,7 @@ func pathDeps(root string, umbrella bool) error {
 	}
 	for _, m := range mixFiles {
 		if data, err := os.ReadFile(m); err == nil {
-			if sub := appRe.FindSubmatch(data); sub != nil {
+			if sub := appRe().FindSubmatch(data); sub != nil {
 				own[string(sub[1])] = true
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // The unsafe-operation rules read a migration the way a reviewer does:
@@ -98,21 +99,25 @@ func unsafeLex(src string) []unsafeLine {
 }
 
 var (
-	unsafeReWord      = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_?!]*:?`)
-	unsafeReDef       = regexp.MustCompile(`^\s*def\s+(up|down|change)\b`)
-	unsafeReAlter     = regexp.MustCompile(`^\s*alter\s+table\(\s*:?"?([A-Za-z0-9_]+)`)
-	unsafeReStatement = regexp.MustCompile(`^\s*(remove_if_exists|remove|rename|create_if_not_exists|create|modify|add_if_not_exists|add|execute)\b`)
-	unsafeReColumn    = regexp.MustCompile(`^\s*[a-z_]+\s*\(?\s*:"?([A-Za-z0-9_]+)`)
-	unsafeReIndex     = regexp.MustCompile(`^\s*(create|create_if_not_exists)\s*\(?\s*(unique_index|index)\(`)
-	unsafeReAllow     = regexp.MustCompile(`regen:allow\s+([a-z0-9_, -]+)`)
-	unsafeReConcur    = regexp.MustCompile(`concurrently:\s*true`)
-	unsafeReNotNull   = regexp.MustCompile(`null:\s*false`)
-	unsafeReDefault   = regexp.MustCompile(`\bdefault:`)
+	unsafeReWord      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_?!]*:?`) })
+	unsafeReDef       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*def\s+(up|down|change)\b`) })
+	unsafeReAlter     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*alter\s+table\(\s*:?"?([A-Za-z0-9_]+)`) })
+	unsafeReStatement = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^\s*(remove_if_exists|remove|rename|create_if_not_exists|create|modify|add_if_not_exists|add|execute)\b`)
+	})
+	unsafeReColumn = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*[a-z_]+\s*\(?\s*:"?([A-Za-z0-9_]+)`) })
+	unsafeReIndex  = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^\s*(create|create_if_not_exists)\s*\(?\s*(unique_index|index)\(`)
+	})
+	unsafeReAllow   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`regen:allow\s+([a-z0-9_, -]+)`) })
+	unsafeReConcur  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`concurrently:\s*true`) })
+	unsafeReNotNull = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`null:\s*false`) })
+	unsafeReDefault = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\bdefault:`) })
 )
 
 // unsafeBlockDelta counts the do/fn blocks a line opens minus those it closes.
 func unsafeBlockDelta(code string) (opens, closes int) {
-	for _, w := range unsafeReWord.FindAllString(code, -1) {
+	for _, w := range unsafeReWord().FindAllString(code, -1) {
 		switch w {
 		case "do", "fn":
 			opens++
@@ -128,7 +133,7 @@ func scanUnsafe(src string, postgres bool) []unsafeHit {
 	lines := unsafeLex(src)
 	hasDown := false
 	for _, l := range lines {
-		if m := unsafeReDef.FindStringSubmatch(l.code); m != nil && m[1] == "down" {
+		if m := unsafeReDef().FindStringSubmatch(l.code); m != nil && m[1] == "down" {
 			hasDown = true
 		}
 	}
@@ -142,11 +147,11 @@ func scanUnsafe(src string, postgres bool) []unsafeHit {
 	for i := 0; i < len(lines); i++ {
 		l := lines[i]
 		defLine := false
-		if m := unsafeReDef.FindStringSubmatch(l.code); m != nil && region == "" {
+		if m := unsafeReDef().FindStringSubmatch(l.code); m != nil && region == "" {
 			region, regionSize, defLine = m[1], len(stack), true
 		}
 		if region == "up" || region == "change" {
-			if m := unsafeReStatement.FindStringSubmatch(l.code); m != nil {
+			if m := unsafeReStatement().FindStringSubmatch(l.code); m != nil {
 				end := unsafeStatementEnd(lines, i)
 				text := unsafeJoinCode(lines, i, end)
 				table := ""
@@ -164,7 +169,7 @@ func scanUnsafe(src string, postgres bool) []unsafeHit {
 		opens, closes := unsafeBlockDelta(l.code)
 		for k := 0; k < opens; k++ {
 			b := block{}
-			if m := unsafeReAlter.FindStringSubmatch(l.code); m != nil {
+			if m := unsafeReAlter().FindStringSubmatch(l.code); m != nil {
 				b.table = m[1]
 			}
 			stack = append(stack, b)
@@ -217,7 +222,7 @@ func unsafeAllowed(lines []unsafeLine, from, to int, rule string) bool {
 		start = 0
 	}
 	for j := start; j <= to; j++ {
-		for _, m := range unsafeReAllow.FindAllStringSubmatch(lines[j].comment, -1) {
+		for _, m := range unsafeReAllow().FindAllStringSubmatch(lines[j].comment, -1) {
 			for _, r := range strings.FieldsFunc(m[1], func(c rune) bool { return c == ',' || c == ' ' }) {
 				if r == rule {
 					return true
@@ -231,7 +236,7 @@ func unsafeAllowed(lines []unsafeLine, from, to int, rule string) bool {
 // unsafeJudge applies the rules to one statement of up/change.
 func unsafeJudge(verb, text, table, region string, hasDown, postgres bool) []unsafeHit {
 	column := ""
-	if m := unsafeReColumn.FindStringSubmatch(text); m != nil {
+	if m := unsafeReColumn().FindStringSubmatch(text); m != nil {
 		column = m[1]
 	}
 	of := ""
@@ -255,14 +260,14 @@ func unsafeJudge(verb, text, table, region string, hasDown, postgres bool) []uns
 			message: fmt.Sprintf("renames a table or column (%s): code still running during the deploy uses the old name.", short),
 			fix:     "Add the new column or table, copy the data and switch the code over, then remove the old one in a later release."})
 	case "create", "create_if_not_exists":
-		if postgres && unsafeReIndex.MatchString(text) && !unsafeReConcur.MatchString(text) {
+		if postgres && unsafeReIndex().MatchString(text) && !unsafeReConcur().MatchString(text) {
 			hits = append(hits, unsafeHit{rule: RuleIndexConcurrent,
 				message: fmt.Sprintf("creates an index without `concurrently: true` (%s): PostgreSQL blocks writes to the table while it builds.", short),
 				fix:     "Pass `concurrently: true` and set `@disable_ddl_transaction true` and `@disable_migration_lock true` in the migration module."})
 		}
 	case "modify", "add", "add_if_not_exists":
-		notNull := unsafeReNotNull.MatchString(text)
-		hasDefault := unsafeReDefault.MatchString(text)
+		notNull := unsafeReNotNull().MatchString(text)
+		hasDefault := unsafeReDefault().MatchString(text)
 		if notNull && !hasDefault && (verb == "modify" || table != "") {
 			what := "makes column " + column + of + " NOT NULL"
 			if verb != "modify" {

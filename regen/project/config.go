@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/regen-tool/regen/migrator"
 )
@@ -332,10 +333,10 @@ func CleanRelative(p string) (string, error) {
 	return c, nil
 }
 
-var depPattern = regexp.MustCompile(`\{\s*:(ash_sqlite|ash_postgres|ecto_sql)\b`)
+var depPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{\s*:(ash_sqlite|ash_postgres|ecto_sql)\b`) })
 
 // detect fills the zero-config defaults from mix.exs and the priv/ layout.
-var appsPathPattern = regexp.MustCompile(`apps_path:\s*"([^"]+)"`)
+var appsPathPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`apps_path:\s*"([^"]+)"`) })
 
 func detect(cfg *Config) error {
 	mixExs, err := os.ReadFile(filepath.Join(cfg.Root, "mix.exs"))
@@ -344,7 +345,7 @@ func detect(cfg *Config) error {
 	}
 	cfg.Mix, cfg.MixFrom = []string{"mix"}, "default"
 	deps := map[string]bool{}
-	if m := appsPathPattern.FindStringSubmatch(string(mixExs)); m != nil {
+	if m := appsPathPattern().FindStringSubmatch(string(mixExs)); m != nil {
 		// An umbrella: every app under apps_path with migrations is part of
 		// the project; each app's repos are named <app>/<repo>.
 		appsPath, err := CleanRelative(m[1])
@@ -358,7 +359,7 @@ func detect(cfg *Config) error {
 			appDir := filepath.Dir(appMix)
 			app := appsPath + "/" + filepath.Base(appDir)
 			if data, err := os.ReadFile(appMix); err == nil {
-				for _, d := range depPattern.FindAllStringSubmatch(string(data), -1) {
+				for _, d := range depPattern().FindAllStringSubmatch(string(data), -1) {
 					deps[d[1]] = true
 				}
 			}
@@ -367,7 +368,7 @@ func detect(cfg *Config) error {
 	} else {
 		cfg.Repos = detectRepos(cfg.Root, "")
 	}
-	for _, d := range depPattern.FindAllStringSubmatch(string(mixExs), -1) {
+	for _, d := range depPattern().FindAllStringSubmatch(string(mixExs), -1) {
 		deps[d[1]] = true
 	}
 	switch {
@@ -432,7 +433,7 @@ type repoKey struct {
 	set  func(r *RepoConfig, v any) error
 }
 
-var plainName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var plainName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // topKeys are the keys outside any table.
 var topKeys = []key{
@@ -529,7 +530,7 @@ var repoKeys = []repoKey{
 	{"snapshots", stringKey(func(r *RepoConfig, s string) error { r.Snapshots = s; return nil })},
 	{"database", stringKey(func(r *RepoConfig, s string) error { r.Database, r.DatabaseFrom = s, FileName; return nil })},
 	{"migration_source", stringKey(func(r *RepoConfig, s string) error {
-		if !plainName.MatchString(s) {
+		if !plainName().MatchString(s) {
 			return fmt.Errorf("migration_source %q is not a plain table name", s)
 		}
 		r.MigrationSource = s
@@ -543,7 +544,7 @@ var repoKeys = []repoKey{
 		}
 		for _, x := range list {
 			s, ok := x.(string)
-			if !ok || !plainName.MatchString(s) {
+			if !ok || !plainName().MatchString(s) {
 				return fmt.Errorf("tenant %v is not a plain schema name", x)
 			}
 			r.Tenants = append(r.Tenants, s)

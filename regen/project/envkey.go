@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // The project's answer about its databases depends on the environment as
@@ -24,8 +25,8 @@ import (
 var envAlways = []string{"MIX_ENV", "MIX_TARGET", "DATABASE_URL"}
 
 var (
-	reEnvRead     = regexp.MustCompile(`System\.(?:get_env|fetch_env!?)\(\s*"([^"]+)"`)
-	reConfigImpor = regexp.MustCompile(`import_config\s*\(?\s*"([^"]+)"`)
+	reEnvRead     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`System\.(?:get_env|fetch_env!?)\(\s*"([^"]+)"`) })
+	reConfigImpor = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`import_config\s*\(?\s*"([^"]+)"`) })
 )
 
 // envNames lists the variables the project's config files and mix.exs
@@ -47,10 +48,10 @@ func envNames(root string, files []string, getenv func(string) string) ([]string
 		if err != nil {
 			return
 		}
-		for _, m := range reEnvRead.FindAllSubmatch(data, -1) {
+		for _, m := range reEnvRead().FindAllSubmatch(data, -1) {
 			names[string(m[1])] = true
 		}
-		for _, m := range reConfigImpor.FindAllSubmatch(data, -1) {
+		for _, m := range reConfigImpor().FindAllSubmatch(data, -1) {
 			imp := resolveConfigInterpolation(string(m[1]), getenv)
 			if !filepath.IsAbs(imp) {
 				imp = filepath.Join(filepath.Dir(path), imp)
