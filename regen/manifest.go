@@ -2,7 +2,6 @@ package regen
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -26,7 +25,7 @@ const (
 )
 
 func (j *Journal) writeManifest() error {
-	data, err := json.Marshal(j)
+	data, err := j.encode()
 	if err != nil {
 		return err
 	}
