@@ -15,8 +15,8 @@ import (
 //	snapshot        SnapshotSQLite: open, lock, checkpoint, copy, fsyncs
 //	lock_only       open, journal_mode, checkpoint, BEGIN IMMEDIATE, ROLLBACK, close
 //	copy_no_sync    createCopy + close: what cp does (a clone where it can)
-//	copy_file_sync  createCopy + the file's fsync
-//	copy_both_sync  snapshotCopy: + the folder's fsync
+//	file_fsync      the copy's fsync alone
+//	folder_fsync    the folder's fsync alone (after the file's)
 //
 // REGEN_TEST_REFLINK_DIR puts the files on a file system that can clone
 // (Btrfs, XFS with reflink=1); else the test's temp folder (ext4 here: the
@@ -84,16 +84,36 @@ func BenchmarkSnapshotPhases(b *testing.B) {
 		}
 		return out.Close()
 	})
-	run("copy_file_sync", func(dst string) error {
-		out, _, err := createCopy(src, dst)
+	// The fsyncs alone: the copy is made with the timer stopped.
+	timedSync := func(name string, sync func(out *os.File, dst string) error) {
+		b.Run(name, func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				dst := filepath.Join(dir, fmt.Sprintf("%s-%d.db", name, i))
+				out, _, err := createCopy(src, dst)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				err = sync(out, dst)
+				b.StopTimer()
+				out.Close()
+				_ = os.Remove(dst)
+				b.StartTimer()
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	timedSync("file_fsync", func(out *os.File, _ string) error { return out.Sync() })
+	timedSync("folder_fsync", func(out *os.File, dst string) error {
+		b.StopTimer()
+		err := out.Sync()
+		b.StartTimer()
 		if err != nil {
 			return err
 		}
-		if err := out.Sync(); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
+		return syncDir(filepath.Dir(dst))
 	})
-	run("copy_both_sync", func(dst string) error { _, err := snapshotCopy(src, dst); return err })
 }
