@@ -76,9 +76,16 @@ func SnapshotSQLiteWait(ctx context.Context, dbPath, dst string, wait LockWait) 
 				continue // a writer slipped in between checkpoint and lock
 			}
 		}
-		err := snapshotCopyFile(dbPath, dst)
+		// The lock is held for the copy only: once createCopy returns, dst
+		// holds the locked file's bytes (a clone's extents are shared
+		// copy-on-write, so later writes to the database never reach it),
+		// and its fsyncs need not keep writers waiting.
+		out, _, err := createCopy(dbPath, dst)
 		conn.ExecContext(ctx, "ROLLBACK")
-		return err
+		if err != nil {
+			return err
+		}
+		return syncCopy(out, dst)
 	}
 	// Writers kept slipping in: a consistent (not byte-identical) copy.
 	if _, err = conn.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
@@ -122,14 +129,20 @@ func snapshotCopy(src, dst string) (cloned bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	return cloned, syncCopy(out, dst)
+}
+
+// syncCopy makes the copy createCopy left open at dst durable: its bytes
+// (or a clone's extent map), then its name. dst is removed when it cannot be.
+func syncCopy(out *os.File, dst string) error {
 	if err := out.Sync(); err != nil {
 		out.Close()
 		os.Remove(dst)
-		return false, err
+		return err
 	}
 	if err := out.Close(); err != nil {
 		os.Remove(dst)
-		return false, err
+		return err
 	}
-	return cloned, syncDir(filepath.Dir(dst))
+	return syncDir(filepath.Dir(dst))
 }

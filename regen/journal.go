@@ -23,6 +23,8 @@ type Journal struct {
 	// writeErr is the last failed write of this journal, for the message:
 	// when the disk is full, that is the real cause of what follows.
 	writeErr error
+	// cache holds the inventories' encodings (journal_encode.go).
+	cache struct{ files, after inventoryCache }
 
 	Format    int           `json:"format"`
 	RunID     string        `json:"run_id"`
@@ -119,7 +121,7 @@ func journalPath(stateDir string) string { return filepath.Join(stateDir, "journ
 
 func (j *Journal) save(stateDir string) error {
 	// Compact: it is written before every step, with the whole inventory.
-	data, err := json.Marshal(j)
+	data, err := j.encode()
 	if err != nil {
 		return err
 	}
@@ -208,7 +210,7 @@ func checkRelative(p string) error {
 // tells its own story and the state directory has no open journal.
 func (j *Journal) close(stateDir string, outcome Outcome, now time.Time) error {
 	j.Outcome, j.Finished, j.Step = outcome, now, ""
-	data, err := json.Marshal(j)
+	data, err := j.encode()
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package regen
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -27,7 +26,7 @@ const (
 )
 
 func (j *Journal) writeManifest() error {
-	data, err := json.Marshal(j)
+	data, err := j.encode()
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,13 @@ package regen
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/regen-tool/regen/regen/phantom"
 	"github.com/regen-tool/regen/regen/project"
@@ -76,55 +78,86 @@ func (p *workspace) rememberApplied(r project.RepoConfig, rp *RepoPlan, tenantFi
 
 // rememberFolder: stamps (inserted_at by version, nil when unknown) tell a
 // version applied again since it was remembered (its content now is what
-// ran) from one edited after it ran.
+// ran) from one edited after it ran. A file whose stat signature is the one
+// the store last saw it with is not read again (phantom.Stat): the work
+// grows with what changed, not with the number of applied migrations.
 func (p *workspace) rememberFolder(folder string, files []Migration, isApplied map[int64]bool, stamps map[int64]string) []EditedMigration {
+	return p.rememberFolderAt(folder, files, isApplied, stamps, time.Now())
+}
+
+// rememberFolderAt is rememberFolder with the time taken before the stats
+// (see phantom.SettledStat).
+func (p *workspace) rememberFolderAt(folder string, files []Migration, isApplied map[int64]bool, stamps map[int64]string, now time.Time) []EditedMigration {
 	gitDir, dir := p.storeGitDir(), p.gitPath(folder)
-	sums, err := phantom.AppliedRecords(gitDir, dir)
+	var edited []EditedMigration
+	err := phantom.Visit(gitDir, dir, p.storeReadOnly, func(recs map[string]phantom.Applied) phantom.Update {
+		var u phantom.Update
+		edited, u = p.compareApplied(files, recs, stamps, now)
+		// Rolled back since: applying it again is a new application.
+		for v := range recs {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil && !isApplied[n] {
+				u.Gone = append(u.Gone, v)
+			}
+		}
+		return u
+	})
 	if err != nil {
 		p.noteStore(err)
 	}
+	return edited
+}
+
+// compareApplied sorts the applied files into the ones to remember (new to
+// the store, or applied again since), the edited ones, and the unedited
+// ones whose signature the store should keep for next time.
+func (p *workspace) compareApplied(files []Migration, recs map[string]phantom.Applied, stamps map[int64]string, now time.Time) ([]EditedMigration, phantom.Update) {
 	var edited []EditedMigration
-	var fresh []phantom.AppliedFile
+	var u phantom.Update
 	for _, m := range files {
-		if !isRegular(p.cfg.Root, m.Path) {
-			continue // a symlink is never followed
-		}
-		data, err := os.ReadFile(filepath.Join(p.cfg.Root, filepath.FromSlash(m.Path)))
-		if err != nil {
-			continue // the plan reports unreadable files
+		abs := filepath.Join(p.cfg.Root, filepath.FromSlash(m.Path))
+		info, err := os.Lstat(abs)
+		if err != nil || !info.Mode().IsRegular() {
+			continue // a symlink is never followed; the plan reports unreadable files
 		}
 		v := strconv.FormatInt(m.Version, 10)
-		rec, seen := sums[v]
+		rec, seen := recs[v]
 		stamp := stamps[m.Version]
-		if !seen || (stamp != "" && stamp != rec.AppliedAt) {
-			fresh = append(fresh, phantom.AppliedFile{Version: v, FileName: path.Base(m.Path), Content: data, AppliedAt: stamp})
+		again := !seen || (stamp != "" && stamp != rec.AppliedAt)
+		sig, hasSig := fileStat(info)
+		if !again && hasSig && rec.Seen != nil && *rec.Seen == sig {
+			continue // unchanged since it was last found unedited
+		}
+		data, err := os.ReadFile(abs)
+		if err != nil {
 			continue
 		}
-		if rec.SHA256 != sha256Bytes(data) {
+		var settled *phantom.Stat
+		if hasSig {
+			settled = phantom.SettledStat(sig, now)
+		}
+		switch {
+		case again:
+			u.Fresh = append(u.Fresh, phantom.AppliedFile{Version: v, FileName: path.Base(m.Path), Content: data, AppliedAt: stamp, Seen: settled})
+		case rec.SHA256 != sha256Bytes(data):
 			edited = append(edited, EditedMigration{Version: m.Version, Path: m.Path, AppliedAs: rec.FileName})
+		case settled != nil:
+			if u.Seen == nil {
+				u.Seen = map[string]phantom.Stat{}
+			}
+			u.Seen[v] = *settled
 		}
 	}
-	if p.storeReadOnly {
-		return edited
+	return edited, u
+}
+
+// fileStat is the store's signature of a file (false where the platform
+// gives no change time and inode: there every file is read).
+func fileStat(info fs.FileInfo) (phantom.Stat, bool) {
+	ctime, ino, ok := changeStamp(info)
+	if !ok {
+		return phantom.Stat{}, false
 	}
-	if len(fresh) > 0 {
-		if err := phantom.Remember(gitDir, dir, fresh); err != nil {
-			p.noteStore(err)
-		}
-	}
-	// Rolled back since: applying it again is a new application.
-	var gone []string
-	for v := range sums {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil && !isApplied[n] {
-			gone = append(gone, v)
-		}
-	}
-	if len(gone) > 0 {
-		if err := phantom.Forget(gitDir, dir, gone); err != nil {
-			p.noteStore(err)
-		}
-	}
-	return edited
+	return phantom.Stat{Size: info.Size(), Mtime: info.ModTime().UnixNano(), Ctime: ctime, Ino: ino}, true
 }
 
 func (p *workspace) noteStore(err error) {
@@ -260,7 +293,11 @@ func (p *workspace) rememberState(ctx context.Context, j *Journal, fresh bool) {
 			}
 			applied = v
 		}
-		p.rememberFolder(r.Migrations, p.appliedFiles(r.Migrations, applied), versionSet(applied), p.dbs[i].AppliedStamps())
+		files := p.appliedFiles(r.Migrations, applied)
+		if !fresh {
+			files = ranNow(rec).only(files) // the plan compared the rest moments ago
+		}
+		p.rememberFolder(r.Migrations, files, versionSet(applied), p.dbs[i].AppliedStamps())
 		if r.TenantMigrations != "" && len(rec.TenantBefore) > 0 {
 			p.rememberTenants(ctx, i, r, rec)
 		}
@@ -328,4 +365,38 @@ func (j *Journal) repoNamed(name string) (RepoRecord, bool) {
 		}
 	}
 	return RepoRecord{}, false
+}
+
+// versionFilter is a set of versions.
+type versionFilter map[int64]bool
+
+// only is the files whose versions are in f.
+func (f versionFilter) only(files []Migration) []Migration {
+	var out []Migration
+	for _, m := range files {
+		if f[m.Version] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// ranNow is the versions a run applied: applied after it and not applied,
+// untouched, before it (the rolled-back ones were applied again). A
+// commit reads only those: the plan compared and remembered the rest.
+func ranNow(rr RepoRecord) versionFilter {
+	kept := map[int64]bool{}
+	for _, v := range rr.Before {
+		kept[v] = true
+	}
+	for _, v := range rr.Rollback {
+		delete(kept, v)
+	}
+	out := map[int64]bool{}
+	for _, v := range rr.After {
+		if !kept[v] {
+			out[v] = true
+		}
+	}
+	return out
 }

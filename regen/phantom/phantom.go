@@ -12,7 +12,7 @@
 // <gitdir>/regen/store:
 //
 //	store/blobs/<sha256>                 the file's bytes, written once
-//	store/applied/<key>.json             per migrations folder: version -> file name, sha256, inserted_at
+//	store/applied/<key>.txt              per migrations folder: version -> file name, sha256, inserted_at, stat signature
 //	store/history/<key>.txt              the git index: version -> commit, path, blob, and the tips it covers
 //
 // (<key> is a hash of the migrations folder's slash path.) Blobs are never

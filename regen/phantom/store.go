@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/regen-tool/regen/migrator/fsatomic"
 )
@@ -25,6 +24,9 @@ type AppliedFile struct {
 	// the version was rolled back and applied again: its content then is
 	// the one to remember.
 	AppliedAt string
+	// Seen, when set, is the file's stat signature as it was read (see
+	// SettledStat): the next visit can tell it unedited without reading it.
+	Seen *Stat
 }
 
 // appliedEntry is what the store remembers of one applied version.
@@ -32,9 +34,13 @@ type appliedEntry struct {
 	File      string `json:"file"`
 	SHA256    string `json:"sha256"`
 	AppliedAt string `json:"inserted_at,omitempty"`
+	// Seen is the stat signature of the work-tree file last found holding
+	// exactly SHA256 (nil when none was settled enough to vouch for it).
+	Seen *Stat `json:"seen,omitempty"`
 }
 
-// appliedIndex is store/applied/<key>.json.
+// appliedIndex is store/applied/<key>.txt (applied_text.go; <key>.json
+// before).
 type appliedIndex struct {
 	Dir      string                  `json:"migrations_dir"`
 	Versions map[string]appliedEntry `json:"versions"`
@@ -109,9 +115,9 @@ func readRegular(path string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
-// loadApplied reads the applied index of a migrations folder; a missing one
-// is empty.
-func loadApplied(gitDir, dir string) (*appliedIndex, error) {
+// loadAppliedJSON reads an earlier version's applied index (JSON); a
+// missing one is empty.
+func loadAppliedJSON(gitDir, dir string) (*appliedIndex, error) {
 	idx := &appliedIndex{Dir: dir, Versions: map[string]appliedEntry{}}
 	data, err := readRegular(appliedPath(gitDir, dir))
 	if errors.Is(err, os.ErrNotExist) {
@@ -122,12 +128,20 @@ func loadApplied(gitDir, dir string) (*appliedIndex, error) {
 	}
 	var read appliedIndex
 	if err := json.Unmarshal(data, &read); err != nil || read.Dir != dir {
-		return idx, fmt.Errorf("regen's store %s cannot be read (it is rebuilt from what regen sees next)", appliedPath(gitDir, dir))
+		return idx, &DamagedError{Path: appliedPath(gitDir, dir)}
 	}
 	if read.Versions != nil {
 		idx.Versions = read.Versions
 	}
 	return idx, nil
+}
+
+// DamagedError: an applied index that cannot be parsed (or belongs to
+// another folder). It is replaced by what regen sees next.
+type DamagedError struct{ Path string }
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("regen's store %s cannot be read (it is rebuilt from what regen sees next)", e.Path)
 }
 
 // content is the remembered file of version, checked against its hash.
@@ -158,95 +172,19 @@ func sha256Hex(b []byte) string {
 // says it was applied again since (another, non-empty AppliedAt). Nothing is written
 // when nothing is new, so calling it on every command is cheap.
 func Remember(gitDir, migrationsDir string, files []AppliedFile) error {
-	dir, err := cleanDir(migrationsDir)
-	if err != nil {
-		return err
+	err := Visit(gitDir, migrationsDir, false, func(map[string]Applied) Update { return Update{Fresh: files} })
+	var damaged *DamagedError
+	if errors.As(err, &damaged) {
+		return nil // replaced by what was remembered now
 	}
-	idx, loadErr := loadApplied(gitDir, dir)
-	changed := loadErr != nil // a damaged index is replaced
-	type pending struct {
-		version, sum string
-		f            AppliedFile
-	}
-	var todo []pending
-	for _, f := range files {
-		v, err := normalizeVersions([]string{f.Version})
-		if err != nil {
-			return err
-		}
-		if filepath.Base(f.FileName) != f.FileName || f.FileName == "" {
-			return fmt.Errorf("phantom: %q is not a base file name", f.FileName)
-		}
-		old, had := idx.Versions[v[0]]
-		if had && (old.AppliedAt == f.AppliedAt || f.AppliedAt == "") {
-			continue
-		}
-		todo = append(todo, pending{v[0], sha256Hex(f.Content), f})
-	}
-	// The blobs are written in parallel: each write waits for its fsync,
-	// and a first status on a project with hundreds of applied migrations
-	// writes hundreds.
-	errs := make([]error, len(todo))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for i, p := range todo {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			errs[i] = writeBlob(gitDir, p.sum, p.f.Content)
-		}()
-	}
-	wg.Wait()
-	var firstErr error
-	for i, p := range todo {
-		if errs[i] != nil {
-			if firstErr == nil {
-				firstErr = errs[i]
-			}
-			continue
-		}
-		idx.Versions[p.version] = appliedEntry{File: p.f.FileName, SHA256: p.sum, AppliedAt: p.f.AppliedAt}
-		changed = true
-	}
-	if changed {
-		if err := writeJSON(gitDir, appliedPath(gitDir, dir), idx); err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	if firstErr != nil {
-		return fmt.Errorf("regen's store %s: %w", storeDir(gitDir), firstErr)
-	}
-	return nil
+	return err
 }
 
 // Forget drops the applied records of versions the database no longer has
 // (rolled back): applying them again is a new application, whose content is
 // then remembered. The blobs stay (a phantom may still need them).
 func Forget(gitDir, migrationsDir string, versions []string) error {
-	dir, err := cleanDir(migrationsDir)
-	if err != nil {
-		return err
-	}
-	idx, err := loadApplied(gitDir, dir)
-	if err != nil {
-		return err
-	}
-	vs, err := normalizeVersions(versions)
-	if err != nil {
-		return err
-	}
-	changed := false
-	for _, v := range vs {
-		if _, ok := idx.Versions[v]; ok {
-			delete(idx.Versions, v)
-			changed = true
-		}
-	}
-	if !changed {
-		return nil
-	}
-	return writeJSON(gitDir, appliedPath(gitDir, dir), idx)
+	return Visit(gitDir, migrationsDir, false, func(map[string]Applied) Update { return Update{Gone: versions} })
 }
 
 // AppliedContent is the file regen saw applied for version (ok false when
@@ -273,6 +211,10 @@ type Applied struct {
 	FileName  string // base name when applied
 	SHA256    string // of the content when applied
 	AppliedAt string // the database's inserted_at then ("" when unknown)
+	// Seen: the signature of the work-tree file last found with exactly
+	// that content (nil when none); an equal signature now means the file
+	// need not be read to know it is unedited.
+	Seen *Stat
 }
 
 // AppliedRecords is every remembered version of a migrations folder: a
@@ -286,9 +228,13 @@ func AppliedRecords(gitDir, migrationsDir string) (map[string]Applied, error) {
 	idx, err := loadApplied(gitDir, dir)
 	out := make(map[string]Applied, len(idx.Versions))
 	for v, e := range idx.Versions {
-		out[v] = Applied{FileName: e.File, SHA256: e.SHA256, AppliedAt: e.AppliedAt}
+		out[v] = e.record()
 	}
 	return out, err
+}
+
+func (e appliedEntry) record() Applied {
+	return Applied{FileName: e.File, SHA256: e.SHA256, AppliedAt: e.AppliedAt, Seen: e.Seen}
 }
 
 // AppliedSums is AppliedRecords' sha256 by version (the first API's name,
@@ -311,15 +257,4 @@ func writeBlob(gitDir, sum string, content []byte) error {
 		return err
 	}
 	return fsatomic.WriteFile(p, content, 0o600)
-}
-
-func writeJSON(gitDir, p string, v any) error {
-	data, err := marshal(v)
-	if err != nil {
-		return err
-	}
-	if err := ensureDir(gitDir, filepath.Dir(p)); err != nil {
-		return err
-	}
-	return fsatomic.WriteFile(p, data, 0o600)
 }
