@@ -128,7 +128,10 @@ func (vm *vmDriver) launch(ctx context.Context, e *Engine, cfg *project.Config, 
 		return vm.hostIn(sock) // mix regen's VM is the driver (vmdriver_host.go)
 	}
 	script := filepath.Join(dir, "driver.exs")
-	if err := writeFileAtomic(script, []byte(vmDriverScript()), 0o600); err != nil {
+	// A plain write, no fsync: the file lives only as long as this run, in
+	// its private folder, and is read only by the VM started next; its
+	// fsyncs (file and folder) were on the path to the VM's boot.
+	if err := os.WriteFile(script, []byte(vmDriverScript()), 0o600); err != nil {
 		return err
 	}
 	cmd.Argv = append(append([]string{}, cfg.Mix...), "run", "--no-start", script)
