@@ -194,12 +194,19 @@ func (p *workspace) plan(ctx context.Context, name string, migrate, force bool) 
 	if why := p.git.FromEnv(); why != "" {
 		pl.Git += fmt.Sprintf("; repository %s, work tree %s, as git locates them with %s", p.git.GitDir, p.git.Root, why)
 	}
+	// Who else has a database open (a scan of /proc) needs only its path:
+	// it runs beside the git and database reads, not after them.
+	holders := make([]chan []string, len(p.dbs))
+	for i, db := range p.dbs {
+		holders[i] = make(chan []string, 1)
+		go func(db database, ch chan<- []string) { ch <- db.Holders() }(db, holders[i])
+	}
 	for i, r := range p.cfg.Repos {
 		rp, err := p.planRepo(ctx, r, p.dbs[i])
 		if err != nil {
 			return nil, err
 		}
-		rp.Holders = p.dbs[i].Holders()
+		rp.Holders = <-holders[i]
 		pl.Repos = append(pl.Repos, *rp)
 	}
 	if name != "" {
