@@ -177,6 +177,11 @@ func (e *Engine) loadProject(ctx context.Context) (*workspace, error) {
 	if err != nil {
 		return nil, err
 	}
+	if e.wantVM && vmUnavailable(p.cfg) == "" {
+		// A run's driver boots from here, while regen reads the config
+		// cache, opens the databases, plans and backs up (vmdriver.go).
+		e.startVMEarly(ctx, p.cfg)
+	}
 	if err := e.resolveDatabases(ctx, p.cfg); err != nil {
 		return nil, err
 	}

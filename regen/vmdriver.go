@@ -122,13 +122,24 @@ func (vm *vmDriver) launch(ctx context.Context, e *Engine, cfg *project.Config, 
 	if vm.ln, err = net.Listen("unix", sock); err != nil {
 		return err
 	}
+	cacheDir := ""
+	if e.stateDir != "" {
+		cacheDir = filepath.Join(e.stateDir, "cache")
+	}
+	boot, err := vmDriverBoot(dir, cacheDir) // the module, compiled once (vmdriver_cache.go)
+	if err != nil {
+		return err
+	}
 	if e.opts.Getenv != nil && e.opts.Getenv(hostDriverEnv) == "fd" && len(cfg.Mix) == 1 && cfg.Mix[0] == "mix" {
 		// Only for the plain `mix` that mix regen's VM is: a configured
 		// command (a container, a wrapper) gets its own VM.
-		return vm.hostIn(sock) // mix regen's VM is the driver (vmdriver_host.go)
+		return vm.hostIn(sock, boot) // mix regen's VM is the driver (vmdriver_host.go)
 	}
 	script := filepath.Join(dir, "driver.exs")
-	if err := writeFileAtomic(script, []byte(vmDriverScript()), 0o600); err != nil {
+	// A plain write, no fsync: the file lives only as long as this run, in
+	// its private folder, and is read only by the VM started next; its
+	// fsyncs (file and folder) were on the path to the VM's boot.
+	if err := os.WriteFile(script, []byte(vmDriverScript(boot)), 0o600); err != nil {
 		return err
 	}
 	cmd.Argv = append(append([]string{}, cfg.Mix...), "run", "--no-start", script)

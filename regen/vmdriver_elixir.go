@@ -18,7 +18,8 @@ const vmSyncMarker = "\x00regen-sync "
 // vmDriverModule is the one-VM driver: the only copy of its Elixir. regen
 // runs it as `mix run --no-start FILE` (vmDriverScript), or sends it to
 // mix regen's own VM (REGEN_MIX_DRIVER, vmdriver_host.go), which calls
-// RegenDriverV1.main(path, :host).
+// RegenDriverV1.main(path, :host); either way through the loader of
+// vmdriver_cache.go (compiled once, then loaded from regen's cache).
 //
 // Messages are {:packet, 4} frames over a unix socket, each one line of
 // space-separated URI.encode_www_form fields, the first the verb:
@@ -219,10 +220,11 @@ QUERY
 end
 `
 
-// vmDriverScript is the file `mix run --no-start FILE` runs: the module,
-// then its start, the socket's path from the environment.
-func vmDriverScript() string {
-	return vmDriverSource() + "\nRegenDriverV1.main(System.fetch_env!(\"REGEN_DRIVER_SOCKET\"), :own)\n"
+// vmDriverScript is the file `mix run --no-start FILE` runs: the module's
+// loader (vmDriverBoot), then its start, the socket's path from the
+// environment.
+func vmDriverScript(boot string) string {
+	return boot + "\nRegenDriverV1.main(System.fetch_env!(\"REGEN_DRIVER_SOCKET\"), :own)\n"
 }
 
 // vmDriverSource is the module with the repo query in it.

@@ -112,8 +112,25 @@ func buildReleases(dir, version string) (string, error) {
 // checkout) with the test releases' checksums in priv/checksums/.
 func hexCopy(t *testing.T, rel string) string {
 	t.Helper()
-	src := filepath.Join(regentest.ModuleRoot(), "hex")
 	dst := filepath.Join(t.TempDir(), "hex")
+	copyTree(t, filepath.Join(regentest.ModuleRoot(), "hex"), dst)
+	// The host-only releases' checksums.txt go in as shipped files (mix
+	// regen.checksums wants every target; the ExUnit suite tests it).
+	for _, v := range []string{hexVersion(t), oldVersion} {
+		sums, err := os.ReadFile(filepath.Join(rel, "v"+v, "checksums.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, "priv", "checksums", v+".txt"), sums, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// copyTree copies a Mix project's folder (its _build and deps stay out).
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -134,18 +151,6 @@ func hexCopy(t *testing.T, rel string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The host-only releases' checksums.txt go in as shipped files (mix
-	// regen.checksums wants every target; the ExUnit suite tests it).
-	for _, v := range []string{hexVersion(t), oldVersion} {
-		sums, err := os.ReadFile(filepath.Join(rel, "v"+v, "checksums.txt"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, "priv", "checksums", v+".txt"), sums, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
 }
 
 // mixEnv keeps the user's Mix home and Hex out.

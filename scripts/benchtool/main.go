@@ -2,7 +2,7 @@
 // scenarios and times processes. It is not part of regen.
 //
 //	benchtool bigrepo  -dir D -tracked N -ignored N -migs N   synthetic Ash+SQLite repository
-//	benchtool feature  -dir D -mixsim PATH [-migs N]          feature scenario played by the stand-in
+//	benchtool feature  -dir D -mixsim PATH [-migs N] [-real]  feature scenario played by the stand-in (-real: under real Mix, realmix)
 //	benchtool phantomrepo -dir D -plain D2 [-branches 50 -commits 2000 -phantoms 1000]  phantoms across branches, and the same repository without
 //	benchtool sqlitedb -path P -mb N                          a development database of about N MB
 //	benchtool snapshot SRC DST                                migrator.SnapshotSQLite, as regen backs up
@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/scripts/benchtool/realmix"
 
 	_ "modernc.org/sqlite"
 )
@@ -242,6 +243,7 @@ func feature(args []string) error {
 	dir := fl.String("dir", "", "folder to create")
 	mixsim := fl.String("mixsim", "", "the stand-in binary")
 	nmigs := fl.Int("migs", 0, "extra tracked, applied migrations")
+	real := fl.Bool("real", false, "a real Mix project whose task shims run the stand-in (realmix)")
 	fl.Parse(args)
 	if *dir == "" || *mixsim == "" {
 		return errors.New("feature: -dir and -mixsim are required")
@@ -262,6 +264,15 @@ func feature(args []string) error {
 		".gitignore":        "/_build/\n/deps/\n*.db\n*.db-*\n",
 	} {
 		if err := write(root, rel, content); err != nil {
+			return err
+		}
+	}
+	if *real {
+		abs, err := filepath.Abs(*mixsim)
+		if err != nil {
+			return err
+		}
+		if err := realmix.Write(root, abs); err != nil {
 			return err
 		}
 	}
