@@ -118,13 +118,7 @@ func runDriverWith(t *testing.T, mix []string, dir, script string, env ...string
 }
 
 func TestDriverScriptOnRealElixirAndMixsim(t *testing.T) {
-	mix, err := exec.LookPath("mix")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mix is not on PATH (CI=true): install Debian's elixir: %v", err)
-		}
-		t.Skipf("mix is not on PATH (apt-get install elixir): %v", err)
-	}
+	mix := regentest.RequireMix(t)
 	real, sim := driverProject(t), driverProject(t)
 	tasks := [][]string{{"t", "a"}, {"t", "b", `quote " and #{x}`}, {"t", "c"}}
 	want := "t a\nt b quote \" and #{x}\nt c\n"

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/regen-tool/regen/migrator"
 	"github.com/regen-tool/regen/regen/project"
+	"github.com/regen-tool/regen/regen/regentest"
 )
 
 // The driver module is compiled once per source and VM version, on the
@@ -18,13 +18,7 @@ import (
 // loads it (the file is not written again) and works; a damaged .beam is
 // compiled again and replaced; an older source's .beam is removed.
 func TestOneVMDriverModuleCachedOnRealElixir(t *testing.T) {
-	mix, err := exec.LookPath("mix")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mix is not on PATH (CI=true): install Debian's elixir: %v", err)
-		}
-		t.Skipf("mix is not on PATH (apt-get install elixir): %v", err)
-	}
+	mix := regentest.RequireMix(t)
 	dir := driverProject(t)
 	state := t.TempDir()
 	cache := filepath.Join(state, "cache")

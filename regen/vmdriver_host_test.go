@@ -12,6 +12,7 @@ import (
 
 	"github.com/regen-tool/regen/migrator"
 	"github.com/regen-tool/regen/regen/project"
+	"github.com/regen-tool/regen/regen/regentest"
 )
 
 // mix regen's own VM as the driver, on the real Elixir: a Mix VM opens
@@ -39,22 +40,8 @@ System.halt(status)
 `
 
 func TestOneVMHostDriverInMixRegensVM(t *testing.T) {
-	mix, err := exec.LookPath("mix")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mix is not on PATH (CI=true): install Debian's elixir: %v", err)
-		}
-		t.Skipf("mix is not on PATH (apt-get install elixir): %v", err)
-	}
-	dir := driverProject(t)
-	os.WriteFile(filepath.Join(dir, "lib/mix/tasks/f.ex"), []byte(failTask), 0o644)
-	host, err := os.ReadFile("../hex/lib/regen/driver_host.ex")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Join(dir, "lib/regen"), 0o755)
-	os.WriteFile(filepath.Join(dir, "lib/regen/driver_host.ex"), host, 0o644)
-	os.WriteFile(filepath.Join(dir, "host.exs"), []byte(hostScript), 0o644)
+	mix := regentest.RequireMix(t)
+	dir := hostDriverProject(t, "f.ex", failTask, hostScript)
 	cmd := exec.Command(mix, "run", "--no-start", "host.exs")
 	cmd.Dir = dir
 	home := filepath.Join(dir, ".home")
@@ -100,4 +87,28 @@ func TestOneVMHostHelper(t *testing.T) {
 	if o := vm.run(context.Background(), []string{"f", "--fail"}, time.Minute); o.Status != 1 || o.Ended != nil {
 		t.Fatal(fmt.Sprintf("a raising task: %+v", o))
 	}
+}
+
+// hostDriverProject is the driver's test project as mix regen's VM sees
+// it: the Hex package's driver host compiled in, one task of the test's
+// own, and host.exs, the script that plays mix regen's part.
+func hostDriverProject(t *testing.T, taskFile, task, hostExs string) string {
+	t.Helper()
+	dir := driverProject(t)
+	host, err := os.ReadFile("../hex/lib/regen/driver_host.ex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rel, content := range map[string][]byte{
+		"lib/mix/tasks/" + taskFile: []byte(task),
+		"lib/regen/driver_host.ex":  host,
+		"host.exs":                  []byte(hostExs),
+	} {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

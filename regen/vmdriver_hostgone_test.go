@@ -13,6 +13,7 @@ import (
 
 	"github.com/regen-tool/regen/migrator"
 	"github.com/regen-tool/regen/regen/project"
+	"github.com/regen-tool/regen/regen/regentest"
 )
 
 // mix regen's VM, the host of the driver, killed (-9) while a task runs in
@@ -46,22 +47,8 @@ end
 `
 
 func TestOneVMHostVMKilledDuringATaskIsAnInterruption(t *testing.T) {
-	mix, err := exec.LookPath("mix")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mix is not on PATH (CI=true): install Debian's elixir: %v", err)
-		}
-		t.Skipf("mix is not on PATH (apt-get install elixir): %v", err)
-	}
-	dir := driverProject(t)
-	os.WriteFile(filepath.Join(dir, "lib/mix/tasks/nap.ex"), []byte(startedNapTask), 0o644)
-	host, err := os.ReadFile("../hex/lib/regen/driver_host.ex")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Join(dir, "lib/regen"), 0o755)
-	os.WriteFile(filepath.Join(dir, "lib/regen/driver_host.ex"), host, 0o644)
-	os.WriteFile(filepath.Join(dir, "host.exs"), []byte(hostGoneScript), 0o644)
+	mix := regentest.RequireMix(t)
+	dir := hostDriverProject(t, "nap.ex", startedNapTask, hostGoneScript)
 	cmd := exec.Command(mix, "run", "--no-start", "host.exs")
 	cmd.Dir = dir
 	home := filepath.Join(dir, ".home")

@@ -38,13 +38,7 @@ func TestOneVMDriverRelaysAQuestionOnRealElixir(t *testing.T) {
 		vmPTYChild(t, dir)
 		return
 	}
-	mix, err := exec.LookPath("mix")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mix is not on PATH (CI=true): install Debian's elixir: %v", err)
-		}
-		t.Skipf("mix is not on PATH (apt-get install elixir): %v", err)
-	}
+	mix := regentest.RequireMix(t)
 	dir := driverProject(t)
 	if err := os.WriteFile(filepath.Join(dir, "lib/mix/tasks/ask.ex"), []byte(askTask), 0o644); err != nil {
 		t.Fatal(err)
@@ -109,22 +103,8 @@ func vmPTYChild(t *testing.T, dir string) {
 // terminal: run-tty's task asks there, on a real terminal, and the typed
 // answer reaches it; a plain run's task reads end of input.
 func TestOneVMHostDriverAsksOnMixRegensTerminal(t *testing.T) {
-	mix, err := exec.LookPath("mix")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mix is not on PATH (CI=true): install Debian's elixir: %v", err)
-		}
-		t.Skipf("mix is not on PATH (apt-get install elixir): %v", err)
-	}
-	dir := driverProject(t)
-	os.WriteFile(filepath.Join(dir, "lib/mix/tasks/ask.ex"), []byte(askTask), 0o644)
-	host, err := os.ReadFile("../hex/lib/regen/driver_host.ex")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Join(dir, "lib/regen"), 0o755)
-	os.WriteFile(filepath.Join(dir, "lib/regen/driver_host.ex"), host, 0o644)
-	os.WriteFile(filepath.Join(dir, "host.exs"), []byte(strings.Replace(hostScript, "TestOneVMHostHelper", "TestOneVMHostAskHelper", 1)), 0o644)
+	mix := regentest.RequireMix(t)
+	dir := hostDriverProject(t, "ask.ex", askTask, strings.Replace(hostScript, "TestOneVMHostHelper", "TestOneVMHostAskHelper", 1))
 	pty := regentest.OpenPTY(t)
 	cmd := exec.Command(mix, "run", "--no-start", "host.exs")
 	cmd.Dir = dir

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -75,13 +74,7 @@ func startTestVM(t *testing.T, mix, dir string, env ...string) (*vmDriver, *lock
 }
 
 func TestOneVMDriverOnRealElixirAndMixsim(t *testing.T) {
-	mix, err := exec.LookPath("mix")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mix is not on PATH (CI=true): install Debian's elixir: %v", err)
-		}
-		t.Skipf("mix is not on PATH (apt-get install elixir): %v", err)
-	}
+	mix := regentest.RequireMix(t)
 	for name, mixCmd := range map[string]string{"real": mix, "mixsim": regentest.Mixsim(t)} {
 		t.Run(name, func(t *testing.T) {
 			dir := driverProject(t)

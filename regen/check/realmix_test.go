@@ -10,6 +10,7 @@ import (
 
 	"github.com/regen-tool/regen/regen"
 	"github.com/regen-tool/regen/regen/check"
+	"github.com/regen-tool/regen/regen/regentest"
 )
 
 // A Mix project for the real Elixir: no dependencies, an ash.codegen task
@@ -39,13 +40,7 @@ end
 // and a compile error each reported as such. Skipped without mix, failed
 // under CI=true.
 func TestCheckOneStartOnRealMix(t *testing.T) {
-	mix, err := exec.LookPath("mix")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mix is not on PATH (CI=true): install Debian's elixir: %v", err)
-		}
-		t.Skipf("mix is not on PATH (apt-get install elixir): %v", err)
-	}
+	mix := regentest.RequireMix(t)
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	home := filepath.Join(root, ".home")
 	t.Setenv("HOME", home)

@@ -550,3 +550,17 @@ func (p *Project) setupPostgres() {
 	p.Write("config/config.exs", fmt.Sprintf("import Config\n\nconfig :blog, ecto_repos: [Blog.Repo]\nconfig :blog, ash_domains: [Blog.Domain]\n\nconfig :blog, Blog.Repo,\n  username: %q,\n  password: %q,\n  hostname: %q,\n  database: %q,\n  port: %s,\n  pool_size: 10\n",
 		u.User.Username(), pw, u.Hostname(), name, port))
 }
+
+// RequireMix is the real mix (Debian's elixir): skipped locally without
+// it, fatal under CI=true (.ci/run installs it).
+func RequireMix(t testing.TB) string {
+	t.Helper()
+	mix, err := exec.LookPath("mix")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mix is not on PATH (CI=true): install Debian's elixir: %v", err)
+		}
+		t.Skipf("mix is not on PATH (apt-get install elixir): %v", err)
+	}
+	return mix
+}
