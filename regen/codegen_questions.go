@@ -45,7 +45,9 @@ func (q CodegenQuestion) Consequence(name string) string {
 }
 
 // renameQuestion is Mix.Shell.IO.yes?'s rendering of Ash's two questions.
-var renameQuestion = regexp.MustCompile(`Are you renaming ([^\s?.]+)\.([^\s?]+?)(?: to [^\s?.]+\.([^\s?]+))?\? \[Yn\] `)
+var renameQuestion = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`Are you renaming ([^\s?.]+)\.([^\s?]+?)(?: to [^\s?.]+\.([^\s?]+))?\? \[Yn\] `)
+})
 
 // questionWatch passes the children's output through and notes codegen's
 // questions, with whether the terminal was being relayed then.
@@ -57,7 +59,7 @@ type questionWatch struct {
 }
 
 func (q *questionWatch) Write(p []byte) (int, error) {
-	for _, m := range renameQuestion.FindAllSubmatch(p, -1) {
+	for _, m := range renameQuestion().FindAllSubmatch(p, -1) {
 		q.mu.Lock()
 		q.seen = append(q.seen, CodegenQuestion{Table: string(m[1]), From: string(m[2]), To: string(m[3]), Answered: q.relay().On()})
 		q.mu.Unlock()
