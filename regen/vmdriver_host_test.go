@@ -23,9 +23,13 @@ import (
 // source over fd 4 and runs its tasks in that VM: the child starts no
 // process at all (its driver has none of its own).
 
-const hostScript = `helper = System.fetch_env!("HOST_HELPER")
+// hostExs plays mix regen's part: it opens the test binary's helper test
+// (the named one) as Regen.Exec opens regen, serves it as the driver's
+// host and halts with its exit status.
+func hostExs(helperTest string) string {
+	return `helper = System.fetch_env!("HOST_HELPER")
 env = Enum.map(Regen.DriverHost.env(), fn {k, v} -> {to_charlist(k), to_charlist(v)} end)
-port = Port.open({:spawn_executable, helper}, [:nouse_stdio, :binary, :exit_status, args: ["-test.run=^TestOneVMHostHelper$"], env: env])
+port = Port.open({:spawn_executable, helper}, [:nouse_stdio, :binary, :exit_status, args: ["-test.run=^` + helperTest + `$"], env: env])
 
 loop = fn loop, st ->
   receive do
@@ -38,10 +42,11 @@ status = loop.(loop, Regen.DriverHost.new())
 IO.puts("helper exit #{status}")
 System.halt(status)
 `
+}
 
 func TestOneVMHostDriverInMixRegensVM(t *testing.T) {
 	mix := regentest.RequireMix(t)
-	dir := hostDriverProject(t, "f.ex", failTask, hostScript)
+	dir := hostDriverProject(t, "f.ex", failTask, hostExs("TestOneVMHostHelper"))
 	cmd := exec.Command(mix, "run", "--no-start", "host.exs")
 	cmd.Dir = dir
 	home := filepath.Join(dir, ".home")

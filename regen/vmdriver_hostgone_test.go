@@ -22,20 +22,6 @@ import (
 // failure. The helper (regen's side) writes its verdict to a file: its
 // VM, and the pipes it had, are gone.
 
-const hostGoneScript = `helper = System.fetch_env!("HOST_HELPER")
-env = Enum.map(Regen.DriverHost.env(), fn {k, v} -> {to_charlist(k), to_charlist(v)} end)
-port = Port.open({:spawn_executable, helper}, [:nouse_stdio, :binary, :exit_status, args: ["-test.run=^TestOneVMHostGoneHelper$"], env: env])
-
-loop = fn loop, st ->
-  receive do
-    {^port, {:data, d}} -> loop.(loop, Regen.DriverHost.data(st, d))
-    {^port, {:exit_status, s}} -> s
-  end
-end
-
-System.halt(loop.(loop, Regen.DriverHost.new()))
-`
-
 const startedNapTask = `defmodule Mix.Tasks.Nap do
   use Mix.Task
 
@@ -48,7 +34,7 @@ end
 
 func TestOneVMHostVMKilledDuringATaskIsAnInterruption(t *testing.T) {
 	mix := regentest.RequireMix(t)
-	dir := hostDriverProject(t, "nap.ex", startedNapTask, hostGoneScript)
+	dir := hostDriverProject(t, "nap.ex", startedNapTask, hostExs("TestOneVMHostGoneHelper"))
 	cmd := exec.Command(mix, "run", "--no-start", "host.exs")
 	cmd.Dir = dir
 	home := filepath.Join(dir, ".home")

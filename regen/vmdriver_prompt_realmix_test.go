@@ -104,7 +104,7 @@ func vmPTYChild(t *testing.T, dir string) {
 // answer reaches it; a plain run's task reads end of input.
 func TestOneVMHostDriverAsksOnMixRegensTerminal(t *testing.T) {
 	mix := regentest.RequireMix(t)
-	dir := hostDriverProject(t, "ask.ex", askTask, strings.Replace(hostScript, "TestOneVMHostHelper", "TestOneVMHostAskHelper", 1))
+	dir := hostDriverProject(t, "ask.ex", askTask, hostExs("TestOneVMHostAskHelper"))
 	pty := regentest.OpenPTY(t)
 	cmd := exec.Command(mix, "run", "--no-start", "host.exs")
 	cmd.Dir = dir

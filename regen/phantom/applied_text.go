@@ -54,46 +54,36 @@ func formatApplied(idx *appliedIndex) []byte {
 
 func parseApplied(data []byte) (*appliedIndex, bool) {
 	idx := &appliedIndex{Versions: map[string]appliedEntry{}}
-	text := string(data)
-	first, hasDir := true, false
-	for len(text) > 0 {
-		line, rest, ok := strings.Cut(text, "\n")
-		if !ok {
-			return nil, false // torn
-		}
-		text = rest
-		kind, val, _ := strings.Cut(line, "\t")
-		if first {
-			if kind != appliedMagic || val != strconv.Itoa(appliedVersion) {
-				return nil, false
-			}
-			first = false
-			continue
-		}
+	hasDir := false
+	ok := eachRecord(data, appliedMagic, appliedVersion, func(kind, val string) bool {
 		switch kind {
 		case "dir":
 			d, err := strconv.Unquote(val)
 			if err != nil {
-				return nil, false
+				return false
 			}
 			idx.Dir, hasDir = d, true
 		case "v":
 			f := strings.Split(val, "\t")
 			if len(f) != 5 {
-				return nil, false
+				return false
 			}
 			file, err1 := strconv.Unquote(f[2])
 			at, err2 := strconv.Unquote(f[3])
 			seen, ok := parseStat(f[4])
 			if err1 != nil || err2 != nil || !ok || len(f[1]) != 64 {
-				return nil, false
+				return false
 			}
 			idx.Versions[f[0]] = appliedEntry{File: file, SHA256: f[1], AppliedAt: at, Seen: seen}
 		default:
-			return nil, false
+			return false
 		}
+		return true
+	})
+	if !ok || !hasDir {
+		return nil, false // torn or foreign
 	}
-	return idx, !first && hasDir
+	return idx, true
 }
 
 func parseStat(s string) (*Stat, bool) {

@@ -247,22 +247,7 @@ func formatHistory(idx *historyIndex) []byte {
 
 func parseHistory(data []byte) (*historyIndex, bool) {
 	idx := &historyIndex{Refs: map[string]string{}, Versions: map[string]historyEntry{}}
-	text := string(data)
-	first := true
-	for len(text) > 0 {
-		line, rest, ok := strings.Cut(text, "\n")
-		if !ok {
-			return nil, false // a torn file: rebuilt
-		}
-		text = rest
-		kind, val, _ := strings.Cut(line, "\t")
-		if first {
-			if kind != historyMagic || val != strconv.Itoa(historyVersion) {
-				return nil, false
-			}
-			first = false
-			continue
-		}
+	ok := eachRecord(data, historyMagic, historyVersion, func(kind, val string) bool {
 		switch kind {
 		case "dir":
 			idx.Dir = val
@@ -275,24 +260,28 @@ func parseHistory(data []byte) (*historyIndex, bool) {
 		case "ref":
 			n, h, ok := strings.Cut(val, "\t")
 			if !ok {
-				return nil, false
+				return false
 			}
 			idx.Refs[n] = h
 		case "v":
 			f := strings.SplitN(val, "\t", 6)
 			if len(f) != 6 {
-				return nil, false
+				return false
 			}
 			t, err := strconv.ParseInt(f[3], 10, 64)
 			if err != nil {
-				return nil, false
+				return false
 			}
 			idx.Versions[f[0]] = historyEntry{Commit: f[1], Blob: f[2], Time: t, Path: f[4], Ref: f[5]}
 		default:
-			return nil, false
+			return false
 		}
+		return true
+	})
+	if !ok || idx.Fingerprint == "" {
+		return nil, false // a torn or foreign file: rebuilt
 	}
-	return idx, !first && idx.Fingerprint != ""
+	return idx, true
 }
 
 func saveHistory(gitDir string, idx *historyIndex) {
