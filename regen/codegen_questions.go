@@ -67,6 +67,16 @@ func (q *questionWatch) Write(p []byte) (int, error) {
 	return q.w.Write(p)
 }
 
+// unansweredPrompt notes the questions in a prompt that mix regen's VM
+// showed on its own terminal while its task read end of input.
+func (q *questionWatch) unansweredPrompt(prompt string) {
+	for _, m := range renameQuestion().FindAllStringSubmatch(prompt, -1) {
+		q.mu.Lock()
+		q.seen = append(q.seen, CodegenQuestion{Table: m[1], From: m[2], To: m[3]})
+		q.mu.Unlock()
+	}
+}
+
 // take returns the questions seen since the last take.
 func (q *questionWatch) take() []CodegenQuestion {
 	q.mu.Lock()

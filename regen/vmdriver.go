@@ -66,6 +66,10 @@ type vmDriver struct {
 	warned  bool
 	seq     int
 
+	// asked hears of a read a task made in mix regen's VM with no one to
+	// answer: that VM showed the prompt on its terminal, unseen by regen.
+	asked func(prompt string)
+
 	syncMu sync.Mutex
 	synced map[string]int // stream -> last sync seq
 	syncCh chan struct{}
@@ -100,6 +104,9 @@ func (e *Engine) startVM(ctx context.Context, cfg *project.Config, cmd migrator.
 	}
 	vm := &vmDriver{msgs: make(chan vmMsg, 4), ready: make(chan struct{}), stop: make(chan struct{}), synced: map[string]int{}, syncCh: make(chan struct{}, 1)}
 	e.vm = vm
+	if e.questions != nil {
+		vm.asked = e.questions.unansweredPrompt
+	}
 	if err := vm.launch(ctx, e, cfg, cmd); err != nil {
 		vm.err = err
 		close(vm.ready)
@@ -285,6 +292,19 @@ func (vm *vmDriver) recv(ctx context.Context, d time.Duration) ([]string, error)
 		timeout = timer.C
 	}
 	done := vm.procDone()
+	for {
+		m, err := vm.recvOne(ctx, timeout, done)
+		if err == nil && len(m) == 2 && m[0] == "asked" {
+			if vm.asked != nil {
+				vm.asked(m[1])
+			}
+			continue // the answer awaited is still to come
+		}
+		return m, err
+	}
+}
+
+func (vm *vmDriver) recvOne(ctx context.Context, timeout <-chan time.Time, done <-chan struct{}) ([]string, error) {
 	select {
 	case m := <-vm.msgs:
 		if m.err != nil {

@@ -30,6 +30,9 @@ const vmSyncMarker = "\x00regen-sync "
 //	regen:  check MOD IDENTITY…  driver: checked MISMATCH-LINE…
 //	regen:  reenable TASK…       (no answer)
 //	regen:  run SEQ TASK ARG…    driver: done SEQ ok | done SEQ fail STATUS
+//	        (in mix regen's VM, before done: asked PROMPT for each read
+//	        the task made with no one to answer, its prompt being on that
+//	        VM's terminal, which regen does not read)
 //	regen:  run-tty SEQ TASK ARG… (the same; the task reads stdin, which
 //	        regen feeds from the user's terminal while it runs; a plain
 //	        run's task reads end of input, as from /dev/null)
@@ -108,7 +111,7 @@ defmodule RegenDriverV1 do
         serve(sock, mode)
 
       {:regen, [verb, seq, task | args]} when verb in ["run", "run-tty"] ->
-        outcome = if verb == "run-tty", do: run_task(task, args), else: without_input(fn -> run_task(task, args) end)
+        outcome = if verb == "run-tty", do: run_task(task, args), else: without_input(sock, mode, fn -> run_task(task, args) end)
 
         if mode == :own do
           IO.write(:stdio, "\0regen-sync #{seq}\n")
@@ -128,9 +131,12 @@ defmodule RegenDriverV1 do
   # group leader answers every read with :eof and passes the rest on.
   # (Its stdin is a pipe regen feeds during run-tty only; a read of it
   # here would wait instead.)
-  defp without_input(fun) do
+  defp without_input(sock, mode, fun) do
     gl = Process.group_leader()
-    proxy = spawn(fn -> eof_leader(gl) end)
+    # mix regen's VM shows the prompt on its own terminal: regen is told.
+    # (A send that fails is regen gone: watch ends the task.)
+    tell = if mode == :host, do: fn p -> :gen_tcp.send(sock, encode(["asked", prompt_text(p)])) end, else: fn _ -> :ok end
+    proxy = spawn(fn -> eof_leader(gl, tell) end)
     Process.group_leader(self(), proxy)
 
     try do
@@ -141,27 +147,40 @@ defmodule RegenDriverV1 do
     end
   end
 
-  defp eof_leader(gl) do
+  defp eof_leader(gl, tell) do
     receive do
       {:io_request, from, ref, req} ->
-        send(from, {:io_reply, ref, eof_reply(gl, req)})
-        eof_leader(gl)
+        send(from, {:io_reply, ref, eof_reply(gl, tell, req)})
+        eof_leader(gl, tell)
 
       _ ->
-        eof_leader(gl)
+        eof_leader(gl, tell)
     end
   end
 
-  defp eof_reply(gl, {:requests, reqs}), do: Enum.reduce(reqs, :ok, fn r, _ -> eof_reply(gl, r) end)
+  defp eof_reply(gl, tell, {:requests, reqs}), do: Enum.reduce(reqs, :ok, fn r, _ -> eof_reply(gl, tell, r) end)
   # The prompt is still shown, as a read of /dev/null shows it.
-  defp eof_reply(gl, req) when elem(req, 0) in [:get_chars, :get_line, :get_until] do
+  defp eof_reply(gl, tell, req) when elem(req, 0) in [:get_chars, :get_line, :get_until] do
     prompt = if tuple_size(req) > 2 and is_atom(elem(req, 1)), do: elem(req, 2), else: elem(req, 1)
-    if is_binary(prompt) or is_list(prompt), do: :io.request(gl, {:put_chars, :unicode, prompt})
+
+    if is_binary(prompt) or is_list(prompt) do
+      :io.request(gl, {:put_chars, :unicode, prompt})
+      tell.(prompt)
+    end
+
     :eof
   end
 
-  defp eof_reply(_gl, req) when elem(req, 0) == :get_password, do: :eof
-  defp eof_reply(gl, req), do: :io.request(gl, req)
+  defp eof_reply(_gl, _tell, req) when elem(req, 0) == :get_password, do: :eof
+  defp eof_reply(gl, _tell, req), do: :io.request(gl, req)
+
+  defp prompt_text(prompt) do
+    try do
+      IO.chardata_to_string(prompt)
+    rescue
+      _ -> inspect(prompt)
+    end
+  end
 
   # As mix itself ends on a task's outcome (Mix.CLI, Kernel.CLI).
   defp run_task(task, args) do
@@ -214,9 +233,9 @@ QUERY
     end
   end
 
-  defp reply(sock, fields) do
-    :ok = :gen_tcp.send(sock, Enum.map_join(fields, " ", &URI.encode_www_form/1))
-  end
+  defp reply(sock, fields), do: :ok = :gen_tcp.send(sock, encode(fields))
+
+  defp encode(fields), do: Enum.map_join(fields, " ", &URI.encode_www_form/1)
 end
 `
 

@@ -4,6 +4,7 @@ package regen
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -133,6 +134,7 @@ func TestOneVMHostAskHelper(t *testing.T) {
 	}
 	root := os.Getenv("HOST_ROOT")
 	e := &Engine{opts: Options{Getenv: os.Getenv}, rep: discardReporter{}, runner: &migrator.Runner{}}
+	e.questions = &questionWatch{w: io.Discard, relay: func() *migrator.TTYRelay { return e.relay }}
 	cfg := &project.Config{Root: root, Mix: []string{"mix"}, OneVM: true, Codegen: []string{"{mix}", "ash.codegen"}}
 	vm := e.startVM(context.Background(), cfg, migrator.Command{})
 	defer vm.close()
@@ -142,7 +144,16 @@ func TestOneVMHostAskHelper(t *testing.T) {
 	if o := vm.runAsking(context.Background(), []string{"ask"}, 2*time.Minute, true); o.Status != 0 {
 		t.Fatalf("ask on the terminal: %+v", o)
 	}
+	if qs := e.questions.take(); len(qs) != 0 {
+		t.Fatalf("a question answered on mix regen's terminal was noted as unanswered: %+v", qs)
+	}
+	// Without a terminal the VM shows the question on its own; regen,
+	// which reads none of that VM's output, is told, to report it.
 	if o := vm.run(context.Background(), []string{"ask"}, 2*time.Minute); o.Status != 0 {
 		t.Fatalf("ask without: %+v", o)
+	}
+	want := CodegenQuestion{Table: "posts", From: "body", To: "content"}
+	if qs := e.questions.take(); len(qs) != 1 || qs[0] != want {
+		t.Fatalf("the unanswered question in mix regen's VM: %+v, want [%+v]", qs, want)
 	}
 }
