@@ -2,8 +2,18 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"io"
 	"io/fs"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,9 +21,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/regen-tool/regen/regen/regentest"
 )
@@ -167,31 +179,121 @@ func mixCode(dir string, env []string, args ...string) (string, int) {
 	return string(out), exitCode(err)
 }
 
-// archiveServer serves the releases on 127.0.0.1, and a forward proxy that
-// alone knows the host regen-mirror.invalid (and logs what it forwards).
-func archiveServer(t *testing.T, rel string) (files, proxy *httptest.Server, proxyLog string) {
+// archives serves the releases over HTTP and HTTPS on 127.0.0.1, and a
+// forward proxy that alone knows the host regen-mirror.invalid (plain
+// requests, and CONNECT to its port 443, which reaches the HTTPS server),
+// logging what it forwards. The HTTPS server's certificate (localhost,
+// 127.0.0.1, regen-mirror.invalid) is signed by a CA of the test's own,
+// whose PEM file is CACert: no OS store trusts it.
+type archives struct {
+	Files, TLS, Proxy *httptest.Server
+	ProxyLog, CACert  string
+}
+
+func archiveServer(t *testing.T, rel string) *archives {
 	t.Helper()
+	a := &archives{ProxyLog: filepath.Join(t.TempDir(), "proxy.log")}
 	fileHandler := http.FileServer(http.Dir(rel))
-	files = httptest.NewServer(fileHandler)
-	t.Cleanup(files.Close)
-	proxyLog = filepath.Join(t.TempDir(), "proxy.log")
+	a.Files = httptest.NewServer(fileHandler)
+	t.Cleanup(a.Files.Close)
+	a.TLS = httptest.NewUnstartedServer(fileHandler)
+	a.TLS.TLS, a.CACert = testCA(t, "localhost", "regen-mirror.invalid")
+	a.TLS.StartTLS()
+	t.Cleanup(a.TLS.Close)
 	var mu sync.Mutex
-	proxy = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	logLine := func(r *http.Request) {
 		mu.Lock()
-		f, err := os.OpenFile(proxyLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		defer mu.Unlock()
+		f, err := os.OpenFile(a.ProxyLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 		if err == nil {
 			fmt.Fprintf(f, "%s %s auth=%q\n", r.Method, r.URL.String(), r.Header.Get("Proxy-Authorization"))
 			f.Close()
 		}
-		mu.Unlock()
+	}
+	a.Proxy = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		logLine(r)
+		if r.Method == http.MethodConnect {
+			if r.Host != "regen-mirror.invalid:443" {
+				http.Error(w, "this test proxy tunnels only to regen-mirror.invalid:443", http.StatusBadGateway)
+				return
+			}
+			tunnel(w, a.TLS.Listener.Addr().String())
+			return
+		}
 		if r.URL.Host != "regen-mirror.invalid" {
 			http.Error(w, "this test proxy forwards only to regen-mirror.invalid", http.StatusBadGateway)
 			return
 		}
 		fileHandler.ServeHTTP(w, r)
 	}))
-	t.Cleanup(proxy.Close)
-	return files, proxy, proxyLog
+	t.Cleanup(a.Proxy.Close)
+	return a
+}
+
+// tunnel answers a CONNECT and splices the client to addr.
+func tunnel(w http.ResponseWriter, addr string) {
+	up, err := net.Dial("tcp", addr)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		up.Close()
+		http.Error(w, "no hijacking", http.StatusInternalServerError)
+		return
+	}
+	down, buf, err := hj.Hijack()
+	if err != nil {
+		up.Close()
+		return
+	}
+	down.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+	go func() {
+		if n := buf.Reader.Buffered(); n > 0 {
+			b, _ := buf.Reader.Peek(n)
+			up.Write(b)
+		}
+		io.Copy(up, down)
+		up.Close()
+	}()
+	go func() {
+		io.Copy(down, up)
+		down.Close()
+	}()
+}
+
+// testCA makes a CA and a server certificate it signs for names and
+// 127.0.0.1; it returns the server's TLS config and the CA's PEM file.
+func testCA(t *testing.T, names ...string) (*tls.Config, string) {
+	t.Helper()
+	key := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	caKey, leafKey := key(), key()
+	now := time.Now()
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "regen test CA"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: names[0]}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		DNSNames: names, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &leafKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(pemFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER, caDER}, PrivateKey: leafKey}}}, pemFile
 }
 
 const urlTemplate = "/v$version/regen_$version_$target.tar.gz"
@@ -200,7 +302,7 @@ func TestHexPackage(t *testing.T) {
 	requireMix(t)
 	rel := releases(t)
 	hex := hexCopy(t, rel)
-	files, proxy, proxyLog := archiveServer(t, rel)
+	a := archiveServer(t, rel)
 	// The package compiles without warnings and is formatted.
 	for _, args := range [][]string{{"compile", "--warnings-as-errors"}, {"format", "--check-formatted"}} {
 		if out, code := mixCode(hex, mixEnv(t), args...); code != 0 {
@@ -208,11 +310,14 @@ func TestHexPackage(t *testing.T) {
 		}
 	}
 	out, code := mixCode(hex, append(mixEnv(t),
-		"REGEN_TEST_URL="+files.URL+urlTemplate,
-		"REGEN_TEST_CORRUPT_URL="+files.URL+"/corrupt"+urlTemplate,
+		"REGEN_TEST_URL="+a.Files.URL+urlTemplate,
+		"REGEN_TEST_CORRUPT_URL="+a.Files.URL+"/corrupt"+urlTemplate,
 		"REGEN_TEST_PROXIED_URL=http://regen-mirror.invalid"+urlTemplate,
-		"REGEN_TEST_PROXY="+proxy.URL,
-		"REGEN_TEST_PROXY_LOG="+proxyLog,
+		"REGEN_TEST_HTTPS_URL=https://localhost:"+strconv.Itoa(a.TLS.Listener.Addr().(*net.TCPAddr).Port)+urlTemplate,
+		"REGEN_TEST_HTTPS_PROXIED_URL=https://regen-mirror.invalid"+urlTemplate,
+		"REGEN_TEST_CACERT="+a.CACert,
+		"REGEN_TEST_PROXY="+a.Proxy.URL,
+		"REGEN_TEST_PROXY_LOG="+a.ProxyLog,
 		"REGEN_TEST_DEVEL_BIN="+regentest.Regen(t),
 		"REGEN_TEST_OLD_VERSION="+oldVersion,
 	), "test", "--color")
@@ -253,7 +358,7 @@ func TestHexMixRegenEndToEnd(t *testing.T) {
 	requireMix(t)
 	rel := releases(t)
 	hex := hexCopy(t, rel)
-	files, _, _ := archiveServer(t, rel)
+	files := archiveServer(t, rel).Files
 	dep := regexp.MustCompile(`"~> \d+\.\d+"`).ReplaceAllString(readmeHexDep(t), fmt.Sprintf("path: %q", hex))
 
 	p := feature(t)

@@ -8,12 +8,14 @@ defmodule Regen do
       config :regen,
         version: "#{Mix.Project.config()[:version]}",  # the release to install (default: this package's)
         path: "/usr/local/bin/regen",                  # use this binary, download nothing
-        url: "https://mirror.example/regen/v$version/regen_$version_$target.tar.gz"
+        url: "https://mirror.example/regen/v$version/regen_$version_$target.tar.gz",
+        cacerts_path: "/etc/ssl/corp-ca.pem"           # trust this CA's PEM file (else the OS's store)
 
   `MIX_REGEN_PATH` (environment) wins over `config :regen, path:`. In `url`,
   `$version` is the version and `$target` is `<os>_<arch>` (e.g.
   `linux_amd64`). `HTTP_PROXY` / `HTTPS_PROXY` (and lower-case forms) are
-  honoured, with `NO_PROXY`.
+  honoured, with `NO_PROXY`. `HEX_CACERTS_PATH`, as for Hex itself, names
+  the CA file when `cacerts_path` is not set.
 
   A download is installed only when its sha256 matches the checksum this
   package ships for that version (priv/checksums/VERSION.txt); a version

@@ -1,13 +1,14 @@
 defmodule RegenTest do
   use ExUnit.Case, async: false
 
-  @vars ~w(MIX_REGEN_PATH HTTP_PROXY http_proxy HTTPS_PROXY https_proxy NO_PROXY no_proxy)
+  @vars ~w(MIX_REGEN_PATH HTTP_PROXY http_proxy HTTPS_PROXY https_proxy NO_PROXY no_proxy HEX_CACERTS_PATH)
 
   setup do
     saved = Map.new(@vars, &{&1, System.get_env(&1)})
     Enum.each(@vars, &System.delete_env/1)
     Application.delete_env(:regen, :version)
     Application.delete_env(:regen, :path)
+    Application.delete_env(:regen, :cacerts_path)
 
     Application.put_env(
       :regen,
@@ -178,6 +179,55 @@ defmodule RegenTest do
     # NO_PROXY takes the host off the proxy again.
     System.put_env("NO_PROXY", "example.org,regen-mirror.invalid")
     assert {:error, _} = Regen.install()
+  end
+
+  @tag :live
+  test "https: a CA of the server's own is refused, then trusted through HEX_CACERTS_PATH or config :regen, cacerts_path:" do
+    Application.put_env(:regen, :url, System.fetch_env!("REGEN_TEST_HTTPS_URL"))
+    ca = System.fetch_env!("REGEN_TEST_CACERT")
+    path = Regen.installed_path(Regen.latest_version())
+    # The OS store does not know the test's CA: refused, nothing installed.
+    assert {:error, msg} = Regen.install()
+    assert msg =~ "certificate is not trusted"
+    assert msg =~ "HEX_CACERTS_PATH"
+    assert msg =~ "nothing was installed"
+    refute File.exists?(path)
+
+    System.put_env("HEX_CACERTS_PATH", ca)
+    assert {:ok, ^path} = Regen.install()
+    assert version_of(path) =~ ~r/^regen v#{Regen.latest_version()} /
+
+    File.rm_rf!(Path.dirname(path))
+    System.delete_env("HEX_CACERTS_PATH")
+    Application.put_env(:regen, :cacerts_path, ca)
+    assert {:ok, ^path} = Regen.install()
+
+    # A CA file that is not there, or holds no certificate: said so.
+    File.rm_rf!(Path.dirname(path))
+    Application.put_env(:regen, :cacerts_path, ca <> ".missing")
+    assert {:error, msg} = Regen.install()
+    assert msg =~ "config :regen, cacerts_path:"
+    assert msg =~ ca <> ".missing"
+    Application.put_env(:regen, :cacerts_path, Path.join(System.tmp_dir!(), "regen-empty.pem"))
+    File.write!(Path.join(System.tmp_dir!(), "regen-empty.pem"), "not a certificate\n")
+    assert {:error, msg} = Regen.install()
+    assert msg =~ "holds no PEM certificate"
+    refute File.exists?(path)
+  end
+
+  @tag :live
+  test "HTTPS_PROXY is honoured for https (a CONNECT tunnel; the host resolves only through the proxy)" do
+    Application.put_env(:regen, :url, System.fetch_env!("REGEN_TEST_HTTPS_PROXIED_URL"))
+    System.put_env("HEX_CACERTS_PATH", System.fetch_env!("REGEN_TEST_CACERT"))
+    log = System.fetch_env!("REGEN_TEST_PROXY_LOG")
+    File.write!(log, "")
+    assert {:error, msg} = Regen.install()
+    assert msg =~ "cannot download"
+    System.put_env("HTTPS_PROXY", System.fetch_env!("REGEN_TEST_PROXY"))
+    assert {:ok, _} = Regen.install()
+    assert File.read!(log) =~ "CONNECT"
+    assert File.read!(log) =~ "regen-mirror.invalid:443"
+    assert_received {:mix_shell, :info, ["regen: downloading through HTTPS_PROXY=" <> _]}
   end
 
   test "the download URL template fills in $version and $target" do

@@ -1,9 +1,11 @@
 defmodule Regen.Download do
   @moduledoc """
   HTTP(S) GET with OTP's :httpc (no dependency): certificates checked
-  against the OS's CA store, `HTTP_PROXY` / `HTTPS_PROXY` (and lower-case)
-  honoured with `NO_PROXY`, redirects followed (GitHub's release URLs
-  redirect to their storage).
+  against the OS's CA store, or the PEM file of `config :regen,
+  cacerts_path:` or `HEX_CACERTS_PATH` (as Hex itself: a mirror or a
+  TLS-inspecting proxy with a CA of its own); `HTTP_PROXY` / `HTTPS_PROXY`
+  (and lower-case) honoured with `NO_PROXY`, redirects followed (GitHub's
+  release URLs redirect to their storage).
   """
 
   @profile :regen
@@ -78,11 +80,18 @@ defmodule Regen.Download do
   defp redact(value), do: String.replace(value, ~r{//([^:/@]+):[^@/]*@}, "//\\1:***@")
 
   defp request(pid, url, uri) do
-    http_opts =
-      [autoredirect: true, timeout: 120_000, connect_timeout: 30_000] ++
-        ssl_opts(uri) ++ proxy_auth(uri)
+    with {:ok, ssl} <- ssl_opts(uri) do
+      http_opts =
+        [autoredirect: true, timeout: 120_000, connect_timeout: 30_000] ++
+          ssl ++ proxy_auth(uri)
 
-    case :httpc.request(:get, {to_charlist(url), []}, http_opts, [body_format: :binary], pid) do
+      :httpc.request(:get, {to_charlist(url), []}, http_opts, [body_format: :binary], pid)
+      |> response(url)
+    end
+  end
+
+  defp response(result, url) do
+    case result do
       {:ok, {{_, 200, _}, _headers, body}} ->
         {:ok, body}
 
@@ -91,23 +100,73 @@ defmodule Regen.Download do
          "cannot download #{url}: HTTP #{status} #{reason}; nothing was installed. Check the version and config :regen, url:."}
 
       {:error, reason} ->
+        hint =
+          if tls_alert?(reason),
+            do:
+              "The server's certificate is not trusted: if a mirror or a proxy uses a CA of its own, set HEX_CACERTS_PATH or config :regen, cacerts_path: to its PEM file",
+            else: "Check the network and proxy (HTTP_PROXY / HTTPS_PROXY)"
+
         {:error,
-         "cannot download #{url}: #{inspect(reason)}; nothing was installed. Check the network and proxy (HTTP_PROXY / HTTPS_PROXY), or install regen yourself and set MIX_REGEN_PATH."}
+         "cannot download #{url}: #{inspect(reason)}; nothing was installed. #{hint}, or install regen yourself and set MIX_REGEN_PATH."}
     end
   end
 
+  defp tls_alert?(reason), do: inspect(reason) =~ ~r/tls_alert|certificate|unknown_ca/
+
   defp ssl_opts(%URI{scheme: "https"}) do
-    [
-      ssl: [
-        verify: :verify_peer,
-        cacerts: :public_key.cacerts_get(),
-        depth: 4,
-        customize_hostname_check: [match_fun: :public_key.pkix_verify_hostname_match_fun(:https)]
-      ]
-    ]
+    with {:ok, cacerts} <- cacerts() do
+      {:ok,
+       [
+         ssl: [
+           verify: :verify_peer,
+           cacerts: cacerts,
+           depth: 4,
+           customize_hostname_check: [
+             match_fun: :public_key.pkix_verify_hostname_match_fun(:https)
+           ]
+         ]
+       ]}
+    end
   end
 
-  defp ssl_opts(_), do: []
+  defp ssl_opts(_), do: {:ok, []}
+
+  # The CA certificates to trust: a PEM file the user named, else the OS's.
+  defp cacerts do
+    case cacerts_path() do
+      nil ->
+        try do
+          {:ok, :public_key.cacerts_get()}
+        rescue
+          e ->
+            {:error,
+             "cannot check the download's certificate: the OS has no CA store OTP can read (#{Exception.message(e)}); nothing was installed. Install the CA certificates (ca-certificates), or set HEX_CACERTS_PATH or config :regen, cacerts_path: to a PEM file."}
+        end
+
+      {from, path} ->
+        with {:ok, pem} <- File.read(path),
+             [_ | _] = ders <-
+               for({:Certificate, der, :not_encrypted} <- :public_key.pem_decode(pem), do: der) do
+          {:ok, ders}
+        else
+          {:error, reason} ->
+            {:error,
+             "cannot read the CA certificates #{from} names (#{path}): #{:file.format_error(reason)}; nothing was installed."}
+
+          [] ->
+            {:error,
+             "the CA file #{from} names (#{path}) holds no PEM certificate; nothing was installed."}
+        end
+    end
+  end
+
+  defp cacerts_path do
+    case {Application.get_env(:regen, :cacerts_path), System.get_env("HEX_CACERTS_PATH")} do
+      {path, _} when is_binary(path) and path != "" -> {"config :regen, cacerts_path:", path}
+      {_, path} when is_binary(path) and path != "" -> {"HEX_CACERTS_PATH", path}
+      _ -> nil
+    end
+  end
 
   defp proxy_auth(%URI{scheme: scheme}) do
     with {_, value} <- proxy_env(scheme),
