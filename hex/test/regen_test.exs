@@ -182,7 +182,9 @@ defmodule RegenTest do
   end
 
   @tag :live
-  test "https: a CA of the server's own is refused, then trusted through HEX_CACERTS_PATH or config :regen, cacerts_path:" do
+  @tag :tmp_dir
+  test "https: a CA of the server's own is refused, then trusted through HEX_CACERTS_PATH or config :regen, cacerts_path:",
+       %{tmp_dir: dir} do
     Application.put_env(:regen, :url, System.fetch_env!("REGEN_TEST_HTTPS_URL"))
     ca = System.fetch_env!("REGEN_TEST_CACERT")
     path = Regen.installed_path(Regen.latest_version())
@@ -208,8 +210,9 @@ defmodule RegenTest do
     assert {:error, msg} = Regen.install()
     assert msg =~ "config :regen, cacerts_path:"
     assert msg =~ ca <> ".missing"
-    Application.put_env(:regen, :cacerts_path, Path.join(System.tmp_dir!(), "regen-empty.pem"))
-    File.write!(Path.join(System.tmp_dir!(), "regen-empty.pem"), "not a certificate\n")
+    empty = Path.join(dir, "empty.pem")
+    File.write!(empty, "not a certificate\n")
+    Application.put_env(:regen, :cacerts_path, empty)
     assert {:error, msg} = Regen.install()
     assert msg =~ "holds no PEM certificate"
     refute File.exists?(path)
