@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/regen-tool/regen/gitops"
 	"github.com/regen-tool/regen/regen/project"
@@ -250,6 +251,7 @@ func (p *workspace) planRepo(ctx context.Context, r project.RepoConfig, db datab
 	var tenantUntracked, tenantTracked []Migration
 	gitFolders := p.gitPaths(folders)
 
+	now := time.Now() // before the scan's stats (rememberApplied)
 	scan, applied, gitErr, err := p.readRepoState(ctx, gitFolders, db)
 	if gitErr != nil {
 		return nil, fmt.Errorf("git: %w", gitErr)
@@ -390,7 +392,7 @@ func (p *workspace) planRepo(ctx context.Context, r project.RepoConfig, db datab
 	for _, m := range tenantFiles {
 		rp.TenantFiles = append(rp.TenantFiles, m.Version)
 	}
-	p.rememberApplied(r, rp, tenantFiles, db.AppliedStamps())
+	p.rememberApplied(r, rp, tenantFiles, db.AppliedStamps(), scan, now)
 	sort.Strings(rp.Remove)
 	sort.Strings(rp.RestoreTracked)
 	sort.Strings(rp.Stray)
