@@ -397,10 +397,11 @@ func modeClass(m filemode.FileMode) int {
 }
 
 // collectTree adds the blobs, symlinks and submodules of HEAD at or below
-// folder to into, descending only along folder's own path.
-func (r *Repo) collectTree(root *object.Tree, folder string, into map[string]treeEntry) error {
+// folder to into, descending only along folder's own path. It returns the
+// tree object of folder (the zero hash when folder is no folder there).
+func (r *Repo) collectTree(root *object.Tree, folder string, into map[string]treeEntry) (plumbing.Hash, error) {
 	if folder == "" {
-		return r.walkTree(root, "", into)
+		return root.Hash, r.walkTree(root, "", into)
 	}
 	tree := root
 	parts := strings.Split(folder, "/")
@@ -413,21 +414,21 @@ func (r *Repo) collectTree(root *object.Tree, folder string, into map[string]tre
 			}
 		}
 		if found == nil {
-			return nil
+			return plumbing.ZeroHash, nil
 		}
 		if found.Mode != filemode.Dir {
 			if i == len(parts)-1 {
 				into[folder] = treeEntry{found.Hash, found.Mode}
 			}
-			return nil
+			return plumbing.ZeroHash, nil
 		}
 		sub, err := r.repo.TreeObject(found.Hash)
 		if err != nil {
-			return fmt.Errorf("gitops: reading HEAD tree %s: %w", strings.Join(parts[:i+1], "/"), err)
+			return plumbing.ZeroHash, fmt.Errorf("gitops: reading HEAD tree %s: %w", strings.Join(parts[:i+1], "/"), err)
 		}
 		tree = sub
 	}
-	return r.walkTree(tree, folder, into)
+	return tree.Hash, r.walkTree(tree, folder, into)
 }
 
 func (r *Repo) walkTree(tree *object.Tree, base string, into map[string]treeEntry) error {
