@@ -98,7 +98,12 @@ func (r *Repo) Changed(folders []string) (_ []Change, err error) {
 // stats, when not nil, receives the lstat of every entry compared that is
 // there (reached through real folders), by path.
 func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot, stats map[string]fs.FileInfo) (out []Change, unmerged map[string]bool, skip []string, err error) {
-	done := map[string]bool{}
+	// A path under two of the folders (one inside the other) is compared
+	// once; disjoint folders (the usual case) need no set of 2,000 names.
+	var done map[string]bool
+	if nested(folders) {
+		done = map[string]bool{}
+	}
 	unmerged = map[string]bool{}
 	var check []*index.Entry
 	for _, f := range folders {
@@ -110,7 +115,9 @@ func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot, stats map[
 				unmerged[e.Name] = true
 				continue
 			}
-			done[e.Name] = true
+			if done != nil {
+				done[e.Name] = true
+			}
 			if e.SkipWorktree {
 				skip = append(skip, e.Name)
 				continue
@@ -144,6 +151,19 @@ func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot, stats map[
 		out = append(out, Change{Path: p, Kind: Unmerged, Staged: true})
 	}
 	return out, unmerged, skip, nil
+}
+
+// nested tells whether one of the (cleaned, distinct) folders is inside
+// another ("" holds every one).
+func nested(folders []string) bool {
+	for _, a := range folders {
+		for _, b := range folders {
+			if a != b && (a == "" || strings.HasPrefix(b, a+"/")) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // statChunk is how many entries one goroutine compares: an lstat costs

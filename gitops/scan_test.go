@@ -235,3 +235,35 @@ func TestScanLstatIsTheComparisonsStat(t *testing.T) {
 		t.Fatal("the git CLI's scan has no stats to give")
 	}
 }
+
+// Folders one inside the other: each tracked path is still compared and
+// reported once, as git reports it.
+func TestScanNestedFolders(t *testing.T) {
+	isolateGit(t)
+	tr := newRepo(t)
+	tr.write("m/a.exs", "a")
+	tr.write("m/sub/b.exs", "b")
+	tr.write("n/c.exs", "c")
+	tr.git("add", ".")
+	tr.git("commit", "-qm", "base")
+	tr.write("m/sub/b.exs", "b, edited")
+	ok(t, os.Remove(tr.abs("m/a.exs")))
+	for _, folders := range [][]string{{"m", "m/sub"}, {"m/sub", "m"}, {"", "n"}, {"m", "n"}} {
+		if !nested(folders) && folders[1] != "n" {
+			t.Fatalf("%v: not seen as nested", folders)
+		}
+		checkAgainstGit(t, tr.open(), tr, folders...)
+		scan, err := tr.open().Scan(folders)
+		ok(t, err)
+		seen := map[string]int{}
+		for _, c := range scan.Changed {
+			seen[c.Path]++
+		}
+		if seen["m/sub/b.exs"] > 1 || seen["m/a.exs"] > 1 {
+			t.Fatalf("%v: a change reported twice: %+v", folders, scan.Changed)
+		}
+	}
+	if nested([]string{"m", "n"}) || nested([]string{"m", "mm"}) || nested([]string{"m/a", "m/b"}) {
+		t.Fatal("disjoint folders seen as nested")
+	}
+}

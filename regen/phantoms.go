@@ -49,16 +49,15 @@ func (p *workspace) storeGitDir() string { return p.git.GitDir }
 // the plan: p.storeProblem says so once.
 //
 // scan is the plan's scan of the folders, taken after now: the stats it
-// took of the tracked files are used, not taken again.
-func (p *workspace) rememberApplied(r project.RepoConfig, rp *RepoPlan, tenantFiles []Migration, stamps map[int64]string, scan *gitops.FolderScan, now time.Time) {
-	isApplied := map[int64]bool{}
-	for _, v := range rp.Applied {
-		isApplied[v] = true
-	}
-	var files []Migration
-	for _, m := range append(append([]Migration{}, rp.Tracked...), rp.Untracked...) {
-		if m.Applied {
-			files = append(files, m)
+// took of the tracked files are used, not taken again. isApplied is the
+// plan's set of rp.Applied (only read).
+func (p *workspace) rememberApplied(r project.RepoConfig, rp *RepoPlan, tenantFiles []Migration, stamps map[int64]string, scan *gitops.FolderScan, now time.Time, isApplied map[int64]bool) {
+	files := make([]Migration, 0, len(rp.Applied))
+	for _, ms := range [][]Migration{rp.Tracked, rp.Untracked} {
+		for _, m := range ms {
+			if m.Applied {
+				files = append(files, m)
+			}
 		}
 	}
 	rp.EditedAfterApplied = p.rememberFolderAt(r.Migrations, files, isApplied, stamps, now, scan)

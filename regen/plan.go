@@ -263,11 +263,12 @@ func (p *workspace) planRepo(ctx context.Context, r project.RepoConfig, db datab
 		return nil, &InputError{What: fmt.Sprintf("cannot read the applied migrations of repo %q from %s: %v", r.Name, db, err), Next: db.ReadHint(err)}
 	}
 	rp.Applied = applied
-	isApplied := map[int64]bool{}
+	isApplied := make(map[int64]bool, len(applied))
 	for _, v := range applied {
 		isApplied[v] = true
 	}
-	withFile := map[int64]bool{}
+	withFile := make(map[int64]bool, len(tracked)+len(untracked))
+	rp.Tracked = make([]Migration, 0, len(tracked))
 
 	added := map[string]bool{}
 	if p.base != "" {
@@ -399,12 +400,12 @@ func (p *workspace) planRepo(ctx context.Context, r project.RepoConfig, db datab
 	remembered := make(chan struct{})
 	go func() {
 		defer close(remembered)
-		p.rememberApplied(r, rp, tenantFiles, db.AppliedStamps(), scan, now)
+		p.rememberApplied(r, rp, tenantFiles, db.AppliedStamps(), scan, now, isApplied)
 	}()
 	sort.Strings(rp.Remove)
 	sort.Strings(rp.RestoreTracked)
 	sort.Strings(rp.Stray)
-	p.fileProblems(r, rp, scan)
+	p.fileProblems(r, rp, scan, isApplied)
 	<-remembered
 	return rp, nil
 }

@@ -94,14 +94,11 @@ func shellQuote(s string) string {
 // and regen cannot handle: links, unreadable files, applied versions whose
 // file is gone, tracked files git hides from the work tree, and the
 // snapshots codegen will decode.
-func (p *workspace) fileProblems(r project.RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
-	tracked := map[string]bool{}
+// isApplied is the plan's set of rp.Applied (only read).
+func (p *workspace) fileProblems(r project.RepoConfig, rp *RepoPlan, scan *gitops.FolderScan, isApplied map[int64]bool) {
+	tracked := make(map[string]bool, len(scan.Tracked))
 	for _, g := range scan.Tracked {
 		tracked[p.projectPath(g)] = true
-	}
-	isApplied := map[int64]bool{}
-	for _, v := range rp.Applied {
-		isApplied[v] = true
 	}
 	explained := map[int64]bool{}
 	for _, folder := range []string{r.Migrations, r.TenantMigrations} {
@@ -318,18 +315,18 @@ func (p *workspace) strandedSnapshotProblems(r project.RepoConfig, rp *RepoPlan,
 	if len(rp.Untracked) == 0 {
 		return
 	}
-	type owner struct {
-		m         Migration
-		untracked bool
+	// The migration each snapshot belongs to is the latest at or before
+	// its timestamp, tracked or untracked (both lists are sorted by
+	// version; on a tie the tracked one owns it, as a duplicate version is
+	// refused on its own).
+	owner := func(t int64) (Migration, bool) {
+		i := sort.Search(len(rp.Tracked), func(i int) bool { return rp.Tracked[i].Version > t }) - 1
+		j := sort.Search(len(rp.Untracked), func(j int) bool { return rp.Untracked[j].Version > t }) - 1
+		if j < 0 || (i >= 0 && rp.Tracked[i].Version >= rp.Untracked[j].Version) {
+			return Migration{}, false
+		}
+		return rp.Untracked[j], !rp.Untracked[j].Committed
 	}
-	var all []owner
-	for _, m := range rp.Tracked {
-		all = append(all, owner{m, false})
-	}
-	for _, m := range rp.Untracked {
-		all = append(all, owner{m, !m.Committed})
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].m.Version < all[j].m.Version })
 	stranded := map[string][]string{}
 	var order []string
 	for _, g := range scan.Tracked {
@@ -342,11 +339,11 @@ func (p *workspace) strandedSnapshotProblems(r project.RepoConfig, rp *RepoPlan,
 		if err != nil {
 			continue
 		}
-		i := sort.Search(len(all), func(i int) bool { return all[i].m.Version > t }) - 1
-		if i < 0 || !all[i].untracked {
+		m, untracked := owner(t)
+		if !untracked {
 			continue
 		}
-		mp := all[i].m.Path
+		mp := m.Path
 		if _, ok := stranded[mp]; !ok {
 			order = append(order, mp)
 		}
