@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -86,12 +87,37 @@ func headCacheBody(data []byte, commit plumbing.Hash, folders []string) (body []
 
 // readHeadTrees returns the tree object of each folder at commit, as kept
 // with the listing (false: no whole file for them).
+// Only the header and the trees line are read, and the last bytes ("end"):
+// not the 2,000 entries.
 func readHeadTrees(file string, commit plumbing.Hash, folders []string) ([]plumbing.Hash, bool) {
-	data, err := os.ReadFile(file)
+	f, err := os.Open(file)
 	if err != nil {
 		return nil, false
 	}
-	_, trees, ok := headCacheBody(data, commit, folders)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil, false
+	}
+	head := make([]byte, min(fi.Size(), int64(4096+len(folders)*(2*len(plumbing.ZeroHash)+1))))
+	if _, err := io.ReadFull(f, head); err != nil {
+		return nil, false
+	}
+	var tail [len("end\n")]byte
+	if _, err := f.ReadAt(tail[:], fi.Size()-int64(len(tail))); err != nil {
+		return nil, false
+	}
+	// The entries the header and trees line are followed by are not read:
+	// cut after the trees line, and end it as a whole file would.
+	header := fmt.Sprintf("%s %s %q\n", headCacheFormat, commit, folders)
+	if !bytes.HasPrefix(head, []byte(header)) {
+		return nil, false
+	}
+	nl := bytes.IndexByte(head[len(header):], '\n')
+	if nl < 0 {
+		return nil, false
+	}
+	_, trees, ok := headCacheBody(append(head[:len(header)+nl+1:len(header)+nl+1], tail[:]...), commit, folders)
 	return trees, ok
 }
 
