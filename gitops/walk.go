@@ -212,12 +212,20 @@ func (w *walker) dir(rel, abs string, excluded bool) error {
 			}
 		}
 	}
+	// The entries of this folder sit in one range of the sorted index: a
+	// tracked file (nearly every one of 2,000 migrations) is found there
+	// by its name alone, without building its path.
+	lo, hi, skip, byName := w.snap.childSpan(rel)
 	for _, e := range ents {
 		name := e.Name()
 		if name == ".git" {
 			continue // git never lists an entry named .git
 		}
-		if err := w.entry(joinRel(rel, name), abs, e.Type(), excluded); err != nil {
+		typ := e.Type()
+		if byName && (typ.IsRegular() || typ&fs.ModeSymlink != 0) && w.snap.childTracked(lo, hi, skip, name) {
+			continue // what entry does with a tracked file: nothing
+		}
+		if err := w.entry(joinRel(rel, name), abs, typ, excluded); err != nil {
 			return err
 		}
 	}
