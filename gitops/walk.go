@@ -70,7 +70,7 @@ type walker struct {
 	untracked   []string
 	ignored     []string
 	top         string                   // the configured folder walked
-	listings    map[string][]fs.DirEntry // nil, or where top's own entries are kept
+	listings    map[string][]fs.DirEntry // nil, or where the entries of top and the folders below it are kept
 }
 
 func (r *Repo) walk(folders []string, wantIgnored bool) (untracked, ignored []string, err error) {
@@ -197,7 +197,7 @@ func (w *walker) dir(rel, abs string, excluded bool) error {
 		}
 		return fmt.Errorf("gitops: listing %s: %w", abs, err)
 	}
-	if w.listings != nil && rel == w.top {
+	if w.listings != nil && (rel == w.top || w.top != "" && strings.HasPrefix(rel, w.top+"/")) {
 		w.listings[rel] = ents
 	}
 	if !excluded {

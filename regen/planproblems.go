@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -112,7 +113,7 @@ func (p *workspace) fileProblems(r project.RepoConfig, rp *RepoPlan, scan *gitop
 	duplicateProblems(rp)
 	p.strandedSnapshotProblems(r, rp, scan)
 	p.hiddenProblems(r, rp, scan)
-	p.snapshotProblems(r, rp, tracked)
+	p.snapshotProblems(r, rp, tracked, scan)
 }
 
 // migrationFolderProblems checks the entries named like migrations: Ecto
@@ -414,7 +415,7 @@ func (p *workspace) hiddenProblems(r project.RepoConfig, rp *RepoPlan, scan *git
 // snapshotProblems checks, per table folder, the snapshot codegen will
 // read: the newest one left after the run's removals (the index's content
 // when the run restores it). Codegen fails on one it cannot decode.
-func (p *workspace) snapshotProblems(r project.RepoConfig, rp *RepoPlan, tracked map[string]bool) {
+func (p *workspace) snapshotProblems(r project.RepoConfig, rp *RepoPlan, tracked map[string]bool, scan *gitops.FolderScan) {
 	removed := map[string]bool{}
 	for _, f := range rp.Remove {
 		removed[f] = true
@@ -433,8 +434,9 @@ func (p *workspace) snapshotProblems(r project.RepoConfig, rp *RepoPlan, tracked
 			}
 		}
 	}
-	for _, dir := range snapshotTableDirs(p.cfg.Root, r.Snapshots, rp) {
-		entries, err := os.ReadDir(filepath.Join(p.cfg.Root, filepath.FromSlash(dir)))
+	list := p.lister(scan)
+	for _, dir := range snapshotTableDirs(p.cfg.Root, r.Snapshots, rp, list) {
+		entries, err := list(dir)
 		if err != nil {
 			continue
 		}
@@ -460,11 +462,12 @@ func (p *workspace) snapshotProblems(r project.RepoConfig, rp *RepoPlan, tracked
 
 // snapshotTableDirs lists the table folders under the snapshots folder
 // (tenants' too); a table folder that is a symlink is reported instead.
-func snapshotTableDirs(root, snaps string, rp *RepoPlan) []string {
+// list is os.ReadDir of a project folder (see lister).
+func snapshotTableDirs(root, snaps string, rp *RepoPlan, list func(dir string) ([]os.DirEntry, error)) []string {
 	var out []string
 	var walk func(dir string, depth int)
 	walk = func(dir string, depth int) {
-		entries, err := os.ReadDir(filepath.Join(root, filepath.FromSlash(dir)))
+		entries, err := list(dir)
 		if err != nil {
 			return
 		}
@@ -487,6 +490,21 @@ func snapshotTableDirs(root, snaps string, rp *RepoPlan) []string {
 	}
 	walk(snaps, 0)
 	return out
+}
+
+// lister is os.ReadDir of a project folder, from the listings the scan's
+// walk read where it has them (the snapshots folder's table folders: no
+// second reading of each), sorted as os.ReadDir sorts.
+func (p *workspace) lister(scan *gitops.FolderScan) func(dir string) ([]os.DirEntry, error) {
+	return func(dir string) ([]os.DirEntry, error) {
+		if scan != nil {
+			if ents, ok := scan.Listing(p.gitPath(dir)); ok {
+				slices.SortFunc(ents, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+				return ents, nil
+			}
+		}
+		return os.ReadDir(filepath.Join(p.cfg.Root, filepath.FromSlash(dir)))
+	}
 }
 
 func (p *workspace) checkSnapshot(rel string, typ os.FileMode, isTracked, restored bool) (Problem, bool) {
