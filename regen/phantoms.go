@@ -118,8 +118,7 @@ func (p *workspace) compareApplied(files []Migration, recs map[string]phantom.Ap
 	var edited []EditedMigration
 	var u phantom.Update
 	for _, m := range files {
-		abs := filepath.Join(p.cfg.Root, filepath.FromSlash(m.Path))
-		info, err := p.lstatScanned(scan, m.Path, abs)
+		info, err := p.lstatScanned(scan, m.Path)
 		if err != nil || !info.Mode().IsRegular() {
 			continue // a symlink is never followed; the plan reports unreadable files
 		}
@@ -131,7 +130,7 @@ func (p *workspace) compareApplied(files []Migration, recs map[string]phantom.Ap
 		if !again && hasSig && rec.Seen != nil && *rec.Seen == sig {
 			continue // unchanged since it was last found unedited
 		}
-		data, err := os.ReadFile(abs)
+		data, err := os.ReadFile(p.abs(m.Path))
 		if err != nil {
 			continue
 		}
@@ -154,17 +153,20 @@ func (p *workspace) compareApplied(files []Migration, recs map[string]phantom.Ap
 	return edited, u
 }
 
-// lstatScanned is os.Lstat(abs) of the project file rel, as the scan took
-// it when it did (a tracked file: 2,000 applied migrations are not
-// stat'ed twice), else now.
-func (p *workspace) lstatScanned(scan *gitops.FolderScan, rel, abs string) (fs.FileInfo, error) {
+// lstatScanned is os.Lstat of the project file rel, as the scan took it
+// when it did (a tracked file: 2,000 applied migrations are not stat'ed
+// twice, nor their paths built), else now.
+func (p *workspace) lstatScanned(scan *gitops.FolderScan, rel string) (fs.FileInfo, error) {
 	if scan != nil {
 		if fi, ok := scan.Lstat(p.gitPath(rel)); ok {
 			return fi, nil
 		}
 	}
-	return os.Lstat(abs)
+	return os.Lstat(p.abs(rel))
 }
+
+// abs is the absolute path of the project file rel.
+func (p *workspace) abs(rel string) string { return filepath.Join(p.cfg.Root, filepath.FromSlash(rel)) }
 
 // fileStat is the store's signature of a file (false where the platform
 // gives no change time and inode: there every file is read).

@@ -48,7 +48,7 @@ func formatApplied(idx *appliedIndex) []byte {
 		if s := e.Seen; s != nil {
 			seen = fmt.Sprintf("%d,%d,%d,%d", s.Size, s.Mtime, s.Ctime, s.Ino)
 		}
-		fmt.Fprintf(&b, "v\t%s\t%s\t%s\t%s\t%s\n", v, e.SHA256, strconv.Quote(e.File), strconv.Quote(e.AppliedAt), seen)
+		fmt.Fprintf(&b, "v\t%s\t%s\t%s\t%s\t%s\n", v, e.SHA256, strconv.Quote(e.FileName), strconv.Quote(e.AppliedAt), seen)
 	}
 	return b.Bytes()
 }
@@ -56,7 +56,7 @@ func formatApplied(idx *appliedIndex) []byte {
 func parseApplied(data []byte) (*appliedIndex, bool) {
 	// Sized once, and each line cut in place (no slice of fields, no
 	// string per number): 2,000 versions are read on every plan.
-	idx := &appliedIndex{Versions: make(map[string]appliedEntry, bytes.Count(data, []byte("\n")))}
+	idx := &appliedIndex{Versions: make(map[string]Applied, bytes.Count(data, []byte("\n")))}
 	hasDir := false
 	ok := eachRecord(data, appliedMagic, appliedVersion, func(kind, val string) bool {
 		switch kind {
@@ -81,7 +81,7 @@ func parseApplied(data []byte) (*appliedIndex, bool) {
 			if err1 != nil || err2 != nil || !ok || len(f[1]) != 64 {
 				return false
 			}
-			idx.Versions[f[0]] = appliedEntry{File: file, SHA256: f[1], AppliedAt: at, Seen: seen}
+			idx.Versions[f[0]] = Applied{FileName: file, SHA256: f[1], AppliedAt: at, Seen: seen}
 		default:
 			return false
 		}
@@ -142,7 +142,7 @@ func parseDecimal(s string, signed bool) (uint64, bool) {
 // loadApplied reads the applied index of a migrations folder (the text
 // one, else an earlier version's JSON); a missing one is empty.
 func loadApplied(gitDir, dir string) (*appliedIndex, error) {
-	empty := &appliedIndex{Dir: dir, Versions: map[string]appliedEntry{}}
+	empty := &appliedIndex{Dir: dir, Versions: map[string]Applied{}}
 	data, err := readRegular(appliedTextPath(gitDir, dir))
 	if errors.Is(err, os.ErrNotExist) {
 		return loadAppliedJSON(gitDir, dir)
