@@ -3,6 +3,7 @@ package gitops
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -77,7 +78,7 @@ func (r *Repo) Changed(folders []string) (_ []Change, err error) {
 	if err != nil {
 		return nil, err
 	}
-	out, unmerged, _, err := r.worktreeChanges(fs, snap)
+	out, unmerged, _, err := r.worktreeChanges(fs, snap, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -94,8 +95,15 @@ func (r *Repo) Changed(folders []string) (_ []Change, err error) {
 // work tree (Staged=false) and reports merge conflicts (Unmerged,
 // Staged=true) with their paths in unmerged. Unsorted.
 // skip lists the entries it did not inspect for their skip-worktree bit.
-func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot) (out []Change, unmerged map[string]bool, skip []string, err error) {
-	done := map[string]bool{}
+// stats, when not nil, receives the lstat of every entry compared that is
+// there (reached through real folders), by path.
+func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot, stats map[string]fs.FileInfo) (out []Change, unmerged map[string]bool, skip []string, err error) {
+	// A path under two of the folders (one inside the other) is compared
+	// once; disjoint folders (the usual case) need no set of 2,000 names.
+	var done map[string]bool
+	if nested(folders) {
+		done = map[string]bool{}
+	}
 	unmerged = map[string]bool{}
 	var check []*index.Entry
 	for _, f := range folders {
@@ -107,7 +115,9 @@ func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot) (out []Cha
 				unmerged[e.Name] = true
 				continue
 			}
-			done[e.Name] = true
+			if done != nil {
+				done[e.Name] = true
+			}
 			if e.SkipWorktree {
 				skip = append(skip, e.Name)
 				continue
@@ -118,9 +128,16 @@ func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot) (out []Cha
 			check = append(check, e)
 		}
 	}
-	kinds, changed, err := r.compareWorktree(check, snap.stamp.mtimeNano)
+	kinds, changed, infos, err := r.compareWorktree(check, snap.stamp.mtimeNano)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if stats != nil {
+		for i, fi := range infos {
+			if fi != nil {
+				stats[check[i].Name] = fi
+			}
+		}
 	}
 	if err := r.recheckFiltered(check, kinds, changed); err != nil {
 		return nil, nil, nil, err
@@ -136,6 +153,19 @@ func (r *Repo) worktreeChanges(folders []string, snap *indexSnapshot) (out []Cha
 	return out, unmerged, skip, nil
 }
 
+// nested tells whether one of the (cleaned, distinct) folders is inside
+// another ("" holds every one).
+func nested(folders []string) bool {
+	for _, a := range folders {
+		for _, b := range folders {
+			if a != b && (a == "" || strings.HasPrefix(b, a+"/")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // statChunk is how many entries one goroutine compares: an lstat costs
 // about a microsecond, so below this a goroutine is not worth starting
 // (git's preload-index uses the same kind of threshold).
@@ -144,9 +174,11 @@ const statChunk = 500
 // compareWorktree runs worktreeChange for every entry, split over the
 // CPUs when there are many: it is one lstat per tracked file, the largest
 // cost of a plan on a folder of 2,000 migrations.
-func (r *Repo) compareWorktree(entries []*index.Entry, indexMtime int64) ([]ChangeKind, []bool, error) {
+// The lstat of each entry found as a file or symlink is kept in infos.
+func (r *Repo) compareWorktree(entries []*index.Entry, indexMtime int64) ([]ChangeKind, []bool, []fs.FileInfo, error) {
 	kinds := make([]ChangeKind, len(entries))
 	changed := make([]bool, len(entries))
+	infos := make([]fs.FileInfo, len(entries))
 	parts := min(runtime.GOMAXPROCS(0), (len(entries)+statChunk-1)/statChunk)
 	if parts < 1 {
 		parts = 1
@@ -160,12 +192,12 @@ func (r *Repo) compareWorktree(entries []*index.Entry, indexMtime int64) ([]Chan
 			ds := newDirStat(r.Root)
 			defer ds.close()
 			for i := lo; i < hi; i++ {
-				k, c, err := r.worktreeChange(entries[i], indexMtime, parentOK, ds)
+				k, c, fi, err := r.worktreeChange(entries[i], indexMtime, parentOK, ds)
 				if err != nil {
 					errs[p] = err
 					return
 				}
-				kinds[i], changed[i] = k, c
+				kinds[i], changed[i], infos[i] = k, c, fi
 			}
 		}
 		if p == parts-1 {
@@ -181,68 +213,70 @@ func (r *Repo) compareWorktree(entries []*index.Entry, indexMtime int64) ([]Chan
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return kinds, changed, nil
+	return kinds, changed, infos, nil
 }
 
 // worktreeChange compares one stage-0 entry with the work tree.
-func (r *Repo) worktreeChange(e *index.Entry, indexMtime int64, parentOK map[string]bool, ds *dirStat) (ChangeKind, bool, error) {
+// fi is the entry's lstat (nil when it is not there or not reached
+// through real folders).
+func (r *Repo) worktreeChange(e *index.Entry, indexMtime int64, parentOK map[string]bool, ds *dirStat) (kind ChangeKind, changed bool, fi os.FileInfo, err error) {
 	// Like git, a path reached through a symlinked folder is not the
 	// tracked file: it counts as deleted.
 	if !r.realParents(e.Name, parentOK) {
-		return Deleted, true, nil
+		return Deleted, true, nil, nil
 	}
-	fi, err := ds.lstat(e.Name)
+	fi, err = ds.lstat(e.Name)
 	if errors.Is(err, os.ErrNotExist) || isNotDir(err) {
-		return Deleted, true, nil
+		return Deleted, true, nil, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("gitops: %w", err)
+		return 0, false, nil, fmt.Errorf("gitops: %w", err)
 	}
 	isLink := e.Mode == filemode.Symlink
 	switch t := fi.Mode().Type(); {
 	case t.IsDir():
-		return Deleted, true, nil // git diff shows a file replaced by a folder as deleted
+		return Deleted, true, fi, nil // git diff shows a file replaced by a folder as deleted
 	case t&os.ModeSymlink != 0:
 		if !isLink {
-			return TypeChanged, true, nil
+			return TypeChanged, true, fi, nil
 		}
 	case t.IsRegular():
 		if isLink {
-			return TypeChanged, true, nil
+			return TypeChanged, true, fi, nil
 		}
 	default:
-		return TypeChanged, true, nil
+		return TypeChanged, true, fi, nil
 	}
 	if e.IntentToAdd {
-		return Added, true, nil
+		return Added, true, fi, nil
 	}
 	if !isLink && r.settings.fileMode && (fi.Mode().Perm()&0o100 != 0) != (e.Mode == filemode.Executable) {
-		return Modified, true, nil
+		return Modified, true, fi, nil
 	}
 	if statClean(e, fi, indexMtime) {
-		return 0, false, nil
+		return 0, false, fi, nil
 	}
 	var data []byte
 	abs := filepath.Join(r.Root, filepath.FromSlash(e.Name))
 	if isLink {
 		target, err := os.Readlink(abs)
 		if err != nil {
-			return 0, false, fmt.Errorf("gitops: %w", err)
+			return 0, false, fi, fmt.Errorf("gitops: %w", err)
 		}
 		data = []byte(target)
 	} else {
 		data, err = os.ReadFile(abs)
 		if err != nil {
-			return 0, false, fmt.Errorf("gitops: %w", err)
+			return 0, false, fi, fmt.Errorf("gitops: %w", err)
 		}
 	}
 	if plumbing.ComputeHash(plumbing.BlobObject, data) != e.Hash {
-		return Modified, true, nil
+		return Modified, true, fi, nil
 	}
-	return 0, false, nil
+	return 0, false, fi, nil
 }
 
 // recheckFiltered asks git about files whose raw bytes differ from their
@@ -383,10 +417,11 @@ func modeClass(m filemode.FileMode) int {
 }
 
 // collectTree adds the blobs, symlinks and submodules of HEAD at or below
-// folder to into, descending only along folder's own path.
-func (r *Repo) collectTree(root *object.Tree, folder string, into map[string]treeEntry) error {
+// folder to into, descending only along folder's own path. It returns the
+// tree object of folder (the zero hash when folder is no folder there).
+func (r *Repo) collectTree(root *object.Tree, folder string, into map[string]treeEntry) (plumbing.Hash, error) {
 	if folder == "" {
-		return r.walkTree(root, "", into)
+		return root.Hash, r.walkTree(root, "", into)
 	}
 	tree := root
 	parts := strings.Split(folder, "/")
@@ -399,21 +434,21 @@ func (r *Repo) collectTree(root *object.Tree, folder string, into map[string]tre
 			}
 		}
 		if found == nil {
-			return nil
+			return plumbing.ZeroHash, nil
 		}
 		if found.Mode != filemode.Dir {
 			if i == len(parts)-1 {
 				into[folder] = treeEntry{found.Hash, found.Mode}
 			}
-			return nil
+			return plumbing.ZeroHash, nil
 		}
 		sub, err := r.repo.TreeObject(found.Hash)
 		if err != nil {
-			return fmt.Errorf("gitops: reading HEAD tree %s: %w", strings.Join(parts[:i+1], "/"), err)
+			return plumbing.ZeroHash, fmt.Errorf("gitops: reading HEAD tree %s: %w", strings.Join(parts[:i+1], "/"), err)
 		}
 		tree = sub
 	}
-	return r.walkTree(tree, folder, into)
+	return tree.Hash, r.walkTree(tree, folder, into)
 }
 
 func (r *Repo) walkTree(tree *object.Tree, base string, into map[string]treeEntry) error {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,7 +22,10 @@ import (
 // whole repository (on 100,000 files, most of `regen status`'s CPU). A
 // missing, damaged or other commit's file is read from the objects again.
 
-const headCacheFormat = "regen head-entries v1"
+// The file: a header naming the commit and the folders, the tree object
+// of each folder ("trees", the zero hash where HEAD has no such folder),
+// one line per entry, and "end" (a torn file has none).
+const headCacheFormat = "regen head-entries v2"
 
 // headCacheFile is one file per folder set, so that callers asking for
 // different folders do not evict each other.
@@ -46,13 +50,75 @@ func (r *Repo) headEntries(commit plumbing.Hash, folders []string) (map[string]t
 		return nil, fmt.Errorf("gitops: reading HEAD tree: %w", err)
 	}
 	into := map[string]treeEntry{}
-	for _, f := range folders {
-		if err := r.collectTree(root, f, into); err != nil {
+	trees := make([]plumbing.Hash, len(folders))
+	for i, f := range folders {
+		if trees[i], err = r.collectTree(root, f, into); err != nil {
 			return nil, err
 		}
 	}
-	writeHeadCache(file, commit, folders, into) // best effort: the next call reads the objects
+	writeHeadCache(file, commit, folders, trees, into) // best effort: the next call reads the objects
 	return into, nil
+}
+
+// headCacheBody returns the file's entry lines and the folders' trees, or
+// false when the file is not a whole one for this commit and folder set.
+func headCacheBody(data []byte, commit plumbing.Hash, folders []string) (body []byte, trees []plumbing.Hash, ok bool) {
+	header := fmt.Sprintf("%s %s %q\n", headCacheFormat, commit, folders)
+	if !bytes.HasPrefix(data, []byte(header)) || !bytes.HasSuffix(data, []byte("end\n")) {
+		return nil, nil, false
+	}
+	body = data[len(header) : len(data)-len("end\n")]
+	line, body, found := bytes.Cut(body, []byte("\n"))
+	f := strings.Fields(string(line))
+	if !found || len(f) != len(folders)+1 || f[0] != "trees" {
+		return nil, nil, false
+	}
+	trees = make([]plumbing.Hash, len(folders))
+	for i, h := range f[1:] {
+		if len(h) != 2*len(trees[i]) {
+			return nil, nil, false
+		}
+		if _, err := hex.Decode(trees[i][:], []byte(h)); err != nil {
+			return nil, nil, false
+		}
+	}
+	return body, trees, true
+}
+
+// readHeadTrees returns the tree object of each folder at commit, as kept
+// with the listing (false: no whole file for them).
+// Only the header and the trees line are read, and the last bytes ("end"):
+// not the 2,000 entries.
+func readHeadTrees(file string, commit plumbing.Hash, folders []string) ([]plumbing.Hash, bool) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil, false
+	}
+	head := make([]byte, min(fi.Size(), int64(4096+len(folders)*(2*len(plumbing.ZeroHash)+1))))
+	if _, err := io.ReadFull(f, head); err != nil {
+		return nil, false
+	}
+	var tail [len("end\n")]byte
+	if _, err := f.ReadAt(tail[:], fi.Size()-int64(len(tail))); err != nil {
+		return nil, false
+	}
+	// The entries the header and trees line are followed by are not read:
+	// cut after the trees line, and end it as a whole file would.
+	header := fmt.Sprintf("%s %s %q\n", headCacheFormat, commit, folders)
+	if !bytes.HasPrefix(head, []byte(header)) {
+		return nil, false
+	}
+	nl := bytes.IndexByte(head[len(header):], '\n')
+	if nl < 0 {
+		return nil, false
+	}
+	_, trees, ok := headCacheBody(append(head[:len(header)+nl+1:len(header)+nl+1], tail[:]...), commit, folders)
+	return trees, ok
 }
 
 // readHeadCache returns the listing kept for commit, or false when there
@@ -62,11 +128,10 @@ func readHeadCache(file string, commit plumbing.Hash, folders []string) (map[str
 	if err != nil {
 		return nil, false
 	}
-	header := fmt.Sprintf("%s %s %q\n", headCacheFormat, commit, folders)
-	if !bytes.HasPrefix(data, []byte(header)) || !bytes.HasSuffix(data, []byte("end\n")) {
+	body, _, ok := headCacheBody(data, commit, folders)
+	if !ok {
 		return nil, false
 	}
-	body := data[len(header) : len(data)-len("end\n")]
 	// Sized once: growing a map of 2,000 entries was half the read.
 	got := make(map[string]treeEntry, bytes.Count(body, []byte("\n")))
 	for len(body) > 0 {
@@ -129,9 +194,13 @@ func unquotePath(q []byte) (string, bool) {
 	return p, err == nil
 }
 
-func writeHeadCache(file string, commit plumbing.Hash, folders []string, entries map[string]treeEntry) {
+func writeHeadCache(file string, commit plumbing.Hash, folders []string, trees []plumbing.Hash, entries map[string]treeEntry) {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s %s %q\n", headCacheFormat, commit, folders)
+	fmt.Fprintf(&b, "%s %s %q\ntrees", headCacheFormat, commit, folders)
+	for _, t := range trees {
+		b.WriteString(" " + t.String())
+	}
+	b.WriteString("\n")
 	for p, e := range entries {
 		fmt.Fprintf(&b, "%o %s %q\n", uint32(e.mode), e.hash, p)
 	}

@@ -19,7 +19,7 @@ func BenchmarkReadHeadCache(b *testing.B) {
 	for i := range 2000 {
 		entries[fmt.Sprintf("%s/2024%010d_step_%d.exs", migs, i, i)] = treeEntry{hash: plumbing.NewHash(fmt.Sprintf("%040x", i)), mode: filemode.Regular}
 	}
-	writeHeadCache(file, commit, folders, entries)
+	writeHeadCache(file, commit, folders, []plumbing.Hash{plumbing.ZeroHash}, entries)
 	for b.Loop() {
 		got, ok := readHeadCache(file, commit, folders)
 		if !ok || len(got) != 2000 {

@@ -225,7 +225,7 @@ func (r *Repo) treeFiles(c *object.Commit, folders []string) ([]string, error) {
 	}
 	into := map[string]treeEntry{}
 	for _, f := range folders {
-		if err := r.collectTree(root, f, into); err != nil {
+		if _, err := r.collectTree(root, f, into); err != nil {
 			return nil, err
 		}
 	}

@@ -212,6 +212,28 @@ func (s *indexSnapshot) tracked(name string) bool {
 	return i < s.len() && s.nameAt(i) == name
 }
 
+// childSpan returns the positions [lo, hi) of the entries inside folder
+// dir ("" for the top: all of them) and the length of the prefix they all
+// have (dir + "/"), for childTracked; false when names are not looked up
+// in the sorted entries (core.ignoreCase).
+func (s *indexSnapshot) childSpan(dir string) (lo, hi, skip int, ok bool) {
+	if s.lowerNames != nil {
+		return 0, 0, 0, false
+	}
+	if dir == "" {
+		return 0, s.len(), 0, true
+	}
+	// Everything with the prefix sorts before prefix with '/' bumped to '0'.
+	return s.search(dir + "/"), s.search(dir + "0"), len(dir) + 1, true
+}
+
+// childTracked is tracked(dir + "/" + name) within childSpan(dir): the
+// entries there are sorted by what follows the prefix.
+func (s *indexSnapshot) childTracked(lo, hi, skip int, name string) bool {
+	i := lo + sort.Search(hi-lo, func(k int) bool { return s.nameAt(lo + k)[skip:] >= name })
+	return i < hi && s.nameAt(i)[skip:] == name
+}
+
 // entry returns the entry of name at stage 0 (merged), or nil.
 func (s *indexSnapshot) entry(name string) *index.Entry {
 	i := s.search(name)

@@ -34,6 +34,7 @@ type rawIndex struct {
 	names  string   // data viewed as a string: names are substrings of it
 	offs   []uint32 // where each entry starts in data
 	mapped bool     // data is a file mapping, not heap memory
+	tree   []byte   // the cache-tree extension's data, nil when none (cachetree.go)
 }
 
 // scanIndex checks the structure of a version 2/3 index (taking ownership
@@ -103,6 +104,7 @@ func scanIndex(data []byte, mapped bool) (x *rawIndex, sorted bool, err error) {
 	if err := checkExtensions(body, pos); err != nil {
 		return nil, false, err
 	}
+	x.tree = findExtension(body, pos, "TREE")
 	return x, sorted, nil
 }
 

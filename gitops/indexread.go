@@ -124,6 +124,19 @@ func checkExtensions(body []byte, pos int) error {
 	return nil
 }
 
+// findExtension returns the data of the extension sig among those after
+// the entries (from pos; checkExtensions has checked their bounds), or nil.
+func findExtension(body []byte, pos int, sig string) []byte {
+	for pos+8 <= len(body) {
+		size := int(binary.BigEndian.Uint32(body[pos+4 : pos+8]))
+		if string(body[pos:pos+4]) == sig {
+			return body[pos+8 : pos+8+size]
+		}
+		pos += 8 + size
+	}
+	return nil
+}
+
 // decodeStat fills the fixed 62-byte part of an entry and returns its flags.
 func decodeStat(e *index.Entry, b []byte) (flags uint16) {
 	e.CreatedAt = unixOrZero(b[0:8])

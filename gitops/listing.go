@@ -5,10 +5,11 @@ import (
 	"slices"
 )
 
-// Listing returns the entries of the configured folder (as passed to Scan)
-// that Scan's walk read, so that a caller checking the folder's files
-// reads it once per run instead of twice (2,000 migrations are 2,000
-// entries). They are in the file system's order, not sorted (sorting
+// Listing returns the entries of a configured folder (as passed to Scan),
+// or of a folder below one (not below the top: that would keep the whole
+// work tree), that Scan's walk read, so that a caller checking the
+// folder's files reads it once per run instead of twice (2,000 migrations
+// are 2,000 entries). They are in the file system's order, not sorted (sorting
 // 2,000 entries cost as much as reading them; sort what you keep). ok is
 // false when the walk did not read that folder (absent, not a folder, a
 // nested repository, the git CLI fallback): the caller reads it itself.

@@ -54,6 +54,19 @@ func TestScanListingIsReadDir(t *testing.T) {
 				t.Errorf("entry %d: %s %v, os.ReadDir %s %v", i, got[i].Name(), got[i].Type(), want[i].Name(), want[i].Type())
 			}
 		}
+		// A folder below a configured one is kept too; the top's subfolders
+		// are not (that would keep the whole work tree).
+		if sub, found := scan.Listing(migs + "/sub"); !found || len(sub) != 1 || sub[0].Name() != "x.exs" {
+			t.Errorf("Listing(%s/sub) = %v, %v; want x.exs", migs, sub, found)
+		}
+		top, err := r.Scan([]string{""})
+		ok(t, err)
+		if _, found := top.Listing(migs); found {
+			t.Errorf("a scan of the top kept the listing of %s", migs)
+		}
+		if _, found := top.Listing(""); !found {
+			t.Errorf("a scan of the top kept no listing of the top")
+		}
 		if ents, found := scan.Listing("snaps"); !found || len(ents) != 0 {
 			t.Errorf("Listing(snaps) = %v, %v; want an empty listing", ents, found)
 		}

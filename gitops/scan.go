@@ -26,6 +26,17 @@ type FolderScan struct {
 	SkipWorktree []string
 
 	listings map[string][]fs.DirEntry // the configured folders' entries, as the walk read them (see Listing)
+	stats    map[string]fs.FileInfo   // the tracked files' lstat, as the comparison took it (see Lstat)
+}
+
+// Lstat is the lstat the scan took of a tracked file to compare it with
+// the index (false when it took none: the file is missing, reached through
+// a symlinked folder, skip-worktree, or the scan went through the git
+// CLI). It is as old as the scan: a caller whose answer depends on when
+// the stat was taken takes its time before calling Scan.
+func (s *FolderScan) Lstat(path string) (fs.FileInfo, bool) {
+	fi, ok := s.stats[path]
+	return fi, ok
 }
 
 // Scan answers Untracked, Ignored, Tracked and the work-tree side of
@@ -46,14 +57,14 @@ func (r *Repo) Scan(folders []string) (_ *FolderScan, err error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &FolderScan{}
+	out := &FolderScan{stats: map[string]fs.FileInfo{}}
 	var wg sync.WaitGroup
 	var changeErr error
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer guardMapped(debug.SetPanicOnFault(true), &changeErr)
-		out.Changed, _, out.SkipWorktree, changeErr = r.worktreeChanges(dirs, snap)
+		out.Changed, _, out.SkipWorktree, changeErr = r.worktreeChanges(dirs, snap, out.stats)
 	}()
 	out.listings = map[string][]fs.DirEntry{}
 	untracked, ignored, walkErr := r.walkSnap(dirs, snap, true, out.listings)

@@ -188,3 +188,82 @@ func (r *testRepo) gitStdin(stdin string, args ...string) string {
 	}
 	return string(out)
 }
+
+// TestScanLstatIsTheComparisonsStat: Scan hands out the lstat it compared
+// each tracked file with (so that regen does not stat 2,000 migrations
+// twice), and none for what it did not stat: a missing file, one reached
+// through a symlinked folder, a skip-worktree entry, an untracked file, or
+// any file when the git CLI answered.
+func TestScanLstatIsTheComparisonsStat(t *testing.T) {
+	isolateGit(t)
+	tr := newRepo(t)
+	tr.write("m/a.exs", "a")
+	tr.write("m/b.exs", "b")
+	tr.write("m/gone.exs", "g")
+	tr.write("m/sparse.exs", "s")
+	tr.write("l/real/c.exs", "c")
+	tr.git("add", ".")
+	tr.git("commit", "-qm", "base")
+	tr.git("update-index", "--skip-worktree", "--", "m/sparse.exs")
+	ok(t, os.Remove(tr.abs("m/gone.exs")))
+	tr.write("m/b.exs", "b, edited")
+	tr.write("m/new.exs", "untracked")
+	ok(t, os.Rename(tr.abs("l/real"), tr.abs("l/moved")))
+	tr.symlink("moved", "l/real")
+	r := tr.open()
+	scan, err := r.Scan([]string{"m", "l"})
+	ok(t, err)
+	for _, p := range []string{"m/a.exs", "m/b.exs"} {
+		fi, found := scan.Lstat(p)
+		want, err := os.Lstat(tr.abs(p))
+		ok(t, err)
+		got, _ := statOf(fi)
+		exp, _ := statOf(want)
+		if !found || got != exp || fi.Size() != want.Size() || !fi.ModTime().Equal(want.ModTime()) || fi.Mode() != want.Mode() {
+			t.Fatalf("Lstat(%s) = %v, %v; os.Lstat %v", p, fi, found, want)
+		}
+	}
+	for _, p := range []string{"m/gone.exs", "m/sparse.exs", "m/new.exs", "l/real/c.exs", "nowhere"} {
+		if fi, found := scan.Lstat(p); found {
+			t.Fatalf("Lstat(%s) = %v: the scan took no stat of it", p, fi)
+		}
+	}
+	forceCLI(t, r)
+	scan, err = r.Scan([]string{"m"})
+	ok(t, err)
+	if _, found := scan.Lstat("m/a.exs"); found {
+		t.Fatal("the git CLI's scan has no stats to give")
+	}
+}
+
+// Folders one inside the other: each tracked path is still compared and
+// reported once, as git reports it.
+func TestScanNestedFolders(t *testing.T) {
+	isolateGit(t)
+	tr := newRepo(t)
+	tr.write("m/a.exs", "a")
+	tr.write("m/sub/b.exs", "b")
+	tr.write("n/c.exs", "c")
+	tr.git("add", ".")
+	tr.git("commit", "-qm", "base")
+	tr.write("m/sub/b.exs", "b, edited")
+	ok(t, os.Remove(tr.abs("m/a.exs")))
+	for _, folders := range [][]string{{"m", "m/sub"}, {"m/sub", "m"}, {"", "n"}, {"m", "n"}} {
+		if !nested(folders) && folders[1] != "n" {
+			t.Fatalf("%v: not seen as nested", folders)
+		}
+		checkAgainstGit(t, tr.open(), tr, folders...)
+		scan, err := tr.open().Scan(folders)
+		ok(t, err)
+		seen := map[string]int{}
+		for _, c := range scan.Changed {
+			seen[c.Path]++
+		}
+		if seen["m/sub/b.exs"] > 1 || seen["m/a.exs"] > 1 {
+			t.Fatalf("%v: a change reported twice: %+v", folders, scan.Changed)
+		}
+	}
+	if nested([]string{"m", "n"}) || nested([]string{"m", "mm"}) || nested([]string{"m/a", "m/b"}) {
+		t.Fatal("disjoint folders seen as nested")
+	}
+}

@@ -70,7 +70,7 @@ type walker struct {
 	untracked   []string
 	ignored     []string
 	top         string                   // the configured folder walked
-	listings    map[string][]fs.DirEntry // nil, or where top's own entries are kept
+	listings    map[string][]fs.DirEntry // nil, or where the entries of top and the folders below it are kept
 }
 
 func (r *Repo) walk(folders []string, wantIgnored bool) (untracked, ignored []string, err error) {
@@ -197,7 +197,7 @@ func (w *walker) dir(rel, abs string, excluded bool) error {
 		}
 		return fmt.Errorf("gitops: listing %s: %w", abs, err)
 	}
-	if w.listings != nil && rel == w.top {
+	if w.listings != nil && (rel == w.top || w.top != "" && strings.HasPrefix(rel, w.top+"/")) {
 		w.listings[rel] = ents
 	}
 	if !excluded {
@@ -212,12 +212,20 @@ func (w *walker) dir(rel, abs string, excluded bool) error {
 			}
 		}
 	}
+	// The entries of this folder sit in one range of the sorted index: a
+	// tracked file (nearly every one of 2,000 migrations) is found there
+	// by its name alone, without building its path.
+	lo, hi, skip, byName := w.snap.childSpan(rel)
 	for _, e := range ents {
 		name := e.Name()
 		if name == ".git" {
 			continue // git never lists an entry named .git
 		}
-		if err := w.entry(joinRel(rel, name), abs, e.Type(), excluded); err != nil {
+		typ := e.Type()
+		if byName && (typ.IsRegular() || typ&fs.ModeSymlink != 0) && w.snap.childTracked(lo, hi, skip, name) {
+			continue // what entry does with a tracked file: nothing
+		}
+		if err := w.entry(joinRel(rel, name), abs, typ, excluded); err != nil {
 			return err
 		}
 	}

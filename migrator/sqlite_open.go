@@ -39,6 +39,22 @@ func readOnlyDSN(dbPath string) (string, error) {
 // writing to it, and checks that it really is a database: SQLite opens lazily
 // and only notices garbage on the first read.
 func openReadOnly(ctx context.Context, dbPath string) (*sql.DB, error) {
+	db, err := openReadOnlyLazy(dbPath)
+	if err != nil {
+		return nil, err
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+		_ = db.Close()
+		return nil, describeOpenError(dbPath, err)
+	}
+	return db, nil
+}
+
+// openReadOnlyLazy is openReadOnly without the first read: for a caller
+// whose own first statement is that read (its error through
+// describeOpenError).
+func openReadOnlyLazy(dbPath string) (*sql.DB, error) {
 	info, err := os.Stat(dbPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", dbPath, ErrNoDatabase)
@@ -60,16 +76,12 @@ func openReadOnly(ctx context.Context, dbPath string) (*sql.DB, error) {
 	// One connection: every statement sees the same read transaction state,
 	// and nothing is left open in a pool behind the caller's back.
 	db.SetMaxOpenConns(1)
-	var n int
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
-		_ = db.Close()
-		return nil, describeOpenError(dbPath, err)
-	}
 	return db, nil
 }
 
 // SQLite primary result codes (sqlite3.h) the messages below distinguish.
 const (
+	sqliteError   = 1
 	sqliteBusy    = 5
 	sqliteIOErr   = 10
 	sqliteCorrupt = 11

@@ -3,7 +3,10 @@ package migrator
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+
+	"modernc.org/sqlite"
 )
 
 // DefaultMigrationSource is Ecto's table of applied versions unless the repo
@@ -24,27 +27,33 @@ func SQLiteAppliedVersions(ctx context.Context, dbPath, source string) ([]Versio
 	if source == "" {
 		source = DefaultMigrationSource
 	}
-	db, err := openReadOnly(ctx, dbPath)
+	// Every status reads this: one statement, not a check that the file is
+	// a database, another that the table exists and then the read. Its
+	// failure tells which: an error of the file (not a database, locked,
+	// corrupt, I/O) is the file's; one of the statement (most often no
+	// such table) is answered by asking whether the table exists.
+	db, err := openReadOnlyLazy(dbPath)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-
-	var n int
-	err = db.QueryRowContext(ctx,
-		"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", source).Scan(&n)
-	if err != nil {
-		return nil, describeOpenError(dbPath, err)
-	}
-	if n == 0 {
-		return []Version{}, nil
-	}
-
 	// CAST keeps the text exactly as stored: the driver would otherwise turn
 	// a TEXT value in a column declared as a timestamp into time.Time.
 	rows, err := db.QueryContext(ctx, fmt.Sprintf(
 		`SELECT version, CAST(inserted_at AS TEXT) FROM %s ORDER BY version`, quoteIdent(source)))
 	if err != nil {
+		var se *sqlite.Error
+		if !errors.As(err, &se) || se.Code()&0xff != sqliteError {
+			return nil, describeOpenError(dbPath, err)
+		}
+		var n int
+		if qerr := db.QueryRowContext(ctx,
+			"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", source).Scan(&n); qerr != nil {
+			return nil, describeOpenError(dbPath, qerr)
+		}
+		if n == 0 {
+			return []Version{}, nil
+		}
 		return nil, fmt.Errorf("reading %s in %s: %w", source, dbPath, err)
 	}
 	defer rows.Close()

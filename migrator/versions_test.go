@@ -77,6 +77,17 @@ func TestSQLiteAppliedVersionsMissingTable(t *testing.T) {
 	}
 }
 
+// The read is the first statement: when it fails on a table that exists
+// (here a column is missing), that is an error, not "nothing applied".
+func TestSQLiteAppliedVersionsTableItCannotRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dev.db")
+	mustExec(t, openRW(t, path), `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY)`)
+	got, err := SQLiteAppliedVersions(context.Background(), path, "")
+	if err == nil || !strings.Contains(err.Error(), "inserted_at") || got != nil {
+		t.Errorf("got %#v, %v; want an error naming the missing column", got, err)
+	}
+}
+
 func TestSQLiteAppliedVersionsMissingFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "dev.db")

@@ -3,6 +3,7 @@ package regen
 import (
 	"context"
 	"fmt"
+	"github.com/regen-tool/regen/gitops"
 	"io/fs"
 	"os"
 	"path"
@@ -46,18 +47,20 @@ func (p *workspace) storeGitDir() string { return p.git.GitDir }
 // reads only files regen has not remembered yet, plus each remembered
 // one once to compare. A store that cannot be read or written never fails
 // the plan: p.storeProblem says so once.
-func (p *workspace) rememberApplied(r project.RepoConfig, rp *RepoPlan, tenantFiles []Migration, stamps map[int64]string) {
-	isApplied := map[int64]bool{}
-	for _, v := range rp.Applied {
-		isApplied[v] = true
-	}
-	var files []Migration
-	for _, m := range append(append([]Migration{}, rp.Tracked...), rp.Untracked...) {
-		if m.Applied {
-			files = append(files, m)
+//
+// scan is the plan's scan of the folders, taken after now: the stats it
+// took of the tracked files are used, not taken again. isApplied is the
+// plan's set of rp.Applied (only read).
+func (p *workspace) rememberApplied(r project.RepoConfig, rp *RepoPlan, tenantFiles []Migration, stamps map[int64]string, scan *gitops.FolderScan, now time.Time, isApplied map[int64]bool) {
+	files := make([]Migration, 0, len(rp.Applied))
+	for _, ms := range [][]Migration{rp.Tracked, rp.Untracked} {
+		for _, m := range ms {
+			if m.Applied {
+				files = append(files, m)
+			}
 		}
 	}
-	rp.EditedAfterApplied = p.rememberFolder(r.Migrations, files, isApplied, stamps)
+	rp.EditedAfterApplied = p.rememberFolderAt(r.Migrations, files, isApplied, stamps, now, scan)
 	if r.TenantMigrations == "" {
 		return
 	}
@@ -73,7 +76,7 @@ func (p *workspace) rememberApplied(r project.RepoConfig, rp *RepoPlan, tenantFi
 			tfiles = append(tfiles, m)
 		}
 	}
-	rp.TenantEditedAfterApplied = p.rememberFolder(r.TenantMigrations, tfiles, tenantApplied, nil) // no stamps: first content seen wins
+	rp.TenantEditedAfterApplied = p.rememberFolderAt(r.TenantMigrations, tfiles, tenantApplied, nil, now, scan) // no stamps: first content seen wins
 }
 
 // rememberFolder: stamps (inserted_at by version, nil when unknown) tell a
@@ -82,17 +85,18 @@ func (p *workspace) rememberApplied(r project.RepoConfig, rp *RepoPlan, tenantFi
 // the store last saw it with is not read again (phantom.Stat): the work
 // grows with what changed, not with the number of applied migrations.
 func (p *workspace) rememberFolder(folder string, files []Migration, isApplied map[int64]bool, stamps map[int64]string) []EditedMigration {
-	return p.rememberFolderAt(folder, files, isApplied, stamps, time.Now())
+	return p.rememberFolderAt(folder, files, isApplied, stamps, time.Now(), nil)
 }
 
 // rememberFolderAt is rememberFolder with the time taken before the stats
-// (see phantom.SettledStat).
-func (p *workspace) rememberFolderAt(folder string, files []Migration, isApplied map[int64]bool, stamps map[int64]string, now time.Time) []EditedMigration {
+// (see phantom.SettledStat) and the scan that took them (nil: they are
+// taken here).
+func (p *workspace) rememberFolderAt(folder string, files []Migration, isApplied map[int64]bool, stamps map[int64]string, now time.Time, scan *gitops.FolderScan) []EditedMigration {
 	gitDir, dir := p.storeGitDir(), p.gitPath(folder)
 	var edited []EditedMigration
 	err := phantom.Visit(gitDir, dir, p.storeReadOnly, func(recs map[string]phantom.Applied) phantom.Update {
 		var u phantom.Update
-		edited, u = p.compareApplied(files, recs, stamps, now)
+		edited, u = p.compareApplied(files, recs, stamps, now, scan)
 		// Rolled back since: applying it again is a new application.
 		for v := range recs {
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil && !isApplied[n] {
@@ -110,12 +114,11 @@ func (p *workspace) rememberFolderAt(folder string, files []Migration, isApplied
 // compareApplied sorts the applied files into the ones to remember (new to
 // the store, or applied again since), the edited ones, and the unedited
 // ones whose signature the store should keep for next time.
-func (p *workspace) compareApplied(files []Migration, recs map[string]phantom.Applied, stamps map[int64]string, now time.Time) ([]EditedMigration, phantom.Update) {
+func (p *workspace) compareApplied(files []Migration, recs map[string]phantom.Applied, stamps map[int64]string, now time.Time, scan *gitops.FolderScan) ([]EditedMigration, phantom.Update) {
 	var edited []EditedMigration
 	var u phantom.Update
 	for _, m := range files {
-		abs := filepath.Join(p.cfg.Root, filepath.FromSlash(m.Path))
-		info, err := os.Lstat(abs)
+		info, err := p.lstatScanned(scan, m.Path)
 		if err != nil || !info.Mode().IsRegular() {
 			continue // a symlink is never followed; the plan reports unreadable files
 		}
@@ -127,7 +130,7 @@ func (p *workspace) compareApplied(files []Migration, recs map[string]phantom.Ap
 		if !again && hasSig && rec.Seen != nil && *rec.Seen == sig {
 			continue // unchanged since it was last found unedited
 		}
-		data, err := os.ReadFile(abs)
+		data, err := os.ReadFile(p.abs(m.Path))
 		if err != nil {
 			continue
 		}
@@ -149,6 +152,21 @@ func (p *workspace) compareApplied(files []Migration, recs map[string]phantom.Ap
 	}
 	return edited, u
 }
+
+// lstatScanned is os.Lstat of the project file rel, as the scan took it
+// when it did (a tracked file: 2,000 applied migrations are not stat'ed
+// twice, nor their paths built), else now.
+func (p *workspace) lstatScanned(scan *gitops.FolderScan, rel string) (fs.FileInfo, error) {
+	if scan != nil {
+		if fi, ok := scan.Lstat(p.gitPath(rel)); ok {
+			return fi, nil
+		}
+	}
+	return os.Lstat(p.abs(rel))
+}
+
+// abs is the absolute path of the project file rel.
+func (p *workspace) abs(rel string) string { return filepath.Join(p.cfg.Root, filepath.FromSlash(rel)) }
 
 // fileStat is the store's signature of a file (false where the platform
 // gives no change time and inode: there every file is read).

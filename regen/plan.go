@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/regen-tool/regen/gitops"
 	"github.com/regen-tool/regen/regen/project"
@@ -195,9 +196,9 @@ func (p *workspace) plan(ctx context.Context, name string, migrate, force bool) 
 	if why := p.git.FromEnv(); why != "" {
 		pl.Git += fmt.Sprintf("; repository %s, work tree %s, as git locates them with %s", p.git.GitDir, p.git.Root, why)
 	}
-	holders := p.holdersAsync()
+	startHolders, holders := p.holdersAsync()
 	for i, r := range p.cfg.Repos {
-		rp, err := p.planRepo(ctx, r, p.dbs[i])
+		rp, err := p.planRepo(ctx, r, p.dbs[i], startHolders)
 		if err != nil {
 			holders()
 			return nil, err
@@ -244,13 +245,16 @@ func (p *workspace) plan(ctx context.Context, name string, migrate, force bool) 
 	return pl, nil
 }
 
-func (p *workspace) planRepo(ctx context.Context, r project.RepoConfig, db database) (*RepoPlan, error) {
+// read is called once git and the database are read (see holdersAsync).
+func (p *workspace) planRepo(ctx context.Context, r project.RepoConfig, db database, read func()) (*RepoPlan, error) {
 	rp := &RepoPlan{Name: r.Name, Database: db.String(), Migrations: r.Migrations, Snapshots: r.Snapshots, TenantMigrations: r.TenantMigrations}
 	folders := r.Folders()
 	var tenantUntracked, tenantTracked []Migration
 	gitFolders := p.gitPaths(folders)
 
+	now := time.Now() // before the scan's stats (rememberApplied)
 	scan, applied, gitErr, err := p.readRepoState(ctx, gitFolders, db)
+	read()
 	if gitErr != nil {
 		return nil, fmt.Errorf("git: %w", gitErr)
 	}
@@ -259,11 +263,12 @@ func (p *workspace) planRepo(ctx context.Context, r project.RepoConfig, db datab
 		return nil, &InputError{What: fmt.Sprintf("cannot read the applied migrations of repo %q from %s: %v", r.Name, db, err), Next: db.ReadHint(err)}
 	}
 	rp.Applied = applied
-	isApplied := map[int64]bool{}
+	isApplied := make(map[int64]bool, len(applied))
 	for _, v := range applied {
 		isApplied[v] = true
 	}
-	withFile := map[int64]bool{}
+	withFile := make(map[int64]bool, len(tracked)+len(untracked))
+	rp.Tracked = make([]Migration, 0, len(tracked))
 
 	added := map[string]bool{}
 	if p.base != "" {
@@ -390,11 +395,18 @@ func (p *workspace) planRepo(ctx context.Context, r project.RepoConfig, db datab
 	for _, m := range tenantFiles {
 		rp.TenantFiles = append(rp.TenantFiles, m.Version)
 	}
-	p.rememberApplied(r, rp, tenantFiles, db.AppliedStamps())
+	// The store's visit and the file checks read the plan so far and write
+	// apart (EditedAfterApplied and storeProblem; Problems): side by side.
+	remembered := make(chan struct{})
+	go func() {
+		defer close(remembered)
+		p.rememberApplied(r, rp, tenantFiles, db.AppliedStamps(), scan, now, isApplied)
+	}()
 	sort.Strings(rp.Remove)
 	sort.Strings(rp.RestoreTracked)
 	sort.Strings(rp.Stray)
-	p.fileProblems(r, rp, scan)
+	p.fileProblems(r, rp, scan, isApplied)
+	<-remembered
 	return rp, nil
 }
 

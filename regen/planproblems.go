@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -94,14 +95,11 @@ func shellQuote(s string) string {
 // and regen cannot handle: links, unreadable files, applied versions whose
 // file is gone, tracked files git hides from the work tree, and the
 // snapshots codegen will decode.
-func (p *workspace) fileProblems(r project.RepoConfig, rp *RepoPlan, scan *gitops.FolderScan) {
-	tracked := map[string]bool{}
+// isApplied is the plan's set of rp.Applied (only read).
+func (p *workspace) fileProblems(r project.RepoConfig, rp *RepoPlan, scan *gitops.FolderScan, isApplied map[int64]bool) {
+	tracked := make(map[string]bool, len(scan.Tracked))
 	for _, g := range scan.Tracked {
 		tracked[p.projectPath(g)] = true
-	}
-	isApplied := map[int64]bool{}
-	for _, v := range rp.Applied {
-		isApplied[v] = true
 	}
 	explained := map[int64]bool{}
 	for _, folder := range []string{r.Migrations, r.TenantMigrations} {
@@ -115,7 +113,7 @@ func (p *workspace) fileProblems(r project.RepoConfig, rp *RepoPlan, scan *gitop
 	duplicateProblems(rp)
 	p.strandedSnapshotProblems(r, rp, scan)
 	p.hiddenProblems(r, rp, scan)
-	p.snapshotProblems(r, rp, tracked)
+	p.snapshotProblems(r, rp, tracked, scan)
 }
 
 // migrationFolderProblems checks the entries named like migrations: Ecto
@@ -318,18 +316,18 @@ func (p *workspace) strandedSnapshotProblems(r project.RepoConfig, rp *RepoPlan,
 	if len(rp.Untracked) == 0 {
 		return
 	}
-	type owner struct {
-		m         Migration
-		untracked bool
+	// The migration each snapshot belongs to is the latest at or before
+	// its timestamp, tracked or untracked (both lists are sorted by
+	// version; on a tie the tracked one owns it, as a duplicate version is
+	// refused on its own).
+	owner := func(t int64) (Migration, bool) {
+		i := sort.Search(len(rp.Tracked), func(i int) bool { return rp.Tracked[i].Version > t }) - 1
+		j := sort.Search(len(rp.Untracked), func(j int) bool { return rp.Untracked[j].Version > t }) - 1
+		if j < 0 || (i >= 0 && rp.Tracked[i].Version >= rp.Untracked[j].Version) {
+			return Migration{}, false
+		}
+		return rp.Untracked[j], !rp.Untracked[j].Committed
 	}
-	var all []owner
-	for _, m := range rp.Tracked {
-		all = append(all, owner{m, false})
-	}
-	for _, m := range rp.Untracked {
-		all = append(all, owner{m, !m.Committed})
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].m.Version < all[j].m.Version })
 	stranded := map[string][]string{}
 	var order []string
 	for _, g := range scan.Tracked {
@@ -342,11 +340,11 @@ func (p *workspace) strandedSnapshotProblems(r project.RepoConfig, rp *RepoPlan,
 		if err != nil {
 			continue
 		}
-		i := sort.Search(len(all), func(i int) bool { return all[i].m.Version > t }) - 1
-		if i < 0 || !all[i].untracked {
+		m, untracked := owner(t)
+		if !untracked {
 			continue
 		}
-		mp := all[i].m.Path
+		mp := m.Path
 		if _, ok := stranded[mp]; !ok {
 			order = append(order, mp)
 		}
@@ -417,7 +415,7 @@ func (p *workspace) hiddenProblems(r project.RepoConfig, rp *RepoPlan, scan *git
 // snapshotProblems checks, per table folder, the snapshot codegen will
 // read: the newest one left after the run's removals (the index's content
 // when the run restores it). Codegen fails on one it cannot decode.
-func (p *workspace) snapshotProblems(r project.RepoConfig, rp *RepoPlan, tracked map[string]bool) {
+func (p *workspace) snapshotProblems(r project.RepoConfig, rp *RepoPlan, tracked map[string]bool, scan *gitops.FolderScan) {
 	removed := map[string]bool{}
 	for _, f := range rp.Remove {
 		removed[f] = true
@@ -436,8 +434,9 @@ func (p *workspace) snapshotProblems(r project.RepoConfig, rp *RepoPlan, tracked
 			}
 		}
 	}
-	for _, dir := range snapshotTableDirs(p.cfg.Root, r.Snapshots, rp) {
-		entries, err := os.ReadDir(filepath.Join(p.cfg.Root, filepath.FromSlash(dir)))
+	list := p.lister(scan)
+	for _, dir := range snapshotTableDirs(p.cfg.Root, r.Snapshots, rp, list) {
+		entries, err := list(dir)
 		if err != nil {
 			continue
 		}
@@ -463,11 +462,12 @@ func (p *workspace) snapshotProblems(r project.RepoConfig, rp *RepoPlan, tracked
 
 // snapshotTableDirs lists the table folders under the snapshots folder
 // (tenants' too); a table folder that is a symlink is reported instead.
-func snapshotTableDirs(root, snaps string, rp *RepoPlan) []string {
+// list is os.ReadDir of a project folder (see lister).
+func snapshotTableDirs(root, snaps string, rp *RepoPlan, list func(dir string) ([]os.DirEntry, error)) []string {
 	var out []string
 	var walk func(dir string, depth int)
 	walk = func(dir string, depth int) {
-		entries, err := os.ReadDir(filepath.Join(root, filepath.FromSlash(dir)))
+		entries, err := list(dir)
 		if err != nil {
 			return
 		}
@@ -490,6 +490,21 @@ func snapshotTableDirs(root, snaps string, rp *RepoPlan) []string {
 	}
 	walk(snaps, 0)
 	return out
+}
+
+// lister is os.ReadDir of a project folder, from the listings the scan's
+// walk read where it has them (the snapshots folder's table folders: no
+// second reading of each), sorted as os.ReadDir sorts.
+func (p *workspace) lister(scan *gitops.FolderScan) func(dir string) ([]os.DirEntry, error) {
+	return func(dir string) ([]os.DirEntry, error) {
+		if scan != nil {
+			if ents, ok := scan.Listing(p.gitPath(dir)); ok {
+				slices.SortFunc(ents, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+				return ents, nil
+			}
+		}
+		return os.ReadDir(filepath.Join(p.cfg.Root, filepath.FromSlash(dir)))
+	}
 }
 
 func (p *workspace) checkSnapshot(rel string, typ os.FileMode, isTracked, restored bool) (Problem, bool) {

@@ -3,6 +3,7 @@ package regen
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -70,7 +71,7 @@ func TestStoreSignatureStillFindsEveryEdit(t *testing.T) {
 	for v := range applied {
 		stamps[v] = "2026-01-01T00:00:00"
 	}
-	if ed := ws.rememberFolderAt(sigFolder, files, applied, stamps, later()); len(ed) != 0 || ws.storeProblem != "" {
+	if ed := ws.rememberFolderAt(sigFolder, files, applied, stamps, later(), nil); len(ed) != 0 || ws.storeProblem != "" {
 		t.Fatalf("first visit: edited %v, store problem %q", ed, ws.storeProblem)
 	}
 	recs := records(t, ws)
@@ -82,7 +83,7 @@ func TestStoreSignatureStillFindsEveryEdit(t *testing.T) {
 	}
 	idx := filepath.Join(ws.git.GitDir, "regen", "store", "applied")
 	before := dirBytes(t, idx)
-	if ed := ws.rememberFolderAt(sigFolder, files, applied, stamps, later()); len(ed) != 0 {
+	if ed := ws.rememberFolderAt(sigFolder, files, applied, stamps, later(), nil); len(ed) != 0 {
 		t.Fatalf("second visit: edited %v", ed)
 	}
 	if after := dirBytes(t, idx); after != before {
@@ -116,7 +117,7 @@ func TestStoreSignatureStillFindsEveryEdit(t *testing.T) {
 	if err := os.Rename(tmp, abs(files[3])); err != nil {
 		t.Fatal(err)
 	}
-	ed := ws.rememberFolderAt(sigFolder, files, applied, stamps, later())
+	ed := ws.rememberFolderAt(sigFolder, files, applied, stamps, later(), nil)
 	got := map[int64]bool{}
 	for _, e := range ed {
 		got[e.Version] = true
@@ -131,7 +132,7 @@ func TestStoreSignatureStillFindsEveryEdit(t *testing.T) {
 
 	// 4: applied again (a new inserted_at): its content now is remembered.
 	stamps[files[1].Version] = "2026-02-02T00:00:00"
-	ed = ws.rememberFolderAt(sigFolder, files, applied, stamps, later())
+	ed = ws.rememberFolderAt(sigFolder, files, applied, stamps, later(), nil)
 	for _, e := range ed {
 		if e.Version == files[1].Version {
 			t.Fatalf("version %d was applied again, yet reported edited", e.Version)
@@ -146,7 +147,7 @@ func TestStoreSignatureStillFindsEveryEdit(t *testing.T) {
 // write in the same timestamp tick would leave size, mtime and ctime alike.
 func TestStoreSignatureNotTakenForARecentFile(t *testing.T) {
 	ws, files, applied := storeFixture(t, 2)
-	if ed := ws.rememberFolderAt(sigFolder, files, applied, nil, time.Now()); len(ed) != 0 {
+	if ed := ws.rememberFolderAt(sigFolder, files, applied, nil, time.Now(), nil); len(ed) != 0 {
 		t.Fatalf("edited %v", ed)
 	}
 	for v, r := range records(t, ws) {
@@ -164,7 +165,7 @@ func TestStoreSignatureNotTakenForARecentFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = os.Chtimes(p, fi.ModTime(), fi.ModTime())
-	if ed := ws.rememberFolderAt(sigFolder, files, applied, nil, time.Now()); len(ed) != 1 || ed[0].Version != files[0].Version {
+	if ed := ws.rememberFolderAt(sigFolder, files, applied, nil, time.Now(), nil); len(ed) != 1 || ed[0].Version != files[0].Version {
 		t.Fatalf("edited after applied: got %+v, want version %d", ed, files[0].Version)
 	}
 }
@@ -216,12 +217,88 @@ func BenchmarkStoreVisit(b *testing.B) {
 	}{{"signature", later}, {"read-all", before}} {
 		b.Run(c.name, func(b *testing.B) {
 			ws, files, applied := storeFixture(b, 2000)
-			ws.rememberFolderAt(sigFolder, files, applied, nil, c.now())
+			ws.rememberFolderAt(sigFolder, files, applied, nil, c.now(), nil)
 			for b.Loop() {
-				if ed := ws.rememberFolderAt(sigFolder, files, applied, nil, c.now()); len(ed) != 0 {
+				if ed := ws.rememberFolderAt(sigFolder, files, applied, nil, c.now(), nil); len(ed) != 0 {
 					b.Fatal(ed)
 				}
 			}
 		})
+	}
+}
+
+// The plan hands rememberFolderAt its scan: the signatures come from the
+// stats the scan compared the tracked files with (no second lstat), equal
+// to the files' own, and an edit is still found through them; a file the
+// scan did not stat (untracked) is stat'ed here.
+func TestStoreSignatureFromTheScan(t *testing.T) {
+	ws, files, applied := storeFixture(t, 4)
+	root := ws.cfg.Root
+	if err := os.RemoveAll(filepath.Join(root, ".git")); err != nil {
+		t.Fatal(err)
+	}
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "-q")
+	git("add", files[0].Path, files[1].Path, files[2].Path) // files[3] stays untracked
+	git("commit", "-qm", "base")
+	repo, err := gitops.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.git = repo
+	scanNow := func() (*gitops.FolderScan, time.Time) {
+		t.Helper()
+		now := time.Now()
+		scan, err := repo.Scan([]string{sigFolder})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return scan, now.Add(time.Minute) // the files are an hour old: settled either way
+	}
+	scan, now := scanNow()
+	if _, ok := scan.Lstat(files[3].Path); ok {
+		t.Fatal("the scan stat'ed an untracked file")
+	}
+	if ed := ws.rememberFolderAt(sigFolder, files, applied, nil, now, scan); len(ed) != 0 || ws.storeProblem != "" {
+		t.Fatalf("first visit: edited %v, store problem %q", ed, ws.storeProblem)
+	}
+	recs := records(t, ws)
+	for _, m := range files {
+		fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(m.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := fileStat(fi)
+		if r := recs[strconv.FormatInt(m.Version, 10)]; r.Seen == nil || *r.Seen != want {
+			t.Fatalf("%s: signature %+v, the file's %+v", m.Path, r.Seen, want)
+		}
+	}
+	// Same size, other bytes, the old mtime put back, in a tracked and in
+	// the untracked file: both found through the next scan.
+	old := time.Now().Add(-time.Hour)
+	for _, m := range []Migration{files[1], files[3]} {
+		p := filepath.Join(root, filepath.FromSlash(m.Path))
+		data, _ := os.ReadFile(p)
+		data[len(data)-5] ^= 0x20
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_ = os.Chtimes(p, old, old)
+	}
+	scan, now = scanNow()
+	ed := ws.rememberFolderAt(sigFolder, files, applied, nil, now, scan)
+	got := map[int64]bool{}
+	for _, e := range ed {
+		got[e.Version] = true
+	}
+	if len(ed) != 2 || !got[files[1].Version] || !got[files[3].Version] {
+		t.Fatalf("edited after applied: got %+v, want versions %d and %d", ed, files[1].Version, files[3].Version)
 	}
 }

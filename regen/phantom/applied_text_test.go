@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -107,6 +109,44 @@ func TestSettledStat(t *testing.T) {
 	for _, s := range []Stat{{Mtime: old, Ctime: now.UnixNano()}, {Mtime: now.UnixNano(), Ctime: old}, {Mtime: now.Add(-Settle / 2).UnixNano(), Ctime: old}} {
 		if SettledStat(s, now) != nil {
 			t.Fatalf("%+v was settled at %d", s, now.UnixNano())
+		}
+	}
+}
+
+// parseStat reads what formatApplied writes, and refuses exactly what
+// strconv refuses: the fast decimal path must not widen or narrow it.
+func TestParseStatAgreesWithStrconv(t *testing.T) {
+	ref := func(s string) (*Stat, bool) {
+		f := strings.Split(s, ",")
+		if len(f) != 4 {
+			return nil, false
+		}
+		var n [3]int64
+		for i := range n {
+			v, err := strconv.ParseInt(f[i], 10, 64)
+			if err != nil {
+				return nil, false
+			}
+			n[i] = v
+		}
+		ino, err := strconv.ParseUint(f[3], 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		return &Stat{Size: n[0], Mtime: n[1], Ctime: n[2], Ino: ino}, true
+	}
+	for _, s := range []string{
+		"105,1796219495925596402,1796219495925596402,9978150",
+		"0,0,0,0", "12,-5,-1700000000000000000,1",
+		"1,9223372036854775807,9223372036854775808,1", // one past MaxInt64
+		"1,2,3,18446744073709551615", "1,2,3,18446744073709551616",
+		"1,2,3,-1", "+1,2,3,4", "1,2,3,+4", "007,2,3,4", "1,2,3", "1,2,3,4,5",
+		"1,,3,4", "1,2,3,", "1_0,2,3,4", "1,2,3,0x4", " 1,2,3,4", "99999999999999999999,2,3,4",
+	} {
+		got, ok := parseStat(s)
+		want, wantOK := ref(s)
+		if ok != wantOK || (ok && *got != *want) {
+			t.Errorf("parseStat(%q) = %+v, %v; strconv: %+v, %v", s, got, ok, want, wantOK)
 		}
 	}
 }

@@ -29,21 +29,11 @@ type AppliedFile struct {
 	Seen *Stat
 }
 
-// appliedEntry is what the store remembers of one applied version.
-type appliedEntry struct {
-	File      string `json:"file"`
-	SHA256    string `json:"sha256"`
-	AppliedAt string `json:"inserted_at,omitempty"`
-	// Seen is the stat signature of the work-tree file last found holding
-	// exactly SHA256 (nil when none was settled enough to vouch for it).
-	Seen *Stat `json:"seen,omitempty"`
-}
-
 // appliedIndex is store/applied/<key>.txt (applied_text.go; <key>.json
-// before).
+// before, whose field names the tags of Applied are).
 type appliedIndex struct {
-	Dir      string                  `json:"migrations_dir"`
-	Versions map[string]appliedEntry `json:"versions"`
+	Dir      string             `json:"migrations_dir"`
+	Versions map[string]Applied `json:"versions"`
 }
 
 // storeDir is <gitDir>/regen/store.
@@ -118,7 +108,7 @@ func readRegular(path string) ([]byte, error) {
 // loadAppliedJSON reads an earlier version's applied index (JSON); a
 // missing one is empty.
 func loadAppliedJSON(gitDir, dir string) (*appliedIndex, error) {
-	idx := &appliedIndex{Dir: dir, Versions: map[string]appliedEntry{}}
+	idx := &appliedIndex{Dir: dir, Versions: map[string]Applied{}}
 	data, err := readRegular(appliedPath(gitDir, dir))
 	if errors.Is(err, os.ErrNotExist) {
 		return idx, nil
@@ -157,7 +147,7 @@ func (a *appliedIndex) content(gitDir, version string) (string, []byte, bool) {
 	if err != nil || sha256Hex(data) != e.SHA256 {
 		return "", nil, false
 	}
-	return e.File, data, true
+	return e.FileName, data, true
 }
 
 func sha256Hex(b []byte) string {
@@ -208,13 +198,14 @@ func AppliedContent(gitDir, migrationsDir, version string) (fileName string, con
 
 // Applied is what the store remembers of one applied version.
 type Applied struct {
-	FileName  string // base name when applied
-	SHA256    string // of the content when applied
-	AppliedAt string // the database's inserted_at then ("" when unknown)
+	FileName  string `json:"file"`                  // base name when applied
+	SHA256    string `json:"sha256"`                // of the content when applied
+	AppliedAt string `json:"inserted_at,omitempty"` // the database's inserted_at then ("" when unknown)
 	// Seen: the signature of the work-tree file last found with exactly
-	// that content (nil when none); an equal signature now means the file
-	// need not be read to know it is unedited.
-	Seen *Stat
+	// that content (nil when none settled enough to vouch for it); an
+	// equal signature now means the file need not be read to know it is
+	// unedited.
+	Seen *Stat `json:"seen,omitempty"`
 }
 
 // AppliedRecords is every remembered version of a migrations folder: a
@@ -226,15 +217,7 @@ func AppliedRecords(gitDir, migrationsDir string) (map[string]Applied, error) {
 		return nil, err
 	}
 	idx, err := loadApplied(gitDir, dir)
-	out := make(map[string]Applied, len(idx.Versions))
-	for v, e := range idx.Versions {
-		out[v] = e.record()
-	}
-	return out, err
-}
-
-func (e appliedEntry) record() Applied {
-	return Applied{FileName: e.File, SHA256: e.SHA256, AppliedAt: e.AppliedAt, Seen: e.Seen}
+	return idx.Versions, err
 }
 
 // AppliedSums is AppliedRecords' sha256 by version (the first API's name,

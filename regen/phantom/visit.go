@@ -55,18 +55,15 @@ func (u Update) empty() bool { return len(u.Fresh) == 0 && len(u.Gone) == 0 && l
 // what changes, and writes the store at most once (nothing when nothing
 // changed; never when readOnly). The plan, status and a run's commit each
 // make one visit per folder instead of a load for the comparison, another
-// for the copy and a third for the forgetting.
+// for the copy and a third for the forgetting. decide reads the records
+// (they are the index itself: it must not change them).
 func Visit(gitDir, migrationsDir string, readOnly bool, decide func(map[string]Applied) Update) error {
 	dir, err := cleanDir(migrationsDir)
 	if err != nil {
 		return err
 	}
 	idx, loadErr := loadApplied(gitDir, dir)
-	recs := make(map[string]Applied, len(idx.Versions))
-	for v, e := range idx.Versions {
-		recs[v] = e.record()
-	}
-	u := decide(recs)
+	u := decide(idx.Versions) // read only: 2,000 records are not copied for it
 	if readOnly || (u.empty() && loadErr == nil) {
 		return loadErr
 	}
@@ -151,7 +148,7 @@ func (a *appliedIndex) apply(gitDir string, u Update) (bool, error) {
 			}
 			continue
 		}
-		a.Versions[p.version] = appliedEntry{File: p.f.FileName, SHA256: p.sum, AppliedAt: p.f.AppliedAt, Seen: p.f.Seen}
+		a.Versions[p.version] = Applied{FileName: p.f.FileName, SHA256: p.sum, AppliedAt: p.f.AppliedAt, Seen: p.f.Seen}
 		changed = true
 	}
 	return changed, firstErr
