@@ -462,6 +462,14 @@ func (vm *vmDriver) runAsking(ctx context.Context, task []string, timeout time.D
 		out.TimedOut = true
 		vm.stopNow(syscall.SIGINT)
 	case errors.Is(err, errVMGone):
+		if vm.proc != nil {
+			// The socket closes as the VM ends on its own (System.halt, a
+			// crash): its exit, not regen's kill, is the cause to report.
+			select {
+			case <-vm.proc.Done():
+			case <-time.After(vmSyncWait):
+			}
+		}
 		vm.stopNow(syscall.SIGKILL)
 		if vm.proc != nil {
 			res := vm.proc.Wait(migrator.Result{})
@@ -697,6 +705,12 @@ func (t *txn) runInVM(ctx context.Context, app string, argv []string, ask bool) 
 			return true, MixRegenGone() // mix regen's VM, the host, went away: an interruption
 		case out.Ended != nil && out.Ended.Signaled:
 			return true, fmt.Errorf("the mix VM running `%s` was ended by %s", strings.Join(shown, " "), migrator.SignalDescription(out.Ended.Signal))
+		case out.Ended != nil:
+			msg := fmt.Sprintf("the mix VM running `%s` ended during the task (exit %d; the task ended the VM: System.halt, :init.stop or a crash), so the run could not go on in it", strings.Join(shown, " "), out.Ended.ExitCode)
+			if s := strings.TrimSpace(withoutRepoLines(out.Stderr)); s != "" {
+				msg += ":\n" + indent(tail(s, 1500))
+			}
+			return true, errors.New(msg + "\nA task that ends its VM needs a mix start of its own: set one_vm = false in .regen.toml.")
 		case out.Status != 0:
 			vm.close() // its state is the failed task's: nothing more runs there
 			return true, errors.New(mixFailure(shown, out.Status, out.Stderr, 1500))

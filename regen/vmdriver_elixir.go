@@ -163,8 +163,24 @@ defmodule RegenDriverV1 do
   defp eof_reply(_gl, req) when elem(req, 0) == :get_password, do: :eof
   defp eof_reply(gl, req), do: :io.request(gl, req)
 
-  # As mix itself ends on a task's outcome (Mix.CLI, Kernel.CLI).
+  # Each task starts in the VM as a mix start of its own would: a task's
+  # File.cd!, System.put_env or Mix.env change is undone after it.
   defp run_task(task, args) do
+    {cwd, env, mix_env} = {File.cwd!(), System.get_env(), Mix.env()}
+
+    try do
+      outcome(task, args)
+    after
+      File.cd(cwd)
+      now = System.get_env()
+      Enum.each(Map.keys(now) -- Map.keys(env), &System.delete_env/1)
+      Enum.each(env, fn {k, v} -> if now[k] != v, do: System.put_env(k, v) end)
+      Mix.env(mix_env)
+    end
+  end
+
+  # As mix itself ends on a task's outcome (Mix.CLI, Kernel.CLI).
+  defp outcome(task, args) do
     try do
       Mix.Task.rerun(task, args)
       ["ok"]

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The one-VM driver against tasks that misbehave, under the real Elixir
+// (realFeatureWith: the real-Elixir project with some task shims
+// replaced). Each task runs in the driver's one VM, so what a task does
+// to that VM (its cwd, its stdin, its end) must not leak into the next
+// task nor lose what the user had: the run either ends as the separate
+// starts would, or fails and restores everything, saying so.
+
+// shimModuleName is the module Mix finds a shim's task by.
+func shimModuleName(task string) string {
+	return map[string]string{"ecto.rollback": "Ecto.Rollback", "ash.codegen": "Ash.Codegen", "ash.migrate": "Ash.Migrate"}[task]
+}
+
+// realRegen runs regen NAME -m in p under the real mix (one VM), with
+// extra env, stdin from in (nil: /dev/null), bounded by --timeout.
+func realRegen(t *testing.T, p interface{ RegenCmd(...string) *exec.Cmd }, env []string, in *os.File, args ...string) (string, int) {
+	t.Helper()
+	cmd := p.RegenCmd(append(args, "--timeout", "90s")...)
+	cmd.Env = append(append(cmd.Env, "REGEN_MIX=mix", "REGEN_ONE_VM=1"), env...)
+	if in != nil {
+		cmd.Stdin = in
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return out.String(), exitCode(err)
+	case <-time.After(3 * time.Minute):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("regen %v hung:\n%s", args, out.String())
+		return "", 0
+	}
+}
+
+// A task that changes the VM's working folder (File.cd!), its OS
+// environment or Mix.env does not change the next task's: each task of
+// the driver starts in the project's root with the VM's environment, as
+// each separate mix start does.
+func TestReliabilityDriverTaskChangesCwd(t *testing.T) {
+	p, env := realFeatureWith(t, map[string]string{
+		"ecto.rollback": `Blog.Sim.run("ecto.rollback", args)
+File.cd!("priv")
+System.put_env("REGEN_TEST_LEAK", "1")
+Mix.env(:prod)`,
+		"ash.codegen": `if System.get_env("REGEN_TEST_LEAK") || Mix.env() != :dev, do: Mix.raise("leaked: #{inspect(Mix.env())} #{File.cwd!()}")
+Blog.Sim.run("ash.codegen", args)`,
+	})
+	out, code := realRegen(t, p, env, nil, "add_subtitle_and_views", "-m")
+	if code != 0 {
+		t.Fatalf("a rollback task that cds into priv: exit %d\n%s", code, out)
+	}
+	checkRegenerated(t, p, "add_subtitle_and_views", out)
+	if _, err := os.Stat(filepath.Join(p.Root, "priv", "priv")); err == nil {
+		t.Fatalf("a later task ran in priv/:\n%s", out)
+	}
+}
+
+// Output that looks like the driver's (a sync line with another number,
+// a regen-repo line), a line of 300 KB and bytes with no newline neither
+// break the run nor get lost: the protocol is on its own socket.
+func TestReliabilityDriverTaskOutputLooksLikeTheProtocol(t *testing.T) {
+	p, env := realFeatureWith(t, map[string]string{
+		"ecto.rollback": `IO.write("\0regen-sync 999\n")
+IO.write(:stderr, "\0regen-sync 999\n")
+IO.puts("regen-repo Blog.Repo database /elsewhere.db")
+IO.puts("huge:" <> String.duplicate("x", 300_000))
+IO.write("partial-no-newline")
+Blog.Sim.run("ecto.rollback", args)
+IO.write("trailing-no-newline")`,
+	})
+	out, code := realRegen(t, p, env, nil, "add_subtitle_and_views", "-m")
+	if code != 0 {
+		t.Fatalf("a rollback task with protocol-like output: exit %d\n%s", code, out)
+	}
+	checkRegenerated(t, p, "add_subtitle_and_views", out)
+	for _, want := range []string{"regen-repo Blog.Repo database /elsewhere.db", "partial-no-newline", "trailing-no-newline", "huge:xxxx"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the task's output %q is missing:\n%.3000s", want, out)
+		}
+	}
+	if n := strings.Count(out, "x"); n < 300_000 {
+		t.Errorf("the 300 KB line was cut: %d x's shown", n)
+	}
+	if strings.Contains(out, "/elsewhere.db") && strings.Contains(out, "database mismatch") {
+		t.Fatalf("a task's regen-repo line was taken as config:\n%.3000s", out)
+	}
+}
+
+// A task that reads stdin (IO.gets, IO.read :all) while regen's own stdin
+// is a terminal that never answers reads end of input, as from
+// /dev/null: it does not hang the run.
+func TestReliabilityDriverTaskReadsStdin(t *testing.T) {
+	p, env := realFeatureWith(t, map[string]string{
+		"ash.migrate": `answer = IO.gets("Continue? ")
+rest = IO.read(:stdio, :all)
+IO.puts("read: #{inspect(answer)} #{inspect(rest)}")
+Blog.Sim.run("ash.migrate", args)`,
+	})
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close() // never written: a terminal nobody types in
+	defer r.Close()
+	out, code := realRegen(t, p, env, r, "add_subtitle_and_views", "-m")
+	if code != 0 {
+		t.Fatalf("a migrate task that reads stdin: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "read: :eof") {
+		t.Errorf("the task's read did not see end of input:\n%s", out)
+	}
+	checkRegenerated(t, p, "add_subtitle_and_views", out)
+}
+
+// A task that ends the VM (System.halt(0), :init.stop()) after doing its
+// work, or whose linked process crashes, is that step's failure: the run
+// restores everything, byte for byte, and says which step's VM ended.
+func TestReliabilityDriverTaskEndsTheVM(t *testing.T) {
+	cases := []struct{ name, task, exit, body string }{
+		{"halt0-in-codegen", "ash.codegen", "0", `Blog.Sim.run("ash.codegen", args)
+System.halt(0)`},
+		{"init-stop-in-codegen", "ash.codegen", "0", `Blog.Sim.run("ash.codegen", args)
+:init.stop()
+Process.sleep(:infinity)`},
+		{"linked-crash-in-migrate", "ash.migrate", "1", `Blog.Sim.run("ash.migrate", args)
+spawn_link(fn -> raise "boom from a linked process" end)
+Process.sleep(2000)`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, env := realFeatureWith(t, map[string]string{c.task: c.body})
+			before := p.Capture()
+			out, code := realRegen(t, p, env, nil, "add_subtitle_and_views", "-m")
+			if code == 0 || !strings.Contains(out, "Everything was restored") {
+				t.Fatalf("exit %d, want a failure that restores:\n%s", code, out)
+			}
+			mustSame(t, before, p.Capture())
+			if !strings.Contains(out, "mix "+c.task) || !strings.Contains(out, "ended during the task (exit "+c.exit+";") || !strings.Contains(out, "one_vm = false") {
+				t.Errorf("the failure should name the task %s, the VM's own exit %s (not a kill of regen's) and what to do:\n%s", c.task, c.exit, out)
+			}
+			if strings.Contains(out, "regen recover") {
+				t.Errorf("a restored run should not send the user to recover:\n%s", out)
+			}
+		})
+	}
+}
