@@ -269,7 +269,11 @@ func (e *Engine) mismatchInput(m *DatabaseMismatchError) error {
 // dropRepoCache forgets the cached answers about the project's databases:
 // after a mismatch the next command asks the project afresh.
 func (e *Engine) dropRepoCache() {
-	files, _ := filepath.Glob(filepath.Join(e.stateDir, "cache", "repos-*.txt"))
+	dir := project.CacheDir(e.stateDir, false)
+	if dir == "" {
+		return
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "repos-*.txt"))
 	for _, f := range files {
 		os.Remove(f)
 	}

@@ -122,11 +122,7 @@ func (vm *vmDriver) launch(ctx context.Context, e *Engine, cfg *project.Config, 
 	if vm.ln, err = net.Listen("unix", sock); err != nil {
 		return err
 	}
-	cacheDir := ""
-	if e.stateDir != "" {
-		cacheDir = filepath.Join(e.stateDir, "cache")
-	}
-	boot, err := vmDriverBoot(dir, cacheDir) // the module, compiled once (vmdriver_cache.go)
+	boot, err := vmDriverBoot(dir, project.CacheDir(e.stateDir, true)) // the module, compiled once (vmdriver_cache.go)
 	if err != nil {
 		return err
 	}

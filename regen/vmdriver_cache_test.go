@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +73,103 @@ func TestOneVMDriverModuleCachedOnRealElixir(t *testing.T) {
 	calls, _ := os.ReadFile(filepath.Join(dir, "calls.log"))
 	if string(calls) != "t a\nt a\nt a\n" {
 		t.Fatalf("calls %q", calls)
+	}
+}
+
+// A cache folder that is a symlink (to a folder outside the repository)
+// is not followed: no .beam is pruned, loaded or written there, the
+// repos' answers are neither read, stored nor dropped through it; regen
+// runs uncached. A .beam in the cache that is a symlink is not loaded.
+func TestDriverCacheSymlinkIsNotFollowed(t *testing.T) {
+	state, outside, run := t.TempDir(), t.TempDir(), t.TempDir()
+	theirs := map[string]string{
+		"driver-0000000000000000-otp25-elixir1.14.0.beam": "someone else's",
+		"repos-k.txt": "regen-repo Blog.Repo database=/elsewhere.db\n",
+	}
+	for name, data := range theirs {
+		os.WriteFile(filepath.Join(outside, name), []byte(data), 0o600)
+	}
+	if err := os.Symlink(outside, filepath.Join(state, "cache")); err != nil {
+		t.Fatal(err)
+	}
+	if d := project.CacheDir(state, true); d != "" {
+		t.Fatalf("CacheDir through a symlink: %q, want none", d)
+	}
+	boot, err := vmDriverBoot(run, project.CacheDir(state, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(boot, "case nil do") {
+		t.Fatalf("the loader uses a cache through the symlink:\n%s", boot)
+	}
+	cache := project.RepoCache{StateDir: state, Getenv: func(string) string { return "" }, Write: writeFileAtomic}
+	if got, ok := cache.Load("k"); ok {
+		t.Fatalf("the repos' answer was read through the symlink: %q", got)
+	}
+	cache.Store("j", "regen-repo Blog.Repo database=/x.db\n")
+	(&Engine{stateDir: state}).dropRepoCache()
+	entries, _ := os.ReadDir(outside)
+	if len(entries) != len(theirs) {
+		t.Fatalf("the folder the symlink points to changed: %v", entries)
+	}
+	for name, data := range theirs {
+		if got, _ := os.ReadFile(filepath.Join(outside, name)); string(got) != data {
+			t.Fatalf("%s changed through the symlink: %q", name, got)
+		}
+	}
+
+	// A plain cache folder: made, used; a .beam symlink in it is skipped
+	// by the loader (File.lstat), as the real-Elixir run below shows.
+	plain := t.TempDir()
+	if d := project.CacheDir(plain, false); d != "" {
+		t.Fatalf("CacheDir without create made %q", d)
+	}
+	if d := project.CacheDir(plain, true); d != filepath.Join(plain, "cache") {
+		t.Fatalf("CacheDir: %q", d)
+	}
+	if boot, _ := vmDriverBoot(run, project.CacheDir(plain, true)); !strings.Contains(boot, "File.lstat") || strings.Contains(boot, "case nil do") {
+		t.Fatalf("the loader of a plain cache:\n%s", boot)
+	}
+}
+
+// A cached .beam that is a symlink to a module elsewhere is not loaded:
+// the real VM compiles regen's own source and replaces the link.
+func TestDriverCacheBeamSymlinkNotLoadedOnRealElixir(t *testing.T) {
+	mix := regentest.RequireMix(t)
+	dir := driverProject(t)
+	state := t.TempDir()
+	home := filepath.Join(dir, ".home")
+	out := &lockedBuffer{}
+	e := &Engine{stateDir: state, rep: discardReporter{}, runner: &migrator.Runner{Stdout: out, Stderr: out, Grace: time.Second,
+		Env: []string{"HOME=" + home, "MIX_HOME=" + filepath.Join(home, "mix")}}}
+	cfg := &project.Config{Root: dir, Mix: []string{mix}, OneVM: true, Codegen: []string{"{mix}", "ash.codegen"}}
+	start := func() {
+		t.Helper()
+		vm := e.startVM(context.Background(), cfg, migrator.Command{})
+		e.vm = nil
+		defer vm.close()
+		if !vm.usable(context.Background(), e.rep) {
+			t.Fatalf("the driver did not start: %v\n%s", vm.err, out)
+		}
+		if o := vm.run(context.Background(), []string{"t", "a"}, time.Minute); o.Status != 0 {
+			t.Fatalf("a task: %+v\n%s", o, out)
+		}
+	}
+	start() // leaves the .beam
+	files, _ := filepath.Glob(filepath.Join(state, "cache", driverBeamGlob))
+	if len(files) != 1 {
+		t.Fatalf("cache holds %v", files)
+	}
+	elsewhere := filepath.Join(t.TempDir(), "evil.beam")
+	data, _ := os.ReadFile(files[0])
+	os.WriteFile(elsewhere, data, 0o600)
+	os.Remove(files[0])
+	if err := os.Symlink(elsewhere, files[0]); err != nil {
+		t.Fatal(err)
+	}
+	start()
+	fi, err := os.Lstat(files[0])
+	if err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("the symlinked .beam was not replaced by a compiled one (%v, %v)", fi, err)
 	}
 }
