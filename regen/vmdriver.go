@@ -129,7 +129,10 @@ func (vm *vmDriver) launch(ctx context.Context, e *Engine, cfg *project.Config, 
 	if e.opts.Getenv != nil && e.opts.Getenv(hostDriverEnv) == "fd" && len(cfg.Mix) == 1 && cfg.Mix[0] == "mix" {
 		// Only for the plain `mix` that mix regen's VM is: a configured
 		// command (a container, a wrapper) gets its own VM.
-		return vm.hostIn(sock, boot) // mix regen's VM is the driver (vmdriver_host.go)
+		if hostPortInherited(hostToVMFD) {
+			return vm.hostIn(sock, boot) // mix regen's VM is the driver (vmdriver_host.go)
+		}
+		e.rep.Warn("%s=fd is set, but fd %d is not mix regen's port: the variable is ignored and this run starts its own mix VM (only the Hex package's mix regen sets it; unset it)", hostDriverEnv, hostToVMFD)
 	}
 	script := filepath.Join(dir, "driver.exs")
 	// A plain write, no fsync: the file lives only as long as this run, in

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/regen-tool/regen/regen/regentest"
 )
 
 // The one-VM driver against tasks that misbehave, under the real Elixir
@@ -159,5 +161,65 @@ Process.sleep(2000)`},
 				t.Errorf("a restored run should not send the user to recover:\n%s", out)
 			}
 		})
+	}
+}
+
+// REGEN_MIX_DRIVER=fd in the environment of a regen that mix regen did
+// not start (exported by hand, inherited from a wrapper): fd 4 is then
+// not the port to a Mix VM but whatever the shell left there (a file the
+// user has open) or nothing. regen must not write its driver's bootstrap
+// into it: the file stays as it was and the run still works in a VM of its
+// own or the separate starts.
+func TestReliabilityDriverStrayMixDriverEnv(t *testing.T) {
+	for _, fd4 := range []string{"none", "regular file", "terminal-like /dev/null"} {
+		t.Run(fd4, func(t *testing.T) {
+			p := feature(t)
+			cmd := p.RegenCmd("add_subtitle_and_views", "-m")
+			// The plain `mix` (on PATH, the stand-in) that mix regen's VM is.
+			bin := t.TempDir()
+			if err := os.Symlink(regentest.Mixsim(t), filepath.Join(bin, "mix")); err != nil {
+				t.Fatal(err)
+			}
+			cmd.Env = append(cmd.Env, "REGEN_MIX=mix", "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "REGEN_MIX_DRIVER=fd", "REGEN_ONE_VM=1")
+			precious := filepath.Join(t.TempDir(), "notes.txt")
+			os.WriteFile(precious, []byte("the user's notes\n"), 0o600)
+			switch fd4 {
+			case "regular file":
+				f3, _ := os.Open(os.DevNull)
+				f4, err := os.OpenFile(precious, os.O_RDWR, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f3.Close()
+				defer f4.Close()
+				cmd.ExtraFiles = []*os.File{f3, f4}
+			case "terminal-like /dev/null":
+				f, _ := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+				defer f.Close()
+				cmd.ExtraFiles = []*os.File{f, f}
+			}
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			code := exitCode(cmd.Run())
+			if got, _ := os.ReadFile(precious); string(got) != "the user's notes\n" {
+				t.Fatalf("the file on fd 4 was written: %q\n%s", got, out.String())
+			}
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, out.String())
+			}
+			checkRegeneratedSim(t, p, out.String())
+			if warned := strings.Contains(out.String(), "is not mix regen's port"); warned != (fd4 != "none") && fd4 != "none" {
+				t.Fatalf("the stray variable should be named in a warning:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// checkRegeneratedSim: the stand-in's run regenerated the migration.
+func checkRegeneratedSim(t *testing.T, p interface{ Migrations() []string }, out string) {
+	t.Helper()
+	migs := p.Migrations()
+	if !hasSuffix(migs, "_add_subtitle_and_views.exs") || hasSuffix(migs, "_add_subtitle.exs") {
+		t.Fatalf("migrations after the run: %v\n%s", migs, out)
 	}
 }
