@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/migrator/fsatomic"
 	"github.com/regen-tool/regen/regen/project"
 )
 
@@ -273,7 +274,7 @@ func (e *Engine) dropRepoCache() {
 	if dir == "" {
 		return
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "repos-*.txt"))
+	files, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(dir), "repos-*.txt"))
 	for _, f := range files {
 		os.Remove(f)
 	}

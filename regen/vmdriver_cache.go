@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/regen-tool/regen/migrator/fsatomic"
 )
 
 // The driver module compiled once, not at every run. Compiling
@@ -82,7 +84,7 @@ func vmDriverBoot(dir, cacheDir string) (string, error) {
 // pruneDriverBeams removes the cached .beam files of other sources (an
 // older regen's driver) and leftovers of an interrupted write.
 func pruneDriverBeams(cacheDir, keep string) {
-	files, _ := filepath.Glob(filepath.Join(cacheDir, driverBeamGlob+"*"))
+	files, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(cacheDir), driverBeamGlob+"*"))
 	for _, f := range files {
 		if !strings.HasPrefix(f, keep+"-") || strings.Contains(filepath.Base(f), ".tmp-") {
 			os.Remove(f)

@@ -223,3 +223,86 @@ func checkRegeneratedSim(t *testing.T, p interface{ Migrations() []string }, out
 		t.Fatalf("migrations after the run: %v\n%s", migs, out)
 	}
 }
+
+// The user's environment as the driver's VM inherits it: each variant
+// either runs in the one VM as the separate starts would (the regenerated
+// migration applied, the data kept) or, where mix itself cannot run,
+// fails before any change with everything as it was.
+func TestReliabilityDriverUserEnvironment(t *testing.T) {
+	cases := []struct {
+		name string
+		env  []string
+		ok   bool
+	}{
+		{"TERM=dumb NO_COLOR MIX_QUIET", []string{"TERM=dumb", "NO_COLOR=1", "MIX_QUIET=1"}, true},
+		{"ERL_FLAGS=-noinput", []string{"ERL_FLAGS=-noinput"}, true},
+		{"ELIXIR_ERL_OPTIONS=+B", []string{"ELIXIR_ERL_OPTIONS=+B"}, true},
+		{"LANG=C", []string{"LANG=C", "LC_ALL=C"}, true},
+		{"MIX_BUILD_PATH elsewhere", []string{"MIX_BUILD_PATH=" + filepath.Join(t.TempDir(), "build")}, true},
+		{"MIX_ENV=test", []string{"MIX_ENV=test"}, true},
+		{"MIX_EXS missing", []string{"MIX_EXS=nowhere.exs"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, env := realFeature(t)
+			before := p.Capture()
+			out, code := realRegen(t, p, append(env, c.env...), nil, "add_subtitle_and_views", "-m")
+			if !c.ok {
+				if code == 0 || strings.Contains(out, "regen recover") {
+					t.Fatalf("exit %d, want a failure before any change:\n%s", code, out)
+				}
+				mustSame(t, before, p.Capture())
+				return
+			}
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, out)
+			}
+			if strings.Contains(out, "driver failed") {
+				t.Errorf("the run fell back to separate starts:\n%s", out)
+			}
+			checkRegenerated(t, p, "add_subtitle_and_views", out)
+		})
+	}
+}
+
+// A project (and temp folder: the driver's socket and script) under a
+// path with spaces, quotes, a backslash, a $ and a newline: the paths the
+// driver's Elixir names are literals, never code. (No '#' or '?': the
+// test's own SQLite file: DSNs would take them as URI parts.)
+func TestReliabilityDriverOddProjectPath(t *testing.T) {
+	for _, name := range []string{`q d'r"v\w$y`, "q\nv"} {
+		t.Run(strings.ReplaceAll(name, "\n", "NL"), func(t *testing.T) {
+			tmp := filepath.Join(os.TempDir(), name)
+			if err := os.MkdirAll(tmp, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.RemoveAll(tmp) })
+			regentest.Regen(t) // built before TMPDIR moves
+			regentest.Mixsim(t)
+			t.Setenv("TMPDIR", tmp)
+			p, env := realFeature(t)
+			if !strings.Contains(p.Root, name) {
+				t.Fatalf("the project is at %q", p.Root)
+			}
+			out, code := realRegen(t, p, env, nil, "add_subtitle_and_views", "-m")
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, out)
+			}
+			if strings.Contains(out, "driver failed") {
+				t.Errorf("the run fell back to separate starts:\n%s", out)
+			}
+			checkRegenerated(t, p, "add_subtitle_and_views", out)
+			// Not filepath.Glob: the path's backslash would be its escape.
+			entries, _ := os.ReadDir(filepath.Join(p.Root, ".git", "regen", "cache"))
+			beams := 0
+			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), "driver-") && strings.HasSuffix(e.Name(), ".beam") {
+					beams++
+				}
+			}
+			if beams != 1 {
+				t.Errorf("the driver's .beam was not cached under the odd path: %v", entries)
+			}
+		})
+	}
+}
