@@ -705,11 +705,15 @@ func (t *txn) runInVM(ctx context.Context, app string, argv []string, ask bool) 
 		case out.Ended != nil && out.Ended.Signaled:
 			return true, fmt.Errorf("the mix VM running `%s` was ended by %s", strings.Join(shown, " "), migrator.SignalDescription(out.Ended.Signal))
 		case out.Ended != nil:
-			msg := fmt.Sprintf("the mix VM running `%s` ended during the task (exit %d; the task ended the VM: System.halt, :init.stop or a crash), so the run could not go on in it", strings.Join(shown, " "), out.Ended.ExitCode)
+			how := "System.halt(0), :init.stop, or a SIGTERM sent to the VM"
+			if out.Ended.ExitCode != 0 {
+				how = fmt.Sprintf("System.halt(%d) or a crash of the VM", out.Ended.ExitCode)
+			}
+			msg := fmt.Sprintf("the mix VM running `%s` ended during the task (exit %d: %s), so the run could not go on in it", strings.Join(shown, " "), out.Ended.ExitCode, how)
 			if s := strings.TrimSpace(withoutRepoLines(out.Stderr)); s != "" {
 				msg += ":\n" + indent(tail(s, 1500))
 			}
-			return true, errors.New(msg + "\nA task that ends its VM needs a mix start of its own: set one_vm = false in .regen.toml.")
+			return true, errors.New(msg + "\nIf the task itself ends its VM, set one_vm = false in .regen.toml: each step then runs in a mix start of its own.")
 		case out.Status != 0:
 			vm.close() // its state is the failed task's: nothing more runs there
 			return true, errors.New(mixFailure(shown, out.Status, out.Stderr, 1500))

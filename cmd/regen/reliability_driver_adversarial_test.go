@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -154,7 +156,7 @@ Process.sleep(2000)`},
 				t.Fatalf("exit %d, want a failure that restores:\n%s", code, out)
 			}
 			mustSame(t, before, p.Capture())
-			if !strings.Contains(out, "mix "+c.task) || !strings.Contains(out, "ended during the task (exit "+c.exit+";") || !strings.Contains(out, "one_vm = false") {
+			if !strings.Contains(out, "mix "+c.task) || !strings.Contains(out, "ended during the task (exit "+c.exit+":") || !strings.Contains(out, "one_vm = false") {
 				t.Errorf("the failure should name the task %s, the VM's own exit %s (not a kill of regen's) and what to do:\n%s", c.task, c.exit, out)
 			}
 			if strings.Contains(out, "regen recover") {
@@ -304,5 +306,119 @@ func TestReliabilityDriverOddProjectPath(t *testing.T) {
 				t.Errorf("the driver's .beam was not cached under the odd path: %v", entries)
 			}
 		})
+	}
+}
+
+// driverVMPid is the pid of the run's driver VM (the process whose
+// environment names the driver's socket, in p's root).
+func driverVMPid(t *testing.T, root string) int {
+	t.Helper()
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range procs {
+		env, err := os.ReadFile(filepath.Join(d, "environ"))
+		if err != nil || !bytes.Contains(env, []byte("REGEN_DRIVER_SOCKET=")) {
+			continue
+		}
+		if cwd, _ := os.Readlink(filepath.Join(d, "cwd")); cwd != root {
+			continue
+		}
+		if cmd, _ := os.ReadFile(filepath.Join(d, "cmdline")); !bytes.Contains(cmd, []byte("--no-start")) {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(d))
+		return pid
+	}
+	t.Fatalf("no driver VM in %s", root)
+	return 0
+}
+
+// Signals and kills during each task of the real VM: to regen (each
+// terminating signal), to the VM (SIGTERM, SIGINT, SIGKILL), to regen's
+// process group (Ctrl-C), and regen itself killed with -9 (then `regen
+// recover`). Every way ends with everything as it was before the run
+// and no VM left; except that a rollback whose VM ended is a failed
+// `down`, after which regen rebuilds and finishes the run.
+func TestReliabilityDriverSignalsUnderRealElixir(t *testing.T) {
+	type target struct {
+		name string
+		kill func(regen *exec.Cmd, vm int)
+		code int // regen's exit; 0: killed itself, then recover
+	}
+	sig := func(s syscall.Signal) func(*exec.Cmd, int) {
+		return func(r *exec.Cmd, _ int) { r.Process.Signal(s) }
+	}
+	toVM := func(s syscall.Signal) func(*exec.Cmd, int) {
+		return func(_ *exec.Cmd, vm int) { syscall.Kill(vm, s) }
+	}
+	all := []target{
+		{"regen-SIGINT", sig(syscall.SIGINT), 130},
+		{"regen-SIGTERM", sig(syscall.SIGTERM), 143},
+		{"regen-SIGHUP", sig(syscall.SIGHUP), 129},
+		{"regen-SIGQUIT", sig(syscall.SIGQUIT), 131},
+		{"group-SIGINT", func(r *exec.Cmd, _ int) { syscall.Kill(-r.Process.Pid, syscall.SIGINT) }, 130},
+		{"vm-SIGTERM", toVM(syscall.SIGTERM), 1},
+		{"vm-SIGINT", toVM(syscall.SIGINT), 1},
+		{"vm-SIGKILL", toVM(syscall.SIGKILL), 1},
+		{"regen-SIGKILL", sig(syscall.SIGKILL), 0},
+	}
+	for _, task := range childSteps() {
+		for _, tg := range all {
+			if task != "ash.codegen" && !strings.Contains("regen-SIGINT vm-SIGKILL vm-SIGTERM regen-SIGKILL", tg.name) {
+				continue // the same paths as codegen's: one per kind of end
+			}
+			t.Run(task+"/"+tg.name, func(t *testing.T) {
+				p, env := realFeature(t)
+				before := p.Capture()
+				ready := filepath.Join(t.TempDir(), "ready")
+				cmd := p.RegenCmd("add_subtitle_and_views", "-m", "--timeout", "60s")
+				cmd.Env = append(append(cmd.Env, env...), "REGEN_MIX=mix", "REGEN_ONE_VM=1", "MIXSIM_SLEEP="+task+":60", "MIXSIM_READY_FILE="+ready)
+				cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+				out := &lockedBuffer{}
+				cmd.Stdout, cmd.Stderr = out, out
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { cmd.Process.Kill() })
+				pollUntil(t, task+" asleep in the real VM", time.Minute, func() bool { return fileHas(ready) }, nil)
+				vm := driverVMPid(t, p.Root)
+				t.Cleanup(func() { syscall.Kill(vm, syscall.SIGKILL) })
+				tg.kill(cmd, vm)
+				done := make(chan int, 1)
+				go func() { done <- exitCode(cmd.Wait()) }()
+				var code int
+				select {
+				case code = <-done:
+				case <-time.After(90 * time.Second):
+					cmd.Process.Kill()
+					t.Fatalf("regen did not end after %s:\n%s", tg.name, out)
+				}
+				if code == 0 && task == "ecto.rollback" && strings.HasPrefix(tg.name, "vm-") {
+					// A rollback whose VM ended is a failed `down`: regen
+					// rebuilds instead (the separate starts), as designed.
+					if !strings.Contains(out.String(), "switching to rebuild") {
+						t.Fatalf("exit 0 without the rebuild:\n%s", out)
+					}
+					checkRegenerated(t, p, "add_subtitle_and_views", out.String())
+					mustBeGone(t, vm, "the driver VM")
+					return
+				}
+				if tg.code == 0 {
+					mustBeGone(t, vm, "the driver VM of a regen killed with -9")
+					got, rc := p.Regen("recover")
+					if rc != 0 {
+						t.Fatalf("recover: exit %d\n%s", rc, got)
+					}
+				} else {
+					if code != tg.code || !strings.Contains(out.String(), "Everything was restored") {
+						t.Fatalf("exit %d, want %d with everything restored:\n%s", code, tg.code, out)
+					}
+					mustBeGone(t, vm, "the driver VM")
+					if strings.HasPrefix(tg.name, "vm-SIGTERM") && !strings.Contains(out.String(), "ended during the task (exit 0: System.halt(0), :init.stop, or a SIGTERM sent to the VM)") {
+						t.Errorf("the VM's end is not described as what it may be:\n%s", out)
+					}
+				}
+				mustSame(t, before, p.Capture())
+			})
+		}
 	}
 }
