@@ -3,6 +3,7 @@ package regen
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,5 +172,85 @@ func TestDriverCacheBeamSymlinkNotLoadedOnRealElixir(t *testing.T) {
 	fi, err := os.Lstat(files[0])
 	if err != nil || !fi.Mode().IsRegular() {
 		t.Fatalf("the symlinked .beam was not replaced by a compiled one (%v, %v)", fi, err)
+	}
+}
+
+// Two drivers starting at once on an empty cache both compile the module
+// and both work; the cache ends with one whole .beam and no temp file. A
+// truncated .beam is compiled again and replaced; one of the same source
+// for another OTP/Elixir is neither loaded nor removed.
+func TestDriverCacheConcurrentAndTruncatedOnRealElixir(t *testing.T) {
+	mix := regentest.RequireMix(t)
+	dir := driverProject(t)
+	state := t.TempDir()
+	cache := filepath.Join(state, "cache")
+	home := filepath.Join(dir, ".home")
+	start := func() error {
+		out := &lockedBuffer{}
+		e := &Engine{stateDir: state, rep: discardReporter{}, runner: &migrator.Runner{Stdout: out, Stderr: out, Grace: time.Second,
+			Env: []string{"HOME=" + home, "MIX_HOME=" + filepath.Join(home, "mix")}}}
+		cfg := &project.Config{Root: dir, Mix: []string{mix}, OneVM: true, Codegen: []string{"{mix}", "ash.codegen"}}
+		vm := e.startVM(context.Background(), cfg, migrator.Command{})
+		defer vm.close()
+		if !vm.usable(context.Background(), e.rep) {
+			return fmt.Errorf("the driver did not start: %v\n%s", vm.err, out)
+		}
+		if o := vm.run(context.Background(), []string{"t", "a"}, time.Minute); o.Status != 0 {
+			return fmt.Errorf("a task: %+v\n%s", o, out)
+		}
+		return nil
+	}
+	only := func() (string, []byte) {
+		t.Helper()
+		entries, _ := os.ReadDir(cache)
+		if len(entries) != 1 {
+			t.Fatalf("cache holds %v, want one .beam", entries)
+		}
+		data, _ := os.ReadFile(filepath.Join(cache, entries[0].Name()))
+		return filepath.Join(cache, entries[0].Name()), data
+	}
+	if err := start(); err != nil { // compiles the project once
+		t.Fatal(err)
+	}
+	path, whole := only()
+	os.Remove(path)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- start() }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Loadable: the next start loads it (does not write it again).
+	loads := func(what string) {
+		t.Helper()
+		p, data := only()
+		fi, _ := os.Stat(p)
+		if p != path || !bytes.HasPrefix(data, []byte("FOR1")) || len(data) < len(whole)-200 {
+			t.Fatalf("%s: %s, %d bytes", what, p, len(data))
+		}
+		time.Sleep(20 * time.Millisecond)
+		if err := start(); err != nil {
+			t.Fatal(err)
+		}
+		if fi2, _ := os.Stat(p); !fi2.ModTime().Equal(fi.ModTime()) {
+			t.Fatalf("%s: the .beam did not load (it was compiled again)", what)
+		}
+	}
+	loads("after two concurrent compiles")
+	os.WriteFile(path, whole[:len(whole)/2], 0o600)
+	if err := start(); err != nil {
+		t.Fatalf("with a truncated .beam: %v", err)
+	}
+	loads("after a truncated .beam")
+	other := strings.Replace(path, "-otp", "-otp0-was", 1)
+	os.WriteFile(other, []byte("FOR1 another VM's"), 0o600)
+	if err := start(); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(other); string(data) != "FOR1 another VM's" {
+		t.Fatalf("another VM's .beam of this source changed: %q", data)
 	}
 }

@@ -422,3 +422,70 @@ func TestReliabilityDriverSignalsUnderRealElixir(t *testing.T) {
 		}
 	}
 }
+
+// A task that hangs in Elixir itself (not in a child of the VM) is
+// stopped at --timeout with the VM, and everything is restored.
+func TestReliabilityDriverTaskHangsPastTimeout(t *testing.T) {
+	p, env := realFeatureWith(t, map[string]string{
+		"ash.codegen": `Blog.Sim.run("ash.codegen", args)
+Process.flag(:trap_exit, true)
+Process.sleep(:infinity)`,
+	})
+	before := p.Capture()
+	cmd := p.RegenCmd("add_subtitle_and_views", "-m", "--timeout", "3s")
+	cmd.Env = append(append(cmd.Env, env...), "REGEN_MIX=mix", "REGEN_ONE_VM=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	code := exitCode(cmd.Run())
+	if code != 1 || !strings.Contains(out.String(), "did not finish within 3s and was stopped") || !strings.Contains(out.String(), "Everything was restored") {
+		t.Fatalf("exit %d after %s:\n%s", code, time.Since(start), out.String())
+	}
+	mustSame(t, before, p.Capture())
+}
+
+// regen's stdout closed by its reader (`regen NAME -m | head -1`) and its
+// stdin closed (`<&-`): the run goes on to its end, the VM's output
+// drained, and nothing is lost.
+func TestReliabilityDriverClosedStdoutAndStdin(t *testing.T) {
+	t.Run("stdout-closed", func(t *testing.T) {
+		p, env := realFeature(t)
+		cmd := p.RegenCmd("add_subtitle_and_views", "-m")
+		cmd.Env = append(append(cmd.Env, env...), "REGEN_MIX=mix", "REGEN_ONE_VM=1")
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdout, cmd.Stderr = w, w
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		first := make([]byte, 1)
+		for first[0] != '\n' { // head -1
+			if _, err := r.Read(first); err != nil {
+				break
+			}
+		}
+		r.Close()
+		if code := exitCode(cmd.Wait()); code != 0 {
+			t.Fatalf("exit %d with its output's reader gone", code)
+		}
+		checkRegenerated(t, p, "add_subtitle_and_views", "(output closed)")
+	})
+	t.Run("stdin-closed", func(t *testing.T) {
+		p, env := realFeature(t)
+		cmd := p.RegenCmd("add_subtitle_and_views", "-m")
+		// exec's own stdin is /dev/null at least: close fd 0 in a shell
+		// (fixed arguments, no user text) and exec regen there.
+		cmd.Args = append([]string{"sh", "-c", `exec "$0" "$@" <&-`, cmd.Path}, cmd.Args[1:]...)
+		cmd.Path = "/bin/sh"
+		cmd.Env = append(append(cmd.Env, env...), "REGEN_MIX=mix", "REGEN_ONE_VM=1")
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if code := exitCode(cmd.Run()); code != 0 {
+			t.Fatalf("exit %d with stdin closed:\n%s", code, out.String())
+		}
+		checkRegenerated(t, p, "add_subtitle_and_views", out.String())
+	})
+}
