@@ -457,6 +457,9 @@ func (vm *vmDriver) runAsking(ctx context.Context, task []string, timeout time.D
 	case err == nil:
 		out.Status = 1
 		out.Stderr = fmt.Sprintf("the driver answered %q", strings.Join(m, " "))
+		if len(m) == 2 && m[0] == "error" {
+			out.Stderr = "the driver: " + m[1]
+		}
 	case errors.Is(err, errVMTimeout):
 		out.TimedOut = true
 		vm.stopNow(syscall.SIGINT)

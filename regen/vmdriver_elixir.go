@@ -63,21 +63,30 @@ defmodule RegenDriverV1 do
     end
   end
 
-  # The socket's owner: requests go to the main process; regen gone stops it.
+  # The socket's owner: requests go to the main process; regen gone stops
+  # it. In mix regen's VM the main process killed mid-task (a linked
+  # process crashed) is said to regen, which ends the run as that task's
+  # failure: nothing else would ever answer. (An own VM ends with it.)
   defp watch(sock, main, mode) do
+    ref = if mode == :host, do: Process.monitor(main)
+
     receive do
       :go -> :inet.setopts(sock, active: true)
     end
 
-    watch_loop(sock, main, mode)
+    watch_loop(sock, main, mode, ref)
   end
 
-  defp watch_loop(sock, main, mode) do
+  defp watch_loop(sock, main, mode, ref) do
     receive do
       {:tcp, ^sock, data} ->
         msg = data |> String.split(" ") |> Enum.map(&URI.decode_www_form/1)
         send(main, {:regen, msg})
-        if msg != ["quit"], do: watch_loop(sock, main, mode)
+        if msg != ["quit"], do: watch_loop(sock, main, mode, ref)
+
+      {:DOWN, ^ref, :process, _, reason} ->
+        reply(sock, ["error", "the driver's process ended mid-task: " <> inspect(reason)])
+        :gen_tcp.close(sock)
 
       {:tcp_closed, ^sock} ->
         gone(main, mode)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/regen-tool/regen/regen/regentest"
+	"github.com/regen-tool/regen/scripts/benchtool/realmix"
 )
 
 // The one-VM driver against tasks that misbehave, under the real Elixir
@@ -487,5 +489,88 @@ func TestReliabilityDriverClosedStdoutAndStdin(t *testing.T) {
 			t.Fatalf("exit %d with stdin closed:\n%s", code, out.String())
 		}
 		checkRegenerated(t, p, "add_subtitle_and_views", out.String())
+	})
+}
+
+// realMixRegen makes p (realFeatureWith's project) a mix regen project:
+// the Hex package as a path dependency, regen's binary configured.
+func realMixRegen(t *testing.T, p *regentest.Project, env []string) func(args ...string) (string, int) {
+	t.Helper()
+	hex := filepath.Join(t.TempDir(), "hex")
+	copyTree(t, filepath.Join(regentest.ModuleRoot(), "hex"), hex)
+	mixExs := strings.Replace(realmix.MixExs, "deps: []", fmt.Sprintf("deps: [{:regen, path: %q, only: :dev, runtime: false}]", hex), 1)
+	p.Write("mix.exs", mixExs)
+	vout, _ := p.Regen("--version")
+	version := strings.Fields(vout + " ?")[1]
+	cfg, err := os.ReadFile(filepath.Join(p.Root, "config", "config.exs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Write("config/config.exs", string(cfg)+fmt.Sprintf("\nconfig :regen, path: %q, version: %q\n", regentest.Regen(t), version))
+	p.Git("add", "mix.exs", "config/config.exs")
+	p.Git("commit", "-q", "-m", "mix regen")
+	mix := func(args ...string) (string, int) {
+		t.Helper()
+		cmd := exec.Command("mix", args...)
+		cmd.Dir = p.Root
+		cmd.Env = append(append(append(os.Environ(), p.GitEnv()...), env...), "NO_COLOR=1")
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		done := make(chan error, 1)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			return out.String(), exitCode(err)
+		case <-time.After(2 * time.Minute):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("mix %v hung:\n%s", args, out.String())
+			return "", 0
+		}
+	}
+	if out, code := mix("compile"); code != 0 {
+		t.Fatalf("mix compile with the Hex package: exit %d\n%s", code, out)
+	}
+	return mix
+}
+
+// In mix regen's VM (the host) the tasks misbehave as in an own VM: a
+// task's File.cd! does not move the next; a task whose linked process
+// crashes kills the driver's process, which must end the run as a
+// failure of that step (restored), not leave regen waiting for an answer
+// that never comes.
+func TestReliabilityDriverMixRegenHostTasks(t *testing.T) {
+	t.Run("cwd", func(t *testing.T) {
+		p, env := realFeatureWith(t, map[string]string{
+			"ecto.rollback": `Blog.Sim.run("ecto.rollback", args)
+File.cd!("priv")`,
+		})
+		mix := realMixRegen(t, p, env)
+		out, code := mix("regen", "add_subtitle_and_views", "-m")
+		if code != 0 {
+			t.Fatalf("mix regen with a rollback that cds into priv: exit %d\n%s", code, out)
+		}
+		checkRegenerated(t, p, "add_subtitle_and_views", out)
+	})
+	t.Run("linked-crash", func(t *testing.T) {
+		p, env := realFeatureWith(t, map[string]string{
+			"ash.migrate": `Blog.Sim.run("ash.migrate", args)
+spawn_link(fn -> raise "boom from a linked process" end)
+Process.sleep(2000)`,
+		})
+		mix := realMixRegen(t, p, env)
+		before := p.Capture()
+		out, code := mix("regen", "add_subtitle_and_views", "-m")
+		if code == 0 || !strings.Contains(out, "Everything was restored") {
+			t.Fatalf("mix regen with a migrate whose linked process crashes: exit %d\n%s", code, out)
+		}
+		mustSame(t, before, p.Capture())
+		if !strings.Contains(out, "mix ash.migrate") || !strings.Contains(out, "the driver's process ended mid-task") || !strings.Contains(out, "boom from a linked process") {
+			t.Fatalf("the failure should name the task and the crash:\n%s", out)
+		}
 	})
 }
