@@ -131,6 +131,12 @@ func TestDriverCacheSymlinkIsNotFollowed(t *testing.T) {
 	if boot, _ := vmDriverBoot(run, project.CacheDir(plain, true)); !strings.Contains(boot, "File.lstat") || strings.Contains(boot, "case nil do") {
 		t.Fatalf("the loader of a plain cache:\n%s", boot)
 	}
+	// A cache that is a file (or cannot be made): none, the run compiles.
+	asFile := t.TempDir()
+	os.WriteFile(filepath.Join(asFile, "cache"), []byte("not a folder"), 0o600)
+	if d := project.CacheDir(asFile, true); d != "" {
+		t.Fatalf("CacheDir over a file: %q", d)
+	}
 }
 
 // A cached .beam that is a symlink to a module elsewhere is not loaded:

@@ -574,3 +574,39 @@ Process.sleep(2000)`,
 		}
 	})
 }
+
+// MIX_ENV set by the user is the env of every task, in the one VM as in
+// the separate starts (README: the environment mix runs in is the user's).
+// One difference: the one VM's `mix run` compiles a never-built env; the
+// separate starts' config query does not compile (read-only), so there
+// regen fails before any change and says to run `mix compile` first.
+func TestReliabilityDriverMixEnvSameAsSeparateStarts(t *testing.T) {
+	for _, oneVM := range []string{"1", "0"} {
+		t.Run("one_vm="+oneVM, func(t *testing.T) {
+			p, env := realFeatureWith(t, map[string]string{
+				"ash.codegen": `IO.puts("task-env: #{Mix.env()} #{System.get_env("MIX_ENV")}")
+Blog.Sim.run("ash.codegen", args)`,
+			})
+			env = append(env, "MIX_ENV=test", "REGEN_ONE_VM="+oneVM)
+			if oneVM == "0" {
+				before := p.Capture()
+				out, code := realRegen(t, p, env, nil, "add_subtitle_and_views", "-m")
+				if code != 2 || !strings.Contains(out, "run `mix compile` first, with the same MIX_ENV") {
+					t.Fatalf("separate starts in a never-built MIX_ENV: exit %d, want 2 saying to compile\n%s", code, out)
+				}
+				mustSame(t, before, p.Capture())
+				if out, code := mixCode(p.Root, env, "compile"); code != 0 {
+					t.Fatalf("MIX_ENV=test mix compile: exit %d\n%s", code, out)
+				}
+			}
+			out, code := realRegen(t, p, env, nil, "add_subtitle_and_views", "-m")
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, out)
+			}
+			if !strings.Contains(out, "task-env: test test") {
+				t.Fatalf("codegen did not run with MIX_ENV=test:\n%s", out)
+			}
+			checkRegenerated(t, p, "add_subtitle_and_views", out)
+		})
+	}
+}
