@@ -315,6 +315,12 @@ func (vm *vmDriver) onSync(stream, token string) {
 		return
 	}
 	vm.syncMu.Lock()
+	if n > vm.seq {
+		// Not the driver's: a task printed a sync line of a task not yet
+		// sent; taken, it would cut the wait for the next one's output.
+		vm.syncMu.Unlock()
+		return
+	}
 	vm.synced[stream] = n
 	vm.syncMu.Unlock()
 	select {
@@ -414,8 +420,10 @@ func (vm *vmDriver) run(ctx context.Context, task []string, timeout time.Duratio
 func (vm *vmDriver) runAsking(ctx context.Context, task []string, timeout time.Duration, ask bool) vmOutcome {
 	start := time.Now()
 	vm.out.open()
+	vm.syncMu.Lock() // onSync reads it
 	vm.seq++
 	seq := vm.seq
+	vm.syncMu.Unlock()
 	var mark int64
 	if vm.proc != nil {
 		mark = vm.proc.StderrMark()

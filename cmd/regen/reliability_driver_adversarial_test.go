@@ -85,10 +85,12 @@ func TestReliabilityDriverTaskOutputLooksLikeTheProtocol(t *testing.T) {
 	p, env := realFeatureWith(t, map[string]string{
 		"ecto.rollback": `IO.write("\0regen-sync 999\n")
 IO.write(:stderr, "\0regen-sync 999\n")
+Process.sleep(300)
 IO.puts("regen-repo Blog.Repo database /elsewhere.db")
 IO.puts("huge:" <> String.duplicate("x", 300_000))
 IO.write("partial-no-newline")
 Blog.Sim.run("ecto.rollback", args)
+Process.sleep(300)
 IO.write("trailing-no-newline")`,
 	})
 	out, code := realRegen(t, p, env, nil, "add_subtitle_and_views", "-m")
@@ -100,6 +102,11 @@ IO.write("trailing-no-newline")`,
 		if !strings.Contains(out, want) {
 			t.Errorf("the task's output %q is missing:\n%.3000s", want, out)
 		}
+	}
+	// All of the task's output before regen's next line, though it printed
+	// a sync line of a later task first.
+	if i, j := strings.Index(out, "trailing-no-newline"), strings.Index(out, "✓ rollback"); i < 0 || j < 0 || i > j {
+		t.Errorf("the task's last output came after its step's end:\n%.2000s", out[max(0, i-1000):])
 	}
 	if n := strings.Count(out, "x"); n < 300_000 {
 		t.Errorf("the 300 KB line was cut: %d x's shown", n)
