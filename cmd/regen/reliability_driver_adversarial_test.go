@@ -368,6 +368,8 @@ func TestReliabilityDriverSignalsUnderRealElixir(t *testing.T) {
 		{"vm-SIGTERM", toVM(syscall.SIGTERM), 1},
 		{"vm-SIGINT", toVM(syscall.SIGINT), 1},
 		{"vm-SIGKILL", toVM(syscall.SIGKILL), 1},
+		{"vm-SIGQUIT", toVM(syscall.SIGQUIT), 1},
+		{"vm-SIGHUP", toVM(syscall.SIGHUP), 1},
 		{"regen-SIGKILL", sig(syscall.SIGKILL), 0},
 	}
 	for _, task := range childSteps() {
