@@ -145,8 +145,9 @@ defmodule RegenDriverV1 do
     try do
       fun.()
     after
+      # The proxy stays: a process the task left behind (a late log line)
+      # still writes through it, as it would until a mix start's end.
       Process.group_leader(self(), gl)
-      Process.exit(proxy, :kill)
     end
   end
 

@@ -619,3 +619,24 @@ Blog.Sim.run("ash.codegen", args)`,
 		})
 	}
 }
+
+// A process a task leaves behind that writes after the task ended (a
+// late log line) writes to the VM's output as in a mix start of its own,
+// and does not take the driver down with it.
+func TestReliabilityDriverTaskLeavesAWriter(t *testing.T) {
+	p, env := realFeatureWith(t, map[string]string{
+		"ash.codegen": `Blog.Sim.run("ash.codegen", args)
+me = self()
+spawn_link(fn -> Process.sleep(200); IO.puts("late line from codegen's helper"); send(me, :never_read); Process.sleep(:infinity) end)`,
+		"ash.migrate": `Process.sleep(500)
+Blog.Sim.run("ash.migrate", args)`,
+	})
+	out, code := realRegen(t, p, env, nil, "add_subtitle_and_views", "-m")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "late line from codegen's helper") {
+		t.Errorf("the helper's late line is missing:\n%s", out)
+	}
+	checkRegenerated(t, p, "add_subtitle_and_views", out)
+}
