@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/migrator/fsatomic"
 	"github.com/regen-tool/regen/snapshots"
 )
 
@@ -330,12 +331,12 @@ func collectMigrations(j *Journal, folder string, versions []int64, dir string) 
 		want[v] = true
 	}
 	places := []string{filepath.Join(j.Root, filepath.FromSlash(folder))}
-	aside, _ := filepath.Glob(filepath.Join(j.BackupDir, "moved-aside", "*", filepath.FromSlash(folder)))
+	aside, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(j.BackupDir), "moved-aside", "*", fsatomic.QuoteGlob(filepath.FromSlash(folder))))
 	places = append(places, aside...)
 	places = append(places, filepath.Join(j.BackupDir, "files", filepath.FromSlash(folder)))
 	// A sync's phantoms are in no folder of the project: their recovered
 	// files are in the run's rollback folders.
-	rolled, _ := filepath.Glob(filepath.Join(j.BackupDir, "rollback", "*"))
+	rolled, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(j.BackupDir), "rollback", "*"))
 	places = append(places, rolled...)
 	for _, place := range places {
 		entries, _ := os.ReadDir(place)

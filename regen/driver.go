@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/migrator/fsatomic"
 	"github.com/regen-tool/regen/regen/project"
 )
 
@@ -269,7 +270,11 @@ func (e *Engine) mismatchInput(m *DatabaseMismatchError) error {
 // dropRepoCache forgets the cached answers about the project's databases:
 // after a mismatch the next command asks the project afresh.
 func (e *Engine) dropRepoCache() {
-	files, _ := filepath.Glob(filepath.Join(e.stateDir, "cache", "repos-*.txt"))
+	dir := project.CacheDir(e.stateDir, false)
+	if dir == "" {
+		return
+	}
+	files, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(dir), "repos-*.txt"))
 	for _, f := range files {
 		os.Remove(f)
 	}

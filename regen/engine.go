@@ -385,7 +385,9 @@ func (e *Engine) askRepoConfigs(ctx context.Context, cfg *project.Config, app st
 	if res.ExitCode != 0 || perr != nil {
 		return nil, "", &InputError{
 			What: fmt.Sprintf("asking the project for its repo config failed (exit %d):\n%s", res.ExitCode, indent(tail(withoutRepoLines(out.String()), 2000))),
-			Next: "Fix the project so that `mix run --no-start` works, or set each repo's `database` in .regen.toml.",
+			// The query does not compile (a read-only question): a MIX_ENV
+			// never built has no repo modules yet.
+			Next: "Fix the project so that `mix run --no-start --no-compile` works (it compiles nothing: run `mix compile` first, with the same MIX_ENV), or set each repo's `database` in .regen.toml.",
 		}
 	}
 	return answers, out.String(), nil

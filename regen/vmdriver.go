@@ -129,18 +129,17 @@ func (vm *vmDriver) launch(ctx context.Context, e *Engine, cfg *project.Config, 
 	if vm.ln, err = net.Listen("unix", sock); err != nil {
 		return err
 	}
-	cacheDir := ""
-	if e.stateDir != "" {
-		cacheDir = filepath.Join(e.stateDir, "cache")
-	}
-	boot, err := vmDriverBoot(dir, cacheDir) // the module, compiled once (vmdriver_cache.go)
+	boot, err := vmDriverBoot(dir, project.CacheDir(e.stateDir, true)) // the module, compiled once (vmdriver_cache.go)
 	if err != nil {
 		return err
 	}
 	if e.opts.Getenv != nil && e.opts.Getenv(hostDriverEnv) == "fd" && len(cfg.Mix) == 1 && cfg.Mix[0] == "mix" {
 		// Only for the plain `mix` that mix regen's VM is: a configured
 		// command (a container, a wrapper) gets its own VM.
-		return vm.hostIn(sock, boot) // mix regen's VM is the driver (vmdriver_host.go)
+		if hostPortInherited(hostToVMFD) {
+			return vm.hostIn(sock, boot) // mix regen's VM is the driver (vmdriver_host.go)
+		}
+		e.rep.Warn("%s=fd is set, but fd %d is not mix regen's port: the variable is ignored and this run starts its own mix VM (only the Hex package's mix regen sets it; unset it)", hostDriverEnv, hostToVMFD)
 	}
 	script := filepath.Join(dir, "driver.exs")
 	// A plain write, no fsync: the file lives only as long as this run, in
@@ -336,6 +335,12 @@ func (vm *vmDriver) onSync(stream, token string) {
 		return
 	}
 	vm.syncMu.Lock()
+	if n > vm.seq {
+		// Not the driver's: a task printed a sync line of a task not yet
+		// sent; taken, it would cut the wait for the next one's output.
+		vm.syncMu.Unlock()
+		return
+	}
 	vm.synced[stream] = n
 	vm.syncMu.Unlock()
 	select {
@@ -435,8 +440,10 @@ func (vm *vmDriver) run(ctx context.Context, task []string, timeout time.Duratio
 func (vm *vmDriver) runAsking(ctx context.Context, task []string, timeout time.Duration, ask bool) vmOutcome {
 	start := time.Now()
 	vm.out.open()
+	vm.syncMu.Lock() // onSync reads it
 	vm.seq++
 	seq := vm.seq
+	vm.syncMu.Unlock()
 	var mark int64
 	if vm.proc != nil {
 		mark = vm.proc.StderrMark()
@@ -478,10 +485,21 @@ func (vm *vmDriver) runAsking(ctx context.Context, task []string, timeout time.D
 	case err == nil:
 		out.Status = 1
 		out.Stderr = fmt.Sprintf("the driver answered %q", strings.Join(m, " "))
+		if len(m) == 2 && m[0] == "error" {
+			out.Stderr = "the driver: " + m[1]
+		}
 	case errors.Is(err, errVMTimeout):
 		out.TimedOut = true
 		vm.stopNow(syscall.SIGINT)
 	case errors.Is(err, errVMGone):
+		if vm.proc != nil {
+			// The socket closes as the VM ends on its own (System.halt, a
+			// crash): its exit, not regen's kill, is the cause to report.
+			select {
+			case <-vm.proc.Done():
+			case <-time.After(vmSyncWait):
+			}
+		}
 		vm.stopNow(syscall.SIGKILL)
 		if vm.proc != nil {
 			res := vm.proc.Wait(migrator.Result{})
@@ -717,6 +735,16 @@ func (t *txn) runInVM(ctx context.Context, app string, argv []string, ask bool) 
 			return true, MixRegenGone() // mix regen's VM, the host, went away: an interruption
 		case out.Ended != nil && out.Ended.Signaled:
 			return true, fmt.Errorf("the mix VM running `%s` was ended by %s", strings.Join(shown, " "), migrator.SignalDescription(out.Ended.Signal))
+		case out.Ended != nil:
+			how := "System.halt(0), :init.stop, or a SIGTERM sent to the VM"
+			if out.Ended.ExitCode != 0 {
+				how = fmt.Sprintf("System.halt(%d) or a crash of the VM", out.Ended.ExitCode)
+			}
+			msg := fmt.Sprintf("the mix VM running `%s` ended during the task (exit %d: %s), so the run could not go on in it", strings.Join(shown, " "), out.Ended.ExitCode, how)
+			if s := strings.TrimSpace(withoutRepoLines(out.Stderr)); s != "" {
+				msg += ":\n" + indent(tail(s, 1500))
+			}
+			return true, errors.New(msg + "\nIf the task itself ends its VM, set one_vm = false in .regen.toml: each step then runs in a mix start of its own.")
 		case out.Status != 0:
 			vm.close() // its state is the failed task's: nothing more runs there
 			return true, errors.New(mixFailure(shown, out.Status, out.Stderr, 1500))

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/regen-tool/regen/migrator/fsatomic"
 )
 
 // The driver module compiled once, not at every run. Compiling
@@ -29,6 +31,8 @@ regen_driver_beam =
 
 regen_driver_loaded =
   with path when is_binary(path) <- regen_driver_beam,
+       # Only a plain file of the cache: a symlink is not followed.
+       {:ok, %File.Stat{type: :regular}} <- File.lstat(path),
        {:ok, bin} <- File.read(path),
        {:module, RegenDriverV1} <- :code.load_binary(RegenDriverV1, String.to_charlist(path), bin) do
     true
@@ -57,8 +61,8 @@ const driverBeamGlob = "driver-*.beam"
 
 // vmDriverBoot writes the driver module's source into dir (the run's
 // private folder) and returns the loader that defines RegenDriverV1 from
-// the cache or that file. cacheDir "" (or one that cannot be made): no
-// cache, the module is compiled.
+// the cache or that file. cacheDir "" (project.CacheDir: none of regen's
+// own): no cache, the module is compiled.
 func vmDriverBoot(dir, cacheDir string) (string, error) {
 	src := vmDriverSource()
 	module := filepath.Join(dir, "regen_driver.ex")
@@ -67,7 +71,7 @@ func vmDriverBoot(dir, cacheDir string) (string, error) {
 		return "", err
 	}
 	beam := "nil"
-	if cacheDir != "" && os.MkdirAll(cacheDir, 0o700) == nil {
+	if cacheDir != "" {
 		sum := sha256.Sum256([]byte(src))
 		prefix := filepath.Join(cacheDir, "driver-"+hex.EncodeToString(sum[:8]))
 		pruneDriverBeams(cacheDir, prefix)
@@ -80,7 +84,7 @@ func vmDriverBoot(dir, cacheDir string) (string, error) {
 // pruneDriverBeams removes the cached .beam files of other sources (an
 // older regen's driver) and leftovers of an interrupted write.
 func pruneDriverBeams(cacheDir, keep string) {
-	files, _ := filepath.Glob(filepath.Join(cacheDir, driverBeamGlob+"*"))
+	files, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(cacheDir), driverBeamGlob+"*"))
 	for _, f := range files {
 		if !strings.HasPrefix(f, keep+"-") || strings.Contains(filepath.Base(f), ".tmp-") {
 			os.Remove(f)

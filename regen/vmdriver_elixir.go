@@ -66,21 +66,30 @@ defmodule RegenDriverV1 do
     end
   end
 
-  # The socket's owner: requests go to the main process; regen gone stops it.
+  # The socket's owner: requests go to the main process; regen gone stops
+  # it. In mix regen's VM the main process killed mid-task (a linked
+  # process crashed) is said to regen, which ends the run as that task's
+  # failure: nothing else would ever answer. (An own VM ends with it.)
   defp watch(sock, main, mode) do
+    ref = if mode == :host, do: Process.monitor(main)
+
     receive do
       :go -> :inet.setopts(sock, active: true)
     end
 
-    watch_loop(sock, main, mode)
+    watch_loop(sock, main, mode, ref)
   end
 
-  defp watch_loop(sock, main, mode) do
+  defp watch_loop(sock, main, mode, ref) do
     receive do
       {:tcp, ^sock, data} ->
         msg = data |> String.split(" ") |> Enum.map(&URI.decode_www_form/1)
         send(main, {:regen, msg})
-        if msg != ["quit"], do: watch_loop(sock, main, mode)
+        if msg != ["quit"], do: watch_loop(sock, main, mode, ref)
+
+      {:DOWN, ^ref, :process, _, reason} ->
+        reply(sock, ["error", "the driver's process ended mid-task: " <> inspect(reason)])
+        :gen_tcp.close(sock)
 
       {:tcp_closed, ^sock} ->
         gone(main, mode)
@@ -142,8 +151,9 @@ defmodule RegenDriverV1 do
     try do
       fun.()
     after
+      # The proxy stays: a process the task left behind (a late log line)
+      # still writes through it, as it would until a mix start's end.
       Process.group_leader(self(), gl)
-      Process.exit(proxy, :kill)
     end
   end
 
@@ -182,8 +192,24 @@ defmodule RegenDriverV1 do
     end
   end
 
-  # As mix itself ends on a task's outcome (Mix.CLI, Kernel.CLI).
+  # Each task starts in the VM as a mix start of its own would: a task's
+  # File.cd!, System.put_env or Mix.env change is undone after it.
   defp run_task(task, args) do
+    {cwd, env, mix_env} = {File.cwd!(), System.get_env(), Mix.env()}
+
+    try do
+      outcome(task, args)
+    after
+      File.cd(cwd)
+      now = System.get_env()
+      Enum.each(Map.keys(now) -- Map.keys(env), &System.delete_env/1)
+      Enum.each(env, fn {k, v} -> if now[k] != v, do: System.put_env(k, v) end)
+      Mix.env(mix_env)
+    end
+  end
+
+  # As mix itself ends on a task's outcome (Mix.CLI, Kernel.CLI).
+  defp outcome(task, args) do
     try do
       Mix.Task.rerun(task, args)
       ["ok"]

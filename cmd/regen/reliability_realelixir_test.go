@@ -27,10 +27,22 @@ import (
 // project, compiled.
 func realFeature(t *testing.T) (*regentest.Project, []string) {
 	t.Helper()
+	return realFeatureWith(t, nil)
+}
+
+// realFeatureWith is realFeature with some task shims replaced: shims
+// maps a task (ash.codegen) to its module's run/1 body (Elixir), which
+// may call Blog.Sim.run(task, args) for the task's real work.
+func realFeatureWith(t *testing.T, shims map[string]string) (*regentest.Project, []string) {
+	t.Helper()
 	requireMix(t)
 	p := feature(t)
 	if err := realmix.Write(p.Root, regentest.Mixsim(t)); err != nil {
 		t.Fatal(err)
+	}
+	for task, body := range shims {
+		mod := fmt.Sprintf("defmodule Mix.Tasks.%s do\n  use Mix.Task\n  def run(args) do\n%s\n  end\nend\n", shimModuleName(task), body)
+		p.Write("lib/mix/tasks/"+task+".ex", mod)
 	}
 	p.Git("add", "mix.exs", ".regen.toml", "lib/mix", "lib/blog/repo.ex")
 	p.Git("commit", "-q", "-m", "a real Mix project")

@@ -92,7 +92,7 @@ func (c *checker) inputsKey(opts Options, argv []string) (checkInputsKey, error)
 	}
 	folders := []string{"config", "lib"}
 	if cfg.Umbrella {
-		apps, _ := filepath.Glob(filepath.Join(root, "apps", "*", "mix.exs"))
+		apps, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(root), "apps", "*", "mix.exs"))
 		for _, m := range apps {
 			app, _ := filepath.Rel(root, filepath.Dir(m))
 			app = filepath.ToSlash(app)
@@ -153,7 +153,7 @@ func (c *checker) inputsKey(opts Options, argv []string) (checkInputsKey, error)
 	if buildEnv == "" {
 		buildEnv = "dev"
 	}
-	scms, _ := filepath.Glob(filepath.Join(root, "_build", buildEnv, "lib", "*", ".mix", "compile.elixir_scm"))
+	scms, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(filepath.Join(root, "_build", buildEnv, "lib")), "*", ".mix", "compile.elixir_scm"))
 	sort.Strings(scms)
 	for _, p := range scms {
 		sum, err := contentStamp(p)
@@ -175,7 +175,7 @@ func pathDeps(root string, umbrella bool) error {
 	own := map[string]bool{}
 	mixFiles := []string{filepath.Join(root, "mix.exs")}
 	if umbrella {
-		apps, _ := filepath.Glob(filepath.Join(root, "apps", "*", "mix.exs"))
+		apps, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(root), "apps", "*", "mix.exs"))
 		mixFiles = append(mixFiles, apps...)
 	}
 	for _, m := range mixFiles {
@@ -185,7 +185,7 @@ func pathDeps(root string, umbrella bool) error {
 			}
 		}
 	}
-	built, _ := filepath.Glob(filepath.Join(root, "_build", "*", "lib", "*"))
+	built, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(root), "_build", "*", "lib", "*"))
 	for _, b := range built {
 		name := filepath.Base(b)
 		if own[name] {

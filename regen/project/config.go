@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/regen-tool/regen/migrator"
+	"github.com/regen-tool/regen/migrator/fsatomic"
 )
 
 // Config is what regen knows about the project: detected first, then
@@ -353,7 +354,7 @@ func detect(cfg *Config) error {
 			return &Error{What: "mix.exs apps_path: " + err.Error(), Next: "Configure the repos in .regen.toml."}
 		}
 		cfg.Umbrella = true
-		apps, _ := filepath.Glob(filepath.Join(cfg.Root, filepath.FromSlash(appsPath), "*", "mix.exs"))
+		apps, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(filepath.Join(cfg.Root, filepath.FromSlash(appsPath))), "*", "mix.exs"))
 		sort.Strings(apps)
 		for _, appMix := range apps {
 			appDir := filepath.Dir(appMix)
@@ -392,7 +393,7 @@ func detectRepos(root, app string) []RepoConfig {
 	if app != "" {
 		prefix = app + "/"
 	}
-	matches, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(prefix), "priv", "*", "migrations"))
+	matches, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(filepath.Join(root, filepath.FromSlash(prefix), "priv")), "*", "migrations"))
 	sort.Strings(matches)
 	var out []RepoConfig
 	for _, m := range matches {

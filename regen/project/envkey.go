@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/regen-tool/regen/migrator/fsatomic"
 )
 
 // The project's answer about its databases depends on the environment as
@@ -109,7 +111,7 @@ func envKey(root string, files []string, getenv func(string) string) string {
 // the environment they read (envkey.go).
 func ConfigHash(root string, getenv func(string) string) (string, error) {
 	files := []string{"mix.exs", "mix.lock"}
-	more, _ := filepath.Glob(filepath.Join(root, "config", "*.exs"))
+	more, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(root), "config", "*.exs"))
 	sort.Strings(more)
 	for _, m := range more {
 		rel, _ := filepath.Rel(root, m)

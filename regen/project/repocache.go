@@ -3,6 +3,8 @@ package project
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,13 +22,41 @@ type RepoCache struct {
 	Write    func(path string, data []byte, mode os.FileMode) error // an atomic write
 }
 
-func (c RepoCache) file(key string) string {
-	return filepath.Join(c.StateDir, "cache", "repos-"+key+".txt")
+// CacheDir is regen's cache folder under stateDir (the repos' answers,
+// the driver's .beam), made when missing and create is set; "" when it is
+// not a folder of its own: a symlink (to anywhere) is never followed, so
+// nothing is read, written or removed through it; regen runs uncached.
+func CacheDir(stateDir string, create bool) string {
+	if stateDir == "" {
+		return ""
+	}
+	dir := filepath.Join(stateDir, "cache")
+	fi, err := os.Lstat(dir)
+	if create && errors.Is(err, fs.ErrNotExist) && os.MkdirAll(stateDir, 0o700) == nil && os.Mkdir(dir, 0o700) == nil {
+		fi, err = os.Lstat(dir)
+	}
+	if err != nil || !fi.IsDir() {
+		return ""
+	}
+	return dir
+}
+
+// file is key's cache file ("" without a cache folder of regen's own).
+func (c RepoCache) file(key string, create bool) string {
+	dir := CacheDir(c.StateDir, create)
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, "repos-"+key+".txt")
 }
 
 // Load returns the cached answer for key.
 func (c RepoCache) Load(key string) (string, bool) {
-	data, err := os.ReadFile(c.file(key))
+	file := c.file(key, false)
+	if file == "" {
+		return "", false
+	}
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return "", false
 	}
@@ -57,8 +87,7 @@ func (c RepoCache) Store(key, output string) {
 			full = append(full, l)
 		}
 	}
-	cacheFile := c.file(key)
-	if err := os.MkdirAll(filepath.Dir(cacheFile), 0o700); err == nil {
+	if cacheFile := c.file(key, true); cacheFile != "" {
 		c.Write(cacheFile, []byte(strings.Join(keep, "\n")+"\n"), 0o600)
 	}
 	secretFile := c.secretFile(key)
