@@ -161,7 +161,9 @@ func (t *txn) execute(ctx context.Context, res *RunResult) error {
 		}
 	}
 
-	t.e.closeVM() // every task ran: the driver's VM ends before the commit
+	// Every task ran: the driver's VM is told to quit and halts while
+	// regen commits; the command's end (useOneVM) waits for it.
+	t.e.releaseVM()
 
 	if err := t.commit(); err != nil {
 		return t.fail(ctx, stepCommit, err)
