@@ -644,11 +644,13 @@ func (e *Engine) releaseVM() {
 	}
 }
 
-// closeVM ends the run's driver, if any.
+// closeVM ends the run's driver, if any, and waits for the caching of
+// its config answer.
 func (e *Engine) closeVM() {
 	if e.vm != nil {
 		e.vm.close()
 	}
+	e.cacheWrite.Wait()
 }
 
 // vmAnswers is the repo config from the run's driver, started here when
