@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/regen-tool/regen/gitops"
@@ -63,6 +64,8 @@ type Engine struct {
 	wantVM bool
 	vm     *vmDriver
 	runID  string
+	// cacheWrite is the driver's config answer being cached (repoConfigs).
+	cacheWrite sync.WaitGroup
 	// relay is the user's terminal for codegen's questions (nil: none);
 	// questions notes what codegen asked (codegen_questions.go).
 	relay     *migrator.TTYRelay
@@ -359,7 +362,14 @@ func (e *Engine) repoConfigs(ctx context.Context, cfg *project.Config, app strin
 	if output, ok := e.vmAnswers(ctx, cfg, app); ok {
 		if answers, err := migrator.ParseRepoConfig(output); err == nil {
 			e.rep.StepEnd("config", time.Since(start), nil)
-			cache.Store(key, output)
+			// Written beside the run: its two fsyncs were on the cold
+			// run's path to its first task. The run's end waits for it
+			// (closeVM, deferred wherever vmAnswers can answer).
+			e.cacheWrite.Add(1)
+			go func() {
+				defer e.cacheWrite.Done()
+				cache.Store(key, output)
+			}()
 			return answers, "mix config", nil
 		}
 	}

@@ -87,6 +87,16 @@ func (t *txn) oneVM() bool {
 	return (t.e.wantVM || t.opts.DryRun) && vmUnavailable(t.proj.cfg) == ""
 }
 
+// hasTasks: one of steps runs mix tasks.
+func hasTasks(steps []Step) bool {
+	for _, s := range steps {
+		if s.Task != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // runShared runs the folded mix tasks in one start.
 func (t *txn) runShared(ctx context.Context, detail string, argv []string) error {
 	t.e.rep.StepStart(string(stepMixDo), detail)

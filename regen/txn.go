@@ -155,13 +155,18 @@ func (t *txn) execute(ctx context.Context, res *RunResult) error {
 	if err := t.proveFirst(ctx); err != nil {
 		return t.abandon(err)
 	}
-	for _, s := range t.steps() {
+	steps := t.steps()
+	for i, s := range steps {
 		if err := t.step(ctx, s); err != nil {
 			return t.fail(ctx, s.Name, err)
 		}
+		if !hasTasks(steps[i+1:]) {
+			// The run's last task ran: the driver's VM is told to quit and
+			// halts while regen checks and commits; the command's end
+			// (useOneVM), or a compensation, waits for it.
+			t.e.releaseVM()
+		}
 	}
-
-	t.e.closeVM() // every task ran: the driver's VM ends before the commit
 
 	if err := t.commit(); err != nil {
 		return t.fail(ctx, stepCommit, err)
