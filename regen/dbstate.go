@@ -33,6 +33,14 @@ func (t *txn) recordState(ctx context.Context, step StepName) {
 		return
 	}
 	for i, db := range t.proj.dbs {
+		if step == stepCommit && t.j.Repos[i].State != nil {
+			// Recorded by this run after its last step that changes the
+			// database (the steps since, verify among them, only read it):
+			// the same digest, read again, would cost a full read of every
+			// table. A change by someone else in between is then one undo
+			// reports, as it should.
+			continue
+		}
 		st, err := db.State(ctx)
 		if err != nil {
 			t.j.Repos[i].State = nil
