@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/regen-tool/regen/regen/regentest"
-	"github.com/regen-tool/regen/scripts/benchtool/realmix"
 )
 
 // The one-VM driver against tasks that misbehave, under the real Elixir
@@ -505,19 +503,7 @@ func TestReliabilityDriverClosedStdoutAndStdin(t *testing.T) {
 // the Hex package as a path dependency, regen's binary configured.
 func realMixRegen(t *testing.T, p *regentest.Project, env []string) func(args ...string) (string, int) {
 	t.Helper()
-	hex := filepath.Join(t.TempDir(), "hex")
-	copyTree(t, filepath.Join(regentest.ModuleRoot(), "hex"), hex)
-	mixExs := strings.Replace(realmix.MixExs, "deps: []", fmt.Sprintf("deps: [{:regen, path: %q, only: :dev, runtime: false}]", hex), 1)
-	p.Write("mix.exs", mixExs)
-	vout, _ := p.Regen("--version")
-	version := strings.Fields(vout + " ?")[1]
-	cfg, err := os.ReadFile(filepath.Join(p.Root, "config", "config.exs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Write("config/config.exs", string(cfg)+fmt.Sprintf("\nconfig :regen, path: %q, version: %q\n", regentest.Regen(t), version))
-	p.Git("add", "mix.exs", "config/config.exs")
-	p.Git("commit", "-q", "-m", "mix regen")
+	useHexPackage(t, p)
 	mix := func(args ...string) (string, int) {
 		t.Helper()
 		cmd := exec.Command("mix", args...)

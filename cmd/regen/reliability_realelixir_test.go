@@ -183,11 +183,10 @@ func TestReliabilityOneVMRealElixirFailingTaskRestores(t *testing.T) {
 	mustSame(t, before, p.Capture())
 }
 
-// mix regen NAME -m: the Hex package (path dependency) runs regen, and
-// regen's driver runs in the Mix task's own VM: one VM start in all.
-func TestReliabilityOneVMRealElixirMixRegen(t *testing.T) {
-	p, env := realFeature(t)
-	bin, log := countedMix(t)
+// useHexPackage makes p (a realmix project) use the Hex package as a path
+// dependency (a copy of hex/), with the regen binary under test configured.
+func useHexPackage(t *testing.T, p *regentest.Project) {
+	t.Helper()
 	hex := filepath.Join(t.TempDir(), "hex")
 	copyTree(t, filepath.Join(regentest.ModuleRoot(), "hex"), hex)
 	mixExs := strings.Replace(realmix.MixExs, "deps: []", fmt.Sprintf("deps: [{:regen, path: %q, only: :dev, runtime: false}]", hex), 1)
@@ -201,6 +200,14 @@ func TestReliabilityOneVMRealElixirMixRegen(t *testing.T) {
 	p.Write("config/config.exs", string(cfg)+fmt.Sprintf("\nconfig :regen, path: %q, version: %q\n", regentest.Regen(t), version))
 	p.Git("add", "mix.exs", "config/config.exs")
 	p.Git("commit", "-q", "-m", "mix regen")
+}
+
+// mix regen NAME -m: the Hex package (path dependency) runs regen, and
+// regen's driver runs in the Mix task's own VM: one VM start in all.
+func TestReliabilityOneVMRealElixirMixRegen(t *testing.T) {
+	p, env := realFeature(t)
+	bin, log := countedMix(t)
+	useHexPackage(t, p)
 	mix := func(args ...string) (string, int) {
 		t.Helper()
 		cmd := exec.Command(filepath.Join(bin, "mix"), args...)
