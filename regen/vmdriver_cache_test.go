@@ -27,20 +27,10 @@ func TestOneVMDriverModuleCachedOnRealElixir(t *testing.T) {
 	os.MkdirAll(cache, 0o700)
 	stale := filepath.Join(cache, "driver-0000000000000000-otp25-elixir1.14.0.beam")
 	os.WriteFile(stale, []byte("an older regen's"), 0o600)
-	home := filepath.Join(dir, ".home")
 	start := func() {
 		t.Helper()
-		out := &lockedBuffer{}
-		e := &Engine{stateDir: state, rep: discardReporter{}, runner: &migrator.Runner{Stdout: out, Stderr: out, Grace: time.Second,
-			Env: []string{"HOME=" + home, "MIX_HOME=" + filepath.Join(home, "mix")}}}
-		cfg := &project.Config{Root: dir, Mix: []string{mix}, OneVM: true, Codegen: []string{"{mix}", "ash.codegen"}}
-		vm := e.startVM(context.Background(), cfg, migrator.Command{})
-		defer vm.close()
-		if !vm.usable(context.Background(), e.rep) {
-			t.Fatalf("the driver did not start: %v\n%s", vm.err, out)
-		}
-		if o := vm.run(context.Background(), []string{"t", "a"}, time.Minute); o.Status != 0 {
-			t.Fatalf("a task: %+v\n%s", o, out)
+		if err := runCachedDriver(mix, dir, state); err != nil {
+			t.Fatal(err)
 		}
 	}
 	beamFile := func() (string, []byte, time.Time) {
@@ -190,22 +180,7 @@ func TestDriverCacheConcurrentAndTruncatedOnRealElixir(t *testing.T) {
 	dir := driverProject(t)
 	state := t.TempDir()
 	cache := filepath.Join(state, "cache")
-	home := filepath.Join(dir, ".home")
-	start := func() error {
-		out := &lockedBuffer{}
-		e := &Engine{stateDir: state, rep: discardReporter{}, runner: &migrator.Runner{Stdout: out, Stderr: out, Grace: time.Second,
-			Env: []string{"HOME=" + home, "MIX_HOME=" + filepath.Join(home, "mix")}}}
-		cfg := &project.Config{Root: dir, Mix: []string{mix}, OneVM: true, Codegen: []string{"{mix}", "ash.codegen"}}
-		vm := e.startVM(context.Background(), cfg, migrator.Command{})
-		defer vm.close()
-		if !vm.usable(context.Background(), e.rep) {
-			return fmt.Errorf("the driver did not start: %v\n%s", vm.err, out)
-		}
-		if o := vm.run(context.Background(), []string{"t", "a"}, time.Minute); o.Status != 0 {
-			return fmt.Errorf("a task: %+v\n%s", o, out)
-		}
-		return nil
-	}
+	start := func() error { return runCachedDriver(mix, dir, state) }
 	only := func() (string, []byte) {
 		t.Helper()
 		entries, _ := os.ReadDir(cache)
@@ -259,4 +234,23 @@ func TestDriverCacheConcurrentAndTruncatedOnRealElixir(t *testing.T) {
 	if data, _ := os.ReadFile(other); string(data) != "FOR1 another VM's" {
 		t.Fatalf("another VM's .beam of this source changed: %q", data)
 	}
+}
+
+// runCachedDriver starts the one-VM driver of the driver project dir with
+// regen's state (and so its cache) in state, and runs one task there.
+func runCachedDriver(mix, dir, state string) error {
+	home := filepath.Join(dir, ".home")
+	out := &lockedBuffer{}
+	e := &Engine{stateDir: state, rep: discardReporter{}, runner: &migrator.Runner{Stdout: out, Stderr: out, Grace: time.Second,
+		Env: []string{"HOME=" + home, "MIX_HOME=" + filepath.Join(home, "mix")}}}
+	cfg := &project.Config{Root: dir, Mix: []string{mix}, OneVM: true, Codegen: []string{"{mix}", "ash.codegen"}}
+	vm := e.startVM(context.Background(), cfg, migrator.Command{})
+	defer vm.close()
+	if !vm.usable(context.Background(), e.rep) {
+		return fmt.Errorf("the driver did not start: %v\n%s", vm.err, out)
+	}
+	if o := vm.run(context.Background(), []string{"t", "a"}, time.Minute); o.Status != 0 {
+		return fmt.Errorf("a task: %+v\n%s", o, out)
+	}
+	return nil
 }

@@ -99,16 +99,24 @@ func regenCode(t *testing.T, codeFile string, pty *regentest.PTY) string {
 	}
 }
 
-func TestReliabilityMixRegenBreakMenuAbortRestores(t *testing.T) {
-	m, pty, done, codeFile, ready := mixRegenOnPTY(t, "ash.migrate:60", "add_subtitle_and_views", "-m")
-	before := m.p.Capture()
+// answerBreakMenu presses Ctrl-C once the held task runs, answers the
+// VM's BREAK menu with key and returns the terminal's text when mix regen
+// ended.
+func answerBreakMenu(t *testing.T, pty *regentest.PTY, done chan error, ready, key string) string {
+	t.Helper()
 	waitReady(t, pty, ready)
 	at := len(pty.Output())
 	pty.Type("\x03")
-	at = pty.WaitFor("(a)bort", at)
-	pty.Type("a\n")
+	pty.WaitFor("("+key+")", at)
+	pty.Type(key + "\n")
 	waitEnd(t, pty, done)
-	out := strings.ReplaceAll(pty.Output(), "\r\n", "\n")
+	return strings.ReplaceAll(pty.Output(), "\r\n", "\n")
+}
+
+func TestReliabilityMixRegenBreakMenuAbortRestores(t *testing.T) {
+	m, pty, done, codeFile, ready := mixRegenOnPTY(t, "ash.migrate:60", "add_subtitle_and_views", "-m")
+	before := m.p.Capture()
+	out := answerBreakMenu(t, pty, done, ready, "a")
 	if code := regenCode(t, codeFile, pty); code != "129" {
 		t.Fatalf("regen's exit code %s, want 129 (interrupted)\n%s", code, out)
 	}
@@ -124,13 +132,7 @@ func TestReliabilityMixRegenBreakMenuAbortRestores(t *testing.T) {
 
 func TestReliabilityMixRegenBreakMenuContinueFinishes(t *testing.T) {
 	m, pty, done, codeFile, ready := mixRegenOnPTY(t, "ash.migrate:3", "add_subtitle_and_views", "-m")
-	waitReady(t, pty, ready)
-	at := len(pty.Output())
-	pty.Type("\x03")
-	at = pty.WaitFor("(c)ontinue", at)
-	pty.Type("c\n")
-	waitEnd(t, pty, done)
-	out := strings.ReplaceAll(pty.Output(), "\r\n", "\n")
+	out := answerBreakMenu(t, pty, done, ready, "c")
 	if code := regenCode(t, codeFile, pty); code != "0" {
 		t.Fatalf("regen's exit code %s after `c`, want 0 (the run went on to its end)\n%s", code, out)
 	}
