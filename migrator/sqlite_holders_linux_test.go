@@ -120,14 +120,20 @@ func TestSQLiteHoldersLeaseSeesEveryOpen(t *testing.T) {
 		t.Error("openNowhere: unmapped and closed, yet it says someone has it open")
 	}
 
-	// Held by another process: the database itself, then its -wal alone.
-	for _, held := range []string{db, db + "-wal"} {
+	// Held by another process: the database itself (read only, read-write,
+	// write only), then its -wal alone.
+	type holding struct {
+		path string
+		flag int
+	}
+	for _, h := range []holding{{db, os.O_RDONLY}, {db, os.O_RDWR}, {db, os.O_WRONLY}, {db + "-wal", os.O_RDONLY}} {
+		held := h.path
 		if held != db {
 			if err := os.WriteFile(held, nil, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
-		hf, err := os.Open(held)
+		hf, err := os.OpenFile(held, h.flag, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +144,7 @@ func TestSQLiteHoldersLeaseSeesEveryOpen(t *testing.T) {
 		}
 		hf.Close()
 		if openNowhere(held, key(held)) {
-			t.Errorf("%s: openNowhere says nobody has it open while pid %d does", held, c.Process.Pid)
+			t.Errorf("%s (open flags %#o): openNowhere says nobody has it open while pid %d does", held, h.flag, c.Process.Pid)
 		}
 		hs, known := SQLiteHolders(db)
 		c.Process.Kill()
