@@ -286,11 +286,11 @@ func (p *workspace) conflictProblems(rp *RepoPlan, scan *gitops.FolderScan) {
 // on a folder of its own, is not affected. So it stops `-m` runs (marked
 // once the plan knows whether it migrates).
 func duplicateProblems(rp *RepoPlan) {
-	removed := map[string]bool{}
+	removed := make(map[string]bool, len(rp.Remove))
 	for _, f := range rp.Remove {
 		removed[f] = true
 	}
-	seen := map[int64]string{}
+	seen := make(map[int64]string, len(rp.Tracked)) // sized: 2,000 tracked migrations rehashed it eight times
 	for _, m := range rp.Tracked {
 		if removed[m.Path] {
 			continue
