@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -55,24 +56,50 @@ func (e *compileError) Error() string {
 
 const compileErrorMarker = "# mixsim: compile_error"
 
-// libFiles lists lib/**/*.ex relative to root, sorted.
+// libFiles lists the .ex files mix compiles, relative to root, sorted:
+// under lib/, or under the paths of a literal `elixirc_paths: [...]` in
+// mix.exs (the only form the stand-in reads; a path may be a file).
 func libFiles(root string) ([]string, error) {
 	var files []string
-	err := filepath.WalkDir(filepath.Join(root, "lib"), func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) {
-				return nil
+	for _, src := range compiledPaths(root) {
+		err := filepath.WalkDir(filepath.Join(root, src), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if os.IsNotExist(err) {
+					return nil
+				}
+				return err
 			}
-			return err
+			if !d.IsDir() && strings.HasSuffix(path, ".ex") {
+				rel, _ := filepath.Rel(root, path)
+				files = append(files, rel)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		if !d.IsDir() && strings.HasSuffix(path, ".ex") {
-			rel, _ := filepath.Rel(root, path)
-			files = append(files, rel)
-		}
-		return nil
-	})
+	}
 	sort.Strings(files)
-	return files, err
+	return slices.Compact(files), nil // a file under two listed paths is compiled once
+}
+
+var elixircPathsRe = regexp.MustCompile(`elixirc_paths:\s*\[([^\]]*)\]`)
+
+// compiledPaths: mix.exs's literal elixirc_paths, else lib.
+func compiledPaths(root string) []string {
+	data, err := os.ReadFile(filepath.Join(root, "mix.exs"))
+	if err != nil {
+		return []string{"lib"}
+	}
+	m := elixircPathsRe.FindSubmatch(data)
+	if m == nil {
+		return []string{"lib"}
+	}
+	var paths []string
+	for _, q := range regexp.MustCompile(`"([^"]+)"`).FindAllSubmatch(m[1], -1) {
+		paths = append(paths, string(q[1]))
+	}
+	return paths
 }
 
 // checkCompiles reports the first file that would not compile.

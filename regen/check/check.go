@@ -73,9 +73,10 @@ type Options struct {
 	Base string
 	// Codegen: always (default), auto or never.
 	Codegen string
-	// CodegenPaths are project-relative globs (`**` unsafeAllowed) whose staged
+	// CodegenPaths are project-relative globs (`**` allowed) whose staged
 	// changes trigger the codegen check in auto mode; changes in the
-	// migrations and snapshot folders always do.
+	// migrations and snapshot folders always do. nil: the .ex files of the
+	// sources mix compiles (elixirc_paths, sources.go).
 	CodegenPaths []string
 	// CodegenCommand overrides `{mix} ash.codegen --check` (nil: default).
 	CodegenCommand []string
@@ -90,9 +91,6 @@ type Options struct {
 	Now func() time.Time
 }
 
-// DefaultCodegenPaths returns the sources whose change can make codegen
-// drift: the resources and everything else compiled from lib/.
-func DefaultCodegenPaths() []string { return []string{"lib/**/*.ex"} }
 
 // Report is the outcome of a check that could run.
 type Report struct {
@@ -130,12 +128,13 @@ func Run(ctx context.Context, e *regen.Engine, opts Options) (*Report, error) {
 	default:
 		return nil, &regen.InputError{What: fmt.Sprintf("--codegen %q: want always, auto or never.", opts.Codegen), Next: ""}
 	}
-	if opts.CodegenPaths == nil {
-		opts.CodegenPaths = DefaultCodegenPaths()
-	}
 	v, err := e.CheckView()
 	if err != nil {
 		return nil, err
+	}
+	if opts.CodegenPaths == nil {
+		cfg := v.Config()
+		opts.CodegenPaths = readProjectSources(cfg.Root, cfg.Umbrella).codegenGlobs()
 	}
 	c := &checker{v: v}
 	rep := &Report{GitPrefix: v.GitPrefix()}

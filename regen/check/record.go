@@ -26,9 +26,10 @@ import (
 // record: the check runs.
 //
 // What is hashed (content, sha256): mix.exs, mix.lock, tool-version
-// files, .regen.toml, everything under config/ and lib/, the
-// --codegen-paths, every repo's migrations and snapshots folders (for an
-// umbrella root also apps/*/{mix.exs,config,lib}); by size and mtime:
+// files, .regen.toml, everything under config/ and the compiled sources
+// (elixirc_paths, all environments: sources.go), the --codegen-paths,
+// every repo's migrations and snapshots folders (for an umbrella root also
+// apps/*/{mix.exs,config} and each app's sources); by size and mtime:
 // every file under deps/; the Elixir/OTP versions mix recorded in
 // _build/<env>/lib/*/.mix/compile.elixir_scm; the mix, elixir and erl
 // executables and regen's own (path, size, mtime); the MIX_*, REGEN_*,
@@ -90,14 +91,18 @@ func (c *checker) inputsKey(opts Options, argv []string) (checkInputsKey, error)
 			add(filepath.ToSlash(rel))
 		}
 	}
-	folders := []string{"config", "lib"}
+	sources := readProjectSources(root, cfg.Umbrella)
+	if sources.Unknown != "" {
+		return checkInputsKey{}, fmt.Errorf("%s sets elixirc_paths to a value regen cannot read, so the record cannot tell which sources to hash", sources.Unknown)
+	}
+	folders := append([]string{"config"}, sources.Paths...)
 	if cfg.Umbrella {
 		apps, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(root), "apps", "*", "mix.exs"))
 		for _, m := range apps {
 			app, _ := filepath.Rel(root, filepath.Dir(m))
 			app = filepath.ToSlash(app)
 			add(app + "/mix.exs")
-			folders = append(folders, app+"/config", app+"/lib")
+			folders = append(folders, app+"/config")
 		}
 	}
 	for _, r := range cfg.Repos {

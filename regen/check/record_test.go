@@ -289,3 +289,54 @@ func TestCheckOneStartCompileError(t *testing.T) {
 		t.Fatalf("the configured mix spelt out: %v", got)
 	}
 }
+
+// Resources outside lib/ (elixirc_paths: ["lib", "src"]): the hook's
+// staged change under src/ runs the codegen check and refuses a resource
+// change without its migration; a change there also invalidates the
+// record. With a fixed lib/**/*.ex, both were skipped.
+func TestCheckSourcesOutsideLib(t *testing.T) {
+	p, starts := countingProject(t)
+	p.Write("mix.exs", strings.Replace(regentest.MixExs, `[app: :blog,`, `[app: :blog, elixirc_paths: ["lib", "src"],`, 1))
+	p.Write("src/blog/post.ex", readProject(t, p, "lib/blog/post.ex"))
+	if err := os.Remove(filepath.Join(p.Root, "lib/blog/post.ex")); err != nil {
+		t.Fatal(err)
+	}
+	p.Git("add", "-A")
+	p.Git("commit", "-qm", "resources under src")
+	if rep := runCheck(t, p, check.Options{}); len(rep.Findings) != 0 || starts() != 1 {
+		t.Fatalf("the moved project is clean: notes %q\n%s", rep.Notes, dump(rep))
+	}
+	if rep := runCheck(t, p, check.Options{}); !skipped(rep) || starts() != 0 {
+		t.Fatalf("same inputs: notes %q", rep.Notes)
+	}
+
+	p.Write("src/blog/post.ex", postWith("attribute :subtitle, :string, public?: true"))
+	if rep := runCheck(t, p, check.Options{}); skipped(rep) || !reflect.DeepEqual(rulesOf(rep), []string{check.RuleCodegenDrift}) || starts() != 1 {
+		t.Fatalf("a resource changed under src/: the record vouched for it: notes %q\n%s", rep.Notes, dump(rep))
+	}
+	p.Git("add", "src")
+	staged := check.Options{Staged: true, Codegen: check.CodegenAuto}
+	for i := 0; i < 2; i++ {
+		rep := runCheck(t, p, staged)
+		if got := rulesOf(rep); !reflect.DeepEqual(got, []string{check.RuleCodegenDrift}) || starts() != 1 {
+			t.Fatalf("hook, staged resource change under src/, run %d: %v notes %q\n%s", i, got, rep.Notes, dump(rep))
+		}
+	}
+
+	// elixirc_paths regen cannot read: no record, and the hook takes any
+	// staged .ex file as a possible resource.
+	p.Git("checkout", "-q", "--", ".")
+	p.Git("reset", "-q")
+	p.Write("src/blog/post.ex", readProject(t, p, "src/blog/post.ex")) // as committed
+	p.Write("mix.exs", strings.Replace(regentest.MixExs, `[app: :blog,`, `[app: :blog, elixirc_paths: paths(),`, 1)+"\n")
+	for i := 0; i < 2; i++ {
+		if rep := runCheck(t, p, check.Options{}); skipped(rep) || starts() != 1 {
+			t.Fatalf("unreadable elixirc_paths, run %d: notes %q", i, rep.Notes)
+		}
+	}
+	p.Write("other/thing.ex", "defmodule Thing do\nend\n")
+	p.Git("add", "other/thing.ex")
+	if rep := runCheck(t, p, staged); starts() != 1 {
+		t.Fatalf("unreadable elixirc_paths: a staged .ex outside lib/ did not run the codegen check: notes %q", rep.Notes)
+	}
+}

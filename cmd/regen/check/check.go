@@ -108,7 +108,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *Options) error,
 	fl.StringVar(&opts.Format, "format", checks.FormatText, "output: text, json or github (workflow annotations)")
 	fl.BoolVar(&opts.NoCodegen, "no-codegen", false, "skip the compile and codegen check (mix compile, mix ash.codegen --check)")
 	fl.StringVar(&opts.Codegen, "codegen", "", "when to run the codegen check: always, auto (only when staged changes touch --codegen-paths or generated files) or never (default: always; auto with --staged)")
-	fl.StringSliceVar(&opts.CodegenPaths, "codegen-paths", checks.DefaultCodegenPaths(), "project-relative globs (** allowed) whose staged changes trigger the codegen check in auto mode")
+	fl.StringSliceVar(&opts.CodegenPaths, "codegen-paths", nil, "project-relative globs (** allowed) whose staged changes trigger the codegen check in auto mode (default: the .ex files under mix.exs's elixirc_paths, every environment's; lib/**/*.ex when it sets none)")
 	fl.BoolVar(&opts.Roundtrip, "roundtrip", false, "migrate the new migrations up, down and up again (the dev database is backed up first and put back afterwards; regen recover after a crash)")
 	fl.BoolVar(&opts.Fresh, "fresh", false, "run the codegen check even when its inputs are those of the last clean check")
 	fl.BoolVar(&opts.Unsafe, "unsafe", false, "report unsafe operations in new migrations")

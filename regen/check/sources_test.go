@@ -1,0 +1,82 @@
+package check
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// The forms of elixirc_paths a mix.exs takes: a literal list, Phoenix's
+// function of the environment (every clause counts), a guard, a do-block,
+// comments; a computed value cannot be read and says so.
+func TestElixircPathsForms(t *testing.T) {
+	cases := []struct {
+		name, mixExs string
+		want         []string
+		ok           bool
+	}{
+		{"none set: lib", `def project, do: [app: :blog, deps: deps()]`, []string{"lib"}, true},
+		{"a literal list", `def project, do: [app: :blog, elixirc_paths: ["lib", "src"], deps: []]`, []string{"lib", "src"}, true},
+		{"phoenix's clauses", `
+  def project do
+    [app: :blog, elixirc_paths: elixirc_paths(Mix.env()), aliases: [setup: ["deps.get", "ecto.setup"]]]
+  end
+
+  defp elixirc_paths(:test), do: ["lib", "test/support"]
+  defp elixirc_paths(_), do: ["lib"]
+`, []string{"lib", "test/support"}, true},
+		{"a guard and a do-block", `
+  elixirc_paths: elixirc_paths(Mix.env()),
+  defp elixirc_paths(env) when env in [:dev, :test], do: ["lib", "dev/support"]
+  defp elixirc_paths(_) do
+    ["lib", "./extra/"]
+  end
+`, []string{"dev/support", "extra", "lib"}, true},
+		{"a commented-out list does not count", `
+  # elixirc_paths: ["old"],
+  elixirc_paths: ["lib", "src"], # was ["lib"]
+`, []string{"lib", "src"}, true},
+		{"paths outside the project are not hashed", `elixirc_paths: ["lib", "../shared", "/abs"]`, []string{"lib"}, true},
+		{"a computed value", `elixirc_paths: paths(), defp paths, do: Path.wildcard("apps/*/lib")`, nil, false},
+		{"a variable", "  paths = [\"lib\"]\n  [elixirc_paths: paths]\n", nil, false},
+	}
+	for _, c := range cases {
+		got, ok := elixircPaths(c.mixExs)
+		if ok != c.ok || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: got %q ok=%v, want %q ok=%v", c.name, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// An umbrella's sources are each app's, under the app; a project whose
+// elixirc_paths cannot be read is named, and its hook globs are every .ex.
+func TestProjectSourcesUmbrellaAndUnknown(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, content string) {
+		p := filepath.Join(root, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("mix.exs", `def project, do: [apps_path: "apps"]`)
+	write("apps/blog/mix.exs", `def project, do: [app: :blog]`)
+	write("apps/shop/mix.exs", `def project, do: [app: :shop, elixirc_paths: ["lib", "src"]]`)
+	ps := readProjectSources(root, true)
+	if want := []string{"apps/blog/lib", "apps/shop/lib", "apps/shop/src"}; ps.Unknown != "" || !reflect.DeepEqual(ps.Paths, want) {
+		t.Fatalf("umbrella: %+v, want %q", ps, want)
+	}
+	if got, want := ps.codegenGlobs(), []string{"apps/blog/lib/**/*.ex", "apps/shop/lib/**/*.ex", "apps/shop/src/**/*.ex"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("umbrella globs %q, want %q", got, want)
+	}
+	write("apps/shop/mix.exs", `def project, do: [app: :shop, elixirc_paths: paths()]`)
+	ps = readProjectSources(root, true)
+	if ps.Unknown != "apps/shop/mix.exs" || !reflect.DeepEqual(ps.codegenGlobs(), []string{"**/*.ex"}) {
+		t.Fatalf("unknown: %+v globs %q", ps, ps.codegenGlobs())
+	}
+	write("mix.exs", `def project, do: [app: :one, elixirc_paths: ["lib", "lib/one/repo.ex"]]`)
+	if got := readProjectSources(root, false).codegenGlobs(); !reflect.DeepEqual(got, []string{"lib/**/*.ex", "lib/one/repo.ex"}) {
+		t.Fatalf("a file among the paths: %q", got)
+	}
+}
