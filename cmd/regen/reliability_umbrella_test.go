@@ -393,3 +393,32 @@ end
 	p.Mix("ash.migrate")
 	return p, postWith, event
 }
+
+// The pre-commit hook at an umbrella's root: a staged resource change in
+// apps/blog/lib without its migration runs the codegen check and is
+// refused (a fixed lib/**/*.ex at the root never matched an app's files,
+// so the hook let it through); a staged README alone skips it.
+func TestReliabilityUmbrellaHookRefusesAResourceChangeWithoutCodegen(t *testing.T) {
+	p := regentest.NewProject(t)
+	asUmbrella(t, p)
+	p.Write("README.md", "docs\n")
+	p.Git("add", "README.md")
+	if out, code := p.Regen("check", "--staged"); code != 0 || !strings.Contains(out, "codegen check skipped: no staged change touches") {
+		t.Fatalf("README only: exit %d\n%s", code, out)
+	}
+	post := filepath.Join(p.Root, "apps/blog/lib/blog/post.ex")
+	src, err := os.ReadFile(post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(src), "attribute :body,", "attribute :subtitle, :string, public?: true\n    attribute :body,", 1)
+	if changed == string(src) {
+		t.Fatalf("the resource has no body attribute to add beside:\n%s", src)
+	}
+	p.Write("apps/blog/lib/blog/post.ex", changed)
+	p.Git("add", "apps/blog/lib")
+	out, code := p.Regen("check", "--staged")
+	if code != 1 || !strings.Contains(out, "codegen") {
+		t.Fatalf("a staged resource change without codegen in an umbrella app: exit %d, want 1 (codegen drift)\n%s", code, out)
+	}
+}
