@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -33,13 +32,14 @@ import (
 // every file under deps/; the Elixir/OTP versions mix recorded in
 // _build/<env>/lib/*/.mix/compile.elixir_scm; the mix, elixir and erl
 // executables and regen's own (path, size, mtime); the MIX_*, REGEN_*,
-// ERL_*, ELIXIR_* and HEX_* variables mix starts with; the command, the
+// ERL_*, ELIXIR_* and HEX_* variables mix starts with, and every variable
+// the hashed Elixir reads by name (envrefs.go); root .env* files; the command, the
 // mode (--staged or the work tree). It is the work tree that is hashed in
 // both modes: the codegen check compiles and reads the work tree.
 
 // recordFormat changes whenever what is hashed changes: an older record
 // then never matches.
-const recordFormat = "regen check-clean v1"
+const recordFormat = "regen check-clean v2"
 
 // recordFile is the record's place under the git directory.
 func recordFile(gitDir string) string { return filepath.Join(gitDir, "regen", "check-clean") }
@@ -86,6 +86,13 @@ func (c *checker) inputsKey(opts Options, argv []string) (checkInputsKey, error)
 	for _, f := range []string{"mix.exs", "mix.lock", ".tool-versions", ".mise.toml", "mise.toml", ".elixir-version", ".erlang-version"} {
 		add(f)
 	}
+	// Files a config may load its variables from (Dotenvy, direnv).
+	dotenv, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(root), ".env*"))
+	for _, f := range dotenv {
+		if fi, err := os.Lstat(f); err == nil && !fi.IsDir() {
+			add(filepath.Base(f))
+		}
+	}
 	if cfg.File != "" {
 		if rel, err := filepath.Rel(root, cfg.File); err == nil && !strings.HasPrefix(rel, "..") {
 			add(filepath.ToSlash(rel))
@@ -128,12 +135,26 @@ func (c *checker) inputsKey(opts Options, argv []string) (checkInputsKey, error)
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
+	var refs envRefs
 	for _, rel := range paths {
-		sum, err := contentStamp(filepath.Join(root, filepath.FromSlash(rel)))
+		sum, data, err := contentStamp(filepath.Join(root, filepath.FromSlash(rel)))
 		if err != nil {
 			return checkInputsKey{}, err
 		}
 		line("file %q %s", rel, sum)
+		if strings.HasSuffix(rel, ".ex") || strings.HasSuffix(rel, ".exs") {
+			refs.scan(rel, data)
+		}
+	}
+	if refs.dynamic != "" {
+		return checkInputsKey{}, fmt.Errorf("%s reads an environment variable whose name is computed, so the record cannot tell which variables to compare", refs.dynamic)
+	}
+	for _, name := range refs.sorted() {
+		// What config/*.exs, mix.exs or a source reads from the
+		// environment decides what compiles: a DATABASE_URL or a feature
+		// flag set differently is another input.
+		v, set := envLookup(env, name)
+		line("getenv %q %v %q", name, set, v)
 	}
 	var linked error
 	if err := statTree(root, "deps", func(rel string, fi fs.FileInfo) {
@@ -161,7 +182,7 @@ func (c *checker) inputsKey(opts Options, argv []string) (checkInputsKey, error)
 	scms, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(filepath.Join(root, "_build", buildEnv, "lib")), "*", ".mix", "compile.elixir_scm"))
 	sort.Strings(scms)
 	for _, p := range scms {
-		sum, err := contentStamp(p)
+		sum, _, err := contentStamp(p)
 		if err != nil {
 			return checkInputsKey{}, err
 		}
@@ -223,6 +244,17 @@ func keyedEnv(env []string) []string {
 	return out
 }
 
+// envLookup is the child's value of key and whether it is set.
+func envLookup(env []string, key string) (string, bool) {
+	v, set := "", false
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v, set = val, true
+		}
+	}
+	return v, set
+}
+
 func envValue(env []string, key string) string {
 	v := ""
 	for _, kv := range env {
@@ -265,52 +297,50 @@ func executableStamp(p string) string {
 }
 
 // contentStamp is a file's sha256, "absent" for a missing one and
-// "link <target>" for a symlink (never followed).
-func contentStamp(p string) (string, error) {
+// "link <target> <sha256>" for a symlink to a file (never followed to a
+// folder), with the content it hashed (nil when none).
+func contentStamp(p string) (string, []byte, error) {
 	fi, err := os.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "absent", nil
+		return "absent", nil, nil
 	}
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		// mix compiles through links: a linked file counts by its content,
 		// a linked folder's content is not walked, so it cannot vouch.
 		t, err := os.Readlink(p)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		target, err := os.Stat(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return "link " + t + " dangling", nil
+			return "link " + t + " dangling", nil, nil
 		case err != nil:
-			return "", err
+			return "", nil, err
 		case target.IsDir():
-			return "", fmt.Errorf("%s links to a folder (%s), whose files the record does not follow", p, t)
+			return "", nil, fmt.Errorf("%s links to a folder (%s), whose files the record does not follow", p, t)
 		}
-		sum, err := fileSum(p)
-		return "link " + t + " " + sum, err
+		sum, data, err := fileSum(p)
+		return "link " + t + " " + sum, data, err
 	}
 	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%s is not a regular file", p)
+		return "", nil, fmt.Errorf("%s is not a regular file", p)
 	}
 	return fileSum(p)
 }
 
-// fileSum is the sha256 of a file's content.
-func fileSum(p string) (string, error) {
-	f, err := os.Open(p)
+// fileSum is the sha256 of a file's content, and the content (the inputs
+// are sources: small).
+func fileSum(p string) (string, []byte, error) {
+	data, err := os.ReadFile(p)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), data, nil
 }
 
 // walkFiles calls add with the project path of every file (or symlink)
@@ -398,8 +428,12 @@ func (c *checker) codegenChecked(ctx context.Context, opts Options) (fs []Findin
 		}
 	}
 	fs, compiled, err = c.codegenFindings(ctx, argv)
-	if err != nil || !compiled || len(fs) != 0 || keyErr != nil {
+	if err != nil || !compiled || len(fs) != 0 {
 		return fs, compiled, "", err
+	}
+	if keyErr != nil {
+		// Said, so that a hook that never skips tells why.
+		return fs, compiled, "the clean codegen check is not recorded (the next one runs too): " + keyErr.Error(), nil
 	}
 	after, err := c.inputsKey(opts, argv)
 	if err != nil || after.sources != before.sources {

@@ -340,3 +340,62 @@ func TestCheckSourcesOutsideLib(t *testing.T) {
 		t.Fatalf("unreadable elixirc_paths: a staged .ex outside lib/ did not run the codegen check: notes %q", rep.Notes)
 	}
 }
+
+// What config or a source reads from the environment is an input: a
+// variable read by name (System.get_env, System.fetch_env!, :os.getenv),
+// set, changed or unset, runs the check again; a read by a computed name
+// is never vouched for; a root .env file counts by its content.
+func TestCheckRecordEnvironmentTheProjectReads(t *testing.T) {
+	p, starts := countingProject(t)
+	p.Write("config/config.exs", readProject(t, p, "config/config.exs")+
+		"\nconfig :blog, flag: System.get_env(\"BLOG_FLAG\")\n# System.get_env(\"IN_A_COMMENT\")\n")
+	p.Write("lib/blog/flags.ex", "defmodule Blog.Flags do\n  @x System.fetch_env!(\"BLOG_COMPILE\")\n  @y :os.getenv('BLOG_ERL')\nend\n")
+	t.Setenv("BLOG_COMPILE", "1")
+	for _, k := range []string{"BLOG_FLAG", "BLOG_ERL", "IN_A_COMMENT"} {
+		os.Unsetenv(k)
+	}
+	runCheck(t, p, check.Options{})
+	starts()
+	if rep := runCheck(t, p, check.Options{}); !skipped(rep) || starts() != 0 {
+		t.Fatalf("same environment: notes %q", rep.Notes)
+	}
+	steps := []struct {
+		name string
+		do   func()
+	}{
+		{"a variable config reads is set", func() { t.Setenv("BLOG_FLAG", "on") }},
+		{"its value changes", func() { t.Setenv("BLOG_FLAG", "off") }},
+		{"it is set empty", func() { t.Setenv("BLOG_FLAG", "") }},
+		{"a variable a source reads at compile time changes", func() { t.Setenv("BLOG_COMPILE", "2") }},
+		{"a variable read through :os.getenv is set", func() { t.Setenv("BLOG_ERL", "x") }},
+		{"a .env file appears", func() { p.Write(".env", "BLOG_FLAG=on\n") }},
+		{"the .env file changes", func() { p.Write(".env", "BLOG_FLAG=off\n") }},
+	}
+	for _, s := range steps {
+		s.do()
+		if rep := runCheck(t, p, check.Options{}); skipped(rep) || starts() != 1 {
+			t.Fatalf("%s: the check was skipped: notes %q", s.name, rep.Notes)
+		}
+		if rep := runCheck(t, p, check.Options{}); !skipped(rep) || starts() != 0 {
+			t.Fatalf("%s, repeated: not skipped: notes %q", s.name, rep.Notes)
+		}
+	}
+	// A variable nothing reads by name (and one only named in a comment)
+	// does not matter.
+	t.Setenv("UNRELATED_TO_BLOG", "1")
+	t.Setenv("IN_A_COMMENT", "1")
+	if rep := runCheck(t, p, check.Options{}); !skipped(rep) || starts() != 0 {
+		t.Fatalf("an unrelated variable ran the check: notes %q", rep.Notes)
+	}
+	// A computed name: every check runs.
+	p.Write("config/runtime.exs", "import Config\nname = \"BLOG_\" <> \"X\"\nconfig :blog, x: System.get_env(name)\n")
+	for i := 0; i < 2; i++ {
+		rep := runCheck(t, p, check.Options{})
+		if skipped(rep) || starts() != 1 {
+			t.Fatalf("a computed variable name, run %d: notes %q", i, rep.Notes)
+		}
+		if !strings.Contains(strings.Join(rep.Notes, "\n"), "not recorded (the next one runs too): config/runtime.exs reads an environment variable whose name is computed") {
+			t.Fatalf("a check that cannot be recorded does not say why: notes %q", rep.Notes)
+		}
+	}
+}
