@@ -31,8 +31,10 @@ import (
 // apps/*/{mix.exs,config} and each app's sources); by size and mtime:
 // every file under deps/; the Elixir/OTP versions mix recorded in
 // _build/<env>/lib/*/.mix/compile.elixir_scm; the mix, elixir and erl
-// executables and regen's own (path, size, mtime); the MIX_*, REGEN_*,
-// ERL_*, ELIXIR_* and HEX_* variables mix starts with, and every variable
+// executables and regen's own (path, size, mtime), and the version
+// managers' files that pick them (above the project, in HOME); the MIX_*,
+// REGEN_*, ERL_*, ELIXIR_*, HEX_*, ASDF_*, MISE_*, RTX_* and KERL_*
+// variables mix starts with, and every variable
 // the hashed Elixir reads by name (envrefs.go); root .env* files; the command, the
 // mode (--staged or the work tree). It is the work tree that is hashed in
 // both modes: the codegen check compiles and reads the work tree.
@@ -79,6 +81,15 @@ func (c *checker) inputsKey(opts Options, argv []string) (checkInputsKey, error)
 	line("regen %s", executableStamp(exe))
 	for _, name := range []string{argv[0], "elixir", "erl"} {
 		line("exe %s %s", name, lookStamp(name, envValue(env, "PATH")))
+	}
+	// A version manager's shim is the same file whatever version it picks:
+	// what picks it (its files above the project and in HOME) is hashed.
+	for _, f := range versionManagerFiles(root, envValue(env, "HOME")) {
+		sum, _, err := contentStamp(f)
+		if err != nil {
+			return checkInputsKey{}, err
+		}
+		line("picks %q %s", f, sum)
 	}
 
 	files := map[string]bool{}
@@ -225,12 +236,33 @@ func pathDeps(root string, umbrella bool) error {
 	return nil
 }
 
-// keyedEnv: the variables of mix, regen, Erlang, Elixir and Hex, sorted.
+// versionManagerFiles are the files asdf and mise read to pick the Elixir
+// and Erlang a shim runs, outside the project (its own are among the
+// inputs): every folder above it, then HOME's.
+func versionManagerFiles(root, home string) []string {
+	names := []string{".tool-versions", ".mise.toml", "mise.toml", ".mise.local.toml", "mise.local.toml"}
+	var out []string
+	for dir := filepath.Dir(root); ; dir = filepath.Dir(dir) {
+		for _, n := range names {
+			out = append(out, filepath.Join(dir, n))
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	if home != "" {
+		out = append(out, filepath.Join(home, ".tool-versions"), filepath.Join(home, ".config", "mise", "config.toml"))
+	}
+	return out
+}
+
+// keyedEnv: the variables of mix, regen, Erlang, Elixir, Hex and the
+// version managers (asdf, mise, kerl), sorted.
 func keyedEnv(env []string) []string {
 	seen := map[string]string{}
 	for _, kv := range env {
 		k, _, _ := strings.Cut(kv, "=")
-		for _, p := range []string{"MIX_", "REGEN_", "ERL_", "ELIXIR_", "HEX_"} {
+		for _, p := range []string{"MIX_", "REGEN_", "ERL_", "ELIXIR_", "HEX_", "ASDF_", "MISE_", "RTX_", "KERL_"} {
 			if strings.HasPrefix(k, p) {
 				seen[k] = kv // later entries win, as in the child
 			}

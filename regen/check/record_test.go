@@ -104,6 +104,21 @@ func TestCheckRecordSkipsUnchangedInputs(t *testing.T) {
 		{"MIX_ENV", func() { t.Setenv("MIX_ENV", "dev") }},
 		{"a tool-versions file", func() { p.Write(".tool-versions", "elixir 1.18.4\n") }},
 		{".regen.toml", func() { p.Write(".regen.toml", "# nothing\n") }},
+		// What picks the Elixir behind a version manager's shim.
+		{"a .tool-versions above the project", func() {
+			if err := os.WriteFile(filepath.Join(filepath.Dir(p.Root), ".tool-versions"), []byte("elixir 1.17.3\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"HOME's .tool-versions", func() {
+			home := t.TempDir()
+			t.Setenv("HOME", home)
+			if err := os.WriteFile(filepath.Join(home, ".tool-versions"), []byte("elixir 1.16.0\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"ASDF_ELIXIR_VERSION", func() { t.Setenv("ASDF_ELIXIR_VERSION", "1.18.1") }},
+		{"MISE_ENV", func() { t.Setenv("MISE_ENV", "ci") }},
 	}
 	for _, c := range changes {
 		c.change()
