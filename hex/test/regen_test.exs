@@ -284,4 +284,30 @@ defmodule RegenTest do
 
     refute "7.7.7" in Regen.Checksums.versions()
   end
+
+  # What `mix hex.build` would pack (Hex itself is not installed here):
+  # every listed path exists, and every file the package needs at run time
+  # (lib/, priv/) is under one of them; nothing of the build or the tests.
+  test "the Hex package lists every file it needs, and only those" do
+    root = Path.expand("..", __DIR__)
+    files = Mix.Project.config()[:package][:files]
+
+    for f <- files do
+      assert File.exists?(Path.join(root, f)), "package file #{f} does not exist"
+    end
+
+    listed? = fn rel -> Enum.any?(files, &(rel == &1 or String.starts_with?(rel, &1 <> "/"))) end
+
+    needed =
+      for dir <- ["lib", "priv"],
+          path <- Path.wildcard(Path.join([root, dir, "**"]), match_dot: true),
+          File.regular?(path),
+          do: Path.relative_to(path, root)
+
+    assert "lib/regen.ex" in needed
+    assert Enum.any?(needed, &String.starts_with?(&1, "lib/mix/tasks/"))
+    assert Enum.reject(needed, listed?) == []
+    assert "mix.exs" in files and "README.md" in files
+    refute Enum.any?(files, &(&1 in ["test", "_build", "deps"]))
+  end
 end
