@@ -56,9 +56,12 @@ func (e *compileError) Error() string {
 
 const compileErrorMarker = "# mixsim: compile_error"
 
-// libFiles lists the .ex files mix compiles, relative to root, sorted:
-// under lib/, or under the paths of a literal `elixirc_paths: [...]` in
-// mix.exs (the only form the stand-in reads; a path may be a file).
+// libFiles lists the .ex files the stand-in reads resources from,
+// relative to root, sorted: under lib/ and under the paths of a literal
+// `elixirc_paths: [...]` in mix.exs (the only form the stand-in reads; a
+// path may be a file). lib/ always: the real-Elixir test projects narrow
+// elixirc_paths so that real mix does not compile the stand-in's
+// resources, which their tasks still read through the stand-in.
 func libFiles(root string) ([]string, error) {
 	var files []string
 	for _, src := range compiledPaths(root) {
@@ -85,17 +88,17 @@ func libFiles(root string) ([]string, error) {
 
 var elixircPathsRe = regexp.MustCompile(`elixirc_paths:\s*\[([^\]]*)\]`)
 
-// compiledPaths: mix.exs's literal elixirc_paths, else lib.
+// compiledPaths: lib and mix.exs's literal elixirc_paths.
 func compiledPaths(root string) []string {
+	paths := []string{"lib"}
 	data, err := os.ReadFile(filepath.Join(root, "mix.exs"))
 	if err != nil {
-		return []string{"lib"}
+		return paths
 	}
 	m := elixircPathsRe.FindSubmatch(data)
 	if m == nil {
-		return []string{"lib"}
+		return paths
 	}
-	var paths []string
 	for _, q := range regexp.MustCompile(`"([^"]+)"`).FindAllSubmatch(m[1], -1) {
 		paths = append(paths, string(q[1]))
 	}
