@@ -154,6 +154,9 @@ func typeString(v any) (string, error) {
 	case nil:
 		return "", errors.New(`no "type"`)
 	case string:
+		if t == "" {
+			return "", errors.New(`"type" is empty`)
+		}
 		return t, nil
 	case []any, map[string]any:
 		b, err := json.Marshal(t)

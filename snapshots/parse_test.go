@@ -129,6 +129,7 @@ func TestParseErrors(t *testing.T) {
 		{`{"table":"t","attributes":[{"type":"text"}]}`, `attribute 1: no "source"`},
 		{`{"table":"t","attributes":[{"source":"a","type":"text"},{"source":"b"}]}`, `attribute 2: "b": no "type"`},
 		{`{"table":"t","attributes":[{"source":"a","type":1}]}`, `"type" is a number`},
+		{`{"table":"t","attributes":[{"source":"id","type":""}]}`, `"id": "type" is empty`},
 		{`{"table":"t","attributes":[{"source":"a","type":"text","allow_nil?":"yes"}]}`, `"allow_nil?" is a string`},
 		{`{"table":"t","attributes":[{"source":"a","type":"text","references":"posts"}]}`, `"references" is a string`},
 		{`{"table":"t","attributes":[{"source":"a","type":"text","references":{"table":1}}]}`, `references: "table" is a number`},
