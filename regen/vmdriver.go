@@ -47,13 +47,15 @@ const vmSyncWait = 5 * time.Second
 
 // vmDriver is the run's one driver VM.
 type vmDriver struct {
-	proc  *migrator.Process // nil when mix regen's VM is the host
-	dir   string            // private temp folder: the socket and the script
-	ln    net.Listener
-	conn  net.Conn
-	msgs  chan vmMsg
-	ready chan struct{} // closed once the config is read or the start failed
-	stop  chan struct{} // closed by close: the start is given up
+	proc *migrator.Process // nil when mix regen's VM is the host
+	dir  string            // private temp folder: the socket and the script
+	// releaseDir drops this process's lock on dir (vmTempDir).
+	releaseDir func()
+	ln         net.Listener
+	conn       net.Conn
+	msgs       chan vmMsg
+	ready      chan struct{} // closed once the config is read or the start failed
+	stop       chan struct{} // closed by close: the start is given up
 	// Set before ready is closed, read after.
 	answers string // the regen-repo lines
 	err     error  // the driver failed before any task: use the fallback
@@ -118,11 +120,13 @@ func (e *Engine) startVM(ctx context.Context, cfg *project.Config, cmd migrator.
 }
 
 func (vm *vmDriver) launch(ctx context.Context, e *Engine, cfg *project.Config, cmd migrator.Command) error {
-	dir, err := os.MkdirTemp("", "regen-vm-")
+	// Folders runs killed with -9 left behind go, off the run's path.
+	go sweepVMTempDirs(time.Now())
+	dir, release, err := vmTempDir() // locked by this process (vmtemp_unix.go)
 	if err != nil {
 		return err
 	}
-	vm.dir = dir
+	vm.dir, vm.releaseDir = dir, release
 	sock := filepath.Join(dir, "s")
 	if len(sock) > 100 {
 		return fmt.Errorf("the socket path %s is too long for a unix socket", sock)
@@ -605,6 +609,7 @@ func (vm *vmDriver) release() {
 func (vm *vmDriver) cleanup() {
 	if vm.dir != "" {
 		os.RemoveAll(vm.dir)
+		vm.releaseDir()
 		vm.dir = ""
 	}
 }

@@ -91,7 +91,6 @@ type Options struct {
 	Now func() time.Time
 }
 
-
 // Report is the outcome of a check that could run.
 type Report struct {
 	Findings []Finding `json:"findings"`
