@@ -141,7 +141,7 @@ func (e *Engine) Regenerate(ctx context.Context, o RunOptions) (*RunResult, erro
 // things (a failure in any is compensated), the commit. A sync runs it too.
 func (t *txn) execute(ctx context.Context, res *RunResult) error {
 	started := time.Now()
-	defer func() { res.Total, res.Children, res.DBBackup = time.Since(started), t.children, t.dbBackup }()
+	defer func() { res.Total, res.Children, res.DBBackup = time.Since(started), t.children+t.vmWait, t.dbBackup }()
 	if err := t.begin(ctx); err != nil {
 		err = t.abandon(err)
 		var sig *migrator.SignalCause
@@ -188,8 +188,12 @@ type txn struct {
 	strategy StrategyChoice
 	// children and dbBackup add up time that is not regen's own.
 	children, dbBackup time.Duration
-	drivers            int      // mix driver scripts written (driver.go)
-	unproven           []string // commands run without the database check
+	// vmWait is the wait for the driver VM's boot and its identity
+	// answer: mix's time, as a separate start's boot is (children says
+	// whether a task ran, so it is kept apart).
+	vmWait   time.Duration
+	drivers  int      // mix driver scripts written (driver.go)
+	unproven []string // commands run without the database check
 }
 
 func (t *txn) runKind() RunKind {

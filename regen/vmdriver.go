@@ -725,6 +725,7 @@ func (t *txn) runInVM(ctx context.Context, app string, argv []string, ask bool) 
 	if vm == nil {
 		vm = t.e.startVM(ctx, cfg, t.e.journaledCommand(nil, ""))
 	}
+	waited := time.Now()
 	if !vm.usable(ctx, t.e.rep) {
 		return false, nil
 	}
@@ -751,6 +752,7 @@ func (t *txn) runInVM(ctx context.Context, app string, argv []string, ask bool) 
 		}
 		vm.checked = true
 	}
+	t.vmWait += time.Since(waited)
 	for _, task := range tasks {
 		// run-tty only with someone to answer: regen's relay, or in mix
 		// regen's VM its own terminal; else the task would wait on a pipe.

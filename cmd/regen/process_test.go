@@ -322,6 +322,50 @@ func TestTimingsSplitRegensOwnShare(t *testing.T) {
 	}
 }
 
+// The driver VM's boot is mix's time, as a separate start's is: a run that
+// waits for a slow boot does not report the wait as regen's own share.
+func TestTimingsCountTheDriverBootAsMix(t *testing.T) {
+	const boot = 700 * time.Millisecond
+	for _, oneVM := range []string{"1", "0"} {
+		t.Run("REGEN_ONE_VM="+oneVM, func(t *testing.T) {
+			p := feature(t)
+			if out, code := p.Regen("status"); code != 0 { // the repo config is cached: the run waits for the boot
+				t.Fatalf("status: exit %d\n%s", code, out)
+			}
+			p.Env = append(p.Env, fmt.Sprintf("MIXSIM_BOOT_DELAY_MS=%d", boot.Milliseconds()), "REGEN_ONE_VM="+oneVM)
+			got, code := p.Regen("add_subtitle_and_views", "-m", "--timings")
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, got)
+			}
+			mix, own := timingLine(t, got, "mix"), timingLine(t, got, "regen own")
+			if mix < boot {
+				t.Errorf("mix %v, want at least the boot %v\n%s", mix, boot, got)
+			}
+			if own >= boot {
+				t.Errorf("regen own %v holds the VM's boot (%v)\n%s", own, boot, got)
+			}
+		})
+	}
+}
+
+// timingLine reads one `--timings` line ("  mix   412.5 ms").
+func timingLine(t *testing.T, out, label string) time.Duration {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), label+" ")
+		if !ok {
+			continue
+		}
+		d, err := time.ParseDuration(strings.ReplaceAll(strings.TrimSpace(rest), " ", ""))
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		return d
+	}
+	t.Fatalf("no %q line in:\n%s", label, out)
+	return 0
+}
+
 // crashThenRecover kills the command run at fault, then proves what every
 // crash must leave: the next changing command (next) refuses with exit 4,
 // `regen recover` succeeds (a crash in the commit finishes the verified
