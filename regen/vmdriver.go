@@ -3,6 +3,7 @@ package regen
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -68,6 +69,10 @@ type vmDriver struct {
 	quit    bool // told to quit (release): close only waits for its end
 	warned  bool
 	seq     int
+	// nonce is in every task's request token (task seq "." nonce), which
+	// the driver's sync lines and outcome echo: a task's output can show
+	// a sync line, never one regen takes (it never sees the nonce).
+	nonce string
 
 	// asked hears of a read a task made in mix regen's VM with no one to
 	// answer: that VM showed the prompt on its terminal, unseen by regen.
@@ -105,7 +110,7 @@ func (e *Engine) startVM(ctx context.Context, cfg *project.Config, cmd migrator.
 	if e.vm != nil {
 		return e.vm
 	}
-	vm := &vmDriver{msgs: make(chan vmMsg, 4), ready: make(chan struct{}), stop: make(chan struct{}), synced: map[string]int{}, syncCh: make(chan struct{}, 1)}
+	vm := &vmDriver{msgs: make(chan vmMsg, 4), ready: make(chan struct{}), stop: make(chan struct{}), synced: map[string]int{}, syncCh: make(chan struct{}, 1), nonce: rand.Text()}
 	e.vm = vm
 	if e.questions != nil {
 		vm.asked = e.questions.unansweredPrompt
@@ -334,8 +339,15 @@ func (vm *vmDriver) recvOne(ctx context.Context, timeout <-chan time.Time, done 
 
 var errVMTimeout = errors.New("the driver did not answer in time")
 
+// token is a task's request token: its seq and the run's nonce.
+func (vm *vmDriver) token(seq int) string { return strconv.Itoa(seq) + "." + vm.nonce }
+
 func (vm *vmDriver) onSync(stream, token string) {
-	n, err := strconv.Atoi(token)
+	seq, ok := strings.CutSuffix(token, "."+vm.nonce)
+	if !ok {
+		return // a task's output, not the driver's
+	}
+	n, err := strconv.Atoi(seq)
 	if err != nil {
 		return
 	}
@@ -469,7 +481,7 @@ func (vm *vmDriver) runAsking(ctx context.Context, task []string, timeout time.D
 		if ask {
 			verb = "run-tty"
 		}
-		return vm.send(append([]string{verb, strconv.Itoa(seq)}, task...)...)
+		return vm.send(append([]string{verb, vm.token(seq)}, task...)...)
 	}()
 	var m []string
 	if err == nil {
@@ -477,7 +489,7 @@ func (vm *vmDriver) runAsking(ctx context.Context, task []string, timeout time.D
 	}
 	out := vmOutcome{}
 	switch {
-	case err == nil && len(m) >= 3 && m[0] == "done" && m[1] == strconv.Itoa(seq):
+	case err == nil && len(m) >= 3 && m[0] == "done" && m[1] == vm.token(seq):
 		vm.awaitSync(seq)
 		if m[2] != "ok" {
 			out.Status = 1

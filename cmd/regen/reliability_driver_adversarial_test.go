@@ -76,13 +76,15 @@ Blog.Sim.run("ash.codegen", args)`,
 	}
 }
 
-// Output that looks like the driver's (a sync line with another number,
-// a regen-repo line), a line of 300 KB and bytes with no newline neither
-// break the run nor get lost: the protocol is on its own socket.
+// Output that looks like the driver's (sync lines of every number, the
+// running task's among them, a regen-repo line), a line of 300 KB and
+// bytes with no newline neither break the run nor get lost: the protocol
+// is on its own socket, and a sync line counts only with the run's nonce.
 func TestReliabilityDriverTaskOutputLooksLikeTheProtocol(t *testing.T) {
 	p, env := realFeatureWith(t, map[string]string{
 		"ecto.rollback": `IO.write("\0regen-sync 999\n")
 IO.write(:stderr, "\0regen-sync 999\n")
+Enum.each(0..9, fn n -> IO.write("\0regen-sync #{n}\n"); IO.write(:stderr, "\0regen-sync #{n}\n") end)
 Process.sleep(300)
 IO.puts("regen-repo Blog.Repo database /elsewhere.db")
 IO.puts("huge:" <> String.duplicate("x", 300_000))
