@@ -337,11 +337,13 @@ func TestTimingsCountTheDriverBootAsMix(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d\n%s", code, got)
 			}
+			// The driver boots while regen plans and backs up, so the wait
+			// is the boot less that: half of it is a margin no plan needs.
 			mix, own := timingLine(t, got, "mix"), timingLine(t, got, "regen own")
-			if mix < boot {
-				t.Errorf("mix %v, want at least the boot %v\n%s", mix, boot, got)
+			if mix < boot/2 {
+				t.Errorf("mix %v, want most of the boot %v\n%s", mix, boot, got)
 			}
-			if own >= boot {
+			if own >= boot/2 {
 				t.Errorf("regen own %v holds the VM's boot (%v)\n%s", own, boot, got)
 			}
 		})
