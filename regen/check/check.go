@@ -131,12 +131,19 @@ func Run(ctx context.Context, e *regen.Engine, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.CodegenPaths == nil {
-		cfg := v.Config()
-		opts.CodegenPaths = readProjectSources(cfg.Root, cfg.Umbrella).codegenGlobs()
-	}
 	c := &checker{v: v}
 	rep := &Report{GitPrefix: v.GitPrefix()}
+	if opts.CodegenPaths == nil {
+		cfg := v.Config()
+		sources := readProjectSources(cfg.Root, cfg.Umbrella)
+		opts.CodegenPaths = sources.codegenGlobs()
+		if sources.Outside != "" && opts.Codegen == CodegenAuto {
+			// A staged change there is outside what regen looks at: no
+			// commit can be said to leave the resources alone.
+			opts.Codegen = CodegenAlways
+			rep.Notes = append(rep.Notes, "the codegen check runs for every commit: "+sources.Outside+", outside the project, where regen cannot see staged changes")
+		}
+	}
 	in, err := checkInputs(v, opts.Staged)
 	if err != nil {
 		return nil, err

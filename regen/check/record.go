@@ -113,6 +113,9 @@ func (c *checker) inputsKey(opts Options, argv []string) (checkInputsKey, error)
 	if sources.Unknown != "" {
 		return checkInputsKey{}, fmt.Errorf("%s sets elixirc_paths to a value regen cannot read, so the record cannot tell which sources to hash", sources.Unknown)
 	}
+	if sources.Outside != "" {
+		return checkInputsKey{}, fmt.Errorf("%s, outside the project, whose sources the record does not hash", sources.Outside)
+	}
 	folders := append([]string{"config"}, sources.Paths...)
 	if cfg.Umbrella {
 		apps, _ := filepath.Glob(filepath.Join(fsatomic.QuoteGlob(root), "apps", "*", "mix.exs"))

@@ -414,3 +414,57 @@ func TestCheckRecordEnvironmentTheProjectReads(t *testing.T) {
 		}
 	}
 }
+
+// Sources outside the project (`elixirc_paths: ["lib", "../shared"]`) are
+// compiled by mix, but the record cannot hash them and no staged change
+// regen sees tells whether they changed: nothing is recorded (a resource
+// changed there is found by the next check), and the hook runs the codegen
+// check for every commit, saying why.
+func TestCheckSourcesOutsideTheProject(t *testing.T) {
+	p, starts := countingProject(t)
+	shared := filepath.Join(filepath.Dir(p.Root), "shared")
+	if err := os.MkdirAll(filepath.Join(shared, "blog"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(shared, "blog", "post.ex"), []byte(readProject(t, p, "lib/blog/post.ex")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(p.Root, "lib/blog/post.ex")); err != nil {
+		t.Fatal(err)
+	}
+	p.Write("mix.exs", strings.Replace(regentest.MixExs, `[app: :blog,`, `[app: :blog, elixirc_paths: ["lib", "../shared"],`, 1))
+	p.Git("add", "-A")
+	p.Git("commit", "-qm", "the resource outside the project")
+	notRecorded := func(rep *check.Report) bool {
+		for _, n := range rep.Notes {
+			if strings.Contains(n, "not recorded") && strings.Contains(n, "../shared, outside the project") {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; i < 2; i++ {
+		if rep := runCheck(t, p, check.Options{}); len(rep.Findings) != 0 || skipped(rep) || starts() != 1 || !notRecorded(rep) {
+			t.Fatalf("clean, run %d: starts, findings or notes %q\n%s", i, rep.Notes, dump(rep))
+		}
+	}
+	if err := os.WriteFile(filepath.Join(shared, "blog", "post.ex"), []byte(postWith("attribute :subtitle, :string, public?: true")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rep := runCheck(t, p, check.Options{}); skipped(rep) || !reflect.DeepEqual(rulesOf(rep), []string{check.RuleCodegenDrift}) || starts() != 1 {
+		t.Fatalf("a resource changed outside the project was not checked: notes %q\n%s", rep.Notes, dump(rep))
+	}
+	p.Write("README.md", "no resource here\n")
+	p.Git("add", "README.md")
+	rep := runCheck(t, p, check.Options{Staged: true, Codegen: check.CodegenAuto})
+	if got := rulesOf(rep); !reflect.DeepEqual(got, []string{check.RuleCodegenDrift}) || starts() != 1 {
+		t.Fatalf("hook, a commit touching no file regen sees: %v, notes %q\n%s", got, rep.Notes, dump(rep))
+	}
+	every := false
+	for _, n := range rep.Notes {
+		every = every || strings.Contains(n, "runs for every commit") && strings.Contains(n, "../shared")
+	}
+	if !every {
+		t.Fatalf("the hook does not say why it ran: %q", rep.Notes)
+	}
+}

@@ -23,9 +23,14 @@ type projectSources struct {
 	// Paths are project-relative folders or files, sorted.
 	Paths []string
 	// Unknown names a mix.exs whose elixirc_paths regen cannot read (a
-	// computed list): the record cannot vouch for its sources, and the
-	// hook treats a staged .ex file anywhere as a possible resource.
+	// computed list, a wildcard): the record cannot vouch for its sources,
+	// and the hook treats a staged .ex file anywhere as a possible resource.
 	Unknown string
+	// Outside says which mix.exs compiles a path outside the project
+	// (`"../shared/lib"`, an absolute one): the record cannot hash it,
+	// and no staged change regen sees tells whether it changed, so the
+	// hook runs the codegen check for every commit.
+	Outside string
 }
 
 // readProjectSources reads the elixirc_paths of the project's mix.exs, or
@@ -55,7 +60,15 @@ func readProjectSources(root string, umbrella bool) projectSources {
 			ps.Unknown = mixFile
 		}
 		for _, p := range paths {
-			p = path.Join(app, p)
+			if !path.IsAbs(p) {
+				p = path.Join(app, p) // an app's "../shared" may be another app's folder
+			}
+			if p == ".." || strings.HasPrefix(p, "../") || path.IsAbs(p) {
+				if ps.Outside == "" {
+					ps.Outside = mixFile + " compiles " + p
+				}
+				continue
+			}
 			if !seen[p] {
 				seen[p] = true
 				ps.Paths = append(ps.Paths, p)
@@ -92,12 +105,15 @@ var stringRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(
 // environments together: hashing a folder one environment does not
 // compile costs time, missing one costs a wrong answer. ok is false when
 // elixirc_paths is mentioned but no list could be read from it (a computed
-// value): the caller then cannot vouch for the sources.
+// value, a wildcard, which mix expands, or "."): the caller then cannot
+// vouch for the sources. Paths are cleaned, and may lead out of the
+// project ("../shared", "/abs"): the caller tells.
 func elixircPaths(src string) (paths []string, ok bool) {
 	src = stripComments(src)
 	const name = "elixirc_paths"
 	mentioned := false
 	seen := map[string]bool{}
+	unread := false
 	for at := 0; ; {
 		i := strings.Index(src[at:], name)
 		if i < 0 {
@@ -112,7 +128,8 @@ func elixircPaths(src string) (paths []string, ok bool) {
 		ok = true
 		for _, m := range stringRe().FindAllStringSubmatch(list, -1) {
 			p := path.Clean(strings.TrimPrefix(m[1], "./"))
-			if p == "." || p == ".." || strings.HasPrefix(p, "../") || path.IsAbs(p) || strings.ContainsAny(p, "*?{") {
+			if strings.ContainsAny(p, "*?{[") || p == "." {
+				unread = true // mix expands a wildcard; "." is every file
 				continue
 			}
 			if !seen[p] {
@@ -125,7 +142,7 @@ func elixircPaths(src string) (paths []string, ok bool) {
 		return []string{"lib"}, true
 	}
 	sort.Strings(paths)
-	return paths, ok
+	return paths, ok && !unread
 }
 
 // listAfter reads the list literal that follows a mention of

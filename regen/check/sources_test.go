@@ -37,7 +37,9 @@ func TestElixircPathsForms(t *testing.T) {
   # elixirc_paths: ["old"],
   elixirc_paths: ["lib", "src"], # was ["lib"]
 `, []string{"lib", "src"}, true},
-		{"paths outside the project are not hashed", `elixirc_paths: ["lib", "../shared", "/abs"]`, []string{"lib"}, true},
+		{"paths outside the project are read (the caller tells)", `elixirc_paths: ["lib", "../shared", "/abs"]`, []string{"../shared", "/abs", "lib"}, true},
+		{"a wildcard cannot be read", `elixirc_paths: ["lib", "lib/*"]`, []string{"lib"}, false},
+		{"the whole project cannot be read", `elixirc_paths: ["."]`, nil, false},
 		{"a computed value", `elixirc_paths: paths(), defp paths, do: Path.wildcard("apps/*/lib")`, nil, false},
 		{"a variable", "  paths = [\"lib\"]\n  [elixirc_paths: paths]\n", nil, false},
 	}
@@ -78,5 +80,32 @@ func TestProjectSourcesUmbrellaAndUnknown(t *testing.T) {
 	write("mix.exs", `def project, do: [app: :one, elixirc_paths: ["lib", "lib/one/repo.ex"]]`)
 	if got := readProjectSources(root, false).codegenGlobs(); !reflect.DeepEqual(got, []string{"lib/**/*.ex", "lib/one/repo.ex"}) {
 		t.Fatalf("a file among the paths: %q", got)
+	}
+}
+
+// A source path leaves the project only when it does from the project's
+// root: an umbrella app's "../shared" is the umbrella's apps/shared.
+func TestProjectSourcesOutside(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, content string) {
+		p := filepath.Join(root, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("mix.exs", `def project, do: [apps_path: "apps"]`)
+	write("apps/blog/mix.exs", `def project, do: [app: :blog, elixirc_paths: ["lib", "../shared"]]`)
+	ps := readProjectSources(root, true)
+	if want := []string{"apps/blog/lib", "apps/shared"}; ps.Outside != "" || ps.Unknown != "" || !reflect.DeepEqual(ps.Paths, want) {
+		t.Fatalf("an app's ../shared: %+v, want %q", ps, want)
+	}
+	write("apps/blog/mix.exs", `def project, do: [app: :blog, elixirc_paths: ["lib", "../../../vendor/x"]]`)
+	if ps := readProjectSources(root, true); ps.Outside != "apps/blog/mix.exs compiles ../vendor/x" || !reflect.DeepEqual(ps.Paths, []string{"apps/blog/lib"}) {
+		t.Fatalf("out of the umbrella: %+v", ps)
+	}
+	write("mix.exs", `def project, do: [app: :one, elixirc_paths: ["lib", "/opt/src"]]`)
+	if ps := readProjectSources(root, false); ps.Outside != "mix.exs compiles /opt/src" {
+		t.Fatalf("an absolute path: %+v", ps)
 	}
 }
