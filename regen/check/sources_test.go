@@ -2,8 +2,10 @@ package check
 
 import (
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -108,4 +110,36 @@ func TestProjectSourcesOutside(t *testing.T) {
 	if ps := readProjectSources(root, false); ps.Outside != "mix.exs compiles /opt/src" {
 		t.Fatalf("an absolute path: %+v", ps)
 	}
+}
+
+// mix.exs and config files are the user's text: reading them never
+// panics, and what is read is a clean path regen can join to the project.
+func FuzzElixircPaths(f *testing.F) {
+	f.Add(`def project, do: [app: :blog, elixirc_paths: elixirc_paths(Mix.env())]
+  defp elixirc_paths(:test), do: ["lib", "test/support"] # comment
+  defp elixirc_paths(env) when env in [:dev], do: ["./dev/"]
+  defp elixirc_paths(_) do
+    ["lib", "../shared", "/abs", "lib/*"]
+  end
+config :blog, x: System.get_env("A"), y: System.fetch_env!("B#"), z: :os.getenv('C')`)
+	f.Add(`elixirc_paths: "#{x}" elixirc_paths(( elixirc_paths when do`)
+	f.Add("elixirc_paths: [\"\\\"\", \"a\\\\b\"] \"unterminated")
+	f.Fuzz(func(t *testing.T, src string) {
+		paths, ok := elixircPaths(src)
+		if !ok && len(paths) > 0 && !strings.Contains(src, "elixirc_paths") {
+			t.Fatalf("not mentioned, yet unreadable: %q", paths)
+		}
+		for _, p := range paths {
+			if p == "" || p == "." || path.Clean(p) != p || strings.ContainsAny(p, "*?{[") {
+				t.Fatalf("path %q read from %q", p, src)
+			}
+		}
+		var r envRefs
+		r.scan("mix.exs", []byte(src))
+		for _, n := range r.sorted() {
+			if n == "" {
+				t.Fatalf("an empty variable name from %q", src)
+			}
+		}
+	})
 }
