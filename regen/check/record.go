@@ -35,13 +35,24 @@ import (
 // managers' files that pick them (above the project, in HOME); the MIX_*,
 // REGEN_*, ERL_*, ELIXIR_*, HEX_*, ASDF_*, MISE_*, RTX_* and KERL_*
 // variables mix starts with, and every variable
-// the hashed Elixir reads by name (envrefs.go); root .env* files; the command, the
+// the hashed Elixir reads by name (envrefs.go); the files mix.exs and
+// config read, and the sources' @external_resource (filerefs.go); root
+// .env* files; the command, the
 // mode (--staged or the work tree). It is the work tree that is hashed in
 // both modes: the codegen check compiles and reads the work tree.
 
 // recordFormat changes whenever what is hashed changes: an older record
 // then never matches.
-const recordFormat = "regen check-clean v2"
+const recordFormat = "regen check-clean v3"
+
+// mixProjectOf is the folder of the mix project a hashed file belongs
+// to, where mix runs its code: an umbrella's apps/NAME, else the root.
+func mixProjectOf(rel string, umbrella bool) string {
+	if parts := strings.SplitN(rel, "/", 3); umbrella && len(parts) == 3 && parts[0] == "apps" {
+		return "apps/" + parts[1]
+	}
+	return ""
+}
 
 // recordFile is the record's place under the git directory.
 func recordFile(gitDir string) string { return filepath.Join(gitDir, "regen", "check-clean") }
@@ -150,6 +161,7 @@ func (c *checker) inputsKey(opts Options, argv []string) (checkInputsKey, error)
 	}
 	sort.Strings(paths)
 	var refs envRefs
+	var reads fileRefs
 	for _, rel := range paths {
 		sum, data, err := contentStamp(filepath.Join(root, filepath.FromSlash(rel)))
 		if err != nil {
@@ -158,10 +170,24 @@ func (c *checker) inputsKey(opts Options, argv []string) (checkInputsKey, error)
 		line("file %q %s", rel, sum)
 		if strings.HasSuffix(rel, ".ex") || strings.HasSuffix(rel, ".exs") {
 			refs.scan(rel, data)
+			reads.scan(rel, mixProjectOf(rel, cfg.Umbrella), data)
 		}
 	}
 	if refs.dynamic != "" {
 		return checkInputsKey{}, fmt.Errorf("%s reads an environment variable whose name is computed, so the record cannot tell which variables to compare", refs.dynamic)
+	}
+	if reads.unknown != "" {
+		return checkInputsKey{}, errors.New(reads.unknown)
+	}
+	for _, rel := range reads.sorted() {
+		if files[rel] {
+			continue // hashed above
+		}
+		sum, _, err := contentStamp(filepath.Join(root, filepath.FromSlash(rel)))
+		if err != nil {
+			return checkInputsKey{}, err
+		}
+		line("reads %q %s", rel, sum)
 	}
 	for _, name := range refs.sorted() {
 		// What config/*.exs, mix.exs or a source reads from the

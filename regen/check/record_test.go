@@ -468,3 +468,47 @@ func TestCheckSourcesOutsideTheProject(t *testing.T) {
 		t.Fatalf("the hook does not say why it ran: %q", rep.Notes)
 	}
 }
+
+// A file mix.exs or config reads (a VERSION file, a required .exs) is an
+// input: changed, the check runs again; a read regen cannot resolve is
+// never vouched for, and the check says why.
+func TestCheckRecordFilesTheProjectReads(t *testing.T) {
+	p, starts := countingProject(t)
+	p.Write("VERSION", "0.1.0\n")
+	p.Write("mix.exs", strings.Replace(regentest.MixExs, `[app: :blog,`, `[app: :blog, version: File.read!("VERSION") |> String.trim(),`, 1))
+	p.Write("config/config.exs", readProject(t, p, "config/config.exs")+"\nif File.exists?(\"blog.local.exs\"), do: Code.require_file(\"blog.local.exs\")\n")
+	runCheck(t, p, check.Options{})
+	starts()
+	if rep := runCheck(t, p, check.Options{}); !skipped(rep) || starts() != 0 {
+		t.Fatalf("same files: notes %q", rep.Notes)
+	}
+	for _, step := range []struct {
+		name string
+		do   func()
+	}{
+		{"the file mix.exs reads changes", func() { p.Write("VERSION", "0.2.0\n") }},
+		{"a file config requires appears", func() { p.Write("blog.local.exs", "IO.puts(:x)\n") }},
+		{"it changes", func() { p.Write("blog.local.exs", "IO.puts(:y)\n") }},
+	} {
+		step.do()
+		if rep := runCheck(t, p, check.Options{}); skipped(rep) || starts() != 1 {
+			t.Fatalf("%s: the check was skipped: notes %q", step.name, rep.Notes)
+		}
+		if rep := runCheck(t, p, check.Options{}); !skipped(rep) || starts() != 0 {
+			t.Fatalf("%s, repeated: not skipped: notes %q", step.name, rep.Notes)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(p.Root), "elsewhere.exs"), []byte("import Config\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.Write("config/config.exs", readProject(t, p, "config/config.exs")+"\nimport_config \"../../elsewhere.exs\"\n")
+	for i := 0; i < 2; i++ {
+		rep := runCheck(t, p, check.Options{})
+		if skipped(rep) || starts() != 1 {
+			t.Fatalf("a read outside the project, run %d: notes %q", i, rep.Notes)
+		}
+		if !strings.Contains(strings.Join(rep.Notes, "\n"), "not recorded (the next one runs too): config/config.exs reads ../elsewhere.exs") {
+			t.Fatalf("a check that cannot be recorded does not say why: notes %q\n%s", rep.Notes, dump(rep))
+		}
+	}
+}

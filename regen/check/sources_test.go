@@ -112,8 +112,8 @@ func TestProjectSourcesOutside(t *testing.T) {
 	}
 }
 
-// mix.exs and config files are the user's text: reading them never
-// panics, and what is read is a clean path regen can join to the project.
+// mix.exs, config and sources are the user's text: reading them never
+// panics, and every path read is a clean one inside the project.
 func FuzzElixircPaths(f *testing.F) {
 	f.Add(`def project, do: [app: :blog, elixirc_paths: elixirc_paths(Mix.env())]
   defp elixirc_paths(:test), do: ["lib", "test/support"] # comment
@@ -121,7 +121,9 @@ func FuzzElixircPaths(f *testing.F) {
   defp elixirc_paths(_) do
     ["lib", "../shared", "/abs", "lib/*"]
   end
-config :blog, x: System.get_env("A"), y: System.fetch_env!("B#"), z: :os.getenv('C')`)
+config :blog, x: System.get_env("A"), y: System.fetch_env!("B#"), z: :os.getenv('C')
+import_config "#{config_env()}.exs"
+[version: File.read!("VERSION"), config_path: "../../config/config.exs"] @external_resource "README.md"`)
 	f.Add(`elixirc_paths: "#{x}" elixirc_paths(( elixirc_paths when do`)
 	f.Add("elixirc_paths: [\"\\\"\", \"a\\\\b\"] \"unterminated")
 	f.Fuzz(func(t *testing.T, src string) {
@@ -132,6 +134,15 @@ config :blog, x: System.get_env("A"), y: System.fetch_env!("B#"), z: :os.getenv(
 		for _, p := range paths {
 			if p == "" || p == "." || path.Clean(p) != p || strings.ContainsAny(p, "*?{[") {
 				t.Fatalf("path %q read from %q", p, src)
+			}
+		}
+		for _, rel := range []string{"mix.exs", "config/config.exs", "apps/a/config/dev.exs", "lib/a.ex"} {
+			var fr fileRefs
+			fr.scan(rel, mixProjectOf(rel, true), []byte(src))
+			for _, f := range fr.sorted() {
+				if f == "" || f == "." || path.Clean(f) != f || path.IsAbs(f) || f == ".." || strings.HasPrefix(f, "../") {
+					t.Fatalf("%s: file %q read from %q", rel, f, src)
+				}
 			}
 		}
 		var r envRefs
