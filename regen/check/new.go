@@ -66,6 +66,8 @@ func (in *checkInput) wantCodegen(opts Options) (run bool, why string, err error
 	for _, g := range opts.CodegenPaths {
 		folders = append(folders, checkGlobRoot(g))
 	}
+	inputs, inputPaths := projectInputs(v.Config().Umbrella)
+	folders = append(folders, inputPaths...)
 	changed, err := v.Git().Changed(v.GitPaths(folders))
 	if err != nil {
 		return false, "", checkGitError(err)
@@ -85,8 +87,27 @@ func (in *checkInput) wantCodegen(opts Options) (run bool, why string, err error
 				return true, "", nil
 			}
 		}
+		for _, g := range inputs {
+			if checkGlobMatch(g, rel) {
+				return true, "", nil // a domain listed in config, a new Ash in mix.lock
+			}
+		}
 	}
-	return false, "no staged change touches " + strings.Join(opts.CodegenPaths, ", ") + " or the generated folders", nil
+	return false, "no staged change touches " + strings.Join(opts.CodegenPaths, ", ") + ", mix.exs, mix.lock, config/ or the generated folders", nil
+}
+
+// projectInputs are what codegen reads besides the sources, whose staged
+// change runs the codegen check too: the project's mix.exs, mix.lock and
+// config (each app's in an umbrella), as globs and as the paths git is
+// asked about (the files themselves: not the whole project).
+func projectInputs(umbrella bool) (globs, paths []string) {
+	globs = []string{"mix.exs", "mix.lock", "config/**"}
+	paths = []string{"mix.exs", "mix.lock", "config"}
+	if umbrella {
+		globs = append(globs, "apps/*/mix.exs", "apps/*/config/**")
+		paths = append(paths, "apps")
+	}
+	return globs, paths
 }
 
 // checkGlobRoot is the folder part of a glob before its first wildcard ("" for

@@ -512,3 +512,33 @@ func TestCheckRecordFilesTheProjectReads(t *testing.T) {
 		}
 	}
 }
+
+// The hook runs the codegen check for a staged change to what codegen
+// reads besides the resources: config (a domain listed there), mix.exs,
+// mix.lock (a new Ash); a change to anything else still skips it, and a
+// repeated check of the same content is skipped by the record.
+func TestHookRunsForStagedProjectInputs(t *testing.T) {
+	p, starts := countingProject(t)
+	staged := check.Options{Staged: true, Codegen: check.CodegenAuto}
+	p.Write("README.md", "notes\n")
+	p.Git("add", "README.md")
+	if rep := runCheck(t, p, staged); starts() != 0 || !strings.Contains(strings.Join(rep.Notes, "\n"), "mix.lock, config/") {
+		t.Fatalf("a README change ran mix: notes %q", rep.Notes)
+	}
+	p.Git("commit", "-qm", "readme")
+	for _, c := range []struct{ name, file, content string }{
+		{"config", "config/config.exs", readProject(t, p, "config/config.exs") + "\nconfig :blog, flag: true\n"},
+		{"mix.lock", "mix.lock", "%{\"ash\": {:hex, :ash, \"3.5.0\"}}\n"},
+		{"mix.exs", "mix.exs", readProject(t, p, "mix.exs") + "\n# a new dep\n"},
+	} {
+		p.Write(c.file, c.content)
+		p.Git("add", c.file)
+		if rep := runCheck(t, p, staged); starts() != 1 || len(rep.Findings) != 0 {
+			t.Fatalf("a staged %s change: mix starts or findings, notes %q\n%s", c.name, rep.Notes, dump(rep))
+		}
+		if rep := runCheck(t, p, staged); starts() != 0 || !skipped(rep) {
+			t.Fatalf("the same staged %s change again: notes %q", c.name, rep.Notes)
+		}
+		p.Git("commit", "-qm", c.name)
+	}
+}
