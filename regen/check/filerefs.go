@@ -89,7 +89,16 @@ func (r *fileRefs) scan(rel, app string, data []byte) {
 			r.importConfig(rel, arg)
 			continue
 		}
-		lit, ok := literalArg(arg)
+		named := envNameRe().ReplaceAllString(arg, "env")
+		lit, ok := literalArg(named)
+		if ok && named != arg {
+			// A file per environment (`"config/#{config_env()}.secret.exs"`):
+			// vouched for only where every such file is hashed anyway.
+			if !inConfig(path.Join(app, lit)) {
+				r.cannot(fmt.Sprintf("%s reads a file per environment outside config/ (%s)", rel, call))
+			}
+			continue
+		}
 		if !ok || call == "Path.wildcard" || strings.HasPrefix(call, "File.ls") {
 			r.cannot(fmt.Sprintf("%s reads files by a name regen cannot resolve (%s)", rel, call))
 			continue
@@ -122,9 +131,16 @@ func (r *fileRefs) importConfig(rel, arg string) {
 		r.cannot(fmt.Sprintf("%s imports a config by a name regen cannot resolve", rel))
 		return
 	}
-	if p := path.Join(path.Dir(rel), lit); !strings.HasPrefix(p, "config/") && !strings.Contains(p, "/config/") {
-		r.add(rel, "import_config", "", p) // config/ is hashed whole
+	if p := path.Join(path.Dir(rel), lit); !inConfig(p) {
+		r.add(rel, "import_config", "", p)
 	}
+}
+
+// inConfig: p is under a config folder the record hashes whole (the
+// root's, an umbrella app's).
+func inConfig(p string) bool {
+	parts := strings.Split(p, "/")
+	return len(parts) > 1 && parts[0] == "config" || len(parts) > 3 && parts[0] == "apps" && parts[2] == "config"
 }
 
 var envNameRe = sync.OnceValue(func() *regexp.Regexp {

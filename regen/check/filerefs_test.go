@@ -25,6 +25,8 @@ func TestFileRefs(t *testing.T) {
 		{"an import by another interpolation", "config/config.exs", "", `import_config "#{dir}/x.exs"`, nil, "imports a config"},
 		{"an import by Mix.env", "config/config.exs", "", `import_config "#{Mix.env()}/x.exs"`, nil, ""},
 		{"a computed import", "config/config.exs", "", `import_config Path.join(dir, "x.exs")`, nil, "imports a config"},
+		{"a secret file per environment in config/", "config/config.exs", "", `if File.exists?("config/#{config_env()}.secret.exs"), do: import_config("#{config_env()}.secret.exs")`, nil, ""},
+		{"a file per environment elsewhere", "mix.exs", "", `x = File.read!("keys/#{Mix.env()}.key")`, nil, "per environment outside config/"},
 		{"a computed read", "mix.exs", "", `def project, do: [version: File.read!(version_file())]`, nil, "cannot resolve (File.read!)"},
 		{"a wildcard", "mix.exs", "", `def project, do: [docs: [extras: Path.wildcard("guides/*.md")]]`, nil, "Path.wildcard"},
 		{"an absolute read", "config/config.exs", "", `config :blog, key: File.read!("/etc/blog.key")`, nil, "outside what the record can hash"},
