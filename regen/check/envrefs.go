@@ -51,10 +51,13 @@ func (r *envRefs) scan(file string, data []byte) {
 	}
 }
 
-func (r *envRefs) sorted() []string {
-	out := make([]string, 0, len(r.names))
-	for n := range r.names {
-		out = append(out, n)
+func (r *envRefs) sorted() []string { return sortedKeys(r.names) }
+
+// sortedKeys lists a set's members in order.
+func sortedKeys(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
 	}
 	sort.Strings(out)
 	return out

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 )
@@ -167,14 +166,7 @@ func (r *fileRefs) cannot(why string) {
 	}
 }
 
-func (r *fileRefs) sorted() []string {
-	out := make([]string, 0, len(r.files))
-	for f := range r.files {
-		out = append(out, f)
-	}
-	sort.Strings(out)
-	return out
-}
+func (r *fileRefs) sorted() []string { return sortedKeys(r.files) }
 
 // literalArg is a call's first argument when it is a plain string literal.
 func literalArg(arg string) (string, bool) {

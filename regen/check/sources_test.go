@@ -57,13 +57,7 @@ func TestElixircPathsForms(t *testing.T) {
 // elixirc_paths cannot be read is named, and its hook globs are every .ex.
 func TestProjectSourcesUmbrellaAndUnknown(t *testing.T) {
 	root := t.TempDir()
-	write := func(rel, content string) {
-		p := filepath.Join(root, rel)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, content string) { writeProjectFile(t, root, rel, content) }
 	write("mix.exs", `def project, do: [apps_path: "apps"]`)
 	write("apps/blog/mix.exs", `def project, do: [app: :blog]`)
 	write("apps/shop/mix.exs", `def project, do: [app: :shop, elixirc_paths: ["lib", "src"]]`)
@@ -89,13 +83,7 @@ func TestProjectSourcesUmbrellaAndUnknown(t *testing.T) {
 // root: an umbrella app's "../shared" is the umbrella's apps/shared.
 func TestProjectSourcesOutside(t *testing.T) {
 	root := t.TempDir()
-	write := func(rel, content string) {
-		p := filepath.Join(root, rel)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, content string) { writeProjectFile(t, root, rel, content) }
 	write("mix.exs", `def project, do: [apps_path: "apps"]`)
 	write("apps/blog/mix.exs", `def project, do: [app: :blog, elixirc_paths: ["lib", "../shared"]]`)
 	ps := readProjectSources(root, true)
@@ -153,4 +141,13 @@ import_config "#{config_env()}.exs"
 			}
 		}
 	})
+}
+
+func writeProjectFile(t *testing.T, root, rel, content string) {
+	t.Helper()
+	p := filepath.Join(root, rel)
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
