@@ -42,3 +42,5 @@ func markedProcesses(string, map[int]bool) (marked, inGroups []int, err error) {
 }
 
 const canScanEnvironments = false
+
+func findStragglers(string, []Child, map[int]bool) ([]Straggler, error) { return nil, nil }

@@ -29,10 +29,12 @@ func processStart(pid int) (string, error) {
 }
 
 type procStat struct {
-	state  byte
-	pgrp   int
-	start  string
-	zombie bool
+	state   byte
+	ppid    int
+	pgrp    int
+	session int
+	start   string
+	zombie  bool
 }
 
 // readStat parses /proc/<pid>/stat; the command name may hold spaces and
@@ -47,12 +49,15 @@ func readStat(pid int) (procStat, error) {
 		return procStat{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
 	}
 	f := strings.Fields(string(data[i+1:]))
-	// f[0] is field 3 (state), f[2] field 5 (pgrp), f[19] field 22 (starttime).
+	// f[0] is field 3 (state), f[1] field 4 (ppid), f[2] field 5 (pgrp),
+	// f[3] field 6 (session), f[19] field 22 (starttime).
 	if len(f) < 20 {
 		return procStat{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
 	}
+	ppid, _ := strconv.Atoi(f[1])
 	pgrp, _ := strconv.Atoi(f[2])
-	return procStat{state: f[0][0], pgrp: pgrp, start: f[19], zombie: f[0][0] == 'Z' || f[0][0] == 'X'}, nil
+	session, _ := strconv.Atoi(f[3])
+	return procStat{state: f[0][0], ppid: ppid, pgrp: pgrp, session: session, start: f[19], zombie: f[0][0] == 'Z' || f[0][0] == 'X'}, nil
 }
 
 // processAlive: a zombie has finished; only its parent's wait is missing.
@@ -64,14 +69,40 @@ func processAlive(pid int) bool {
 // markedProcesses lists the live processes (other than this one) whose
 // environment holds marker exactly, and those in any of groups: everything
 // a dead run's children spawned inherits the marker, even a grandchild that
-// left the group. Processes of other users cannot be read and are not ours.
+// left the group. Processes of other users cannot be read and are not ours;
+// daemons (isDaemon) serve more than the run and are left out.
 func markedProcesses(marker string, groups map[int]bool) (marked, inGroups []int, err error) {
-	entries, err := os.ReadDir("/proc")
+	procs, err := listProcesses()
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, p := range procs {
+		switch {
+		case marker != "" && hasMarker(p.pid, marker):
+			if !isDaemon(p) {
+				marked = append(marked, p.pid)
+			}
+		case groups[p.pgrp]:
+			inGroups = append(inGroups, p.pid)
+		}
+	}
+	return marked, inGroups, nil
+}
+
+type procInfo struct {
+	pid int
+	procStat
+}
+
+// listProcesses reads every live process's stat but this one's; a process
+// that ends meanwhile is left out.
+func listProcesses() ([]procInfo, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
 	self := os.Getpid()
-	want := []byte(marker)
+	var out []procInfo
 	for _, en := range entries {
 		pid, err := strconv.Atoi(en.Name())
 		if err != nil || pid == self {
@@ -81,17 +112,86 @@ func markedProcesses(marker string, groups map[int]bool) (marked, inGroups []int
 		if err != nil || st.zombie {
 			continue
 		}
-		if marker != "" {
-			if env, err := os.ReadFile("/proc/" + en.Name() + "/environ"); err == nil && hasEnvEntry(env, want) {
-				marked = append(marked, pid)
+		out = append(out, procInfo{pid, st})
+	}
+	return out, nil
+}
+
+func hasMarker(pid int, marker string) bool {
+	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	return err == nil && hasEnvEntry(env, []byte(marker))
+}
+
+// isDaemon: a process that detached as a service does, in a session that
+// is not regen's and working from the root folder (epmd, which a task's
+// node start launches, double-forked; an ssh or gpg agent). It outlives
+// the run by design and holds nothing of the project. (A task's program
+// started with cd: "/" looks the same, and is spared too.)
+func isDaemon(p procInfo) bool {
+	if self, err := readStat(os.Getpid()); err != nil || p.session == self.session {
+		return false
+	}
+	cwd, err := os.Readlink("/proc/" + strconv.Itoa(p.pid) + "/cwd")
+	return err == nil && cwd == "/"
+}
+
+// findStragglers: see FindStragglers. Only processes started since this
+// one are read for the marker: a run's processes are younger than regen.
+func findStragglers(marker string, roots []Child, spare map[int]bool) ([]Straggler, error) {
+	procs, err := listProcesses()
+	if err != nil {
+		return nil, err
+	}
+	var since uint64
+	if st, err := readStat(os.Getpid()); err == nil {
+		since, _ = strconv.ParseUint(st.start, 10, 64)
+	}
+	kids := map[int][]int{}
+	groupOf := map[int]int{}
+	for _, p := range procs {
+		kids[p.ppid] = append(kids[p.ppid], p.pid)
+		groupOf[p.pid] = p.pgrp
+	}
+	below := map[int]bool{}
+	var walk func(pid int)
+	walk = func(pid int) {
+		for _, k := range kids[pid] {
+			if !below[k] {
+				below[k] = true
+				walk(k)
+			}
+		}
+	}
+	for _, c := range roots {
+		if now, err := processStart(c.PID); err == nil && c.Start != "" && now == c.Start {
+			walk(c.PID)
+		}
+	}
+	var out []Straggler
+	for _, p := range procs {
+		if spare[p.pgrp] || (spare[groupOf[p.ppid]] && isChildSetup(p.pid)) {
+			continue
+		}
+		if !below[p.pid] {
+			start, _ := strconv.ParseUint(p.start, 10, 64)
+			if marker == "" || start < since || !hasMarker(p.pid, marker) {
 				continue
 			}
 		}
-		if groups[st.pgrp] {
-			inGroups = append(inGroups, pid)
+		if isDaemon(p) {
+			continue
 		}
+		out = append(out, Straggler{PID: p.pid, Command: procCommand(strconv.Itoa(p.pid))})
 	}
-	return marked, inGroups, nil
+	return out, nil
+}
+
+// isChildSetup: the BEAM's erl_child_setup, its one child, in a group of
+// its own: it forks the VM's port programs (which are looked at) and ends
+// with the VM.
+func isChildSetup(pid int) bool {
+	comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	return err == nil && strings.TrimSpace(string(comm)) == "erl_child_setup"
 }
 
 func hasEnvEntry(environ, entry []byte) bool {

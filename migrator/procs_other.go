@@ -55,3 +55,5 @@ func markedProcesses(marker string, groups map[int]bool) (marked, inGroups []int
 }
 
 const canScanEnvironments = false
+
+func findStragglers(string, []Child, map[int]bool) ([]Straggler, error) { return nil, nil }

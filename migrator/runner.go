@@ -272,6 +272,9 @@ func (p *Process) Child() Child { return p.child }
 // Done is closed once the process has exited and been reaped.
 func (p *Process) Done() <-chan struct{} { return p.done }
 
+// Exited: Done is closed.
+func (p *Process) Exited() bool { return isClosed(p.done) }
+
 // Stop sends first to the process's group, then SIGTERM, then SIGKILL,
 // each after the Runner's grace, until the group is gone (as Run does on a
 // cancel or a timeout).

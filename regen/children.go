@@ -69,3 +69,62 @@ func (e *Engine) stopLeftoversOfUnfinished() {
 		}
 	}
 }
+
+// stopStragglers stops what the run's tasks left running (see
+// migrator.Straggler), sparing the run's driver VM while it lives (its
+// own group: it is closed or told to quit by its owner). found is what
+// was running; err names what still is after SIGKILL. Where processes
+// cannot be listed (not Linux) nothing is found, and none is claimed.
+func (e *Engine) stopStragglers(j *Journal) (found []migrator.Straggler, err error) {
+	var spare []int
+	if e.vm != nil && e.vm.proc != nil && !e.vm.proc.Exited() {
+		spare = []int{e.vm.child.PGID}
+	}
+	found, ferr := migrator.FindStragglers(runMarker(j), j.Children, spare)
+	if ferr != nil || len(found) == 0 {
+		return nil, nil
+	}
+	return found, migrator.StopStragglers(found, e.runner.Grace)
+}
+
+// tasksDone is the check once the run's last task ran: nothing the tasks
+// started may run on. What a straggler did after regen's checks, or may
+// have done half when stopped, cannot be vouched for, so the run is
+// restored (the error says what ran).
+func (e *Engine) tasksDone(j *Journal) error {
+	found, err := e.stopStragglers(j)
+	if len(found) == 0 {
+		return nil
+	}
+	return &StragglerError{Processes: found, StopErr: err}
+}
+
+// stragglersOfFailure stops what a failed or interrupted task left running
+// before regen restores or rebuilds (it would change what was put back);
+// the problem, when one is still running, makes a restore unproven.
+func (e *Engine) stragglersOfFailure(j *Journal) (problem string) {
+	found, err := e.stopStragglers(j)
+	if len(found) == 0 {
+		return ""
+	}
+	if err != nil {
+		return fmt.Sprintf("a process the run's tasks started is still running and may change what was restored: %v", err)
+	}
+	e.rep.Warn("stopped what the run's tasks had left running: %s", migrator.DescribeStragglers(found))
+	return ""
+}
+
+// StragglerError: the run's tasks were done, but a process they started
+// was still running.
+type StragglerError struct {
+	Processes []migrator.Straggler
+	StopErr   error // not nil: one is still running after SIGKILL
+}
+
+func (e *StragglerError) Error() string {
+	what := "regen stopped it"
+	if e.StopErr != nil {
+		what = "regen could not stop it: " + e.StopErr.Error()
+	}
+	return fmt.Sprintf("process %s, started by the run's tasks, was still running after they ended; %s, because it could change the files or databases after regen checked them. A task, or the project's code it runs, starts a program in the background without waiting for it: make it wait", migrator.DescribeStragglers(e.Processes), what)
+}

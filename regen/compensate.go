@@ -67,6 +67,8 @@ func (e *Engine) compensate(ctx context.Context, j *Journal, outcome Outcome) []
 	if err := e.enter(j, stepCompensate); err != nil {
 		return []string{err.Error()}
 	}
+	e.closeVM() // the VM must be gone before what it left is looked for
+	straggling := e.stragglersOfFailure(j)
 	if err := e.putBackLast(j); err != nil {
 		return []string{err.Error()}
 	}
@@ -74,6 +76,9 @@ func (e *Engine) compensate(ctx context.Context, j *Journal, outcome Outcome) []
 	e.rep.StepStart("restore", "files and databases from "+j.BackupDir)
 	quarantine := filepath.Join(j.BackupDir, "moved-aside", e.opts.Now().UTC().Format("20060102T150405.000"))
 	problems := e.restoreState(ctx, j, quarantine)
+	if straggling != "" {
+		problems = append(problems, straggling)
+	}
 	if len(problems) > 0 {
 		e.rep.StepEnd("restore", time.Since(start), errors.New("incomplete"))
 		j.Problems = problems

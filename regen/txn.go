@@ -165,6 +165,12 @@ func (t *txn) execute(ctx context.Context, res *RunResult) error {
 			// halts while regen checks and commits; the command's end
 			// (useOneVM), or a compensation, waits for it.
 			t.e.releaseVM()
+			if s.Task != nil {
+				// Nothing else the tasks started may still run.
+				if err := t.e.tasksDone(t.j); err != nil {
+					return t.fail(ctx, s.Name, err)
+				}
+			}
 		}
 	}
 
@@ -601,7 +607,20 @@ func (t *txn) runMix(ctx context.Context, step StepName, argv []string) error {
 
 // runMixIn runs a mix command in an umbrella app's folder (app "" is the
 // project root): tasks that name one repo run where that repo's app is.
+// When it fails, what its tasks left running is stopped before anything
+// is restored or rebuilt.
 func (t *txn) runMixIn(ctx context.Context, app string, step StepName, argv []string) error {
+	err := t.runMixOnce(ctx, app, step, argv)
+	if err != nil {
+		if problem := t.e.stragglersOfFailure(t.j); problem != "" {
+			err = fmt.Errorf("%w; %s", err, problem)
+		}
+	}
+	return err
+}
+
+// runMixOnce is runMixIn without the stragglers' stop.
+func (t *txn) runMixOnce(ctx context.Context, app string, step StepName, argv []string) error {
 	if apps := t.umbrellaApps(app, argv); len(apps) > 0 {
 		return t.runInApps(ctx, apps, step, argv) // umbrella.go
 	}

@@ -73,6 +73,10 @@ type vmDriver struct {
 	// the driver's sync lines and outcome echo: a task's output can show
 	// a sync line, never one regen takes (it never sees the nonce).
 	nonce string
+	// marker is the run's KEY=VALUE in mix regen's VM, sent (env) before
+	// its first task: that VM started before the run, without it.
+	marker     string
+	markerSent bool
 
 	// asked hears of a read a task made in mix regen's VM with no one to
 	// answer: that VM showed the prompt on its terminal, unseen by regen.
@@ -142,6 +146,11 @@ func (vm *vmDriver) launch(ctx context.Context, e *Engine, cfg *project.Config, 
 	boot, err := vmDriverBoot(dir, project.CacheDir(e.stateDir, true)) // the module, compiled once (vmdriver_cache.go)
 	if err != nil {
 		return err
+	}
+	for _, kv := range cmd.Env {
+		if strings.HasPrefix(kv, runMarkerEnv+"=") {
+			vm.marker = kv
+		}
 	}
 	if e.opts.Getenv != nil && e.opts.Getenv(hostDriverEnv) == "fd" && len(cfg.Mix) == 1 && cfg.Mix[0] == "mix" {
 		// Only for the plain `mix` that mix regen's VM is: a configured
@@ -472,6 +481,13 @@ func (vm *vmDriver) runAsking(ctx context.Context, task []string, timeout time.D
 		defer stop()
 	}
 	err := func() error {
+		if vm.proc == nil && vm.marker != "" && !vm.markerSent {
+			k, v, _ := strings.Cut(vm.marker, "=")
+			if err := vm.send("env", k, v); err != nil {
+				return errVMGone
+			}
+			vm.markerSent = true
+		}
 		if d := delegatedTasks[task[0]]; len(d) > 0 {
 			if err := vm.send(append([]string{"reenable"}, d...)...); err != nil {
 				return errVMGone

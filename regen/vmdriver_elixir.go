@@ -36,6 +36,9 @@ const vmSyncMarker = "\x00regen-sync "
 //	regen:  run-tty SEQ TASK ARG… (the same; the task reads stdin, which
 //	        regen feeds from the user's terminal while it runs; a plain
 //	        run's task reads end of input, as from /dev/null)
+//	regen:  env KEY VALUE        (no answer; mix regen's VM: KEY=VALUE is in
+//	        the environment of every later task, so a program a task
+//	        starts carries the run's marker as an own VM's would)
 //	regen:  quit
 //
 // A closed socket (regen died) ends the driver at once, even mid-task:
@@ -110,6 +113,10 @@ defmodule RegenDriverV1 do
     receive do
       {:regen, ["quit"]} ->
         :ok
+
+      {:regen, ["env", key, value]} ->
+        Process.put(:regen_task_env, Map.put(Process.get(:regen_task_env, %{}), key, value))
+        serve(sock, mode)
 
       {:regen, ["reenable" | tasks]} ->
         Enum.each(tasks, &Mix.Task.reenable/1)
@@ -198,6 +205,7 @@ defmodule RegenDriverV1 do
     {cwd, env, mix_env} = {File.cwd!(), System.get_env(), Mix.env()}
 
     try do
+      Enum.each(Process.get(:regen_task_env, %{}), fn {k, v} -> System.put_env(k, v) end)
       outcome(task, args)
     after
       File.cd(cwd)

@@ -46,7 +46,7 @@ System.halt(status)
 
 func TestOneVMHostDriverInMixRegensVM(t *testing.T) {
 	mix := regentest.RequireMix(t)
-	dir := hostDriverProject(t, "f.ex", failTask, hostExs("TestOneVMHostHelper"))
+	dir := hostDriverProject(t, "f.ex", failTask+portTask, hostExs("TestOneVMHostHelper"))
 	cmd := exec.Command(mix, "run", "--no-start", "host.exs")
 	cmd.Dir = dir
 	home := filepath.Join(dir, ".home")
@@ -62,7 +62,23 @@ func TestOneVMHostDriverInMixRegensVM(t *testing.T) {
 	if !strings.Contains(string(out), "** (Mix) f failed") {
 		t.Fatalf("the failing task's error did not reach the terminal:\n%s", out)
 	}
+	// mix regen's VM started before the run, without its marker: a program
+	// a task starts carries it all the same, so regen finds what a task
+	// left running (migrator.FindStragglers).
+	ported, _ := os.ReadFile(filepath.Join(dir, "ported.out"))
+	if want := "REGEN_RUN_ID=host-test|"; string(ported) != want {
+		t.Fatalf("a task's program saw %q, want %q\n%s", ported, want, out)
+	}
 }
+
+// portTask starts a program (a port) that writes the run's marker as it
+// sees it.
+const portTask = `
+defmodule Mix.Tasks.Port do
+  use Mix.Task
+  def run(_), do: System.cmd("sh", ["-c", "printf 'REGEN_RUN_ID=%s|' \"$REGEN_RUN_ID\" > ported.out"])
+end
+`
 
 // TestOneVMHostHelper is the child side (regen) of the test above.
 func TestOneVMHostHelper(t *testing.T) {
@@ -72,7 +88,7 @@ func TestOneVMHostHelper(t *testing.T) {
 	root := os.Getenv("HOST_ROOT")
 	e := &Engine{opts: Options{Getenv: os.Getenv}, rep: discardReporter{}, runner: &migrator.Runner{}}
 	cfg := &project.Config{Root: root, Mix: []string{"mix"}, OneVM: true, Codegen: []string{"{mix}", "ash.codegen"}}
-	vm := e.startVM(context.Background(), cfg, migrator.Command{})
+	vm := e.startVM(context.Background(), cfg, migrator.Command{Env: []string{"REGEN_RUN_ID=host-test"}})
 	defer vm.close()
 	if !vm.usable(context.Background(), e.rep) || vm.proc != nil {
 		t.Fatalf("the host driver did not start: %v", vm.err)
@@ -91,6 +107,9 @@ func TestOneVMHostHelper(t *testing.T) {
 	}
 	if o := vm.run(context.Background(), []string{"f", "--fail"}, time.Minute); o.Status != 1 || o.Ended != nil {
 		t.Fatal(fmt.Sprintf("a raising task: %+v", o))
+	}
+	if o := vm.run(context.Background(), []string{"port"}, time.Minute); o.Status != 0 {
+		t.Fatalf("port: %+v", o)
 	}
 }
 

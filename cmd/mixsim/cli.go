@@ -181,6 +181,12 @@ func (s *session) runTask(name string, args []string) int {
 	s.lie = s.faults.lie[name]
 	s.midSleep = sleepSpec{}
 	s.midSleptFor = false
+	if daemon, ok := s.faults.stray[name]; ok {
+		if err := startStray(s.root, daemon); err != nil {
+			fmt.Fprintf(s.stderr, "** (Mix) mixsim: MIXSIM_STRAY: %v\n", err)
+			return 1
+		}
+	}
 	if sp, ok := s.faults.sleep[name]; ok {
 		if sp.mid {
 			s.midSleep = sp

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -23,6 +25,7 @@ type faults struct {
 	failAfter  map[string]bool
 	lie        map[string]bool
 	sleep      map[string]sleepSpec
+	stray      map[string]bool // task -> its stray is a daemon
 	readyFile  string
 	bootDelay  time.Duration
 	logPath    string
@@ -31,7 +34,7 @@ type faults struct {
 func parseFaults(getenv func(string) string) (faults, error) {
 	f := faults{
 		failBefore: map[string]bool{}, failAfter: map[string]bool{},
-		lie: map[string]bool{}, sleep: map[string]sleepSpec{},
+		lie: map[string]bool{}, sleep: map[string]sleepSpec{}, stray: map[string]bool{},
 		readyFile: getenv("MIXSIM_READY_FILE"), logPath: getenv("MIXSIM_LOG"),
 	}
 	for _, item := range splitList(getenv("MIXSIM_FAIL")) {
@@ -55,6 +58,10 @@ func parseFaults(getenv func(string) string) (faults, error) {
 			return f, fmt.Errorf("MIXSIM_SLEEP: %v", err)
 		}
 		f.sleep[parts[0]] = sleepSpec{d: time.Duration(secs * float64(time.Second)), mid: len(parts) == 3}
+	}
+	for _, item := range splitList(getenv("MIXSIM_STRAY")) {
+		task, daemon := strings.CutSuffix(item, ":daemon")
+		f.stray[task] = daemon
 	}
 	if v := getenv("MIXSIM_BOOT_DELAY_MS"); v != "" {
 		ms, err := strconv.Atoi(v)
@@ -98,6 +105,32 @@ func (f faults) doSleep(d time.Duration) {
 	}
 	time.Sleep(d)
 }
+
+// strayArg is the argument that makes mixsim a task's stray process.
+const strayArg = "__mixsim_stray"
+
+// startStray starts what a task leaves running after it ends, as a port
+// program does (the BEAM's erl_child_setup gives each a session of its
+// own): mixsim again, sleeping for strayLife. A daemon's works from / like
+// epmd's. The stray inherits the environment.
+func startStray(root string, daemon bool) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(self, strayArg)
+	cmd.Dir = root
+	if daemon {
+		cmd.Dir = "/"
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	return cmd.Process.Release()
+}
+
+const strayLife = 2 * time.Minute
 
 // injectedCompileError looks like a real compile failure of the app.
 func injectedCompileError(task string) string {

@@ -53,6 +53,10 @@
 //	                                   the project waits, printing "Waiting
 //	                                   for lock on the build directory").
 //	MIXSIM_LOG=<path>                  append argv (space-joined) per process.
+//	MIXSIM_STRAY=<task>[:daemon][,...] the task leaves a process running in
+//	                                   a session of its own (a port program's
+//	                                   way), sleeping 2 min; ":daemon" makes
+//	                                   it work from / as a daemon does.
 //
 // <task> is the task name exactly as invoked (ash.codegen is not
 // ash_sqlite.generate_migrations). Inside `do`, each step is matched alone.
@@ -62,11 +66,16 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
 	// The BEAM ignores SIGPIPE: a mix whose reader (regen) is gone goes on
 	// working, its writes to stdout failing, and so does the stand-in.
 	signal.Ignore(syscall.SIGPIPE)
+	if len(os.Args) == 2 && os.Args[1] == strayArg {
+		time.Sleep(strayLife)
+		return
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -411,6 +411,7 @@ func TestReliabilityDriverSignalsUnderRealElixir(t *testing.T) {
 					}
 					checkRegenerated(t, p, "add_subtitle_and_views", out.String())
 					mustBeGone(t, vm, "the driver VM")
+					mustLeaveNothingRunning(t, "MIXSIM_READY_FILE="+ready, "the rebuild")
 					return
 				}
 				if tg.code == 0 {
@@ -428,6 +429,7 @@ func TestReliabilityDriverSignalsUnderRealElixir(t *testing.T) {
 						t.Errorf("the VM's end is not described as what it may be:\n%s", out)
 					}
 				}
+				mustLeaveNothingRunning(t, "MIXSIM_READY_FILE="+ready, tg.name+" and the restore")
 				mustSame(t, before, p.Capture())
 			})
 		}
