@@ -137,7 +137,7 @@ func isDaemon(p procInfo) bool {
 
 // findStragglers: see FindStragglers. Only processes started since this
 // one are read for the marker: a run's processes are younger than regen.
-func findStragglers(marker string, roots []Child, spare map[int]bool) ([]Straggler, error) {
+func findStragglers(marker string, roots, spare []Child) ([]Straggler, error) {
 	procs, err := listProcesses()
 	if err != nil {
 		return nil, err
@@ -147,29 +147,33 @@ func findStragglers(marker string, roots []Child, spare map[int]bool) ([]Straggl
 		since, _ = strconv.ParseUint(st.start, 10, 64)
 	}
 	kids := map[int][]int{}
-	groupOf := map[int]int{}
 	for _, p := range procs {
 		kids[p.ppid] = append(kids[p.ppid], p.pid)
-		groupOf[p.pid] = p.pgrp
 	}
-	below := map[int]bool{}
-	var walk func(pid int)
-	walk = func(pid int) {
-		for _, k := range kids[pid] {
-			if !below[k] {
-				below[k] = true
-				walk(k)
+	// subtree marks the live, proven processes of cs and all below them.
+	subtree := func(cs []Child, self bool) map[int]bool {
+		in := map[int]bool{}
+		var walk func(pid int)
+		walk = func(pid int) {
+			for _, k := range kids[pid] {
+				if !in[k] {
+					in[k] = true
+					walk(k)
+				}
 			}
 		}
-	}
-	for _, c := range roots {
-		if now, err := processStart(c.PID); err == nil && c.Start != "" && now == c.Start {
-			walk(c.PID)
+		for _, c := range cs {
+			if now, err := processStart(c.PID); err == nil && c.Start != "" && now == c.Start {
+				in[c.PID] = self
+				walk(c.PID)
+			}
 		}
+		return in
 	}
+	below, spared := subtree(roots, false), subtree(spare, true)
 	var out []Straggler
 	for _, p := range procs {
-		if spare[p.pgrp] || (spare[groupOf[p.ppid]] && isChildSetup(p.pid)) {
+		if spared[p.pid] {
 			continue
 		}
 		if !below[p.pid] {
@@ -184,14 +188,6 @@ func findStragglers(marker string, roots []Child, spare map[int]bool) ([]Straggl
 		out = append(out, Straggler{PID: p.pid, Command: procCommand(strconv.Itoa(p.pid))})
 	}
 	return out, nil
-}
-
-// isChildSetup: the BEAM's erl_child_setup, its one child, in a group of
-// its own: it forks the VM's port programs (which are looked at) and ends
-// with the VM.
-func isChildSetup(pid int) bool {
-	comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-	return err == nil && strings.TrimSpace(string(comm)) == "erl_child_setup"
 }
 
 func hasEnvEntry(environ, entry []byte) bool {

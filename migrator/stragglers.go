@@ -22,26 +22,23 @@ func (s Straggler) String() string { return fmt.Sprintf("%d (%s)", s.PID, s.Comm
 // FindStragglers lists the processes that carry marker in their
 // environment (everything a run's child spawns inherits it) and the
 // descendants of the live children in roots (whatever their environment),
-// apart from the members of the spare process groups (a driver VM that is
-// still halting) with their BEAM's erl_child_setup, and daemons (epmd, an agent), which serve more than the
-// run. Where processes cannot be listed with their environment (not Linux)
-// it finds none.
-func FindStragglers(marker string, roots []Child, spare []int) ([]Straggler, error) {
+// apart from the live children in spare with everything below them (a
+// driver VM that is still halting: its port programs, inet_gethost for
+// one, end with it) and daemons (epmd, an agent), which serve more than
+// the run. Where processes cannot be listed with their environment (not
+// Linux) it finds none.
+func FindStragglers(marker string, roots, spare []Child) ([]Straggler, error) {
 	if !canScanEnvironments {
 		return nil, nil
 	}
-	groups := map[int]bool{}
-	for _, g := range spare {
-		groups[g] = true
-	}
-	found, err := findStragglers(marker, roots, groups)
+	found, err := findStragglers(marker, roots, spare)
 	if err != nil || len(found) == 0 {
 		return found, err
 	}
 	// A process on its way out is not a straggler: a separate start's
 	// erl_child_setup ends a moment after its BEAM, on the closed pipe.
 	waitUntil(func() bool {
-		found, err = findStragglers(marker, roots, groups)
+		found, err = findStragglers(marker, roots, spare)
 		return err != nil || len(found) == 0
 	}, settleTime)
 	return found, err

@@ -71,14 +71,15 @@ func (e *Engine) stopLeftoversOfUnfinished() {
 }
 
 // stopStragglers stops what the run's tasks left running (see
-// migrator.Straggler), sparing the run's driver VM while it lives (its
-// own group: it is closed or told to quit by its owner). found is what
+// migrator.Straggler), sparing the run's driver VM while it lives, with
+// everything below it (its port programs end with it; afterVM looks
+// again once it is gone). found is what
 // was running; err names what still is after SIGKILL. Where processes
 // cannot be listed (not Linux) nothing is found, and none is claimed.
 func (e *Engine) stopStragglers(j *Journal) (found []migrator.Straggler, err error) {
-	var spare []int
+	var spare []migrator.Child
 	if e.vm != nil && e.vm.proc != nil && !e.vm.proc.Exited() {
-		spare = []int{e.vm.child.PGID}
+		spare = []migrator.Child{e.vm.child}
 	}
 	found, ferr := migrator.FindStragglers(runMarker(j), j.Children, spare)
 	if ferr != nil || len(found) == 0 {
@@ -112,6 +113,22 @@ func (e *Engine) stragglersOfFailure(j *Journal) (problem string) {
 	}
 	e.rep.Warn("stopped what the run's tasks had left running: %s", migrator.DescribeStragglers(found))
 	return ""
+}
+
+// afterVM looks once more when the run's own driver VM has ended: a
+// program a task started as a port (Port.open) was the VM's while it
+// lived, and one that does not end with it (it ignores the closed pipe)
+// is stopped now. The run was committed (or restored) before: regen says
+// what it stopped, so the user can check (regen status).
+func (e *Engine) afterVM(j *Journal) {
+	found, err := e.stopStragglers(j)
+	if len(found) == 0 {
+		return
+	}
+	e.rep.Warn("a program a task had started outlived the mix VM, after the run had ended: %s; regen stopped it. What it did after the run's checks was not checked: see `regen status`", migrator.DescribeStragglers(found))
+	if err != nil {
+		e.rep.Warn("%v", err)
+	}
 }
 
 // StragglerError: the run's tasks were done, but a process they started

@@ -687,11 +687,18 @@ func (g *gateWriter) open() {
 }
 
 // useOneVM makes this command a run that may have the one-VM driver (a dry
-// run starts none); the returned func ends the driver. The regen run and
-// the sync take it the same way: one place decides.
+// run starts none); the returned func ends the driver, then stops what
+// its port programs left running (afterVM). The regen run and the sync
+// take it the same way: one place decides.
 func (e *Engine) useOneVM(dryRun bool) func() {
 	e.wantVM = !dryRun
-	return e.closeVM
+	return func() {
+		own := e.vm != nil && e.vm.proc != nil
+		e.closeVM()
+		if own && e.live != nil {
+			e.afterVM(e.live)
+		}
+	}
 }
 
 // loadRunProject loads the project of a run, then starts its driver (when

@@ -106,28 +106,44 @@ func (f faults) doSleep(d time.Duration) {
 	time.Sleep(d)
 }
 
-// strayArg is the argument that makes mixsim a task's stray process.
-const strayArg = "__mixsim_stray"
+// strayArg is the argument that makes mixsim a task's stray process;
+// strayLaunchArg makes it the shell in between (sh -c "… &"), which
+// starts the stray and exits.
+const (
+	strayArg       = "__mixsim_stray"
+	strayLaunchArg = "__mixsim_stray_launch"
+)
 
-// startStray starts what a task leaves running after it ends, as a port
-// program does (the BEAM's erl_child_setup gives each a session of its
-// own): mixsim again, sleeping for strayLife. A daemon's works from / like
-// epmd's. The stray inherits the environment.
+// startStray starts what a task leaves running after it ends, as
+// `System.cmd("sh", ["-c", "prog &"])` does: the shell gets a session of
+// its own (the BEAM's erl_child_setup gives each program one), starts the
+// program and exits, so the program's parent is gone before the task
+// ends. It is mixsim again, sleeping for strayLife; a daemon's works from
+// / as epmd does. The stray inherits the environment.
 func startStray(root string, daemon bool) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(self, strayArg)
+	cmd := exec.Command(self, strayLaunchArg)
 	cmd.Dir = root
 	if daemon {
 		cmd.Dir = "/"
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return err
+	return cmd.Run()
+}
+
+// launchStray is the shell in between: it starts the stray and exits.
+func launchStray() int {
+	self, err := os.Executable()
+	if err != nil {
+		return 1
 	}
-	return cmd.Process.Release()
+	if err := exec.Command(self, strayArg).Start(); err != nil {
+		return 1
+	}
+	return 0
 }
 
 const strayLife = 2 * time.Minute

@@ -54,9 +54,10 @@
 //	                                   for lock on the build directory").
 //	MIXSIM_LOG=<path>                  append argv (space-joined) per process.
 //	MIXSIM_STRAY=<task>[:daemon][,...] the task leaves a process running in
-//	                                   a session of its own (a port program's
-//	                                   way), sleeping 2 min; ":daemon" makes
-//	                                   it work from / as a daemon does.
+//	                                   a session of its own, its parent gone
+//	                                   (sh -c "prog &" from a task), sleeping
+//	                                   2 min; ":daemon" makes it work from /
+//	                                   as a daemon does.
 //
 // <task> is the task name exactly as invoked (ash.codegen is not
 // ash_sqlite.generate_migrations). Inside `do`, each step is matched alone.
@@ -76,6 +77,9 @@ func main() {
 	if len(os.Args) == 2 && os.Args[1] == strayArg {
 		time.Sleep(strayLife)
 		return
+	}
+	if len(os.Args) == 2 && os.Args[1] == strayLaunchArg {
+		os.Exit(launchStray())
 	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

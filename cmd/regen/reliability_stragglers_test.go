@@ -117,6 +117,35 @@ System.cmd("sh", ["-c", "sleep 60 >/dev/null 2>&1 &"])`,
 		mustLeaveNothingRunning(t, tag, "the run")
 		mustSame(t, before, p.Capture())
 	})
+	// The VM's own port programs are the VM's while it lives: inet_gethost,
+	// which a host name lookup starts (a PostgreSQL repo's "localhost"),
+	// is no straggler, and the run goes through.
+	t.Run("inet_gethost", func(t *testing.T) {
+		p, env := realFeatureWith(t, map[string]string{
+			"ash.migrate": `{:ok, _} = :inet.gethostbyname(~c"localhost")
+Blog.Sim.run("ash.migrate", args)`,
+		})
+		out, code := realRegen(t, p, env, nil, "add_subtitle_and_views", "-m")
+		if code != 0 || strings.Contains(out, "stopped") {
+			t.Fatalf("a migrate that looks up a host name: exit %d\n%s", code, out)
+		}
+		checkRegenerated(t, p, "add_subtitle_and_views", out)
+	})
+	// A port whose program ignores the closed pipe outlives the VM: it is
+	// stopped once the VM has ended, and regen says so.
+	t.Run("port-outlives-the-vm", func(t *testing.T) {
+		p, env := realFeatureWith(t, map[string]string{
+			"ash.migrate": `Blog.Sim.run("ash.migrate", args)
+Port.open({:spawn, "sleep 60"}, [])`,
+		})
+		tag := "MIXSIM_READY_FILE=" + filepath.Join(t.TempDir(), "tag")
+		out, code := realRegen(t, p, append(env, tag), nil, "add_subtitle_and_views", "-m")
+		if code != 0 || !strings.Contains(out, "outlived the mix VM, after the run had ended") || !strings.Contains(out, "(sleep 60)") {
+			t.Fatalf("exit %d, want the run done and the program named as stopped:\n%s", code, out)
+		}
+		mustLeaveNothingRunning(t, tag, "the run")
+		checkRegenerated(t, p, "add_subtitle_and_views", out)
+	})
 	t.Run("epmd", func(t *testing.T) {
 		epmd, err := exec.LookPath("epmd")
 		if err != nil {
