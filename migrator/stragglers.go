@@ -2,6 +2,7 @@ package migrator
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 )
@@ -46,6 +47,15 @@ func FindStragglers(marker string, roots, spare []Child) ([]Straggler, error) {
 
 // settleTime is how long FindStragglers lets what it found end by itself.
 const settleTime = 300 * time.Millisecond
+
+// Parent is this process's parent as a Child: under mix regen, the
+// erl_child_setup of the VM that started regen, whose other children are
+// that VM's port programs (to spare: they live as long as that VM).
+func Parent() Child {
+	pid := os.Getppid()
+	start, _ := processStart(pid)
+	return Child{PID: pid, PGID: pid, Start: start}
+}
 
 // StopStragglers stops them as StopLeftovers does (SIGTERM, grace,
 // SIGKILL, waiting for each); the error names those still running.

@@ -73,12 +73,17 @@ func (e *Engine) stopLeftoversOfUnfinished() {
 // stopStragglers stops what the run's tasks left running (see
 // migrator.Straggler), sparing the run's driver VM while it lives, with
 // everything below it (its port programs end with it; afterVM looks
-// again once it is gone). found is what
+// again once it is gone), and mix regen's VM's port programs. found is what
 // was running; err names what still is after SIGKILL. Where processes
 // cannot be listed (not Linux) nothing is found, and none is claimed.
 func (e *Engine) stopStragglers(j *Journal) (found []migrator.Straggler, err error) {
 	var spare []migrator.Child
-	if e.vm != nil && e.vm.proc != nil && !e.vm.proc.Exited() {
+	switch {
+	case e.vm != nil && e.vm.host:
+		// mix regen's VM outlives the run: its port programs (inet_gethost,
+		// started in a task, with the marker) are its own, for good.
+		spare = []migrator.Child{migrator.Parent()}
+	case e.vm != nil && e.vm.proc != nil && !e.vm.proc.Exited():
 		spare = []migrator.Child{e.vm.child}
 	}
 	found, ferr := migrator.FindStragglers(runMarker(j), j.Children, spare)
@@ -139,9 +144,13 @@ type StragglerError struct {
 }
 
 func (e *StragglerError) Error() string {
-	what := "regen stopped it"
-	if e.StopErr != nil {
-		what = "regen could not stop it: " + e.StopErr.Error()
+	noun, was, it, they := "process", "was", "it", "it"
+	if len(e.Processes) > 1 {
+		noun, was, it, they = "processes", "were", "them", "they"
 	}
-	return fmt.Sprintf("process %s, started by the run's tasks, was still running after they ended; %s, because it could change the files or databases after regen checked them. A task, or the project's code it runs, starts a program in the background without waiting for it: make it wait", migrator.DescribeStragglers(e.Processes), what)
+	what := "regen stopped " + it
+	if e.StopErr != nil {
+		what = "regen could not stop " + it + ": " + e.StopErr.Error()
+	}
+	return fmt.Sprintf("%s %s, started by the run's tasks, %s still running after they ended; %s, because %s could change the files or databases after regen checked them. A task, or the project's code it runs, starts a program in the background without waiting for it: make it wait", noun, migrator.DescribeStragglers(e.Processes), was, what, they)
 }

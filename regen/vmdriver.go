@@ -77,6 +77,7 @@ type vmDriver struct {
 	// its first task: that VM started before the run, without it.
 	marker     string
 	markerSent bool
+	host       bool // mix regen's VM is the driver
 
 	// asked hears of a read a task made in mix regen's VM with no one to
 	// answer: that VM showed the prompt on its terminal, unseen by regen.
@@ -156,6 +157,7 @@ func (vm *vmDriver) launch(ctx context.Context, e *Engine, cfg *project.Config, 
 		// Only for the plain `mix` that mix regen's VM is: a configured
 		// command (a container, a wrapper) gets its own VM.
 		if hostPortInherited(hostToVMFD) {
+			vm.host = true
 			return vm.hostIn(sock, boot) // mix regen's VM is the driver (vmdriver_host.go)
 		}
 		e.rep.Warn("%s=fd is set, but fd %d is not mix regen's port: the variable is ignored and this run starts its own mix VM (only the Hex package's mix regen sets it; unset it)", hostDriverEnv, hostToVMFD)

@@ -172,3 +172,38 @@ Blog.Sim.run("ash.codegen", args)`, epmd),
 		}
 	})
 }
+
+// In mix regen's VM (the host), which started before the run and outlives
+// it: a program a task leaves in the background is found by the marker
+// the driver sets for each task, and the run restored; the VM's own port
+// programs, marked too when a task started them (inet_gethost on a host
+// name lookup), are that VM's and spared.
+func TestReliabilityMixRegenHostTaskLeavesAProgramRunning(t *testing.T) {
+	t.Run("background-program", func(t *testing.T) {
+		p, env := realFeatureWith(t, map[string]string{
+			"ash.codegen": `Blog.Sim.run("ash.codegen", args)
+System.cmd("sh", ["-c", "sleep 60 >/dev/null 2>&1 &"])`,
+		})
+		tag := "MIXSIM_READY_FILE=" + filepath.Join(t.TempDir(), "tag")
+		mix := realMixRegen(t, p, append(env, tag))
+		before := p.Capture()
+		out, code := mix("regen", "add_subtitle_and_views", "-m")
+		if code == 0 || !strings.Contains(out, "(sleep 60), started by the run's tasks, was still running after they ended") || !strings.Contains(out, "Everything was restored") {
+			t.Fatalf("mix regen: exit %d, want a restore naming the program:\n%s", code, out)
+		}
+		mustLeaveNothingRunning(t, tag, "mix regen")
+		mustSame(t, before, p.Capture())
+	})
+	t.Run("host-name-lookup", func(t *testing.T) {
+		p, env := realFeatureWith(t, map[string]string{
+			"ash.migrate": `{:ok, _} = :inet.gethostbyname(~c"localhost")
+Blog.Sim.run("ash.migrate", args)`,
+		})
+		mix := realMixRegen(t, p, env)
+		out, code := mix("regen", "add_subtitle_and_views", "-m")
+		if code != 0 || strings.Contains(out, "stopped") {
+			t.Fatalf("mix regen with a migrate that looks up a host name: exit %d\n%s", code, out)
+		}
+		checkRegenerated(t, p, "add_subtitle_and_views", out)
+	})
+}
