@@ -321,7 +321,12 @@ func (e *Engine) remigrator(j *Journal, rec RepoRecord) remigrateFunc {
 		if err := collectMigrations(j, rec.Remigrate.Migrations, versions, dir); err != nil {
 			return err
 		}
-		return e.runRecorded(ctx, command, dir, rec.Remigrate.Dir)
+		err := e.runRecorded(ctx, command, dir, rec.Remigrate.Dir)
+		// What it left running would change the database after the check.
+		if problem := e.stragglersOfFailure(j); problem != "" {
+			err = errors.Join(err, errors.New(problem))
+		}
+		return err
 	}
 }
 

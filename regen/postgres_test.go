@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -151,6 +152,45 @@ func TestPostgresBusyDatabaseIsRestoredByRemigration(t *testing.T) {
 	}
 	if before.Tables["comments"] != after.Tables["comments"] {
 		t.Fatal("comments (untouched by the rolled-back migration) lost rows")
+	}
+}
+
+// The re-migration is mix too: a program its ecto.migrate leaves in the
+// background (a session of its own) could change the database after the
+// restore was checked. It is stopped, and the restore still holds.
+func TestPostgresRemigrationLeavesNothingRunning(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("regen finds a run's processes through /proc (Linux)")
+	}
+	p := featureOf(t, regentest.Postgres)
+	server, err := sql.Open("postgres", p.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	if err := server.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	tag := "MIXSIM_READY_FILE=" + filepath.Join(t.TempDir(), "tag")
+	t.Setenv("MIXSIM_FAIL", "ash.codegen")
+	t.Setenv("MIXSIM_STRAY", "ecto.migrate") // the re-migration's task only
+	k, v, _ := strings.Cut(tag, "=")
+	t.Setenv(k, v)
+	p.Env = append(p.Env, "REGEN_ONE_VM=0")
+	before := p.Capture()
+	_, err, out := run(t, p, regen.RunOptions{Name: "add_subtitle_and_views", Migrate: true})
+	var restored *regen.RestoredError
+	if !errors.As(err, &restored) || !strings.Contains(out, "re-migration") {
+		t.Fatalf("want restored by re-migration, got %v\n%s", err, out)
+	}
+	if pids := regentest.Carriers(tag); len(pids) > 0 {
+		t.Fatalf("process(es) %v the re-migration started are still running\n%s", pids, out)
+	}
+	if !strings.Contains(out, "stopped what the run's tasks had left running") {
+		t.Fatalf("regen does not say what it stopped:\n%s", out)
+	}
+	if after := p.Capture(); fmt.Sprint(before.Applied) != fmt.Sprint(after.Applied) {
+		t.Fatalf("schema_migrations: %v vs %v", before.Applied, after.Applied)
 	}
 }
 

@@ -123,25 +123,6 @@ func mustBeGone(t *testing.T, pid int, what string) {
 	}
 }
 
-// carriers lists the live processes whose environment holds entry
-// exactly (a test's own MIXSIM_READY_FILE=…: whatever the run's tasks
-// spawned inherits it).
-func carriers(entry string) []int {
-	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, en := range entries {
-		pid, err := strconv.Atoi(en.Name())
-		if err != nil || pid == os.Getpid() || !alive(pid) {
-			continue
-		}
-		env, err := os.ReadFile("/proc/" + en.Name() + "/environ")
-		if err == nil && bytes.Contains(append([]byte{0}, env...), []byte("\x00"+entry+"\x00")) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
 // mustLeaveNothingRunning fails if a process the run's tasks started
 // (anything carrying entry) is still running once regen has ended: it
 // could change the files or the database after regen restored or checked
@@ -149,7 +130,7 @@ func carriers(entry string) []int {
 // VM's group.
 func mustLeaveNothingRunning(t *testing.T, entry, after string) {
 	t.Helper()
-	if pids := carriers(entry); len(pids) > 0 {
+	if pids := regentest.Carriers(entry); len(pids) > 0 {
 		for _, pid := range pids {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}

@@ -70,7 +70,7 @@ func TestReliabilityNothingTheTasksStartedRunsOn(t *testing.T) {
 		cmd := p.RegenCmd("add_subtitle_and_views", "-m")
 		cmd.Env = append(cmd.Env, "MIXSIM_STRAY=ash.codegen:daemon", tag)
 		out, err := cmd.CombinedOutput()
-		daemons := carriers(tag)
+		daemons := regentest.Carriers(tag)
 		t.Cleanup(func() {
 			for _, pid := range daemons {
 				syscall.Kill(pid, syscall.SIGKILL)
@@ -157,7 +157,7 @@ Blog.Sim.run("ash.codegen", args)`, epmd),
 		})
 		tag := "MIXSIM_READY_FILE=" + filepath.Join(t.TempDir(), "tag")
 		out, code := realRegen(t, p, append(env, tag), nil, "add_subtitle_and_views", "-m")
-		started := carriers(tag) // none when an epmd was running already
+		started := regentest.Carriers(tag) // none when an epmd was running already
 		t.Cleanup(func() {
 			for _, pid := range started {
 				syscall.Kill(pid, syscall.SIGTERM)
