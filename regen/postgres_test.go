@@ -114,20 +114,28 @@ func columns(t *testing.T, dsn string) string {
 	return strings.Join(out, "\n")
 }
 
+// holdSession keeps one session connected to dsn for the test, as a
+// running server does: it blocks the template copy.
+func holdSession(t *testing.T, dsn string) {
+	t.Helper()
+	server, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
+	server.SetMaxOpenConns(1)
+	if err := server.Ping(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A session that stays connected (a running server) blocks the template
 // copy: the run says so and, on failure, brings the database back by
 // re-migration — schema_migrations and the schema exactly, the rows of the
 // rolled-back migration's column not.
 func TestPostgresBusyDatabaseIsRestoredByRemigration(t *testing.T) {
 	p := featureOf(t, regentest.Postgres)
-	server, err := sql.Open("postgres", p.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
-	if err := server.Ping(); err != nil {
-		t.Fatal(err)
-	}
+	holdSession(t, p.DB)
 	t.Setenv("MIXSIM_FAIL", "ash.codegen")
 	p.Env = append(p.Env, "REGEN_ONE_VM=0")
 	before := p.Capture()
@@ -163,14 +171,7 @@ func TestPostgresRemigrationLeavesNothingRunning(t *testing.T) {
 		t.Skip("regen finds a run's processes through /proc (Linux)")
 	}
 	p := featureOf(t, regentest.Postgres)
-	server, err := sql.Open("postgres", p.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
-	if err := server.Ping(); err != nil {
-		t.Fatal(err)
-	}
+	holdSession(t, p.DB)
 	tag := "MIXSIM_READY_FILE=" + filepath.Join(t.TempDir(), "tag")
 	t.Setenv("MIXSIM_FAIL", "ash.codegen")
 	t.Setenv("MIXSIM_STRAY", "ecto.migrate") // the re-migration's task only
@@ -196,15 +197,7 @@ func TestPostgresRemigrationLeavesNothingRunning(t *testing.T) {
 
 func TestPostgresTerminateConnectionsGivesAFullCopy(t *testing.T) {
 	p := featureOf(t, regentest.Postgres)
-	server, err := sql.Open("postgres", p.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
-	server.SetMaxOpenConns(1)
-	if err := server.Ping(); err != nil {
-		t.Fatal(err)
-	}
+	holdSession(t, p.DB)
 	t.Setenv("MIXSIM_FAIL", "ash.codegen")
 	before := p.Capture()
 	var buf strings.Builder
