@@ -483,7 +483,7 @@ func (vm *vmDriver) runAsking(ctx context.Context, task []string, timeout time.D
 		defer stop()
 	}
 	err := func() error {
-		if vm.proc == nil && vm.marker != "" && !vm.markerSent {
+		if vm.host && vm.marker != "" && !vm.markerSent {
 			k, v, _ := strings.Cut(vm.marker, "=")
 			if err := vm.send("env", k, v); err != nil {
 				return errVMGone
