@@ -132,7 +132,7 @@ func stopAll(groups, pids []int, grace time.Duration) error {
 	for _, p := range alive() {
 		s = append(s, fmt.Sprint(p))
 	}
-	return fmt.Errorf("process(es) %s of the interrupted run are still running after SIGKILL; stop them (kill -9 %s)", strings.Join(s, ", "), strings.Join(s, " "))
+	return fmt.Errorf("process(es) %s of the run are still running after SIGKILL; stop them (kill -9 %s)", strings.Join(s, ", "), strings.Join(s, " "))
 }
 
 // groupHasLive: kill(-g, 0) also succeeds while only zombies are left.

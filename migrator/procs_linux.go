@@ -76,10 +76,11 @@ func markedProcesses(marker string, groups map[int]bool) (marked, inGroups []int
 	if err != nil {
 		return nil, nil, err
 	}
+	session := ownSession()
 	for _, p := range procs {
 		switch {
 		case marker != "" && hasMarker(p.pid, marker):
-			if !isDaemon(p) {
+			if !isDaemon(p, session) {
 				marked = append(marked, p.pid)
 			}
 		case groups[p.pgrp]:
@@ -117,6 +118,15 @@ func listProcesses() ([]procInfo, error) {
 	return out, nil
 }
 
+// ownSession is this process's session (-1 when unreadable: then no
+// process shares it, and a daemon is told by its folder alone).
+func ownSession() int {
+	if st, err := readStat(os.Getpid()); err == nil {
+		return st.session
+	}
+	return -1
+}
+
 func hasMarker(pid int, marker string) bool {
 	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
 	return err == nil && hasEnvEntry(env, []byte(marker))
@@ -127,8 +137,8 @@ func hasMarker(pid int, marker string) bool {
 // node start launches, double-forked; an ssh or gpg agent). It outlives
 // the run by design and holds nothing of the project. (A task's program
 // started with cd: "/" looks the same, and is spared too.)
-func isDaemon(p procInfo) bool {
-	if self, err := readStat(os.Getpid()); err != nil || p.session == self.session {
+func isDaemon(p procInfo, selfSession int) bool {
+	if p.session == selfSession {
 		return false
 	}
 	cwd, err := os.Readlink("/proc/" + strconv.Itoa(p.pid) + "/cwd")
@@ -143,8 +153,10 @@ func findStragglers(marker string, roots, spare []Child) ([]Straggler, error) {
 		return nil, err
 	}
 	var since uint64
+	session := -1
 	if st, err := readStat(os.Getpid()); err == nil {
 		since, _ = strconv.ParseUint(st.start, 10, 64)
+		session = st.session
 	}
 	kids := map[int][]int{}
 	for _, p := range procs {
@@ -182,7 +194,7 @@ func findStragglers(marker string, roots, spare []Child) ([]Straggler, error) {
 				continue
 			}
 		}
-		if isDaemon(p) {
+		if isDaemon(p, session) {
 			continue
 		}
 		out = append(out, Straggler{PID: p.pid, Command: procCommand(strconv.Itoa(p.pid))})

@@ -54,7 +54,7 @@ const settleTime = 300 * time.Millisecond
 func Parent() Child {
 	pid := os.Getppid()
 	start, _ := processStart(pid)
-	return Child{PID: pid, PGID: pid, Start: start}
+	return Child{PID: pid, Start: start}
 }
 
 // StopStragglers stops them as StopLeftovers does (SIGTERM, grace,
