@@ -15,7 +15,9 @@ import (
 // fsynced) before the action it announces, so after a crash `regen recover`
 // knows the furthest point the run may have reached and what to restore.
 
-const journalFormat = 1
+// journalFormat is the format of a journal made in memory; what is written
+// is journalFormatInline or journalFormatSplit (journal_inventory.go).
+const journalFormat = journalFormatInline
 
 // The step names are in steps.go.
 
@@ -23,8 +25,10 @@ type Journal struct {
 	// writeErr is the last failed write of this journal, for the message:
 	// when the disk is full, that is the real cause of what follows.
 	writeErr error
-	// cache holds the inventories' encodings (journal_encode.go).
+	// cache holds the inventories' encodings (journal_encode.go); side,
+	// the inventory files the open journal names (journal_inventory.go).
 	cache struct{ files, after inventoryCache }
+	side  struct{ files, after inventoryFile }
 
 	Format    int           `json:"format"`
 	RunID     string        `json:"run_id"`
@@ -120,10 +124,11 @@ type Remigrate struct {
 func journalPath(stateDir string) string { return filepath.Join(stateDir, "journal.json") }
 
 func (j *Journal) save(stateDir string) error {
-	// Compact: it is written before every step, with the whole inventory.
-	data, err := j.encode()
+	// Compact, and without its inventories: it is written before every step.
+	data, err := j.encodeSplit(stateDir)
 	if err != nil {
-		return err
+		j.writeErr = &JournalWriteError{Path: journalPath(stateDir), Err: err}
+		return j.writeErr
 	}
 	if err := writeFileAtomic(journalPath(stateDir), append(data, '\n'), 0o600); err != nil {
 		j.writeErr = &JournalWriteError{Path: journalPath(stateDir), Err: err}
@@ -163,24 +168,69 @@ func (j *Journal) did(step StepName) bool {
 
 // loadJournal returns the open journal, or nil when there is none.
 func loadJournal(stateDir string) (*Journal, error) {
-	data, err := os.ReadFile(journalPath(stateDir))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+	for attempt := 0; ; attempt++ {
+		data, err := os.ReadFile(journalPath(stateDir))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the journal %s: %w", journalPath(stateDir), err)
+		}
+		j, err := decodeJournalIn(stateDir, data)
+		if err == nil || attempt > 0 {
+			return j, err
+		}
+		// A run closing meanwhile removes the journal, then its inventory
+		// files: read again before calling what was read damaged.
+		if now, rerr := os.ReadFile(journalPath(stateDir)); errors.Is(rerr, os.ErrNotExist) {
+			return nil, nil
+		} else if rerr != nil || string(now) == string(data) {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the journal %s: %w", journalPath(stateDir), err)
-	}
-	return decodeJournal(data)
 }
 
-func decodeJournal(data []byte) (*Journal, error) {
+// decodeJournal decodes a self-contained journal (run.json, a manifest).
+func decodeJournal(data []byte) (*Journal, error) { return decodeJournalIn("", data) }
+
+// decodeJournalIn decodes a journal whose inventory files, if it names
+// any, are in dir ("": it may name none).
+func decodeJournalIn(dir string, data []byte) (*Journal, error) {
 	var j Journal
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, fmt.Errorf("the journal is damaged (%v)", err)
 	}
-	if j.Format != journalFormat {
-		return nil, fmt.Errorf("the journal has format %d; this regen reads format %d", j.Format, journalFormat)
+	switch j.Format {
+	case journalFormatInline:
+	case journalFormatSplit:
+		var refs struct {
+			FilesRef *inventoryRef `json:"files_ref"`
+			AfterRef *inventoryRef `json:"after_ref"`
+		}
+		if err := json.Unmarshal(data, &refs); err != nil {
+			return nil, fmt.Errorf("the journal is damaged (%v)", err)
+		}
+		if dir == "" && (refs.FilesRef != nil || refs.AfterRef != nil) {
+			return nil, fmt.Errorf("the journal names inventory files, which a record in a backup folder never does")
+		}
+		if refs.FilesRef != nil {
+			set, err := readInventory(dir, refs.FilesRef)
+			if err != nil {
+				return nil, fmt.Errorf("the journal is damaged: %v", err)
+			}
+			j.Files, j.side.files.ref = set, refs.FilesRef
+		}
+		if refs.AfterRef != nil {
+			set, err := readInventory(dir, refs.AfterRef)
+			if err != nil {
+				return nil, fmt.Errorf("the journal is damaged: %v", err)
+			}
+			j.After, j.side.after.ref = &set, refs.AfterRef
+		}
+	default:
+		return nil, fmt.Errorf("the journal has format %d; this regen reads formats %d and %d", j.Format, journalFormatInline, journalFormatSplit)
 	}
+	j.Format = journalFormat
 	if j.RunID == "" || j.BackupDir == "" || j.Root == "" {
 		return nil, fmt.Errorf("the journal is incomplete (run id, backup folder or root missing)")
 	}
@@ -224,5 +274,9 @@ func (j *Journal) close(stateDir string, outcome Outcome, now time.Time) error {
 	if err := os.Remove(journalPath(stateDir)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	// The inventory files go with the journal that named them; one left
+	// by a failed removal is named by no journal, and the next close
+	// removes it.
+	_ = removeInventoryFiles(stateDir)
 	return syncDir(stateDir)
 }

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 )
 
-// The journal is written whole before every step (write-ahead), and its
-// inventories (Files, After) are most of it: 2,000 migrations are 320 KB of
-// JSON that never change once recorded. encode marshals each inventory
-// once and reuses the bytes while the journal holds the same inventory.
+// The inventories (Files, After) are most of a journal: 2,000 migrations
+// are 300 KB of JSON that never change once recorded. encode marshals each
+// inventory once and reuses the bytes while the journal holds the same
+// inventory (journal_inventory.go says where the open journal keeps them).
 
 // inventoryCache is one inventory's encoding, and what it was taken of.
 type inventoryCache struct {
@@ -54,29 +54,56 @@ func (c *inventoryCache) encode(s *FileSet) (json.RawMessage, error) {
 
 // encode is json.Marshal(j) with the inventories taken from the cache and
 // appended as they are (json.Marshal would scan raw bytes again, which
-// costs more than encoding them). The outer fields hide the embedded ones
-// of the same name (encoding/json's depth rule) and are always empty, so
-// the rest marshals without them; the bytes decode to the same Journal.
-func (j *Journal) encode() ([]byte, error) {
+// costs more than encoding them): the self-contained, format-1 journal of
+// run.json and manifest.json. The outer fields hide the embedded ones of
+// the same name (encoding/json's depth rule) and are set here, so the rest
+// marshals without them; the bytes decode to the same Journal.
+func (j *Journal) encode() ([]byte, error) { return j.encodeWith("") }
+
+// encodeSplit is the open journal's encoding: each non-empty inventory is
+// written once into a file of its own in dir (journal_inventory.go) and
+// named, not carried.
+func (j *Journal) encodeSplit(dir string) ([]byte, error) { return j.encodeWith(dir) }
+
+func (j *Journal) encodeWith(dir string) ([]byte, error) {
 	type plain Journal // no methods: no recursion
 	wire := struct {
 		*plain
-		Files *struct{} `json:"files,omitempty"`
-		After *struct{} `json:"after,omitempty"`
-	}{plain: (*plain)(j)}
+		Format   int           `json:"format"`
+		Files    *struct{}     `json:"files,omitempty"`
+		After    *struct{}     `json:"after,omitempty"`
+		FilesRef *inventoryRef `json:"files_ref,omitempty"`
+		AfterRef *inventoryRef `json:"after_ref,omitempty"`
+	}{plain: (*plain)(j), Format: journalFormatInline}
+	if dir != "" {
+		var err error
+		if wire.FilesRef, err = j.side.files.refFor(dir, "files", &j.Files, &j.cache.files); err != nil {
+			return nil, err
+		}
+		if j.After != nil {
+			if wire.AfterRef, err = j.side.after.refFor(dir, "after", j.After, &j.cache.after); err != nil {
+				return nil, err
+			}
+		}
+		if wire.FilesRef != nil || wire.AfterRef != nil {
+			wire.Format = journalFormatSplit
+		}
+	}
 	rest, err := json.Marshal(wire)
 	if err != nil {
 		return nil, err
 	}
-	files, err := j.cache.files.encode(&j.Files)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, len(rest)+len(files)+32)
+	out := make([]byte, 0, len(rest)+64)
 	out = append(out, rest[:len(rest)-1]...) // without its closing brace; it has "format" at least
-	out = append(out, `,"files":`...)
-	out = append(out, files...)
-	if j.After != nil {
+	if wire.FilesRef == nil {
+		files, err := j.cache.files.encode(&j.Files)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, `,"files":`...)
+		out = append(out, files...)
+	}
+	if j.After != nil && wire.AfterRef == nil {
 		after, err := j.cache.after.encode(j.After)
 		if err != nil {
 			return nil, err

@@ -235,12 +235,16 @@ func (e *Engine) moveJournalAside(folder, name string) (string, error) {
 	for i := 1; exists(to); i++ {
 		to = filepath.Join(folder, fmt.Sprintf("%s.%d", name, i))
 	}
+	if err := linkInventoryFiles(e.stateDir, folder); err != nil {
+		return "", err
+	}
 	if err := os.Rename(journalPath(e.stateDir), to); err != nil {
 		return "", fmt.Errorf("cannot move the journal to %s: %w", to, err)
 	}
 	if err := syncDir(folder); err != nil {
 		return "", err
 	}
+	_ = removeInventoryFiles(e.stateDir) // no open journal names them now
 	return to, syncDir(e.stateDir)
 }
 
@@ -278,7 +282,7 @@ func (e *Engine) DiscardJournal(ctx context.Context) (*DiscardResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the journal %s: %w", journalPath(e.stateDir), err)
 	}
-	rec, derr := decodeJournal(raw)
+	rec, derr := decodeJournalIn(e.stateDir, raw)
 	var folder string
 	if derr == nil {
 		folder = rec.BackupDir

@@ -26,6 +26,17 @@ func stateDir(p *regentest.Project) string { return filepath.Join(p.Root, ".git"
 
 func journalFile(p *regentest.Project) string { return filepath.Join(stateDir(p), "journal.json") }
 
+// inventoryFile is the open journal's inventory of the files (kept beside
+// it, named by its hash).
+func inventoryFile(t *testing.T, p *regentest.Project) string {
+	t.Helper()
+	fs, _ := filepath.Glob(filepath.Join(stateDir(p), "journal-files-*.json"))
+	if len(fs) != 1 {
+		t.Fatalf("inventory files beside the journal: %v", fs)
+	}
+	return fs[0]
+}
+
 // killed runs regen with a fault and wants it dead of SIGKILL.
 func killed(t *testing.T, p *regentest.Project, fault string, args ...string) {
 	t.Helper()
@@ -192,6 +203,19 @@ func TestReliabilityDamagedJournal(t *testing.T) {
 			os.Remove(filepath.Join(backupFolder(t, p), "manifest.json"))
 			reformat(t, p, j)
 		}, false, ""},
+		// The open journal's inventory lives in a file of its own beside it.
+		{"inventory-changed", "kill:before:codegen", func(t *testing.T, p *regentest.Project, j []byte) {
+			f := inventoryFile(t, p)
+			data, _ := os.ReadFile(f)
+			os.WriteFile(f, []byte(strings.Replace(string(data), `"path":"`, `"path":"x`, 1)), 0o600)
+		}, true, "recovered from"},
+		{"inventory-missing", "kill:before:migrate", func(t *testing.T, p *regentest.Project, j []byte) {
+			os.Remove(inventoryFile(t, p))
+		}, true, "recovered from"},
+		{"inventory-missing-no-manifest", "kill:before:codegen", func(t *testing.T, p *regentest.Project, j []byte) {
+			os.Remove(filepath.Join(backupFolder(t, p), "manifest.json"))
+			os.Remove(inventoryFile(t, p))
+		}, false, ""},
 		{"truncated-manifest-of-another-run", "kill:before:codegen", func(t *testing.T, p *regentest.Project, j []byte) {
 			mf := filepath.Join(backupFolder(t, p), "manifest.json")
 			data, _ := os.ReadFile(mf)
@@ -223,6 +247,9 @@ func TestReliabilityDamagedJournal(t *testing.T) {
 					}
 					hintsHold(t, got)
 					mustSame(t, before, p.Capture())
+					if left, _ := filepath.Glob(filepath.Join(stateDir(p), "journal-*.json")); len(left) != 0 {
+						t.Fatalf("the closed journal's inventory files stay: %v", left)
+					}
 					if c.restored {
 						kept, _ := filepath.Glob(filepath.Join(stateDir(p), "backup", "*", "journal.damaged.json"))
 						if len(kept) != 1 {
