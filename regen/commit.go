@@ -25,12 +25,39 @@ func (t *txn) commit() error {
 	if err := t.e.enter(t.j, stepCommit); err != nil {
 		return err
 	}
-	applied := func(i int) ([]int64, error) { return t.proj.dbs[i].Applied(ctx) }
-	if err := t.e.finishRun(t.j, t.e.hashes.inventory, applied, func() { t.recordState(ctx, stepCommit) }); err != nil {
+	applied := func(i int) ([]int64, error) {
+		if v, ok := t.verified[i]; ok {
+			return v, nil // verify read them, the last step: nothing changed them since
+		}
+		return t.proj.dbs[i].Applied(ctx)
+	}
+	// regen's store (issue 13) learns what ran once the after-state is
+	// known: beside the journal's last writes (each waits for its fsync)
+	// when it needs no database, else after them.
+	stored := make(chan struct{})
+	remember := func() {
+		defer close(stored)
+		t.proj.rememberState(ctx, t.j, false)
+	}
+	started := false
+	record := func() {
+		t.recordState(ctx, stepCommit)
+		if !t.proj.remembersFromDatabase(t.j) {
+			started = true
+			go remember()
+		}
+	}
+	err := t.e.finishRun(t.j, t.afterInventory, applied, record)
+	if !started && err == nil {
+		remember()
+	}
+	if started || err == nil {
+		<-stored
+	}
+	if err != nil {
 		return err
 	}
 	t.e.pruneBackups(ctx, t.proj.cfg.Keep, t.j.RunID)
-	t.proj.rememberState(ctx, t.j, false) // regen's store (issue 13)
 	return nil
 }
 

@@ -20,7 +20,8 @@ import (
 // the outcome into the error the user sees.
 func (t *txn) fail(ctx context.Context, name StepName, cause error) error {
 	step := string(name)
-	t.e.closeVM() // the compensation's mix commands start VMs of their own
+	t.awaitAfterInventory() // it reads the files the compensation puts back
+	t.e.closeVM()           // the compensation's mix commands start VMs of their own
 	var sig *migrator.SignalCause
 	// A step may be the first to see an interruption (mix regen's VM gone:
 	// its socket closed) before the context says so.

@@ -117,6 +117,16 @@ func (h *fileHasher) sha256(p string, info fs.FileInfo) (string, error) {
 }
 
 func (h *fileHasher) inventory(root string, folders []string) (FileSet, error) {
+	return h.inventoryStat(root, folders, nil)
+}
+
+// statSource gives the lstat of a project file taken moments ago (the
+// backup's git scan stats every tracked file), ok false when it has none.
+type statSource func(rel string) (fs.FileInfo, bool)
+
+// inventoryStat is inventory with the regular files' stats taken from
+// known where it has them (nil: all taken here).
+func (h *fileHasher) inventoryStat(root string, folders []string, known statSource) (FileSet, error) {
 	set := FileSet{Folders: folders}
 	seen := map[string]bool{}
 	regular := map[string]bool{} // stat and hash happen below, in parallel
@@ -173,7 +183,7 @@ func (h *fileHasher) inventory(root string, folders []string) (FileSet, error) {
 			return set, err
 		}
 	}
-	if err := h.hashAll(root, set.Files, regular); err != nil {
+	if err := h.hashAll(root, set.Files, regular, known); err != nil {
 		return set, err
 	}
 	sort.Strings(set.Dirs)
@@ -181,9 +191,16 @@ func (h *fileHasher) inventory(root string, folders []string) (FileSet, error) {
 	return set, nil
 }
 
+func (k statSource) of(rel string) (fs.FileInfo, bool) {
+	if k == nil {
+		return nil, false
+	}
+	return k(rel)
+}
+
 // hashAll fills SHA256 of the regular files, on every core: 2,000
 // migrations are 2,000 opens and reads.
-func (h *fileHasher) hashAll(root string, files []FileEntry, regular map[string]bool) error {
+func (h *fileHasher) hashAll(root string, files []FileEntry, regular map[string]bool, known statSource) error {
 	work := make(chan int)
 	errs := make(chan error, 1)
 	var wg sync.WaitGroup
@@ -196,7 +213,13 @@ func (h *fileHasher) hashAll(root string, files []FileEntry, regular map[string]
 					continue
 				}
 				p := filepath.Join(root, filepath.FromSlash(files[i].Path))
-				info, err := os.Lstat(p)
+				var info fs.FileInfo
+				var err error
+				if fi, ok := known.of(files[i].Path); ok {
+					info = fi
+				} else {
+					info, err = os.Lstat(p)
+				}
 				if err == nil && !info.Mode().IsRegular() {
 					err = fmt.Errorf("%s changed while being read", files[i].Path)
 				}

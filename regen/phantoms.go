@@ -311,15 +311,33 @@ func (p *workspace) rememberState(ctx context.Context, j *Journal, fresh bool) {
 			}
 			applied = v
 		}
-		files := p.appliedFiles(r.Migrations, applied)
+		var files []Migration
 		if !fresh {
-			files = ranNow(rec).only(files) // the plan compared the rest moments ago
+			// Only what ran now (the plan compared the rest moments ago),
+			// found in the after-state the commit just took.
+			files = ranNow(rec).only(appliedIn(j.After, r.Migrations, applied))
+		} else {
+			files = p.appliedFiles(r.Migrations, applied)
 		}
 		p.rememberFolder(r.Migrations, files, versionSet(applied), p.dbs[i].AppliedStamps())
 		if r.TenantMigrations != "" && len(rec.TenantBefore) > 0 {
 			p.rememberTenants(ctx, i, r, rec)
 		}
 	}
+}
+
+// remembersFromDatabase: rememberState(…, false) of j reads a database (the
+// tenant schemas' versions), so it must not run beside other database work.
+func (p *workspace) remembersFromDatabase(j *Journal) bool {
+	if p == nil || j == nil {
+		return false
+	}
+	for _, r := range p.cfg.Repos {
+		if rec, ok := j.repoNamed(r.Name); ok && r.TenantMigrations != "" && len(rec.TenantBefore) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // rememberTenants does the same for the tenant migrations folder: the
@@ -360,6 +378,25 @@ func (p *workspace) appliedFiles(folder string, applied []int64) []Migration {
 			continue // a symlink is never followed
 		}
 		if m, ok := migrationAt(folder+"/"+e.Name(), folder); ok && isApplied[m.Version] {
+			m.Applied = true
+			files = append(files, m)
+		}
+	}
+	return files
+}
+
+// appliedIn is appliedFiles from an inventory of the folder (nil: none).
+func appliedIn(set *FileSet, folder string, applied []int64) []Migration {
+	if set == nil {
+		return nil
+	}
+	isApplied := versionSet(applied)
+	var files []Migration
+	for _, f := range set.Files {
+		if !f.Mode.IsRegular() || f.Symlink != "" {
+			continue // a symlink is never followed
+		}
+		if m, ok := migrationAt(f.Path, folder); ok && isApplied[m.Version] {
 			m.Applied = true
 			files = append(files, m)
 		}

@@ -34,8 +34,8 @@ func (t *txn) steps() []Step {
 		{Name: stepRemove, Run: t.remove, FilesOnly: true},
 		{Name: stepCodegen, Run: t.codegen, Task: t.codegenTasks, Around: t.recordCreated, Describe: func() string { return "codegen " + t.opts.Name }},
 		{Name: stepMigrate, Run: t.migrate, Task: t.migrateTasks, Describe: t.describeMigrate},
-		{Name: stepKeepData, Run: t.keepData},
-		{Name: stepVerify, Run: t.verify},
+		{Name: stepKeepData, Run: t.keepData, KeepsFiles: true},
+		{Name: stepVerify, Run: t.verify, KeepsFiles: true},
 	}
 	return t.foldSteps(steps)
 }

@@ -66,6 +66,10 @@ type Step struct {
 	// reads (their migrations are copied into folders of their own first),
 	// so in a shared start it runs before the folded tasks.
 	FilesOnly bool
+	// KeepsFiles: the step changes no file in the folders (it reads and
+	// writes only databases), so the commit's inventory may be taken while
+	// it runs (after_inventory.go).
+	KeepsFiles bool
 }
 
 // foldMix is the one-mix-start rule: consecutive steps with mix tasks fold

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -172,6 +173,10 @@ func (t *txn) execute(ctx context.Context, res *RunResult) error {
 				}
 			}
 		}
+		t.startAfterInventory(steps[i+1:])
+	}
+	if len(steps) == 0 || steps[len(steps)-1].Name != stepVerify {
+		t.verified = nil // a step after verify could have changed the versions
 	}
 
 	if err := t.commit(); err != nil {
@@ -197,7 +202,13 @@ type txn struct {
 	// vmWait is the wait for the driver VM's boot and its identity
 	// answer: mix's time, as a separate start's boot is (children says
 	// whether a task ran, so it is kept apart).
-	vmWait   time.Duration
+	vmWait time.Duration
+	// after is the commit's inventory, taken while the last steps run
+	// (after_inventory.go); nil until then.
+	after *pendingInventory
+	// verified holds, per repo, the applied versions verify read (the
+	// commit records them: the steps since only read the databases).
+	verified map[int][]int64
 	drivers  int      // mix driver scripts written (driver.go)
 	unproven []string // commands run without the database check
 }
@@ -330,7 +341,10 @@ func backupFiles(root string, folders []string, backupDir string, p *workspace) 
 		}
 		p.hasher.trustIndex(trusted)
 	}
-	set, err := p.hasher.inventory(root, folders)
+	// The scan has just stat'ed every tracked file: the inventory takes
+	// those stats rather than 2,000 more (the walk still finds every entry).
+	known := func(rel string) (fs.FileInfo, bool) { return scan.Lstat(p.gitPath(rel)) }
+	set, err := p.hasher.inventoryStat(root, folders, known)
 	if err != nil {
 		return set, fmt.Errorf("cannot read the folders: %w", err)
 	}
@@ -579,7 +593,7 @@ func (t *txn) verify(ctx context.Context) error {
 		want := minus(rec.Before, rec.Rollback)
 		if t.opts.Migrate || len(rec.Reapply) > 0 {
 			// `migrate` applies every migration that has a file.
-			files, err := listFiles(t.root, []string{r.Migrations})
+			files, err := t.migrationNames(r.Migrations)
 			if err != nil {
 				return err
 			}
@@ -589,9 +603,14 @@ func (t *txn) verify(ctx context.Context) error {
 				}
 			}
 		}
-		if err := t.expectApplied(ctx, i, uniqueSorted(want), "after the run"); err != nil {
+		have, err := t.expectAppliedRead(ctx, i, uniqueSorted(want), "after the run")
+		if err != nil {
 			return err
 		}
+		if t.verified == nil {
+			t.verified = map[int][]int64{}
+		}
+		t.verified[i] = have
 		if err := t.expectTenants(ctx, i, t.opts.Migrate); err != nil {
 			return err
 		}
@@ -659,13 +678,19 @@ func (t *txn) runMixOnce(ctx context.Context, app string, step StepName, argv []
 // expectApplied is the verification between steps: the database must hold
 // exactly want, no more, no less.
 func (t *txn) expectApplied(ctx context.Context, repo int, want []int64, when string) error {
+	_, err := t.expectAppliedRead(ctx, repo, want, when)
+	return err
+}
+
+// expectAppliedRead is expectApplied that also returns the versions read.
+func (t *txn) expectAppliedRead(ctx context.Context, repo int, want []int64, when string) ([]int64, error) {
 	have, err := t.proj.dbs[repo].Applied(ctx)
 	if err != nil {
-		return fmt.Errorf("cannot read the applied versions %s: %w", when, err)
+		return nil, fmt.Errorf("cannot read the applied versions %s: %w", when, err)
 	}
 	missing, extra := setDiff(want, have)
 	if len(missing) == 0 && len(extra) == 0 {
-		return nil
+		return have, nil
 	}
 	var parts []string
 	if len(missing) > 0 {
@@ -674,7 +699,7 @@ func (t *txn) expectApplied(ctx context.Context, repo int, want []int64, when st
 	if len(extra) > 0 {
 		parts = append(parts, fmt.Sprintf("applied but not expected: %v", extra))
 	}
-	return &VerificationError{fmt.Sprintf("verification %s failed for repo %q: %s", when, t.j.Repos[repo].Name, strings.Join(parts, "; "))}
+	return nil, &VerificationError{fmt.Sprintf("verification %s failed for repo %q: %s", when, t.j.Repos[repo].Name, strings.Join(parts, "; "))}
 }
 
 func describeVersions(ms []Migration) string {
