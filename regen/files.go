@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // FileSet is an exact inventory of the configured folders: every entry with
@@ -74,6 +77,9 @@ func (h *fileHasher) trustIndex(clean map[string]string) {
 	}
 	h.mu.Lock()
 	h.clean = clean
+	if h.sums == nil {
+		h.sums = make(map[string]statSum, len(clean)) // each is remembered at first sight
+	}
 	h.mu.Unlock()
 }
 
@@ -84,36 +90,58 @@ type statSum struct {
 }
 
 func (h *fileHasher) sha256(p string, info fs.FileInfo) (string, error) {
+	if sum, ok := h.withoutReading(p, info); ok {
+		return sum, nil
+	}
+	sum, err := sha256File(p)
+	if err != nil {
+		return "", err
+	}
+	h.remember(p, info, sum)
+	return sum, nil
+}
+
+// withoutReading is the file's identity when no read is needed: its stat
+// is the one it was hashed with in this run, or git vouches for it and
+// this is its first sight (recorded then).
+func (h *fileHasher) withoutReading(p string, info fs.FileInfo) (string, bool) {
 	ctime, ino, ok := changeStamp(info)
 	if h == nil || !ok {
-		return sha256File(p)
+		return "", false
 	}
-	key := statSum{size: info.Size(), mtime: info.ModTime().UnixNano(), ctime: ctime, ino: ino}
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	cached, hit := h.sums[p]
+	if hit && cached.size == info.Size() && cached.mtime == info.ModTime().UnixNano() && cached.ctime == ctime && cached.ino == ino {
+		return cached.sum, true
+	}
 	blob, isClean := h.clean[p]
-	h.mu.Unlock()
-	if hit && cached.size == key.size && cached.mtime == key.mtime && cached.ctime == key.ctime && cached.ino == key.ino {
-		return cached.sum, nil
+	if !isClean || hit {
+		return "", false
 	}
-	var sum string
-	if isClean && !hit {
-		// First sight in this run of a file git vouches for.
-		sum = blobPrefix + blob
-	} else {
-		var err error
-		if sum, err = sha256File(p); err != nil {
-			return "", err
-		}
+	sum := blobPrefix + blob
+	h.rememberLocked(p, info, sum)
+	return sum, true
+}
+
+func (h *fileHasher) remember(p string, info fs.FileInfo, sum string) {
+	if h == nil {
+		return
 	}
-	key.sum = sum
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.rememberLocked(p, info, sum)
+}
+
+func (h *fileHasher) rememberLocked(p string, info fs.FileInfo, sum string) {
+	ctime, ino, ok := changeStamp(info)
+	if !ok {
+		return
+	}
 	if h.sums == nil {
 		h.sums = map[string]statSum{}
 	}
-	h.sums[p] = key
-	h.mu.Unlock()
-	return sum, nil
+	h.sums[p] = statSum{size: info.Size(), mtime: info.ModTime().UnixNano(), ctime: ctime, ino: ino, sum: sum}
 }
 
 func (h *fileHasher) inventory(root string, folders []string) (FileSet, error) {
@@ -128,8 +156,13 @@ type statSource func(rel string) (fs.FileInfo, bool)
 // known where it has them (nil: all taken here).
 func (h *fileHasher) inventoryStat(root string, folders []string, known statSource) (FileSet, error) {
 	set := FileSet{Folders: folders}
-	seen := map[string]bool{}
-	regular := map[string]bool{} // stat and hash happen below, in parallel
+	// A path under two of the folders (one inside the other) is listed
+	// once; disjoint folders (the usual case) need no set of 2,000 names.
+	var seen map[string]bool
+	if foldersNest(folders) {
+		seen = map[string]bool{}
+	}
+	var regular []int // indexes into set.Files: stat and hash happen below
 	for _, folder := range folders {
 		base := filepath.Join(root, filepath.FromSlash(folder))
 		fi, err := os.Lstat(base)
@@ -142,22 +175,24 @@ func (h *fileHasher) inventoryStat(root string, folders []string, known statSour
 		if !fi.IsDir() {
 			return set, fmt.Errorf("%s is not a folder", folder)
 		}
+		relOf := relUnder(root, base, folder)
 		err = filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			rel, _ := filepath.Rel(root, p)
-			rel = filepath.ToSlash(rel)
-			if seen[rel] {
-				if d.IsDir() {
-					return filepath.SkipDir
+			rel := relOf(p)
+			if seen != nil {
+				if seen[rel] {
+					if d.IsDir() {
+						return filepath.SkipDir
+					}
+					return nil
 				}
-				return nil
+				seen[rel] = true
 			}
-			seen[rel] = true
 			if d.Type().IsRegular() {
+				regular = append(regular, len(set.Files))
 				set.Files = append(set.Files, FileEntry{Path: rel})
-				regular[rel] = true
 				return nil
 			}
 			info, err := d.Info()
@@ -187,8 +222,44 @@ func (h *fileHasher) inventoryStat(root string, folders []string, known statSour
 		return set, err
 	}
 	sort.Strings(set.Dirs)
-	sort.Slice(set.Files, func(i, j int) bool { return set.Files[i].Path < set.Files[j].Path })
+	byPath := func(a, b FileEntry) int { return strings.Compare(a.Path, b.Path) }
+	if !slices.IsSortedFunc(set.Files, byPath) { // one folder's walk is already in order
+		slices.SortFunc(set.Files, byPath)
+	}
 	return set, nil
+}
+
+// foldersNest: one of folders is another or inside it.
+func foldersNest(folders []string) bool {
+	for i, a := range folders {
+		for _, b := range folders[i+1:] {
+			a, b := path.Clean(a), path.Clean(b)
+			if a == b || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/") || a == "." || b == "." {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// relUnder gives the project-relative slash path of a path the walk of
+// base (the folder under root) yields: the folder and what follows,
+// without filepath.Rel's work for each of 2,000 entries when the folder
+// is a clean relative path (else filepath.Rel).
+func relUnder(root, base, folder string) func(p string) string {
+	if c := path.Clean(folder); c == folder && c != "." && !path.IsAbs(c) && c != ".." && !strings.HasPrefix(c, "../") && base == filepath.Join(root, filepath.FromSlash(c)) {
+		return func(p string) string {
+			if len(p) >= len(base) && p[:len(base)] == base {
+				return folder + filepath.ToSlash(p[len(base):])
+			}
+			rel, _ := filepath.Rel(root, p)
+			return filepath.ToSlash(rel)
+		}
+	}
+	return func(p string) string {
+		rel, _ := filepath.Rel(root, p)
+		return filepath.ToSlash(rel)
+	}
 }
 
 func (k statSource) of(rel string) (fs.FileInfo, bool) {
@@ -198,34 +269,60 @@ func (k statSource) of(rel string) (fs.FileInfo, bool) {
 	return k(rel)
 }
 
-// hashAll fills SHA256 of the regular files, on every core: 2,000
-// migrations are 2,000 opens and reads.
-func (h *fileHasher) hashAll(root string, files []FileEntry, regular map[string]bool, known statSource) error {
-	work := make(chan int)
+// hashAll fills the identity (SHA256, or the index's Blob), mode and size
+// of the regular files at the indexes regular. A file whose stat is known
+// and that needs no read is done here; the rest (a stat, maybe a read
+// and a hash each: 2,000 migrations are 2,000 opens) on every core.
+func (h *fileHasher) hashAll(root string, files []FileEntry, regular []int, known statSource) error {
+	fill := func(i int, info fs.FileInfo, sum string) {
+		files[i].Mode, files[i].Size = info.Mode().Perm(), info.Size()
+		if blob, ok := strings.CutPrefix(sum, blobPrefix); ok {
+			files[i].Blob = blob
+		} else {
+			files[i].SHA256 = sum
+		}
+	}
+	statOf := func(i int, p string) (fs.FileInfo, error) {
+		info, ok := known.of(files[i].Path)
+		if !ok {
+			var err error
+			if info, err = os.Lstat(p); err != nil {
+				return nil, err
+			}
+		}
+		if !info.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s changed while being read", files[i].Path)
+		}
+		return info, nil
+	}
+	var slow []int
+	for _, i := range regular {
+		if _, ok := known.of(files[i].Path); ok {
+			p := filepath.Join(root, filepath.FromSlash(files[i].Path))
+			info, err := statOf(i, p)
+			if err != nil {
+				return err
+			}
+			if sum, ok := h.withoutReading(p, info); ok {
+				fill(i, info, sum)
+				continue
+			}
+		}
+		slow = append(slow, i)
+	}
+	var next atomic.Int64
 	errs := make(chan error, 1)
 	var wg sync.WaitGroup
-	for w := 0; w < runtime.NumCPU(); w++ {
+	for w := 0; w < min(runtime.NumCPU(), len(slow)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range work {
-				if !regular[files[i].Path] {
-					continue
-				}
+			for n := next.Add(1) - 1; n < int64(len(slow)); n = next.Add(1) - 1 {
+				i := int(slow[n])
 				p := filepath.Join(root, filepath.FromSlash(files[i].Path))
-				var info fs.FileInfo
-				var err error
-				if fi, ok := known.of(files[i].Path); ok {
-					info = fi
-				} else {
-					info, err = os.Lstat(p)
-				}
-				if err == nil && !info.Mode().IsRegular() {
-					err = fmt.Errorf("%s changed while being read", files[i].Path)
-				}
+				info, err := statOf(i, p)
 				var sum string
 				if err == nil {
-					files[i].Mode, files[i].Size = info.Mode().Perm(), info.Size()
 					sum, err = h.sha256(p, info)
 				}
 				if err != nil {
@@ -235,18 +332,10 @@ func (h *fileHasher) hashAll(root string, files []FileEntry, regular map[string]
 					}
 					continue
 				}
-				if blob, ok := strings.CutPrefix(sum, blobPrefix); ok {
-					files[i].Blob = blob
-				} else {
-					files[i].SHA256 = sum
-				}
+				fill(i, info, sum)
 			}
 		}()
 	}
-	for i := range files {
-		work <- i
-	}
-	close(work)
 	wg.Wait()
 	select {
 	case err := <-errs:

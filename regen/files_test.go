@@ -3,6 +3,7 @@ package regen
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -60,5 +61,38 @@ func TestBlobIdentifiedFilesAreCheckedAndRestored(t *testing.T) {
 	later, _ := h.inventory(root, want.Folders)
 	if later.Files[0].Blob != "" || later.Files[0].SHA256 == "" {
 		t.Fatalf("a changed file kept its blob identity: %+v", later.Files[0])
+	}
+}
+
+// Folders that nest (or are named unclean) inventory each entry once, under
+// the path filepath.Rel gives it.
+func TestInventoryOfNestedAndUncleanFolders(t *testing.T) {
+	root := t.TempDir()
+	for _, f := range []string{"priv/repo/migrations/1_a.exs", "priv/repo/migrations/sub/2_b.exs", "priv/snap/x.json"} {
+		p := filepath.Join(root, filepath.FromSlash(f))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(f), 0o644)
+	}
+	want := []string{"priv/repo/migrations/1_a.exs", "priv/repo/migrations/sub/2_b.exs", "priv/snap/x.json"}
+	for _, folders := range [][]string{
+		{"priv/repo/migrations", "priv/snap"},
+		{"priv/repo/migrations", "priv/repo/migrations/sub", "priv/snap"},
+		{"priv/repo/migrations/sub", "priv", "priv/snap"},
+		{"./priv/repo/migrations", "priv/snap/"},
+	} {
+		set, err := (&fileHasher{}).inventory(root, folders)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range set.Files {
+			if f.SHA256 == "" || f.Size == 0 {
+				t.Fatalf("%v: %s has no hash or size", folders, f.Path)
+			}
+			got = append(got, f.Path)
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("folders %v: inventory %v, want %v", folders, got, want)
+		}
 	}
 }
