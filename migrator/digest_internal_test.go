@@ -39,7 +39,7 @@ func refHashResult(rows *sql.Rows, h hash.Hash) error {
 	return rows.Err()
 }
 
-// The buffered digest is byte for byte the first one: NULL and '' apart,
+// The buffered digest is byte for byte the first one: NULL and ” apart,
 // values larger than the buffer, no rows at all.
 func TestHashResultIsTheFirstDigest(t *testing.T) {
 	ctx := context.Background()
