@@ -148,13 +148,33 @@ func (h *fileHasher) inventory(root string, folders []string) (FileSet, error) {
 	return h.inventoryStat(root, folders, nil)
 }
 
-// statSource gives the lstat of a project file taken moments ago (the
-// backup's git scan stats every tracked file), ok false when it has none.
-type statSource func(rel string) (fs.FileInfo, bool)
+// knownFS is what a scan taken moments ago already read (the backup's git
+// scan lists every folder and stats every tracked file), by project path;
+// ok false where it has nothing. nil: everything is read here.
+type knownFS struct {
+	lstat   func(rel string) (fs.FileInfo, bool)
+	listing func(rel string) ([]fs.DirEntry, bool)
+}
 
-// inventoryStat is inventory with the regular files' stats taken from
-// known where it has them (nil: all taken here).
-func (h *fileHasher) inventoryStat(root string, folders []string, known statSource) (FileSet, error) {
+func (k *knownFS) statOf(rel string) (fs.FileInfo, bool) {
+	if k == nil || k.lstat == nil {
+		return nil, false
+	}
+	return k.lstat(rel)
+}
+
+// entries lists a folder: as the scan read it, else now.
+func (k *knownFS) entries(rel, abs string) ([]fs.DirEntry, error) {
+	if k != nil && k.listing != nil {
+		if ents, ok := k.listing(rel); ok {
+			return ents, nil
+		}
+	}
+	return os.ReadDir(abs)
+}
+
+// inventoryStat is inventory with what known already read taken from it.
+func (h *fileHasher) inventoryStat(root string, folders []string, known *knownFS) (FileSet, error) {
 	set := FileSet{Folders: folders}
 	// A path under two of the folders (one inside the other) is listed
 	// once; disjoint folders (the usual case) need no set of 2,000 names.
@@ -162,7 +182,63 @@ func (h *fileHasher) inventoryStat(root string, folders []string, known statSour
 	if foldersNest(folders) {
 		seen = map[string]bool{}
 	}
+	first := func(rel string) bool {
+		if seen == nil {
+			return true
+		}
+		if seen[rel] {
+			return false
+		}
+		seen[rel] = true
+		return true
+	}
 	var regular []int // indexes into set.Files: stat and hash happen below
+	// walk records a folder's entries and walks its folders; links are
+	// never followed.
+	var walk func(rel, abs string) error
+	walk = func(rel, abs string) error {
+		ents, err := known.entries(rel, abs)
+		if err != nil {
+			return err
+		}
+		for _, d := range ents {
+			crel, cabs := rel+"/"+d.Name(), filepath.Join(abs, d.Name())
+			if !first(crel) {
+				continue
+			}
+			switch t := d.Type(); {
+			case t.IsRegular():
+				regular = append(regular, len(set.Files))
+				set.Files = append(set.Files, FileEntry{Path: crel})
+			case t.IsDir():
+				set.Dirs = append(set.Dirs, crel)
+				if err := walk(crel, cabs); err != nil {
+					return err
+				}
+			case t&fs.ModeSymlink != 0:
+				info, err := os.Lstat(cabs)
+				if err != nil {
+					return err
+				}
+				if info.Mode()&fs.ModeSymlink == 0 {
+					return fmt.Errorf("%s changed while being read", crel)
+				}
+				target, err := os.Readlink(cabs)
+				if err != nil {
+					return err
+				}
+				set.Files = append(set.Files, FileEntry{Path: crel, Mode: info.Mode(), Symlink: target})
+			default:
+				info, err := os.Lstat(cabs)
+				if err != nil {
+					return err
+				}
+				// Sockets, fifos: recorded so they are never treated as new, never touched.
+				set.Files = append(set.Files, FileEntry{Path: crel, Mode: info.Mode()})
+			}
+		}
+		return nil
+	}
 	for _, folder := range folders {
 		base := filepath.Join(root, filepath.FromSlash(folder))
 		fi, err := os.Lstat(base)
@@ -175,46 +251,12 @@ func (h *fileHasher) inventoryStat(root string, folders []string, known statSour
 		if !fi.IsDir() {
 			return set, fmt.Errorf("%s is not a folder", folder)
 		}
-		relOf := relUnder(root, base, folder)
-		err = filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel := relOf(p)
-			if seen != nil {
-				if seen[rel] {
-					if d.IsDir() {
-						return filepath.SkipDir
-					}
-					return nil
-				}
-				seen[rel] = true
-			}
-			if d.Type().IsRegular() {
-				regular = append(regular, len(set.Files))
-				set.Files = append(set.Files, FileEntry{Path: rel})
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			switch {
-			case d.IsDir():
-				set.Dirs = append(set.Dirs, rel)
-			case info.Mode()&fs.ModeSymlink != 0:
-				target, err := os.Readlink(p)
-				if err != nil {
-					return err
-				}
-				set.Files = append(set.Files, FileEntry{Path: rel, Mode: info.Mode(), Symlink: target})
-			default:
-				// Sockets, fifos: recorded so they are never treated as new, never touched.
-				set.Files = append(set.Files, FileEntry{Path: rel, Mode: info.Mode()})
-			}
-			return nil
-		})
-		if err != nil {
+		rel := cleanProjectPath(root, base, folder)
+		if !first(rel) {
+			continue
+		}
+		set.Dirs = append(set.Dirs, rel)
+		if err := walk(rel, base); err != nil {
 			return set, err
 		}
 	}
@@ -223,10 +265,20 @@ func (h *fileHasher) inventoryStat(root string, folders []string, known statSour
 	}
 	sort.Strings(set.Dirs)
 	byPath := func(a, b FileEntry) int { return strings.Compare(a.Path, b.Path) }
-	if !slices.IsSortedFunc(set.Files, byPath) { // one folder's walk is already in order
+	if !slices.IsSortedFunc(set.Files, byPath) {
 		slices.SortFunc(set.Files, byPath)
 	}
 	return set, nil
+}
+
+// cleanProjectPath is the project-relative slash path of the folder at
+// base: the folder as configured when it is clean, else filepath.Rel's.
+func cleanProjectPath(root, base, folder string) string {
+	if c := path.Clean(folder); c == folder && c != "." && !path.IsAbs(c) && c != ".." && !strings.HasPrefix(c, "../") {
+		return c
+	}
+	rel, _ := filepath.Rel(root, base)
+	return filepath.ToSlash(rel)
 }
 
 // foldersNest: one of folders is another or inside it.
@@ -242,38 +294,11 @@ func foldersNest(folders []string) bool {
 	return false
 }
 
-// relUnder gives the project-relative slash path of a path the walk of
-// base (the folder under root) yields: the folder and what follows,
-// without filepath.Rel's work for each of 2,000 entries when the folder
-// is a clean relative path (else filepath.Rel).
-func relUnder(root, base, folder string) func(p string) string {
-	if c := path.Clean(folder); c == folder && c != "." && !path.IsAbs(c) && c != ".." && !strings.HasPrefix(c, "../") && base == filepath.Join(root, filepath.FromSlash(c)) {
-		return func(p string) string {
-			if len(p) >= len(base) && p[:len(base)] == base {
-				return folder + filepath.ToSlash(p[len(base):])
-			}
-			rel, _ := filepath.Rel(root, p)
-			return filepath.ToSlash(rel)
-		}
-	}
-	return func(p string) string {
-		rel, _ := filepath.Rel(root, p)
-		return filepath.ToSlash(rel)
-	}
-}
-
-func (k statSource) of(rel string) (fs.FileInfo, bool) {
-	if k == nil {
-		return nil, false
-	}
-	return k(rel)
-}
-
 // hashAll fills the identity (SHA256, or the index's Blob), mode and size
 // of the regular files at the indexes regular. A file whose stat is known
 // and that needs no read is done here; the rest (a stat, maybe a read
 // and a hash each: 2,000 migrations are 2,000 opens) on every core.
-func (h *fileHasher) hashAll(root string, files []FileEntry, regular []int, known statSource) error {
+func (h *fileHasher) hashAll(root string, files []FileEntry, regular []int, known *knownFS) error {
 	fill := func(i int, info fs.FileInfo, sum string) {
 		files[i].Mode, files[i].Size = info.Mode().Perm(), info.Size()
 		if blob, ok := strings.CutPrefix(sum, blobPrefix); ok {
@@ -283,7 +308,7 @@ func (h *fileHasher) hashAll(root string, files []FileEntry, regular []int, know
 		}
 	}
 	statOf := func(i int, p string) (fs.FileInfo, error) {
-		info, ok := known.of(files[i].Path)
+		info, ok := known.statOf(files[i].Path)
 		if !ok {
 			var err error
 			if info, err = os.Lstat(p); err != nil {
@@ -297,7 +322,7 @@ func (h *fileHasher) hashAll(root string, files []FileEntry, regular []int, know
 	}
 	var slow []int
 	for _, i := range regular {
-		if _, ok := known.of(files[i].Path); ok {
+		if _, ok := known.statOf(files[i].Path); ok {
 			p := filepath.Join(root, filepath.FromSlash(files[i].Path))
 			info, err := statOf(i, p)
 			if err != nil {

@@ -341,9 +341,12 @@ func backupFiles(root string, folders []string, backupDir string, p *workspace) 
 		}
 		p.hasher.trustIndex(trusted)
 	}
-	// The scan has just stat'ed every tracked file: the inventory takes
-	// those stats rather than 2,000 more (the walk still finds every entry).
-	known := func(rel string) (fs.FileInfo, bool) { return scan.Lstat(p.gitPath(rel)) }
+	// The scan has just listed the folders and stat'ed every tracked file:
+	// the inventory takes those rather than reading them again.
+	known := &knownFS{
+		lstat:   func(rel string) (fs.FileInfo, bool) { return scan.Lstat(p.gitPath(rel)) },
+		listing: func(rel string) ([]fs.DirEntry, bool) { return scan.Listing(p.gitPath(rel)) },
+	}
 	set, err := p.hasher.inventoryStat(root, folders, known)
 	if err != nil {
 		return set, fmt.Errorf("cannot read the folders: %w", err)
