@@ -45,15 +45,20 @@ var inventoryFileShape = sync.OnceValue(func() *regexp.Regexp {
 // names, so the next write of the same inventory writes nothing.
 type inventoryFile struct{ ref *inventoryRef }
 
+// inlineInventoryMax is the largest inventory the open journal carries
+// inline: below it a file of its own costs another fsync and saves little
+// (a project with 50 migrations has 10 KB).
+const inlineInventoryMax = 64 << 10
+
 // refFor writes the inventory's file (once per content) into dir and
-// returns its reference; nil for an empty inventory, which stays inline.
+// returns its reference; nil for a small one, which stays inline.
 func (f *inventoryFile) refFor(dir, kind string, set *FileSet, cache *inventoryCache) (*inventoryRef, error) {
-	if len(set.Files) == 0 && len(set.Dirs) == 0 {
-		return nil, nil
-	}
 	data, err := cache.encode(set)
 	if err != nil {
 		return nil, err
+	}
+	if len(data) < inlineInventoryMax {
+		return nil, nil
 	}
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])

@@ -181,3 +181,24 @@ func mustRead(t *testing.T, p string) []byte {
 	}
 	return data
 }
+
+// A small inventory (a project with tens of migrations) stays inline: a
+// file of its own would cost another fsync.
+func TestSmallInventoryStaysInline(t *testing.T) {
+	stateDir := t.TempDir()
+	j := &Journal{Format: journalFormat, RunID: "20260102T030405Z-abcdef", Kind: RunRegen, Root: "/p", BackupDir: filepath.Join(stateDir, "backup", "r1"),
+		Files: inventoryOf(50, "a")}
+	after := inventoryOf(51, "b")
+	j.After = &after
+	if err := j.save(stateDir); err != nil {
+		t.Fatal(err)
+	}
+	data := mustRead(t, journalPath(stateDir))
+	if side := inventoryFiles(stateDir); len(side) != 0 || !strings.Contains(string(data), `"format":1`) {
+		t.Fatalf("inventory files %v for 50 migrations; journal %.80s", side, data)
+	}
+	got, err := loadJournal(stateDir)
+	if err != nil || len(got.Files.Files) != 50 || got.After == nil || len(got.After.Files) != 51 {
+		t.Fatalf("read back: %v", err)
+	}
+}

@@ -155,6 +155,9 @@ func TestReliabilityDamagedJournal(t *testing.T) {
 		restored bool   // recover reverses the run from the manifest
 		says     string // what recover's output says
 	}
+	// In these the folders hold 500 more (tracked) files, so that the open
+	// journal keeps its inventory in a file of its own.
+	big := map[string]bool{"inventory-changed": true, "inventory-missing": true, "inventory-missing-no-manifest": true}
 	garble := func(data []byte) func(t *testing.T, p *regentest.Project, journal []byte) {
 		return func(t *testing.T, p *regentest.Project, _ []byte) {
 			if err := os.WriteFile(journalFile(p), data, 0o600); err != nil {
@@ -227,6 +230,13 @@ func TestReliabilityDamagedJournal(t *testing.T) {
 		for _, c := range cases {
 			t.Run(kind+"/"+c.name, func(t *testing.T) {
 				p := featureOf(t, kind)
+				if big[c.name] {
+					for i := 0; i < 500; i++ {
+						p.Write(fmt.Sprintf("priv/repo/migrations/notes/note_%03d.md", i), "a note kept beside the migrations\n")
+					}
+					p.Git("add", "priv/repo/migrations/notes")
+					p.Git("commit", "-qm", "notes")
+				}
 				before := p.Capture()
 				killed(t, p, c.fault, "add_subtitle_and_views", "-m")
 				journal, err := os.ReadFile(journalFile(p))
