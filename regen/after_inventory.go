@@ -2,6 +2,7 @@ package regen
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -62,7 +63,7 @@ func (t *txn) awaitAfterInventory() {
 // afterInventory is the commit's inventory: the one taken in the
 // background, else taken now.
 func (t *txn) afterInventory(root string, folders []string) (FileSet, error) {
-	if t.after != nil && filepath.Clean(root) == filepath.Clean(t.j.Root) && strings.Join(folders, "\x00") == strings.Join(t.j.Files.Folders, "\x00") {
+	if t.after != nil && filepath.Clean(root) == filepath.Clean(t.j.Root) && slices.Equal(folders, t.j.Files.Folders) {
 		return t.after.wait()
 	}
 	return t.e.hashes.inventory(root, folders)

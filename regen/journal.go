@@ -168,26 +168,34 @@ func (j *Journal) did(step StepName) bool {
 
 // loadJournal returns the open journal, or nil when there is none.
 func loadJournal(stateDir string) (*Journal, error) {
-	for attempt := 0; ; attempt++ {
+	read := func() ([]byte, error) {
 		data, err := os.ReadFile(journalPath(stateDir))
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
-		if err != nil {
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("cannot read the journal %s: %w", journalPath(stateDir), err)
 		}
-		j, err := decodeJournalIn(stateDir, data)
-		if err == nil || attempt > 0 {
-			return j, err
-		}
-		// A run closing meanwhile removes the journal, then its inventory
-		// files: read again before calling what was read damaged.
-		if now, rerr := os.ReadFile(journalPath(stateDir)); errors.Is(rerr, os.ErrNotExist) {
-			return nil, nil
-		} else if rerr != nil || string(now) == string(data) {
-			return nil, err
-		}
+		return data, err
 	}
+	data, err := read()
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	j, derr := decodeJournalIn(stateDir, data)
+	if derr == nil {
+		return j, nil
+	}
+	// A run closing meanwhile removes the journal, then its inventory
+	// files: read once more before calling what was read damaged.
+	again, err := read()
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, nil
+	case err != nil || string(again) == string(data):
+		return nil, derr
+	}
+	return decodeJournalIn(stateDir, again)
 }
 
 // decodeJournal decodes a self-contained journal (run.json, a manifest).

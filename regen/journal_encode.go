@@ -60,7 +60,7 @@ func (c *inventoryCache) encode(s *FileSet) (json.RawMessage, error) {
 // marshals without them; the bytes decode to the same Journal.
 func (j *Journal) encode() ([]byte, error) { return j.encodeWith("") }
 
-// encodeSplit is the open journal's encoding: each non-empty inventory is
+// encodeSplit is the open journal's encoding: each large inventory is
 // written once into a file of its own in dir (journal_inventory.go) and
 // named, not carried.
 func (j *Journal) encodeSplit(dir string) ([]byte, error) { return j.encodeWith(dir) }

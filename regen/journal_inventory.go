@@ -15,9 +15,9 @@ import (
 
 // The open journal is written before every step (write-ahead), and its
 // inventories (Files, After) are most of it: 2,000 migrations are 300 KB
-// that never change once recorded. So the open journal names each
-// non-empty inventory by a file of its own beside it, written once, and
-// every step writes only the rest (a few KB, or the version lists). The
+// that never change once recorded. So the open journal names each large
+// inventory (inlineInventoryMax) by a file of its own beside it, written
+// once, and every step writes only the rest (the version lists). The
 // inventory files are named by their content's hash and checked against
 // it on reading: a damaged or missing one makes the journal damaged, and
 // recover reverses the run from its backup's manifest, which holds the
@@ -42,8 +42,12 @@ var inventoryFileShape = sync.OnceValue(func() *regexp.Regexp {
 })
 
 // inventoryFile is what a journal wrote of one inventory: the file it
-// names, so the next write of the same inventory writes nothing.
-type inventoryFile struct{ ref *inventoryRef }
+// names and the inventory value it was written for, so the next write of
+// the same inventory neither hashes nor writes it again.
+type inventoryFile struct {
+	ref *inventoryRef
+	key inventoryKey
+}
 
 // inlineInventoryMax is the largest inventory the open journal carries
 // inline: below it a file of its own costs another fsync and saves little
@@ -53,6 +57,10 @@ const inlineInventoryMax = 64 << 10
 // refFor writes the inventory's file (once per content) into dir and
 // returns its reference; nil for a small one, which stays inline.
 func (f *inventoryFile) refFor(dir, kind string, set *FileSet, cache *inventoryCache) (*inventoryRef, error) {
+	k := keyOf(set)
+	if f.ref != nil && f.key == k {
+		return f.ref, nil // the inventories are replaced whole, never edited in place
+	}
 	data, err := cache.encode(set)
 	if err != nil {
 		return nil, err
@@ -63,13 +71,14 @@ func (f *inventoryFile) refFor(dir, kind string, set *FileSet, cache *inventoryC
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
 	if f.ref != nil && f.ref.SHA256 == hash {
+		f.key = k // the file read back with the journal holds these bytes
 		return f.ref, nil
 	}
 	ref := &inventoryRef{File: "journal-" + kind + "-" + hash[:16] + ".json", SHA256: hash, Size: len(data)}
 	if err := writeFileAtomic(filepath.Join(dir, ref.File), data, 0o600); err != nil {
 		return nil, err
 	}
-	f.ref = ref
+	f.ref, f.key = ref, k
 	return ref, nil
 }
 
